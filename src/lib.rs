@@ -1,0 +1,7 @@
+//! # dcb-sim
+//!
+//! A deterministic simulation harness for event-sourced command handlers that
+//! use **Dynamic Consistency Boundaries** (DCB) and retry on concurrency
+//! conflicts.
+
+pub mod store;

@@ -1,0 +1,141 @@
+//! The reference in-memory engine.
+
+use std::sync::Mutex;
+
+use super::error::{InvalidInput, StoreError};
+use super::query::{AppendCondition, Query, ReadOptions};
+use super::traits::EventStore;
+use super::types::{Event, Position, SequencedEvent};
+
+/// The in-memory DCB store: the model every other engine is compared with.
+///
+/// The condition check and the write happen under one lock with no `.await`
+/// in between, so an append is atomic with respect to every other call.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    log: Mutex<Vec<SequencedEvent>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A copy of the whole log, ascending.
+    pub fn snapshot(&self) -> Vec<SequencedEvent> {
+        self.lock().clone()
+    }
+
+    /// The position of the last event (0 when empty).
+    pub fn head(&self) -> Position {
+        self.lock().last().map_or(0, |e| e.position)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SequencedEvent>> {
+        // A panic while holding the lock cannot leave the log half-written
+        // (pushes happen after all checks), so poisoning is safe to ignore.
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Synchronous read (the async trait method delegates here).
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`] for an invalid query or options.
+    pub fn read_now(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+        query.validate()?;
+        options.validate()?;
+        let log = self.lock();
+        Ok(select(&log, query, options))
+    }
+
+    /// Checks `condition` against the current log without writing.
+    ///
+    /// # Errors
+    /// [`StoreError::ConditionFailed`] naming the first conflicting position.
+    pub fn check_now(&self, condition: &AppendCondition) -> Result<(), StoreError> {
+        check(&self.lock(), condition)
+    }
+
+    /// Synchronous append (the async trait method delegates here).
+    ///
+    /// # Errors
+    /// As [`EventStore::append`].
+    pub fn append_now(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+        validate_append(&events, condition.as_ref())?;
+        let mut log = self.lock();
+        if let Some(c) = &condition {
+            check(&log, c)?;
+        }
+        Ok(push(&mut log, events))
+    }
+
+    /// Appends without checking any condition (used by planted bugs that
+    /// split check and write; validation still applies).
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`].
+    pub fn append_unchecked(&self, events: Vec<Event>) -> Result<Position, StoreError> {
+        validate_append(&events, None)?;
+        Ok(push(&mut self.lock(), events))
+    }
+}
+
+/// Validates an append's inputs.
+pub(crate) fn validate_append(events: &[Event], condition: Option<&AppendCondition>) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Err(InvalidInput::EmptyAppend.into());
+    }
+    for e in events {
+        e.validate()?;
+    }
+    if let Some(c) = condition {
+        c.fail_if_events_match.validate()?;
+    }
+    Ok(())
+}
+
+fn push(log: &mut Vec<SequencedEvent>, events: Vec<Event>) -> Position {
+    let mut position = log.last().map_or(0, |e| e.position);
+    log.reserve(events.len());
+    for event in events {
+        position += 1;
+        log.push(SequencedEvent { position, event });
+    }
+    position
+}
+
+fn check(log: &[SequencedEvent], condition: &AppendCondition) -> Result<(), StoreError> {
+    let after = condition.after.unwrap_or(0);
+    // Positions are sorted: skip straight to the first one after `after`.
+    let start = log.partition_point(|e| e.position <= after);
+    match log[start..].iter().find(|e| condition.fail_if_events_match.matches(&e.event)) {
+        Some(e) => Err(StoreError::ConditionFailed { conflicting: e.position, after: condition.after }),
+        None => Ok(()),
+    }
+}
+
+fn select(log: &[SequencedEvent], query: &Query, options: ReadOptions) -> Vec<SequencedEvent> {
+    let limit = options.limit.unwrap_or(usize::MAX);
+    if limit == 0 {
+        return Vec::new();
+    }
+    let matching = |e: &&SequencedEvent| query.matches(&e.event);
+    if options.backwards {
+        let end = options.from.map_or(log.len(), |f| log.partition_point(|e| e.position <= f));
+        log[..end].iter().rev().filter(matching).take(limit).cloned().collect()
+    } else {
+        let start = options.from.map_or(0, |f| log.partition_point(|e| e.position < f));
+        log[start..].iter().filter(matching).take(limit).cloned().collect()
+    }
+}
+
+impl EventStore for MemoryStore {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+        self.read_now(query, options)
+    }
+
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+        self.append_now(events, condition)
+    }
+}

@@ -1,0 +1,56 @@
+//! The [`EventStore`] trait every engine implements.
+
+use std::future::Future;
+
+use super::error::StoreError;
+use super::query::{AppendCondition, Query, ReadOptions};
+use super::types::{Event, Position, SequencedEvent};
+
+/// A DCB event store. Implemented by [`MemoryStore`](super::MemoryStore),
+/// by the simulator's wrappers, and by planted buggy engines; every engine is
+/// held to the conformance suite in `sim-tests/store_conformance.rs`.
+///
+/// The futures are `Send` so handlers can run on spawned tasks.
+pub trait EventStore: Send + Sync {
+    /// Reads the events matching `query`, ascending by position unless
+    /// `options.backwards`.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`] for an invalid query or options; engine
+    /// errors such as [`StoreError::Unavailable`].
+    fn read(
+        &self,
+        query: &Query,
+        options: ReadOptions,
+    ) -> impl Future<Output = Result<Vec<SequencedEvent>, StoreError>> + Send;
+
+    /// Appends `events` atomically (all or nothing) at consecutive positions
+    /// if `condition` holds, returning the position of the last event.
+    ///
+    /// # Errors
+    /// [`StoreError::ConditionFailed`] when the condition does not hold;
+    /// [`StoreError::InvalidInput`] for an empty list or invalid events.
+    fn append(
+        &self,
+        events: Vec<Event>,
+        condition: Option<AppendCondition>,
+    ) -> impl Future<Output = Result<Position, StoreError>> + Send;
+}
+
+impl<S: EventStore> EventStore for std::sync::Arc<S> {
+    fn read(
+        &self,
+        query: &Query,
+        options: ReadOptions,
+    ) -> impl Future<Output = Result<Vec<SequencedEvent>, StoreError>> + Send {
+        (**self).read(query, options)
+    }
+
+    fn append(
+        &self,
+        events: Vec<Event>,
+        condition: Option<AppendCondition>,
+    ) -> impl Future<Output = Result<Position, StoreError>> + Send {
+        (**self).append(events, condition)
+    }
+}
