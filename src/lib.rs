@@ -4,4 +4,7 @@
 //! use **Dynamic Consistency Boundaries** (DCB) and retry on concurrency
 //! conflicts.
 
+pub mod retry;
+pub mod rng;
 pub mod store;
+pub(crate) mod util;

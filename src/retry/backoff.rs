@@ -1,0 +1,163 @@
+//! Pure delay math: which delay comes before which attempt.
+
+use std::time::Duration;
+
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+use super::policy::{Jitter, RetryPolicy};
+
+/// The inclusive range a delay before some attempt must fall in, for
+/// checkers (`lo == hi` without jitter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DelayBounds {
+    /// Smallest allowed delay.
+    pub lo: Duration,
+    /// Largest allowed delay.
+    pub hi: Duration,
+}
+
+impl DelayBounds {
+    /// Whether `d` is within the bounds.
+    pub fn contains(&self, d: Duration) -> bool {
+        self.lo <= d && d <= self.hi
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// f64 seconds → Duration, saturating at `limit`; NaN and negatives give zero.
+fn to_duration(s: f64, limit: Duration) -> Duration {
+    if s.is_nan() || s <= 0.0 {
+        Duration::ZERO
+    } else if s >= secs(limit) {
+        limit
+    } else {
+        Duration::from_secs_f64(s)
+    }
+}
+
+impl RetryPolicy {
+    /// The largest delay this policy can produce: the cap, or the global limit.
+    pub fn ceiling(&self) -> Duration {
+        self.max_delay.unwrap_or(RetryPolicy::MAX_DELAY_LIMIT).min(RetryPolicy::MAX_DELAY_LIMIT)
+    }
+
+    /// The exponential term before `attempt` (≥ 2), before jitter and cap:
+    /// `base · multiplier^(attempt-2)`, saturating (never overflows).
+    pub fn exponential(&self, attempt: u32) -> f64 {
+        let exp = i32::try_from(attempt.saturating_sub(2)).unwrap_or(i32::MAX);
+        let raw = secs(self.base_delay) * self.multiplier.powi(exp);
+        if raw.is_finite() { raw } else { f64::MAX }
+    }
+
+    /// The delay before `attempt` (≥ 2; attempt 1 never waits). `previous`
+    /// is the delay taken before the previous attempt (used only by
+    /// decorrelated jitter; `None` before attempt 2). Draws at most one
+    /// number from `rng`. The result never exceeds [`RetryPolicy::ceiling`].
+    pub fn delay_before(&self, attempt: u32, previous: Option<Duration>, rng: &mut ChaCha8Rng) -> Duration {
+        if attempt <= 1 {
+            return Duration::ZERO;
+        }
+        let d = self.exponential(attempt);
+        let jittered = match self.jitter {
+            Jitter::None => d,
+            Jitter::Proportional { factor } => d + rng.random::<f64>() * d * factor,
+            Jitter::Full => rng.random::<f64>() * d,
+            Jitter::Equal => d / 2.0 + rng.random::<f64>() * d / 2.0,
+            Jitter::Decorrelated => {
+                let (lo, hi) = self.decorrelated_range(previous);
+                lo + rng.random::<f64>() * (hi - lo)
+            }
+        };
+        // Clamp last: jitter can never push a delay above the cap.
+        to_duration(jittered, self.ceiling())
+    }
+
+    fn decorrelated_range(&self, previous: Option<Duration>) -> (f64, f64) {
+        let base = secs(self.base_delay);
+        let prev = previous.map_or(base, secs);
+        (base, (prev * 3.0).max(base))
+    }
+
+    /// The range [`RetryPolicy::delay_before`] can return for `attempt`
+    /// given `previous`, for checkers. Allows 1 ns of rounding either side.
+    pub fn bounds_before(&self, attempt: u32, previous: Option<Duration>) -> DelayBounds {
+        if attempt <= 1 {
+            return DelayBounds { lo: Duration::ZERO, hi: Duration::ZERO };
+        }
+        let d = self.exponential(attempt);
+        let (lo, hi) = match self.jitter {
+            Jitter::None => (d, d),
+            Jitter::Proportional { factor } => (d, d + d * factor),
+            Jitter::Full => (0.0, d),
+            Jitter::Equal => (d / 2.0, d),
+            Jitter::Decorrelated => self.decorrelated_range(previous),
+        };
+        let ceiling = self.ceiling();
+        let ns = Duration::from_nanos(1);
+        DelayBounds {
+            lo: to_duration(lo, ceiling).saturating_sub(ns),
+            hi: (to_duration(hi, ceiling) + ns).min(ceiling),
+        }
+    }
+
+    /// The delays before attempts 2..=max_attempts, drawn from `rng`
+    /// (ignores budget and deadline, which depend on elapsed time).
+    pub fn schedule<'a>(&'a self, rng: &'a mut ChaCha8Rng) -> Schedule<'a> {
+        Schedule { policy: self, rng, next_attempt: 2, previous: None }
+    }
+}
+
+/// Iterator over a policy's delays; see [`RetryPolicy::schedule`].
+#[derive(Debug)]
+pub struct Schedule<'a> {
+    policy: &'a RetryPolicy,
+    rng: &'a mut ChaCha8Rng,
+    next_attempt: u32,
+    previous: Option<Duration>,
+}
+
+impl Iterator for Schedule<'_> {
+    type Item = Duration;
+    fn next(&mut self) -> Option<Duration> {
+        if self.next_attempt > self.policy.max_attempts {
+            return None;
+        }
+        let d = self.policy.delay_before(self.next_attempt, self.previous, self.rng);
+        self.previous = Some(d);
+        self.next_attempt += 1;
+        Some(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempt_ten_thousand_with_one_second_base_stays_at_the_cap() {
+        let p = RetryPolicy::builder()
+            .base_delay(Duration::from_secs(1))
+            .max_delay(Duration::from_secs(30))
+            .max_attempts(10_001)
+            .build()
+            .unwrap();
+        let mut rng = crate::rng::seeded(1);
+        assert_eq!(p.delay_before(10_000, None, &mut rng), Duration::from_secs(30));
+        let no_cap = RetryPolicy { max_delay: None, ..p };
+        assert_eq!(no_cap.delay_before(10_000, None, &mut rng), RetryPolicy::MAX_DELAY_LIMIT);
+    }
+
+    #[test]
+    fn go_default_delays_are_within_thirty_percent() {
+        let p = RetryPolicy::go_default();
+        let mut rng = crate::rng::seeded(3);
+        for (i, d) in p.schedule(&mut rng).enumerate() {
+            let base = Duration::from_millis(10 << i);
+            assert!(d >= base && d < base.mul_f64(1.3), "delay {i}: {d:?}");
+        }
+    }
+}

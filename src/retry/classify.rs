@@ -1,0 +1,56 @@
+//! Error classification: which failures may be retried.
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::StoreError;
+
+/// What kind of failure an attempt ended with. The policy retries
+/// [`ErrorKind::Conflict`] always, [`ErrorKind::Transient`] when enabled,
+/// and never the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The append condition failed (optimistic concurrency conflict).
+    Conflict,
+    /// The store was unavailable but said a retry may succeed.
+    Transient,
+    /// The command's deadline passed.
+    DeadlineExceeded,
+    /// The command was cancelled (e.g. its client went away).
+    Canceled,
+    /// A business rule rejected the command: a result, not a failure.
+    Business,
+    /// Anything else (invalid input, permanent store errors).
+    Other,
+}
+
+impl ErrorKind {
+    /// The metrics label of the Go design (`error_type`).
+    pub fn label(self) -> &'static str {
+        match self {
+            ErrorKind::Conflict => "concurrency_conflict",
+            ErrorKind::Transient => "transient",
+            ErrorKind::DeadlineExceeded => "context_deadline_exceeded",
+            ErrorKind::Canceled => "context_canceled",
+            ErrorKind::Business => "business",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+/// Errors the engine can classify.
+pub trait Classify {
+    /// This error's kind.
+    fn kind(&self) -> ErrorKind;
+}
+
+impl Classify for StoreError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::ConditionFailed { .. } => ErrorKind::Conflict,
+            StoreError::Unavailable { retryable: true, .. } => ErrorKind::Transient,
+            StoreError::Timeout(_) => ErrorKind::DeadlineExceeded,
+            StoreError::Unavailable { retryable: false, .. } | StoreError::InvalidInput(_) => ErrorKind::Other,
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! [`RetryPolicy`]: a validated description of when and how long to retry.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::classify::ErrorKind;
+
+/// How a delay is randomised (applied before the cap).
+///
+/// With `d` the exponential delay before an attempt and `U` uniform in
+/// `[0, 1)` drawn from the run's RNG:
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Jitter {
+    /// `d` exactly (the C# design).
+    None,
+    /// `d · (1 + U · factor)`: additive, positive-only (the Go design, factor 0.3).
+    Proportional {
+        /// In `0.0..=1.0`.
+        factor: f64,
+    },
+    /// `U · d` (AWS "full jitter").
+    Full,
+    /// `d/2 + U · d/2` (AWS "equal jitter").
+    Equal,
+    /// Uniform in `[base, 3 · previous delay]` (AWS "decorrelated jitter";
+    /// the exponential term is not used).
+    Decorrelated,
+}
+
+/// Everything that was wrong with a policy. Each message says what to change.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PolicyError {
+    /// `max_attempts` was 0.
+    #[error("max_attempts must be at least 1 (1 = no retries); got 0")]
+    ZeroAttempts,
+    /// `max_attempts` above [`RetryPolicy::MAX_ATTEMPTS_LIMIT`].
+    #[error("max_attempts {0} is above the limit of {limit}; use a total budget or deadline for long retry loops", limit = RetryPolicy::MAX_ATTEMPTS_LIMIT)]
+    TooManyAttempts(u32),
+    /// `base_delay` was zero.
+    #[error("base_delay must be positive; use at least 1µs (the first attempt never waits)")]
+    ZeroBaseDelay,
+    /// `multiplier` below 1 or not finite.
+    #[error("multiplier must be a finite number >= 1.0 (1.0 = constant delay); got {0}")]
+    InvalidMultiplier(f64),
+    /// `max_delay` below `base_delay`.
+    #[error("max_delay {cap:?} is below base_delay {base:?}; raise the cap or lower the base")]
+    CapBelowBase {
+        /// The cap.
+        cap: Duration,
+        /// The base.
+        base: Duration,
+    },
+    /// Proportional jitter factor outside `0..=1` or not finite.
+    #[error("jitter factor must be between 0.0 and 1.0; got {0}")]
+    InvalidJitterFactor(f64),
+    /// A duration too large for the delay arithmetic.
+    #[error("{field} of {value:?} is above the supported maximum of {max:?}", max = RetryPolicy::MAX_DELAY_LIMIT)]
+    DurationTooLarge {
+        /// Which setting.
+        field: &'static str,
+        /// Its value.
+        value: Duration,
+    },
+    /// A zero budget or deadline (would forbid every retry or every attempt).
+    #[error("{0} must be positive when set; use None for no limit")]
+    ZeroLimit(&'static str),
+}
+
+/// When and how long to retry. Build with [`RetryPolicy::builder`]; a
+/// deserialized policy is checked with [`RetryPolicy::validate`].
+///
+/// # Default
+/// The Go library design: 5 attempts, 10 ms base, multiplier 2, no cap,
+/// proportional jitter 0.3, no budget, no deadline, only concurrency
+/// conflicts retried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Total attempts including the first (≥ 1).
+    pub max_attempts: u32,
+    /// Delay before attempt 2 (before jitter).
+    #[serde(rename = "base_delay_us", with = "crate::util::duration_us")]
+    pub base_delay: Duration,
+    /// Growth per attempt (≥ 1).
+    pub multiplier: f64,
+    /// Cap on every delay, applied after jitter.
+    #[serde(rename = "max_delay_us", with = "crate::util::duration_us::option", default)]
+    pub max_delay: Option<Duration>,
+    /// Randomisation of delays.
+    pub jitter: Jitter,
+    /// Cap on the sum of all delays of one command.
+    #[serde(rename = "budget_us", with = "crate::util::duration_us::option", default)]
+    pub budget: Option<Duration>,
+    /// Time from the command's start after which no new attempt starts
+    /// (and no sleep is taken that would end past it).
+    #[serde(rename = "deadline_us", with = "crate::util::duration_us::option", default)]
+    pub deadline: Option<Duration>,
+    /// Also retry [`ErrorKind::Transient`] errors (store unavailable but
+    /// retryable). Conflicts are always retried; deadline, cancellation and
+    /// business errors never.
+    #[serde(default)]
+    pub retry_transient: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self::go_default()
+    }
+}
+
+impl RetryPolicy {
+    /// Upper limit for `max_attempts`.
+    pub const MAX_ATTEMPTS_LIMIT: u32 = 1_000_000;
+    /// Upper limit for any configured duration (one year).
+    pub const MAX_DELAY_LIMIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+    /// A builder starting from [`RetryPolicy::go_default`].
+    pub fn builder() -> RetryPolicyBuilder {
+        RetryPolicyBuilder { policy: Self::go_default() }
+    }
+
+    /// The Go library design: 5 attempts, 10 ms base, ×2, jitter `+0–30 %`.
+    pub fn go_default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(10),
+            multiplier: 2.0,
+            max_delay: None,
+            jitter: Jitter::Proportional { factor: 0.3 },
+            budget: None,
+            deadline: None,
+            retry_transient: false,
+        }
+    }
+
+    /// The C# enrollment handler: 3 attempts; waits 0, 50 ms, 100 ms; no jitter.
+    pub fn csharp() -> Self {
+        RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(50), jitter: Jitter::None, ..Self::go_default() }
+    }
+
+    /// A named preset: `default`/`go`, `csharp`, `full-jitter`,
+    /// `equal-jitter`, `decorrelated`, `no-retry`.
+    pub fn preset(name: &str) -> Option<Self> {
+        let p = match name {
+            "default" | "go" => Self::go_default(),
+            "csharp" => Self::csharp(),
+            "full-jitter" => RetryPolicy { jitter: Jitter::Full, max_delay: Some(Duration::from_millis(200)), ..Self::go_default() },
+            "equal-jitter" => RetryPolicy { jitter: Jitter::Equal, max_delay: Some(Duration::from_millis(200)), ..Self::go_default() },
+            "decorrelated" => RetryPolicy { jitter: Jitter::Decorrelated, max_delay: Some(Duration::from_millis(200)), ..Self::go_default() },
+            "no-retry" => RetryPolicy { max_attempts: 1, ..Self::go_default() },
+            _ => return None,
+        };
+        Some(p)
+    }
+
+    /// Names accepted by [`RetryPolicy::preset`].
+    pub const PRESETS: &'static [&'static str] = &["default", "csharp", "full-jitter", "equal-jitter", "decorrelated", "no-retry"];
+
+    /// Checks every rule; the first broken one is returned.
+    ///
+    /// # Errors
+    /// One [`PolicyError`] variant per rule.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        if self.max_attempts == 0 {
+            return Err(PolicyError::ZeroAttempts);
+        }
+        if self.max_attempts > Self::MAX_ATTEMPTS_LIMIT {
+            return Err(PolicyError::TooManyAttempts(self.max_attempts));
+        }
+        if self.base_delay.is_zero() {
+            return Err(PolicyError::ZeroBaseDelay);
+        }
+        let too_large = |field, value: Duration| {
+            if value > Self::MAX_DELAY_LIMIT { Err(PolicyError::DurationTooLarge { field, value }) } else { Ok(()) }
+        };
+        too_large("base_delay", self.base_delay)?;
+        if !self.multiplier.is_finite() || self.multiplier < 1.0 {
+            return Err(PolicyError::InvalidMultiplier(self.multiplier));
+        }
+        if let Some(cap) = self.max_delay {
+            too_large("max_delay", cap)?;
+            if cap < self.base_delay {
+                return Err(PolicyError::CapBelowBase { cap, base: self.base_delay });
+            }
+        }
+        if let Jitter::Proportional { factor } = self.jitter
+            && !(0.0..=1.0).contains(&factor)
+        {
+            return Err(PolicyError::InvalidJitterFactor(factor));
+        }
+        for (field, limit) in [("budget", self.budget), ("deadline", self.deadline)] {
+            if let Some(limit) = limit {
+                too_large(field, limit)?;
+                if limit.is_zero() {
+                    return Err(PolicyError::ZeroLimit(field));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether an error of `kind` may be retried under this policy.
+    pub fn retries(&self, kind: ErrorKind) -> bool {
+        match kind {
+            ErrorKind::Conflict => true,
+            ErrorKind::Transient => self.retry_transient,
+            ErrorKind::DeadlineExceeded | ErrorKind::Canceled | ErrorKind::Business | ErrorKind::Other => false,
+        }
+    }
+}
+
+/// Builder for [`RetryPolicy`]; every setter has the default of
+/// [`RetryPolicy::go_default`].
+///
+/// ```
+/// use std::time::Duration;
+/// use dcb_sim::retry::{Jitter, PolicyError, RetryPolicy};
+/// let err = RetryPolicy::builder().jitter(Jitter::Proportional { factor: 1.5 }).build().unwrap_err();
+/// assert_eq!(err, PolicyError::InvalidJitterFactor(1.5));
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct RetryPolicyBuilder {
+    policy: RetryPolicy,
+}
+
+impl RetryPolicyBuilder {
+    /// Total attempts including the first.
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.policy.max_attempts = n;
+        self
+    }
+    /// Delay before attempt 2.
+    pub fn base_delay(mut self, d: Duration) -> Self {
+        self.policy.base_delay = d;
+        self
+    }
+    /// Growth per attempt.
+    pub fn multiplier(mut self, m: f64) -> Self {
+        self.policy.multiplier = m;
+        self
+    }
+    /// Cap on each delay (applied after jitter).
+    pub fn max_delay(mut self, d: Duration) -> Self {
+        self.policy.max_delay = Some(d);
+        self
+    }
+    /// Jitter kind.
+    pub fn jitter(mut self, j: Jitter) -> Self {
+        self.policy.jitter = j;
+        self
+    }
+    /// Cap on the total of all delays of one command.
+    pub fn budget(mut self, d: Duration) -> Self {
+        self.policy.budget = Some(d);
+        self
+    }
+    /// Per-command deadline measured from the command's start.
+    pub fn deadline(mut self, d: Duration) -> Self {
+        self.policy.deadline = Some(d);
+        self
+    }
+    /// Also retry transient (retryable) store errors.
+    pub fn retry_transient(mut self, yes: bool) -> Self {
+        self.policy.retry_transient = yes;
+        self
+    }
+    /// The validated policy.
+    ///
+    /// # Errors
+    /// See [`RetryPolicy::validate`].
+    pub fn build(self) -> Result<RetryPolicy, PolicyError> {
+        self.policy.validate()?;
+        Ok(self.policy)
+    }
+}

@@ -1,0 +1,49 @@
+//! The runtime-neutral clock the engine sleeps on.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// A clock the retry engine sleeps on. The engine never touches a runtime
+/// directly, so the same code runs on madsim's virtual time in simulation
+/// and on tokio's clock in production.
+pub trait Sleeper: Send + Sync {
+    /// Sleeps for `d`.
+    fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send;
+    /// Time elapsed since this sleeper's origin.
+    fn now(&self) -> Duration;
+}
+
+/// Sleeps with `madsim::time`: virtual time inside a madsim simulation
+/// (`--cfg madsim`), and tokio's timer in a normal build (madsim re-exports
+/// tokio there), so production code needs nothing else.
+#[derive(Debug, Clone, Copy)]
+pub struct RuntimeSleeper {
+    origin: madsim::time::Instant,
+}
+
+impl RuntimeSleeper {
+    /// A sleeper whose origin is now. Must be called inside a runtime.
+    pub fn new() -> Self {
+        Self { origin: madsim::time::Instant::now() }
+    }
+
+    /// A sleeper with the given origin.
+    pub fn with_origin(origin: madsim::time::Instant) -> Self {
+        Self { origin }
+    }
+}
+
+impl Default for RuntimeSleeper {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sleeper for RuntimeSleeper {
+    fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
+        madsim::time::sleep(d)
+    }
+    fn now(&self) -> Duration {
+        madsim::time::Instant::now().duration_since(self.origin)
+    }
+}
