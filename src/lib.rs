@@ -4,6 +4,9 @@
 //! use **Dynamic Consistency Boundaries** (DCB) and retry on concurrency
 //! conflicts.
 
+pub mod domain;
+pub mod handler;
+pub mod plant;
 pub mod retry;
 pub mod rng;
 pub mod store;

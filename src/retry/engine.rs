@@ -98,6 +98,11 @@ impl<S: Sleeper> RetryEngine<S> {
         Self { policy, sleeper }
     }
 
+    /// The same engine with another policy.
+    pub fn with_policy(self, policy: RetryPolicy) -> Self {
+        Self { policy, sleeper: self.sleeper }
+    }
+
     /// The policy.
     pub fn policy(&self) -> &RetryPolicy {
         &self.policy

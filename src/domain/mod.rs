@@ -1,0 +1,3 @@
+//! Domains built on the store and the handler shell.
+
+pub mod enrollment;
