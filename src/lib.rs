@@ -9,5 +9,7 @@ pub mod handler;
 pub mod plant;
 pub mod retry;
 pub mod rng;
+#[cfg(madsim)]
+pub mod sim;
 pub mod store;
 pub(crate) mod util;

@@ -1,3 +1,4 @@
 //! Domains built on the store and the handler shell.
 
 pub mod enrollment;
+pub mod library;

@@ -145,9 +145,9 @@ impl RetryPolicy {
         let p = match name {
             "default" | "go" => Self::go_default(),
             "csharp" => Self::csharp(),
-            "full-jitter" => RetryPolicy { jitter: Jitter::Full, max_delay: Some(Duration::from_millis(200)), ..Self::go_default() },
-            "equal-jitter" => RetryPolicy { jitter: Jitter::Equal, max_delay: Some(Duration::from_millis(200)), ..Self::go_default() },
-            "decorrelated" => RetryPolicy { jitter: Jitter::Decorrelated, max_delay: Some(Duration::from_millis(200)), ..Self::go_default() },
+            "full-jitter" => RetryPolicy { jitter: Jitter::Full, max_delay: Some(Duration::from_millis(50)), ..Self::go_default() },
+            "equal-jitter" => RetryPolicy { jitter: Jitter::Equal, max_delay: Some(Duration::from_millis(50)), ..Self::go_default() },
+            "decorrelated" => RetryPolicy { jitter: Jitter::Decorrelated, max_delay: Some(Duration::from_millis(50)), ..Self::go_default() },
             "no-retry" => RetryPolicy { max_attempts: 1, ..Self::go_default() },
             _ => return None,
         };

@@ -11,17 +11,30 @@ pub trait Sleeper: Send + Sync {
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send;
     /// Time elapsed since this sleeper's origin.
     fn now(&self) -> Duration;
+    /// The shortest sleep the clock can take: `sleep(d)` waits at least
+    /// `max(d, min_sleep())`. Zero by default.
+    fn min_sleep(&self) -> Duration {
+        Duration::ZERO
+    }
 }
 
 /// Sleeps with `madsim::time`: virtual time inside a madsim simulation
 /// (`--cfg madsim`), and tokio's timer in a normal build (madsim re-exports
 /// tokio there), so production code needs nothing else.
+///
+/// Both clocks have a 1 ms resolution: a sleep shorter than
+/// [`RuntimeSleeper::MIN_SLEEP`] lasts 1 ms (madsim copies tokio here).
+/// Delays of the seed policies are all ≥ 10 ms; only full, equal or
+/// decorrelated jitter can draw shorter ones.
 #[derive(Debug, Clone, Copy)]
 pub struct RuntimeSleeper {
     origin: madsim::time::Instant,
 }
 
 impl RuntimeSleeper {
+    /// The shortest sleep madsim and tokio take.
+    pub const MIN_SLEEP: Duration = Duration::from_millis(1);
+
     /// A sleeper whose origin is now. Must be called inside a runtime.
     pub fn new() -> Self {
         Self { origin: madsim::time::Instant::now() }
@@ -45,5 +58,8 @@ impl Sleeper for RuntimeSleeper {
     }
     fn now(&self) -> Duration {
         madsim::time::Instant::now().duration_since(self.origin)
+    }
+    fn min_sleep(&self) -> Duration {
+        Self::MIN_SLEEP
     }
 }

@@ -70,6 +70,23 @@ impl MemoryStore {
         Ok(push(&mut log, events))
     }
 
+    /// Appends after `check` accepted the current log, atomically (under
+    /// the same lock): for engines with their own condition semantics, such
+    /// as the simulator's planted bugs.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`], or what `check` returns.
+    pub fn append_checked_by(
+        &self,
+        events: Vec<Event>,
+        check: impl FnOnce(&[SequencedEvent]) -> Result<(), StoreError>,
+    ) -> Result<Position, StoreError> {
+        validate_append(&events, None)?;
+        let mut log = self.lock();
+        check(&log)?;
+        Ok(push(&mut log, events))
+    }
+
     /// Appends without checking any condition (used by planted bugs that
     /// split check and write; validation still applies).
     ///
@@ -81,8 +98,11 @@ impl MemoryStore {
     }
 }
 
-/// Validates an append's inputs.
-pub(crate) fn validate_append(events: &[Event], condition: Option<&AppendCondition>) -> Result<(), StoreError> {
+/// Validates an append's inputs (non-empty, valid events and condition query).
+///
+/// # Errors
+/// [`StoreError::InvalidInput`].
+pub fn validate_append(events: &[Event], condition: Option<&AppendCondition>) -> Result<(), StoreError> {
     if events.is_empty() {
         return Err(InvalidInput::EmptyAppend.into());
     }

@@ -41,7 +41,7 @@ mod traits;
 mod types;
 
 pub use error::{InvalidInput, StoreError};
-pub use memory::MemoryStore;
+pub use memory::{MemoryStore, validate_append};
 pub use query::{AppendCondition, Query, QueryItem, ReadOptions};
 pub use traits::EventStore;
 pub use types::{Event, Position, SequencedEvent, Tag};

@@ -1,0 +1,84 @@
+//! **log-consistency**: every success has exactly its events in the log and
+//! every other outcome left none (except a rejection's `...Failed` events).
+//!
+//! Verified: the ranges written by all attempts are inside the log, do not
+//! overlap, and cover every event of the log (no phantom or lost event);
+//! a command writes at most once, and only in its last attempt; a
+//! `Succeeded` command wrote the events its decision produced; `Idempotent`,
+//! `Exhausted` and `Failed` commands wrote nothing; a `Rejected` command
+//! wrote only the failure events its decision named.
+//!
+//! Not verified: *which* events were written (the serializability check
+//! compares them with a sequential re-run).
+
+use crate::handler::{AppendRecord, DecisionRecord, Outcome};
+use crate::sim::{History, Violation};
+
+/// The invariant's name.
+pub const NAME: &str = "log-consistency";
+
+/// Checks the log against the records.
+pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
+    let len = history.log.len() as u64;
+    if let Some((i, e)) = history.log.iter().enumerate().find(|(i, e)| e.position != *i as u64 + 1) {
+        out.push(Violation::safety(NAME, None, format!("log position {} stands at index {i}; positions must be 1, 2, 3, …", e.position)));
+    }
+    let mut owner: Vec<Option<usize>> = vec![None; len as usize];
+    for c in &history.commands {
+        let writes: Vec<_> = c
+            .report
+            .attempts
+            .iter()
+            .filter_map(|a| match a.append {
+                AppendRecord::Written { first, last } => Some((a, first, last)),
+                _ => None,
+            })
+            .collect();
+        let mut bad = |detail: String| out.push(Violation::safety(NAME, Some(c.index), detail));
+        if writes.len() > 1 {
+            bad(format!("wrote {} times (attempts {:?}); a command writes at most once", writes.len(), writes.iter().map(|w| w.0.attempt).collect::<Vec<_>>()));
+        }
+        for &(a, first, last) in &writes {
+            if first == 0 || first > last || last > len {
+                bad(format!("attempt {} reports positions {first}..={last} outside the log (1..={len})", a.attempt));
+                continue;
+            }
+            for p in first..=last {
+                if let Some(other) = owner[p as usize - 1].replace(c.index) {
+                    bad(format!("position {p} is claimed by command #{other} and by this one"));
+                }
+            }
+            let expected = match &a.decision {
+                Some(DecisionRecord::Append { events } | DecisionRecord::Reject { events, .. }) => *events as u64,
+                _ => 0,
+            };
+            if last - first + 1 != expected {
+                bad(format!("attempt {} wrote {} events but decided {expected}", a.attempt, last - first + 1));
+            }
+        }
+        let last_attempt = c.report.attempts.last();
+        let wrote_last = last_attempt.is_some_and(|a| matches!(a.append, AppendRecord::Written { .. }));
+        if writes.len() == 1 && !wrote_last {
+            bad(format!("wrote in attempt {} but went on to another attempt", writes[0].0.attempt));
+        }
+        match c.outcome() {
+            Outcome::Succeeded if !wrote_last => bad("succeeded without its events in the log".into()),
+            Outcome::Idempotent | Outcome::Exhausted { .. } | Outcome::Failed { .. } if !writes.is_empty() => {
+                bad(format!("outcome {} but events were written", c.outcome().label()));
+            }
+            Outcome::Rejected { .. } => {
+                let failure_events = match last_attempt.and_then(|a| a.decision.as_ref()) {
+                    Some(DecisionRecord::Reject { events, .. }) => *events,
+                    _ => 0,
+                };
+                if (failure_events > 0) != wrote_last {
+                    bad(format!("rejected with {failure_events} failure events decided, but wrote: {wrote_last}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(p) = owner.iter().position(Option::is_none) {
+        out.push(Violation::safety(NAME, None, format!("the event at position {} was written by no recorded attempt", p + 1)));
+    }
+}

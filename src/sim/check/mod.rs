@@ -1,0 +1,28 @@
+//! Invariant checkers: one file per invariant. Each module's doc says what
+//! it verifies and what it does not.
+//!
+//! [`all`] runs the generic ones (any workload); the domain ones are called
+//! by their workloads.
+
+pub mod attempts;
+pub mod capacity;
+pub mod delays;
+pub mod double_enrollment;
+pub mod log;
+pub mod retry_class;
+pub mod serializable;
+pub mod tier_limit;
+
+use super::history::History;
+use super::scenario::Scenario;
+use super::violation::Violation;
+use crate::handler::Decider;
+
+/// Runs every generic checker.
+pub fn all<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: &History<D::Command>, out: &mut Vec<Violation>) {
+    attempts::check(scenario, history, out);
+    delays::check(scenario, history, out);
+    retry_class::check(scenario, history, out);
+    log::check(history, out);
+    serializable::check(decider, history, out);
+}

@@ -1,0 +1,52 @@
+//! **retry-classification**: only retryable errors are retried, and a
+//! command stops only when it must.
+//!
+//! Verified: every attempt but the last ended with an error the policy
+//! retries (a conflict; a transient error when enabled; never a business
+//! rejection, deadline or cancellation); an `Exhausted` outcome used all
+//! attempts and ended on a retryable error; a command that ended on a
+//! retryable error with attempts left did so because of its deadline or
+//! budget (outcome `Failed`), never silently.
+//!
+//! Not verified: the waits (see `delays`).
+
+use crate::handler::Outcome;
+use crate::sim::{History, Scenario, Violation};
+
+/// The invariant's name.
+pub const NAME: &str = "retry-classification";
+
+/// Checks every command.
+pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Violation>) {
+    let p = &scenario.policy;
+    for c in &history.commands {
+        let attempts = &c.report.attempts;
+        let Some(last) = attempts.last() else { continue };
+        for a in &attempts[..attempts.len() - 1] {
+            match a.error {
+                Some(kind) if p.retries(kind) => {}
+                other => out.push(Violation::safety(
+                    NAME,
+                    Some(c.index),
+                    format!("attempt {} ended with {:?} but was retried", a.attempt, other.map(|k| k.label()).unwrap_or("success")),
+                )),
+            }
+        }
+        let retryable_end = last.error.is_some_and(|k| p.retries(k));
+        let all_used = last.attempt >= p.max_attempts;
+        match c.outcome() {
+            Outcome::Exhausted { attempts: n } => {
+                if !(retryable_end && all_used && *n == last.attempt) {
+                    out.push(Violation::safety(NAME, Some(c.index), format!("reported exhausted after {n} attempts but made {} of {} and ended on {:?}", last.attempt, p.max_attempts, last.error)));
+                }
+            }
+            Outcome::Failed { .. } if retryable_end && !all_used && p.deadline.is_none() && p.budget.is_none() => {
+                out.push(Violation::safety(NAME, Some(c.index), format!("gave up after {} of {} attempts on a retryable error with no deadline or budget", last.attempt, p.max_attempts)));
+            }
+            Outcome::Succeeded | Outcome::Idempotent | Outcome::Rejected { .. } if retryable_end => {
+                out.push(Violation::safety(NAME, Some(c.index), format!("outcome {} but the last attempt ended on a retryable error", c.outcome().label())));
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! [`History`]: what a run did, recorded for the checkers.
+
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::handler::{HandleReport, Outcome};
+use crate::store::SequencedEvent;
+
+/// One handled command.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CommandRecord<C> {
+    /// Index: setup commands first, then the scenario's commands in order.
+    pub index: usize,
+    /// The client (`None` for setup).
+    pub client: Option<u32>,
+    /// The command.
+    pub command: C,
+    /// Virtual time of invocation (since the run's start).
+    pub started_at: Duration,
+    /// Virtual time of the response.
+    pub ended_at: Duration,
+    /// Outcome and attempts.
+    pub report: HandleReport,
+}
+
+impl<C> CommandRecord<C> {
+    /// The outcome.
+    pub fn outcome(&self) -> &Outcome {
+        &self.report.outcome
+    }
+}
+
+/// Everything one run did.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct History<C> {
+    /// The run's seed.
+    pub seed: u64,
+    /// Every command, ordered by index.
+    pub commands: Vec<CommandRecord<C>>,
+    /// The store's final log.
+    pub log: Vec<SequencedEvent>,
+}
+
+impl<C: Hash> History<C> {
+    /// A stable 64-bit hash (FNV-1a) of the whole history: equal for two
+    /// runs of the same scenario and seed, on any machine and build.
+    pub fn hash64(&self) -> u64 {
+        let mut h = Fnv64::default();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// FNV-1a, 64-bit: fixed, so hashes are comparable across processes.
+#[derive(Debug)]
+struct Fnv64(u64);
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! [`FailureReport`]: everything needed to understand and replay a failure.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::violation::Violation;
+
+/// A failed run: workload, seed, scenario, violations, and the exact
+/// commands that replay it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureReport {
+    /// Workload name.
+    pub workload: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// The planted bug, if any.
+    pub plant: Option<String>,
+    /// The scenario, as JSON.
+    pub scenario: serde_json::Value,
+    /// True when the scenario is the one the workload generates from
+    /// `seed` (then `--seed` alone replays it).
+    pub scenario_from_seed: bool,
+    /// Where the scenario was written, if it was.
+    pub scenario_file: Option<PathBuf>,
+    /// What broke.
+    pub violations: Vec<Violation>,
+    /// The `cargo test` target that replays it with `DCB_SEED`, if any.
+    pub test: Option<String>,
+}
+
+impl FailureReport {
+    /// The command that replays the run with the CLI.
+    pub fn replay_command(&self) -> String {
+        let mut cmd = format!("cargo run --release -- replay --workload {} --seed {}", self.workload, self.seed);
+        if let Some(p) = &self.plant {
+            cmd.push_str(&format!(" --plant {p}"));
+        }
+        if !self.scenario_from_seed {
+            let file = self.scenario_file.as_ref().map_or_else(|| "<scenario.json>".to_string(), |p| p.display().to_string());
+            cmd.push_str(&format!(" --scenario {file}"));
+        }
+        cmd
+    }
+
+    /// Writes the scenario to `dir/<workload>-<seed>.json` and remembers the path.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn save_scenario(&mut self, dir: &Path) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("{}-{}.json", self.workload, self.seed));
+        std::fs::write(&path, serde_json::to_string_pretty(&self.scenario).expect("JSON values serialize"))?;
+        self.scenario_file = Some(path.clone());
+        Ok(path)
+    }
+}
+
+impl fmt::Display for FailureReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "dcb-sim: invariant violated")?;
+        writeln!(f, "  workload: {}  seed: {}  plant: {}", self.workload, self.seed, self.plant.as_deref().unwrap_or("none"))?;
+        writeln!(f, "  violations ({}):", self.violations.len())?;
+        for v in self.violations.iter().take(10) {
+            writeln!(f, "    - {v}")?;
+        }
+        if self.violations.len() > 10 {
+            writeln!(f, "    … and {} more", self.violations.len() - 10)?;
+        }
+        writeln!(f, "  replay:")?;
+        writeln!(f, "    {}", self.replay_command())?;
+        if let Some(test) = &self.test {
+            writeln!(f, "    DCB_SEED={} cargo test --release --test {test}", self.seed)?;
+        }
+        writeln!(f, "  scenario:")?;
+        for line in serde_json::to_string_pretty(&self.scenario).expect("JSON values serialize").lines() {
+            writeln!(f, "    {line}")?;
+        }
+        Ok(())
+    }
+}
