@@ -826,7 +826,8 @@ mod engine {
     fn sub_millisecond_sleeps_take_one_millisecond_under_madsim() {
         let r = run(1, no_jitter(2, Duration::from_micros(10)), &[Err(TestError::Conflict)]);
         assert_eq!(r.report.total_delay, Duration::from_micros(10));
-        assert_close(r.starts[1] - r.starts[0], ms(1), "10 µs sleep");
+        assert_close(r.starts[1] - r.starts[0], RuntimeSleeper::MIN_SLEEP, "10 µs sleep");
+        assert_eq!(RuntimeSleeper::MIN_SLEEP, ms(1));
     }
 
     // --- deadline and budget -------------------------------------------------

@@ -8,8 +8,8 @@
 //! * before attempt `n ≥ 2`: `base · multiplier^(n-2)`, then [`Jitter`],
 //!   then clamped to `max_delay` (the cap is applied **last**, so jitter can
 //!   never push a delay above it);
-//! * a sleep that would pass the `deadline` or exceed the total `budget` is
-//!   not taken: the engine stops with the last error.
+//! * a sleep that would end at or past the `deadline`, or exceed the total
+//!   `budget`, is not taken: the engine stops with the last error.
 //!
 //! The delay math is pure ([`RetryPolicy::delay_before`],
 //! [`RetryPolicy::schedule`]) and draws jitter from an injected

@@ -56,7 +56,7 @@ pub enum PolicyError {
     #[error("jitter factor must be between 0.0 and 1.0; got {0}")]
     InvalidJitterFactor(f64),
     /// A duration too large for the delay arithmetic.
-    #[error("{field} of {value:?} is above the supported maximum of {max:?}", max = RetryPolicy::MAX_DELAY_LIMIT)]
+    #[error("{field} of {value:?} is above the supported maximum of {max:?}; lower it (or leave the limit unset)", max = RetryPolicy::MAX_DELAY_LIMIT)]
     DurationTooLarge {
         /// Which setting.
         field: &'static str,
@@ -92,8 +92,8 @@ pub struct RetryPolicy {
     /// Cap on the sum of all delays of one command.
     #[serde(rename = "budget_us", with = "crate::util::duration_us::option", default)]
     pub budget: Option<Duration>,
-    /// Time from the command's start after which no new attempt starts
-    /// (and no sleep is taken that would end past it).
+    /// Time from the command's start at or after which no new attempt
+    /// starts (a sleep that would end at or past it is not taken).
     #[serde(rename = "deadline_us", with = "crate::util::duration_us::option", default)]
     pub deadline: Option<Duration>,
     /// Also retry [`ErrorKind::Transient`] errors (store unavailable but

@@ -64,6 +64,9 @@ pub struct Summary {
     pub outcomes: BTreeMap<String, u64>,
     /// Commands by number of attempts.
     pub attempts_histogram: BTreeMap<u32, u64>,
+    /// Rejections by reason (numbers in parentheses dropped, so "Course is
+    /// at maximum capacity" counts every capacity).
+    pub rejections: BTreeMap<String, u64>,
     /// Wall-clock seconds (measurement only; never affects a run).
     pub elapsed_secs: f64,
     /// `schedules / elapsed_secs`.
@@ -87,6 +90,10 @@ pub fn explore<W: Workload>(workload: &W, opts: &ExploreOptions) -> Summary {
             s.conflicts += c.report.attempts.iter().filter(|a| a.error == Some(ErrorKind::Conflict)).count() as u64;
             *s.outcomes.entry(c.report.outcome.label().to_string()).or_default() += 1;
             *s.attempts_histogram.entry(c.report.attempts.len() as u32).or_default() += 1;
+            if let crate::handler::Outcome::Rejected { reason } = &c.report.outcome {
+                let key = reason.split(" (").next().unwrap_or(reason).trim_end_matches('.');
+                *s.rejections.entry(key.to_string()).or_default() += 1;
+            }
         }
         if !result.violations.is_empty() {
             s.violations += 1;
@@ -130,6 +137,10 @@ impl fmt::Display for Summary {
         for (k, v) in &self.outcomes {
             writeln!(f, "    {k:<12} {v:>10}")?;
         }
+        writeln!(f, "  rejections")?;
+        for (k, v) in &self.rejections {
+            writeln!(f, "    {k:<48} {v:>8}")?;
+        }
         writeln!(f, "  attempts per command")?;
         let max = self.attempts_histogram.values().copied().max().unwrap_or(1).max(1);
         for (k, v) in &self.attempts_histogram {
@@ -150,4 +161,26 @@ impl fmt::Display for Summary {
         }
         Ok(())
     }
+}
+
+/// The seed-driven test gate: explores the seeds [`SimConfig`](super::SimConfig)
+/// selects (`DCB_SEED` / `DCB_SEEDS`, else `start..start+count`) and panics
+/// with every failure report, each naming the `DCB_SEED=… cargo test --test
+/// <test>` command that replays it. Returns the summary for further
+/// assertions (e.g. that conflicts happened).
+///
+/// # Panics
+/// When any schedule violates an invariant.
+pub fn assert_no_violations<W: Workload>(workload: &W, test: &str, start: u64, count: u64) -> Summary {
+    let config = super::SimConfig::from_env();
+    let seeds = config.seeds_or(start, count);
+    let opts = ExploreOptions { start_seed: seeds.start, seeds: seeds.end - seeds.start, max_reports: 3, test: Some(test.to_string()), ..ExploreOptions::default() };
+    let summary = explore(workload, &opts);
+    if config.is_replay() {
+        let scenario = workload.generate(&mut rng::substream(seeds.start, SCENARIO_STREAM));
+        let result = run(workload, &scenario, seeds.start);
+        eprintln!("{}", super::timeline(&result.history));
+    }
+    assert!(summary.violations == 0, "{} of {} schedules violated invariants\n{summary}", summary.violations, summary.schedules);
+    summary
 }

@@ -73,7 +73,7 @@ mod violation;
 mod workload;
 
 pub use config::SimConfig;
-pub use explore::{ExploreOptions, SCENARIO_STREAM, Summary, explore};
+pub use explore::{ExploreOptions, SCENARIO_STREAM, Summary, assert_no_violations, explore};
 pub use history::{CommandRecord, History};
 pub use latency::LatencyStore;
 pub use planted::SimStore;

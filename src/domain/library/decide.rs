@@ -115,15 +115,19 @@ fn remove_book_copy(book: &str, events: &[SequencedEvent]) -> Decision {
         }
     }
     let failed = |reason| reject(LibraryEvent::RemovingBookFromCirculationFailed { book: book.into(), reason });
+    // 1. Never added.
     if !ever_added {
         return failed(FailureReason::BookNeverAddedToCirculation);
     }
+    // 2. Already removed: nothing to do.
     if !in_circulation {
         return Decision::Idempotent;
     }
+    // 3. Lent.
     if lent {
         return failed(FailureReason::BookIsCurrentlyLent);
     }
+    // 4. Remove.
     append(LibraryEvent::BookCopyRemovedFromCirculation { book: book.into() })
 }
 
@@ -167,12 +171,15 @@ fn cancel_reader_contract(reader: &str, events: &[SequencedEvent]) -> Decision {
         }
     }
     let failed = |reason| reject(LibraryEvent::CancelingReaderContractFailed { reader: reader.into(), reason });
+    // 1. Never registered.
     if !ever_registered {
         return failed(FailureReason::ReaderNeverRegistered);
     }
+    // 2. Already canceled: nothing to do.
     if !registered {
         return Decision::Idempotent;
     }
+    // 3. Outstanding loans; else 4. cancel.
     if !loans.is_empty() {
         return failed(FailureReason::ReaderHasOutstandingLoans);
     }
@@ -219,18 +226,23 @@ fn lend_book_copy(book: &str, reader: &str, events: &[SequencedEvent]) -> Decisi
     }
     let failed =
         |reason| reject(LibraryEvent::LendingBookToReaderFailed { book: book.into(), reader: reader.into(), reason });
+    // 1. Reader not currently registered.
     if !registered {
         return failed(FailureReason::ReaderNotCurrentlyRegistered);
     }
+    // 2. Copy never added, or removed.
     if !in_circulation {
         return failed(FailureReason::BookNotInCirculation);
     }
+    // 3. Already lent to this reader: nothing to do.
     if lent_to_this {
         return Decision::Idempotent;
     }
+    // 4. Lent to someone else.
     if lent_to_other {
         return failed(FailureReason::BookAlreadyLent);
     }
+    // 5. At the limit; else 6. lend.
     if loans >= i64::from(MAX_BOOKS_PER_READER) {
         return failed(FailureReason::ReaderHasTooManyBooks);
     }
@@ -256,18 +268,23 @@ fn return_book_copy(book: &str, reader: &str, events: &[SequencedEvent]) -> Deci
     }
     let failed =
         |reason| reject(LibraryEvent::ReturningBookFromReaderFailed { book: book.into(), reader: reader.into(), reason });
+    // 1. Reader never registered (a canceled reader may return).
     if !ever_registered {
         return failed(FailureReason::ReaderNeverRegistered);
     }
+    // 2. Copy never added (a removed copy may be returned).
     if !ever_added {
         return failed(FailureReason::BookNeverAddedToCirculation);
     }
+    // 3. Never lent to this reader.
     if !ever_lent_to_this {
         return failed(FailureReason::BookNotLentToThisReader);
     }
+    // 4. Returned since the last lend: nothing to do.
     if !lent_to_this {
         return Decision::Idempotent;
     }
+    // 5. Return.
     append(LibraryEvent::BookCopyReturnedByReader { book: book.into(), reader: reader.into() })
 }
 

@@ -53,7 +53,7 @@ pub fn check<D: Decider>(decider: &D, history: &History<D::Command>, out: &mut V
             out.push(Violation::safety(
                 NAME,
                 Some(c.index),
-                format!("\"{:?}\" ended \"{}\", but run alone in log order it would end \"{expected}\"", c.command, c.outcome()),
+                format!("\"{}\" ended \"{}\", but run alone in log order it would end \"{expected}\"", c.command, c.outcome()),
             ));
             return;
         }
@@ -61,18 +61,18 @@ pub fn check<D: Decider>(decider: &D, history: &History<D::Command>, out: &mut V
             continue;
         }
         let Some(AppendRecord::Written { first, last }) = c.report.attempts.last().map(|a| &a.append) else {
-            out.push(Violation::safety(NAME, Some(c.index), format!("\"{:?}\" should have written {} events in log order but wrote none", c.command, to_write.len())));
+            out.push(Violation::safety(NAME, Some(c.index), format!("\"{}\" should have written {} events in log order but wrote none", c.command, to_write.len())));
             return;
         };
         let actual = history.log.get(*first as usize - 1..*last as usize).unwrap_or(&[]);
         if actual.len() != to_write.len() || actual.iter().zip(&to_write).any(|(a, e)| a.event != *e) {
-            out.push(Violation::safety(NAME, Some(c.index), format!("\"{:?}\" wrote other events at {first}..={last} than it writes in log order", c.command)));
+            out.push(Violation::safety(NAME, Some(c.index), format!("\"{}\" wrote other events at {first}..={last} than it writes in log order", c.command)));
             return;
         }
         match model.append_unchecked(to_write) {
             Ok(pos) if pos == *last => {}
             other => {
-                out.push(Violation::safety(NAME, Some(c.index), format!("in log order \"{:?}\" lands at {other:?}, in the run at {first}..={last}", c.command)));
+                out.push(Violation::safety(NAME, Some(c.index), format!("in log order \"{}\" lands at {other:?}, in the run at {first}..={last}", c.command)));
                 return;
             }
         }
