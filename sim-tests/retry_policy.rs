@@ -26,6 +26,8 @@
 //! The `compile_error!` guard below comes right after these docs (inner doc
 //! comments must precede every item; without them `missing_docs` warns).
 
+#![allow(clippy::disallowed_methods, reason = "Instant here is madsim::time::Instant (std's type): inside the simulation runtime it reads virtual time")]
+
 #[cfg(not(madsim))]
 compile_error!(
     "sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"

@@ -350,15 +350,15 @@ mod cases {
         seed_standard(&store).await;
         assert_eq!(read_pos(&store, &q1(&[], &["course:c1", "student:s1"]), fwd()).await, vec![4]);
         assert_eq!(read_pos(&store, &q1(&[], &["student:s1", "course:c2"]), fwd()).await, vec![5]);
-        assert_eq!(read_pos(&store, &q1(&[], &["course:c1", "student:s9"]), fwd()).await, vec![]);
-        assert_eq!(read_pos(&store, &q1(&[], &["course:c1", "course:c2"]), fwd()).await, vec![]);
+        assert_eq!(read_pos(&store, &q1(&[], &["course:c1", "student:s9"]), fwd()).await, Vec::<u64>::new());
+        assert_eq!(read_pos(&store, &q1(&[], &["course:c1", "course:c2"]), fwd()).await, Vec::<u64>::new());
     }
 
     /// An item with only types: no tag constraint.
     pub async fn item_with_only_types<S: EventStore>(store: S) {
         seed_standard(&store).await;
         assert_eq!(read_pos(&store, &q1(&["StudentEnrolled"], &[]), fwd()).await, vec![4, 5, 8]);
-        assert_eq!(read_pos(&store, &q1(&["Never"], &[]), fwd()).await, vec![]);
+        assert_eq!(read_pos(&store, &q1(&["Never"], &[]), fwd()).await, Vec::<u64>::new());
     }
 
     /// An item with only tags: any type.
@@ -366,7 +366,7 @@ mod cases {
         seed_standard(&store).await;
         assert_eq!(read_pos(&store, &q1(&[], &["course:c1"]), fwd()).await, vec![1, 4, 6, 8]);
         assert_eq!(read_pos(&store, &q1(&[], &["student:s1"]), fwd()).await, vec![3, 4, 5]);
-        assert_eq!(read_pos(&store, &q1(&[], &["course:c9"]), fwd()).await, vec![]);
+        assert_eq!(read_pos(&store, &q1(&[], &["course:c9"]), fwd()).await, Vec::<u64>::new());
     }
 
     /// An item with both: type among the types AND all tags.
@@ -377,7 +377,7 @@ mod cases {
             read_pos(&store, &q1(&["CourseCreated", "CourseCapacityChanged"], &["course:c1"]), fwd()).await,
             vec![1, 6]
         );
-        assert_eq!(read_pos(&store, &q1(&["CourseCreated"], &["student:s1"]), fwd()).await, vec![]);
+        assert_eq!(read_pos(&store, &q1(&["CourseCreated"], &["student:s1"]), fwd()).await, Vec::<u64>::new());
     }
 
     /// `Query::all()` matches every event, with full payloads.
@@ -434,9 +434,9 @@ mod cases {
         seed_standard(&store).await;
         let all = Query::all();
         let c1 = q1(&[], &["course:c1"]);
-        assert_eq!(read_pos(&store, &all, opts(None, false, Some(0))).await, vec![]);
-        assert_eq!(read_pos(&store, &all, opts(None, true, Some(0))).await, vec![]);
-        assert_eq!(read_pos(&store, &c1, opts(Some(2), false, Some(0))).await, vec![]);
+        assert_eq!(read_pos(&store, &all, opts(None, false, Some(0))).await, Vec::<u64>::new());
+        assert_eq!(read_pos(&store, &all, opts(None, true, Some(0))).await, Vec::<u64>::new());
+        assert_eq!(read_pos(&store, &c1, opts(Some(2), false, Some(0))).await, Vec::<u64>::new());
         assert_eq!(read_pos(&store, &all, opts(None, false, Some(3))).await, vec![1, 2, 3]);
         assert_eq!(read_pos(&store, &all, opts(None, true, Some(3))).await, vec![8, 7, 6]);
         assert_eq!(read_pos(&store, &c1, opts(None, false, Some(2))).await, vec![1, 4]);
@@ -458,7 +458,7 @@ mod cases {
         seed_standard(&store).await;
         let all = Query::all();
         for from in [9, 10, 1_000, Position::MAX] {
-            assert_eq!(read_pos(&store, &all, opts(Some(from), false, None)).await, vec![], "from {from}");
+            assert_eq!(read_pos(&store, &all, opts(Some(from), false, None)).await, Vec::<u64>::new(), "from {from}");
             assert_eq!(
                 read_pos(&store, &all, opts(Some(from), true, None)).await,
                 (1..=8).rev().collect::<Vec<_>>(),
@@ -532,7 +532,7 @@ mod cases {
         let err = store.append(vec![unrelated()], cond(Query::all(), None)).await;
         assert!(matches!(err, Err(StoreError::ConditionFailed { .. })), "{err:?}");
         assert_eq!(read_all(&store).await, before, "a failed append changed the log");
-        assert_eq!(read_pos(&store, &q1(&["Unrelated"], &[]), fwd()).await, vec![]);
+        assert_eq!(read_pos(&store, &q1(&["Unrelated"], &[]), fwd()).await, Vec::<u64>::new());
 
         // The next successful append continues right after the head.
         assert_eq!(store.append(vec![unrelated()], None).await, Ok(9));

@@ -36,6 +36,7 @@ impl RuntimeSleeper {
     pub const MIN_SLEEP: Duration = Duration::from_millis(1);
 
     /// A sleeper whose origin is now. Must be called inside a runtime.
+    #[allow(clippy::disallowed_methods, reason = "madsim::time::Instant is std's: inside a simulation madsim's clock_gettime override makes it virtual time")]
     pub fn new() -> Self {
         Self { origin: madsim::time::Instant::now() }
     }
@@ -56,6 +57,7 @@ impl Sleeper for RuntimeSleeper {
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
         madsim::time::sleep(d)
     }
+    #[allow(clippy::disallowed_methods, reason = "madsim::time::Instant is std's: inside a simulation madsim's clock_gettime override makes it virtual time")]
     fn now(&self) -> Duration {
         madsim::time::Instant::now().duration_since(self.origin)
     }

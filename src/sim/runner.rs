@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::check;
 use super::history::{CommandRecord, History};
@@ -78,14 +79,14 @@ async fn simulate<D: Decider>(decider: D, scenario: &Scenario<D::Command>, seed:
 
     let t0 = sleeper.now();
     let offset = scenario.setup.len();
-    let mut by_client: BTreeMap<u32, Vec<(usize, &Scheduled<D::Command>)>> = BTreeMap::new();
+    let mut by_client: BTreeMap<u32, ClientQueue<'_, D::Command>> = BTreeMap::new();
     for (i, s) in scenario.commands.iter().enumerate() {
         by_client.entry(s.client).or_default().push((offset + i, s));
     }
     let mut tasks = Vec::with_capacity(by_client.len());
     for (client, mut commands) in by_client {
         commands.sort_by_key(|(i, s)| (s.start, *i));
-        let commands: Vec<_> = commands.into_iter().map(|(i, s)| (i, s.start, s.command.clone())).collect();
+        let commands: Vec<(usize, Duration, D::Command)> = commands.into_iter().map(|(i, s)| (i, s.start, s.command.clone())).collect();
         let handler = handler.clone();
         tasks.push(madsim::task::spawn_local(async move {
             let mut out = Vec::with_capacity(commands.len());
@@ -106,8 +107,14 @@ async fn simulate<D: Decider>(decider: D, scenario: &Scenario<D::Command>, seed:
     History { seed, commands: records, log: base.snapshot() }
 }
 
+/// A client's commands with their indices.
+type ClientQueue<'a, C> = Vec<(usize, &'a Scheduled<C>)>;
+
+/// The handler every simulated client shares.
+type SimHandler<D> = CommandHandler<D, LatencyStore<Arc<SimStore>>, RuntimeSleeper>;
+
 async fn execute<D: Decider>(
-    handler: &CommandHandler<D, LatencyStore<Arc<SimStore>>, RuntimeSleeper>,
+    handler: &SimHandler<D>,
     sleeper: &RuntimeSleeper,
     seed: u64,
     index: usize,

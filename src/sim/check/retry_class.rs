@@ -35,10 +35,8 @@ pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Viol
         let retryable_end = last.error.is_some_and(|k| p.retries(k));
         let all_used = last.attempt >= p.max_attempts;
         match c.outcome() {
-            Outcome::Exhausted { attempts: n } => {
-                if !(retryable_end && all_used && *n == last.attempt) {
-                    out.push(Violation::safety(NAME, Some(c.index), format!("reported exhausted after {n} attempts but made {} of {} and ended on {:?}", last.attempt, p.max_attempts, last.error)));
-                }
+            Outcome::Exhausted { attempts: n } if !(retryable_end && all_used && *n == last.attempt) => {
+                out.push(Violation::safety(NAME, Some(c.index), format!("reported exhausted after {n} attempts but made {} of {} and ended on {:?}", last.attempt, p.max_attempts, last.error)));
             }
             Outcome::Failed { .. } if retryable_end && !all_used && p.deadline.is_none() && p.budget.is_none() => {
                 out.push(Violation::safety(NAME, Some(c.index), format!("gave up after {} of {} attempts on a retryable error with no deadline or budget", last.attempt, p.max_attempts)));
