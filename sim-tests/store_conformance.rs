@@ -286,7 +286,7 @@ mod cases {
         let expected: Vec<SequencedEvent> = events
             .into_iter()
             .enumerate()
-            .map(|(i, event)| SequencedEvent { position: i as Position + 1, event })
+            .map(|(i, event)| SequencedEvent::new(i as Position + 1, event))
             .collect();
         assert_eq!(read_all(&store).await, expected);
     }
@@ -308,9 +308,9 @@ mod cases {
         let same = ev("Tick", &["clock:1"]);
         assert_eq!(store.append(vec![same.clone(), same.clone(), same.clone()], None).await, Ok(7));
 
-        let mut expected = vec![SequencedEvent { position: 1, event: first }];
-        expected.extend(batch.into_iter().zip(2..).map(|(event, position)| SequencedEvent { position, event }));
-        expected.extend((5..=7).map(|position| SequencedEvent { position, event: same.clone() }));
+        let mut expected = vec![SequencedEvent::new(1, first)];
+        expected.extend(batch.into_iter().zip(2..).map(|(event, position)| SequencedEvent::new(position, event)));
+        expected.extend((5..=7).map(|position| SequencedEvent::new(position, same.clone())));
         assert_eq!(read_all(&store).await, expected);
 
         // A conditional multi-event append too.
@@ -385,7 +385,7 @@ mod cases {
         seed_standard(&store).await;
         let all = store.read(&Query::all(), fwd()).await.unwrap();
         assert_eq!(positions(&all), (1..=8).collect::<Vec<_>>());
-        let events: Vec<Event> = all.into_iter().map(|e| e.event).collect();
+        let events: Vec<Event> = all.into_iter().map(|e| (*e.event).clone()).collect();
         assert_eq!(events, standard_events());
     }
 
@@ -424,7 +424,7 @@ mod cases {
         assert_eq!(positions(&all), vec![8, 7, 6, 5, 4, 3, 2, 1]);
         let mut expected = standard_events();
         expected.reverse();
-        assert_eq!(all.into_iter().map(|e| e.event).collect::<Vec<_>>(), expected);
+        assert_eq!(all.into_iter().map(|e| (*e.event).clone()).collect::<Vec<_>>(), expected);
         assert_eq!(read_pos(&store, &q1(&[], &["course:c1"]), bwd()).await, vec![8, 6, 4, 1]);
     }
 
@@ -911,7 +911,7 @@ mod model {
             }
             for event in events {
                 let position = self.head() + 1;
-                self.log.push(SequencedEvent { position, event });
+                self.log.push(SequencedEvent::new(position, event));
             }
             Ok(self.head())
         }

@@ -120,7 +120,7 @@ fn push(log: &mut Vec<SequencedEvent>, events: Vec<Event>) -> Position {
     log.reserve(events.len());
     for event in events {
         position += 1;
-        log.push(SequencedEvent { position, event });
+        log.push(SequencedEvent::new(position, event));
     }
     position
 }

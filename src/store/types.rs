@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -108,11 +109,19 @@ impl Event {
     }
 }
 
-/// An event with the position the store gave it.
+/// An event with the position the store gave it. The event is shared
+/// (`Arc`), so reads hand out copies of the log without copying events.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SequencedEvent {
     /// Position in the log (≥ 1).
     pub position: Position,
     /// The event.
-    pub event: Event,
+    pub event: Arc<Event>,
+}
+
+impl SequencedEvent {
+    /// An event at `position`.
+    pub fn new(position: Position, event: Event) -> Self {
+        SequencedEvent { position, event: Arc::new(event) }
+    }
 }

@@ -341,7 +341,7 @@ mod tests {
     impl Lib {
         fn push(&mut self, event: Event) {
             let position = self.log.len() as u64 + 1;
-            self.log.push(SequencedEvent { position, event });
+            self.log.push(SequencedEvent::new(position, event));
         }
 
         /// Appends an event directly, bypassing the rules (histories the

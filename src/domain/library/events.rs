@@ -427,8 +427,8 @@ mod tests {
     #[test]
     fn decode_all_keeps_positions_and_skips_foreign_events() {
         let events = vec![
-            SequencedEvent { position: 1, event: Event::new("CourseCreated", ["course:c1"], "3").unwrap() },
-            SequencedEvent { position: 2, event: LibraryEvent::BookCopyRemovedFromCirculation { book: "b".into() }.to_event() },
+            SequencedEvent::new(1, Event::new("CourseCreated", ["course:c1"], "3").unwrap()),
+            SequencedEvent::new(2, LibraryEvent::BookCopyRemovedFromCirculation { book: "b".into() }.to_event()),
         ];
         let decoded: Vec<_> = LibraryEvent::decode_all(&events).collect();
         assert_eq!(decoded, vec![(2, LibraryEvent::BookCopyRemovedFromCirculation { book: "b".into() })]);

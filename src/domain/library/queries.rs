@@ -254,10 +254,10 @@ mod tests {
     fn log(events: Vec<LibraryEvent>) -> Vec<SequencedEvent> {
         let mut out: Vec<SequencedEvent> = vec![SequencedEvent {
             position: 1,
-            event: Event::new("CourseCreated", ["course:c1"], "3").unwrap(),
+            event: std::sync::Arc::new(Event::new("CourseCreated", ["course:c1"], "3").unwrap()),
         }];
         for e in events {
-            out.push(SequencedEvent { position: out.len() as u64 + 1, event: e.to_event() });
+            out.push(SequencedEvent::new(out.len() as u64 + 1, e.to_event()));
         }
         out
     }
@@ -349,7 +349,7 @@ mod tests {
             let store = MemoryStore::new();
             let events = sample();
             for e in &events {
-                store.append(vec![e.event.clone()], None).await.unwrap();
+                store.append(vec![(*e.event).clone()], None).await.unwrap();
             }
             let books = read_books_in_circulation(&store).await.unwrap();
             assert_eq!(books.items, books_in_circulation(&events));

@@ -65,7 +65,7 @@ pub fn check<D: Decider>(decider: &D, history: &History<D::Command>, out: &mut V
             return;
         };
         let actual = history.log.get(*first as usize - 1..*last as usize).unwrap_or(&[]);
-        if actual.len() != to_write.len() || actual.iter().zip(&to_write).any(|(a, e)| a.event != *e) {
+        if actual.len() != to_write.len() || actual.iter().zip(&to_write).any(|(a, e)| *a.event != *e) {
             out.push(Violation::safety(NAME, Some(c.index), format!("\"{}\" wrote other events at {first}..={last} than it writes in log order", c.command)));
             return;
         }
