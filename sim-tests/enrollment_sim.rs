@@ -85,7 +85,7 @@ fn scenario() -> impl Strategy<Value = Scenario<EnrollmentCommand>> {
             .collect();
         let max = Duration::from_micros(latency_max);
         let latency = Latency { read_min: Duration::from_millis(1), read_max: max, append_min: Duration::from_millis(1), append_max: max };
-        Scenario { setup, commands, policy: RetryPolicy::preset(policy).expect("preset"), latency, plant: None }
+        Scenario { policy: RetryPolicy::preset(policy).expect("preset"), latency, ..Scenario::new(setup, commands) }
     })
 }
 

@@ -40,6 +40,9 @@ enum Command {
         /// Plant a bug (negative control): non-atomic-store, narrow-condition, stale-decision, after-equality, retry-business, ignore-cap.
         #[arg(long, value_parser = parse_plant)]
         plant: Option<Plant>,
+        /// Inject storage faults (latency spikes, unavailability, timeouts, ambiguous commits, client crashes), drawn per seed.
+        #[arg(long)]
+        faults: bool,
         /// Print one JSON object instead of the text summary.
         #[arg(long)]
         json: bool,
@@ -64,6 +67,9 @@ enum Command {
         /// The planted bug the explore run used, if any.
         #[arg(long, value_parser = parse_plant)]
         plant: Option<Plant>,
+        /// The explore run used --faults.
+        #[arg(long)]
+        faults: bool,
         /// Print the scenario as JSON and exit (a starting point for your own files).
         #[arg(long)]
         print_scenario: bool,
@@ -81,20 +87,21 @@ fn parse_plant(s: &str) -> Result<Plant, String> {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
-        Command::Explore { seeds, start_seed, workload, clients, plant, json, max_reports } => {
+        Command::Explore { seeds, start_seed, workload, clients, plant, faults, json, max_reports } => {
             let opts = ExploreOptions { start_seed, seeds, plant, max_reports, stop_on_failure: false, test: None };
             match workload {
-                WorkloadName::Enrollment => explore_cmd(&enrollment(clients), &opts, json),
+                WorkloadName::Enrollment => explore_cmd(&enrollment(clients, faults), &opts, json),
             }
         }
-        Command::Replay { seed, scenario, workload, clients, plant, print_scenario } => match workload {
-            WorkloadName::Enrollment => replay_cmd(&enrollment(clients), seed, scenario, plant, print_scenario),
+        Command::Replay { seed, scenario, workload, clients, plant, faults, print_scenario } => match workload {
+            WorkloadName::Enrollment => replay_cmd(&enrollment(clients, faults), seed, scenario, plant, print_scenario),
         },
     }
 }
 
-fn enrollment(clients: Option<u32>) -> EnrollmentWorkload {
-    clients.map_or_else(EnrollmentWorkload::default, EnrollmentWorkload::with_clients)
+fn enrollment(clients: Option<u32>, faults: bool) -> EnrollmentWorkload {
+    let w = clients.map_or_else(EnrollmentWorkload::default, EnrollmentWorkload::with_clients);
+    if faults { w.with_faults() } else { w }
 }
 
 fn explore_cmd<W: Workload>(workload: &W, opts: &ExploreOptions, json: bool) -> i32 {

@@ -7,6 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::decider::{Decider, Decision};
 use super::outcome::{AppendRecord, AttemptRecord, DecisionRecord, HandleReport, Outcome};
+use super::request::{decide_request, request_query, request_tag};
 use crate::plant::Plant;
 use crate::retry::{Classify, ErrorKind, RetryEngine, RetryError, RetryObserver, RetryPolicy, RetrySummary, Sleeper};
 use crate::store::{AppendCondition, EventStore, Query, ReadOptions, SequencedEvent, StoreError};
@@ -133,9 +134,24 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
     /// `rng`), reports every step to `observer`, and returns the outcome
     /// with a record of each attempt.
     pub async fn handle(&self, command: &D::Command, rng: &mut ChaCha8Rng, observer: &mut impl RetryObserver) -> HandleReport {
+        self.handle_request(command, None, rng, observer).await
+    }
+
+    /// Like [`CommandHandler::handle`], with a request id (idempotency
+    /// key): events are tagged with it, and an attempt that finds the
+    /// request's own event (e.g. after an ambiguous commit) returns
+    /// [`Outcome::Idempotent`]. See [`request`](super::request).
+    pub async fn handle_request(
+        &self,
+        command: &D::Command,
+        request_id: Option<&str>,
+        rng: &mut ChaCha8Rng,
+        observer: &mut impl RetryObserver,
+    ) -> HandleReport {
         let recorder = Mutex::new(Recorder::default());
+        let tag = request_id.map(request_tag);
         let mut tap = Tap { inner: observer, recorder: &recorder };
-        let report = self.engine.run(rng, &mut tap, |attempt| self.attempt(command, attempt, &recorder)).await;
+        let report = self.engine.run(rng, &mut tap, |attempt| self.attempt(command, tag.as_deref(), attempt, &recorder)).await;
         let outcome = match report.outcome {
             Ok(outcome) => outcome,
             Err(RetryError::NotRetryable(AttemptError::Rejected { reason, .. })) => Outcome::Rejected { reason },
@@ -149,16 +165,19 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
         HandleReport { outcome, attempts, total_delay: report.total_delay }
     }
 
-    fn condition_query(&self, query: &Query) -> Query {
-        match (self.plant, query) {
+    /// The condition's query: the read query, unless [`Plant::NarrowCondition`]
+    /// narrows the decider's own query to its last item.
+    fn condition_query(&self, own: &Query, read: &Query, tag: Option<&str>) -> Query {
+        match (self.plant, own) {
             (Some(Plant::NarrowCondition), Query::Items(items)) if items.len() > 1 => {
-                Query::Items(vec![items[items.len() - 1].clone()])
+                let narrow = Query::Items(vec![items[items.len() - 1].clone()]);
+                tag.map_or_else(|| narrow.clone(), |t| request_query(&narrow, t))
             }
-            _ => query.clone(),
+            _ => read.clone(),
         }
     }
 
-    async fn attempt(&self, command: &D::Command, attempt: u32, recorder: &Mutex<Recorder>) -> Result<Outcome, AttemptError> {
+    async fn attempt(&self, command: &D::Command, tag: Option<&str>, attempt: u32, recorder: &Mutex<Recorder>) -> Result<Outcome, AttemptError> {
         let sleeper = self.engine.sleeper();
         let mut record = AttemptRecord {
             attempt,
@@ -171,7 +190,7 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
             append: AppendRecord::NotAttempted,
             error: None,
         };
-        let result = self.attempt_inner(command, &mut record, recorder).await;
+        let result = self.attempt_inner(command, tag, &mut record, recorder).await;
         record.ended_at = sleeper.now();
         record.error = result.as_ref().err().map(|e| match e {
             AttemptError::Store(e) => e.kind(),
@@ -181,18 +200,28 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
         result
     }
 
-    async fn attempt_inner(&self, command: &D::Command, record: &mut AttemptRecord, recorder: &Mutex<Recorder>) -> Result<Outcome, AttemptError> {
-        let query = self.decider.query(command);
+    async fn attempt_inner(
+        &self,
+        command: &D::Command,
+        tag: Option<&str>,
+        record: &mut AttemptRecord,
+        recorder: &Mutex<Recorder>,
+    ) -> Result<Outcome, AttemptError> {
+        let own_query = self.decider.query(command);
+        let query = match tag {
+            Some(tag) => request_query(&own_query, tag),
+            None => own_query.clone(),
+        };
         let events = self.store.read(&query, ReadOptions::default()).await.map_err(AttemptError::Store)?;
         let after = events.last().map(|e| e.position);
         record.read_after = after;
         record.read_events = u32::try_from(events.len()).unwrap_or(u32::MAX);
         let decision = if self.plant == Some(Plant::StaleDecision) {
             let mut r = lock(recorder);
-            let (_, decision) = r.stale.get_or_insert_with(|| (events.clone(), self.decider.decide(command, &events)));
+            let (_, decision) = r.stale.get_or_insert_with(|| (events.clone(), decide_request(&self.decider, command, &own_query, tag, &events)));
             decision.clone()
         } else {
-            self.decider.decide(command, &events)
+            decide_request(&self.decider, command, &own_query, tag, &events)
         };
         let (to_append, rejection) = match decision {
             Decision::Idempotent => {
@@ -216,7 +245,7 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
             };
         }
         let n = to_append.len() as u64;
-        let condition = AppendCondition::new(self.condition_query(&query), after);
+        let condition = AppendCondition::new(self.condition_query(&own_query, &query, tag), after);
         match self.store.append(to_append, Some(condition)).await {
             Ok(last) => {
                 record.append = AppendRecord::Written { first: last + 1 - n, last };
@@ -228,7 +257,7 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
             Err(e) => {
                 record.append = match &e {
                     StoreError::ConditionFailed { conflicting, .. } => AppendRecord::Conflict { conflicting: *conflicting },
-                    other => AppendRecord::Error { error: other.kind() },
+                    other => AppendRecord::Error { error: other.kind(), detail: other.to_string() },
                 };
                 Err(AttemptError::Store(e))
             }

@@ -9,6 +9,7 @@
 mod decider;
 mod execute;
 mod outcome;
+pub mod request;
 
 pub use decider::{Decider, Decision};
 pub use execute::CommandHandler;

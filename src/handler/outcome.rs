@@ -102,6 +102,8 @@ pub enum AppendRecord {
     Error {
         /// Its kind.
         error: ErrorKind,
+        /// The error's message.
+        detail: String,
     },
 }
 

@@ -50,6 +50,7 @@ impl Classify for StoreError {
             StoreError::ConditionFailed { .. } => ErrorKind::Conflict,
             StoreError::Unavailable { retryable: true, .. } => ErrorKind::Transient,
             StoreError::Timeout(_) => ErrorKind::DeadlineExceeded,
+            StoreError::Canceled(_) => ErrorKind::Canceled,
             StoreError::Unavailable { retryable: false, .. } | StoreError::InvalidInput(_) => ErrorKind::Other,
         }
     }

@@ -31,6 +31,7 @@
 mod backoff;
 mod classify;
 mod engine;
+pub mod metrics;
 mod observer;
 mod policy;
 mod sleeper;
@@ -38,6 +39,9 @@ mod sleeper;
 pub use backoff::{DelayBounds, Schedule};
 pub use classify::{Classify, ErrorKind};
 pub use engine::{RetryEngine, RetryError, RetryReport};
+pub use metrics::MetricsObserver;
 pub use observer::{NoopObserver, RetryObserver, RetrySummary};
 pub use policy::{Jitter, PolicyError, RetryPolicy, RetryPolicyBuilder};
 pub use sleeper::{RuntimeSleeper, Sleeper};
+#[cfg(feature = "tokio")]
+pub use sleeper::TokioSleeper;

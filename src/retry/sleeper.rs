@@ -65,3 +65,52 @@ impl Sleeper for RuntimeSleeper {
         Self::MIN_SLEEP
     }
 }
+
+/// Sleeps with `tokio::time` on the **real** clock: for real-storage runs
+/// (the SQLite/PostgreSQL stress tests and benchmarks) in a `--cfg madsim`
+/// build, where [`RuntimeSleeper`]'s `madsim::time` only works inside a
+/// madsim runtime. Must be used inside a tokio runtime with the time driver
+/// enabled (`enable_time()` / `enable_all()`).
+///
+/// Like [`RuntimeSleeper`], a sleep lasts at least 1 ms
+/// ([`TokioSleeper::MIN_SLEEP`]); unlike it, a sleep may last longer than
+/// asked by however long the OS takes to wake the thread, so measured gaps
+/// between attempts are only bounded below.
+#[cfg(feature = "tokio")]
+#[derive(Debug, Clone, Copy)]
+pub struct TokioSleeper {
+    origin: std::time::Instant,
+}
+
+#[cfg(feature = "tokio")]
+impl TokioSleeper {
+    /// tokio's timer resolution: the shortest sleep it takes.
+    pub const MIN_SLEEP: Duration = Duration::from_millis(1);
+
+    /// A sleeper whose origin is now (wall clock).
+    #[allow(clippy::disallowed_methods, reason = "TokioSleeper is the real-time clock for real-storage runs outside any simulation; it is never used inside a madsim runtime")]
+    pub fn new() -> Self {
+        Self { origin: std::time::Instant::now() }
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl Default for TokioSleeper {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl Sleeper for TokioSleeper {
+    fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(d)
+    }
+    #[allow(clippy::disallowed_methods, reason = "TokioSleeper is the real-time clock for real-storage runs outside any simulation; it is never used inside a madsim runtime")]
+    fn now(&self) -> Duration {
+        std::time::Instant::now().duration_since(self.origin)
+    }
+    fn min_sleep(&self) -> Duration {
+        Self::MIN_SLEEP
+    }
+}

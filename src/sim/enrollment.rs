@@ -17,19 +17,26 @@ pub struct EnrollmentWorkload {
     pub clients_min: u32,
     /// Most clients.
     pub clients_max: u32,
+    /// Draw a fault plan per seed (see [`swarm_faults`](crate::sim::swarm_faults)).
+    pub faults: bool,
 }
 
 impl Default for EnrollmentWorkload {
-    /// 3 to 10 clients.
+    /// 3 to 10 clients, no faults.
     fn default() -> Self {
-        EnrollmentWorkload { clients_min: 3, clients_max: 10 }
+        EnrollmentWorkload { clients_min: 3, clients_max: 10, faults: false }
     }
 }
 
 impl EnrollmentWorkload {
     /// A workload with exactly `n` clients.
     pub fn with_clients(n: u32) -> Self {
-        EnrollmentWorkload { clients_min: n, clients_max: n }
+        EnrollmentWorkload { clients_min: n, clients_max: n, faults: false }
+    }
+
+    /// The same workload with injected faults.
+    pub fn with_faults(self) -> Self {
+        EnrollmentWorkload { faults: true, ..self }
     }
 }
 
@@ -93,7 +100,11 @@ impl Workload for EnrollmentWorkload {
         };
         let max = Duration::from_micros(rng.random_range(1_500..=4_000));
         let latency = Latency { read_min: Duration::from_millis(1), read_max: max, append_min: Duration::from_millis(1), append_max: max };
-        Scenario { setup, commands, policy, latency, plant: None }
+        let mut scenario = Scenario { policy, latency, ..Scenario::new(setup, commands) };
+        if self.faults {
+            super::swarm_faults(rng, &mut scenario);
+        }
+        scenario
     }
 
     fn check(&self, _: &Scenario<EnrollmentCommand>, history: &History<EnrollmentCommand>, out: &mut Vec<Violation>) {

@@ -64,6 +64,8 @@ pub struct Summary {
     pub outcomes: BTreeMap<String, u64>,
     /// Commands by number of attempts.
     pub attempts_histogram: BTreeMap<u32, u64>,
+    /// Injected faults by kind.
+    pub faults: BTreeMap<String, u64>,
     /// Rejections by reason (numbers in parentheses dropped, so "Course is
     /// at maximum capacity" counts every capacity).
     pub rejections: BTreeMap<String, u64>,
@@ -94,6 +96,9 @@ pub fn explore<W: Workload>(workload: &W, opts: &ExploreOptions) -> Summary {
                 let key = reason.split(" (").next().unwrap_or(reason).trim_end_matches('.');
                 *s.rejections.entry(key.to_string()).or_default() += 1;
             }
+        }
+        for f in &result.history.faults {
+            *s.faults.entry(format!("{:?}", f.kind)).or_default() += 1;
         }
         if !result.violations.is_empty() {
             s.violations += 1;
@@ -140,6 +145,12 @@ impl fmt::Display for Summary {
         writeln!(f, "  rejections")?;
         for (k, v) in &self.rejections {
             writeln!(f, "    {k:<48} {v:>8}")?;
+        }
+        if !self.faults.is_empty() {
+            writeln!(f, "  faults injected")?;
+            for (k, v) in &self.faults {
+                writeln!(f, "    {k:<14} {v:>10}")?;
+            }
         }
         writeln!(f, "  attempts per command")?;
         let max = self.attempts_histogram.values().copied().max().unwrap_or(1).max(1);

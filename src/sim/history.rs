@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::handler::{HandleReport, Outcome};
-use crate::store::SequencedEvent;
+use super::metrics::MetricsSnapshot;
+use crate::handler::{AppendRecord, HandleReport, Outcome};
+use crate::store::{FaultRecord, Position, SequencedEvent};
 
 /// One handled command.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -41,6 +42,53 @@ pub struct History<C> {
     pub commands: Vec<CommandRecord<C>>,
     /// The store's final log.
     pub log: Vec<SequencedEvent>,
+    /// Faults injected, in order.
+    pub faults: Vec<FaultRecord>,
+    /// Metrics recorded by the handlers' [`MetricsObserver`](crate::retry::MetricsObserver)s.
+    pub metrics: MetricsSnapshot,
+}
+
+/// An append that was applied although its caller got an error (ambiguous
+/// commit or timeout after the write), attributed to the attempt that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GhostWrite {
+    /// Index into [`History::commands`].
+    pub command: usize,
+    /// The attempt number.
+    pub attempt: u32,
+    /// First position written.
+    pub first: Position,
+    /// Last position written.
+    pub last: Position,
+    /// The fault's id.
+    pub fault: u64,
+}
+
+impl<C> History<C> {
+    /// The writes that happened behind an error, from the fault journal,
+    /// each attributed to the attempt whose error carries the fault's tag.
+    /// A fault whose write no attempt claims yields `Err(fault id)`.
+    pub fn ghost_writes(&self) -> Vec<Result<GhostWrite, u64>> {
+        self.faults
+            .iter()
+            .filter_map(|f| f.applied.map(|range| (f.id, range)))
+            .map(|(id, (first, last))| {
+                let tag = FaultRecord::tag(id);
+                self.commands
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, c)| {
+                        c.report.attempts.iter().find_map(|a| match &a.append {
+                            AppendRecord::Error { detail, .. } if detail.contains(&tag) => {
+                                Some(GhostWrite { command: i, attempt: a.attempt, first, last, fault: id })
+                            }
+                            _ => None,
+                        })
+                    })
+                    .ok_or(id)
+            })
+            .collect()
+    }
 }
 
 impl<C: Hash> History<C> {

@@ -14,11 +14,15 @@ use super::scenario::{Scenario, Scheduled};
 use super::violation::Violation;
 use super::workload::{Cmd, Workload};
 use crate::handler::{CommandHandler, Decider};
-use crate::retry::{NoopObserver, RuntimeSleeper, Sleeper};
+use super::metrics::MemoryRecorder;
+use crate::retry::{MetricsObserver, RuntimeSleeper, Sleeper};
+use crate::store::FaultyStore;
 use crate::rng;
 
 /// RNG sub-stream for store latency; command `i` uses stream `i + 1`.
 const LATENCY_STREAM: u64 = 0;
+/// RNG sub-stream for fault decisions.
+const FAULT_STREAM: u64 = u64::MAX - 1;
 
 /// The result of one run.
 #[derive(Debug, Clone)]
@@ -34,7 +38,10 @@ pub struct RunResult<C> {
 pub fn run<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) -> RunResult<Cmd<W>> {
     let (history, mut violations) = match run_unchecked(workload, scenario, seed) {
         Ok(history) => (history, Vec::new()),
-        Err(v) => return RunResult { history: History { seed, commands: Vec::new(), log: Vec::new() }, violations: vec![v] },
+        Err(v) => {
+            let history = History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default() };
+            return RunResult { history, violations: vec![v] };
+        }
     };
     check::all(&workload.decider(), scenario, &history, &mut violations);
     workload.check(scenario, &history, &mut violations);
@@ -50,8 +57,15 @@ pub fn run_unchecked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, see
     scenario.validate().map_err(|e| Violation::Harness { detail: e.to_string() })?;
     let rt = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
     let decider = workload.decider();
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(simulate(decider, scenario, seed))));
-    result.map_err(|panic| {
+    let recorder = MemoryRecorder::new();
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        metrics::with_local_recorder(&recorder, || rt.block_on(simulate(decider, scenario, seed)))
+    }));
+    result.map(|mut history| {
+        history.metrics = recorder.snapshot();
+        history
+    })
+    .map_err(|panic| {
         let msg = panic
             .downcast_ref::<String>()
             .map(String::as_str)
@@ -69,12 +83,13 @@ pub fn run_unchecked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, see
 async fn simulate<D: Decider>(decider: D, scenario: &Scenario<D::Command>, seed: u64) -> History<D::Command> {
     let sleeper = RuntimeSleeper::new();
     let base = Arc::new(SimStore::new(scenario.plant));
-    let store = LatencyStore::new(base.clone(), scenario.latency, rng::substream(seed, LATENCY_STREAM));
+    let faulty = Arc::new(FaultyStore::new(base.clone(), scenario.faults, rng::substream(seed, FAULT_STREAM)));
+    let store = LatencyStore::new(faulty.clone(), scenario.latency, rng::substream(seed, LATENCY_STREAM));
     let handler = Rc::new(CommandHandler::new(decider, store, scenario.policy.clone(), sleeper).with_plant(scenario.plant));
 
     let mut records = Vec::with_capacity(scenario.setup.len() + scenario.commands.len());
     for (index, command) in scenario.setup.iter().enumerate() {
-        records.push(execute(&handler, &sleeper, seed, index, None, command.clone()).await);
+        records.push(execute(&handler, &sleeper, seed, index, scenario.request_id(index), None, command.clone()).await);
     }
 
     let t0 = sleeper.now();
@@ -86,16 +101,17 @@ async fn simulate<D: Decider>(decider: D, scenario: &Scenario<D::Command>, seed:
     let mut tasks = Vec::with_capacity(by_client.len());
     for (client, mut commands) in by_client {
         commands.sort_by_key(|(i, s)| (s.start, *i));
-        let commands: Vec<(usize, Duration, D::Command)> = commands.into_iter().map(|(i, s)| (i, s.start, s.command.clone())).collect();
+        let commands: Vec<(usize, Duration, Option<String>, D::Command)> =
+            commands.into_iter().map(|(i, s)| (i, s.start, scenario.request_id(i), s.command.clone())).collect();
         let handler = handler.clone();
         tasks.push(madsim::task::spawn_local(async move {
             let mut out = Vec::with_capacity(commands.len());
-            for (index, start, command) in commands {
+            for (index, start, request, command) in commands {
                 let wait = (t0 + start).saturating_sub(sleeper.now());
                 if !wait.is_zero() {
                     madsim::time::sleep(wait).await;
                 }
-                out.push(execute(&handler, &sleeper, seed, index, Some(client), command).await);
+                out.push(execute(&handler, &sleeper, seed, index, request, Some(client), command).await);
             }
             out
         }));
@@ -104,25 +120,27 @@ async fn simulate<D: Decider>(decider: D, scenario: &Scenario<D::Command>, seed:
         records.extend(task.await.expect("client tasks do not panic"));
     }
     records.sort_by_key(|r| r.index);
-    History { seed, commands: records, log: base.snapshot() }
+    History { seed, commands: records, log: base.snapshot(), faults: faulty.journal(), metrics: Default::default() }
 }
 
 /// A client's commands with their indices.
 type ClientQueue<'a, C> = Vec<(usize, &'a Scheduled<C>)>;
 
 /// The handler every simulated client shares.
-type SimHandler<D> = CommandHandler<D, LatencyStore<Arc<SimStore>>, RuntimeSleeper>;
+type SimHandler<D> = CommandHandler<D, LatencyStore<Arc<FaultyStore<Arc<SimStore>>>>, RuntimeSleeper>;
 
 async fn execute<D: Decider>(
     handler: &SimHandler<D>,
     sleeper: &RuntimeSleeper,
     seed: u64,
     index: usize,
+    request: Option<String>,
     client: Option<u32>,
     command: D::Command,
 ) -> CommandRecord<D::Command> {
     let mut rng = rng::substream(seed, index as u64 + 1);
     let started_at = sleeper.now();
-    let report = handler.handle(&command, &mut rng, &mut NoopObserver).await;
+    let mut observer = MetricsObserver::new(handler.decider().command_type(&command));
+    let report = handler.handle_request(&command, request.as_deref(), &mut rng, &mut observer).await;
     CommandRecord { index, client, command, started_at, ended_at: sleeper.now(), report }
 }

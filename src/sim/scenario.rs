@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::plant::Plant;
 use crate::retry::{PolicyError, RetryPolicy};
+use crate::store::{FaultPlan, FaultPlanError};
 
 /// A command issued by `client` at virtual time `start` (after setup).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,6 +68,14 @@ impl Latency {
     }
 }
 
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
 /// What was wrong with a scenario.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScenarioError {
@@ -93,6 +102,9 @@ pub enum ScenarioError {
         /// The maximum.
         max: Duration,
     },
+    /// The fault plan is invalid.
+    #[error("invalid fault plan: {0}")]
+    Faults(#[from] FaultPlanError),
     /// The file could not be parsed.
     #[error("cannot parse scenario JSON: {0}; see `dcb-sim replay --help` for the format, or print one with `dcb-sim replay --seed 1 --print-scenario`")]
     Parse(String),
@@ -100,7 +112,8 @@ pub enum ScenarioError {
 
 /// One simulated run's input: setup commands (run one by one before the
 /// clients start, e.g. create courses and register students), concurrent
-/// commands, the retry policy, store latency, and an optional planted bug.
+/// commands, the retry policy, store latency, injected faults, and an
+/// optional planted bug.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scenario<C> {
     /// Run sequentially before any client starts.
@@ -112,6 +125,15 @@ pub struct Scenario<C> {
     /// Store call latency.
     #[serde(default)]
     pub latency: Latency,
+    /// Give each command a request id (idempotency key, see
+    /// [`handler::request`](crate::handler::request)): its index. On by
+    /// default; off, an ambiguous commit makes a retry reject or repeat its
+    /// own write, which the checkers report.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub request_ids: bool,
+    /// Storage faults to inject (none by default).
+    #[serde(default, skip_serializing_if = "FaultPlan::is_none")]
+    pub faults: FaultPlan,
     /// A planted bug (negative control), or none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plant: Option<Plant>,
@@ -120,7 +142,7 @@ pub struct Scenario<C> {
 impl<C> Scenario<C> {
     /// A scenario with the C# policy, default latency and no plant.
     pub fn new(setup: Vec<C>, commands: Vec<Scheduled<C>>) -> Self {
-        Scenario { setup, commands, policy: RetryPolicy::csharp(), latency: Latency::default(), plant: None }
+        Scenario { setup, commands, policy: RetryPolicy::csharp(), latency: Latency::default(), request_ids: true, faults: FaultPlan::default(), plant: None }
     }
 
     /// Checks the policy and latency ranges.
@@ -129,6 +151,7 @@ impl<C> Scenario<C> {
     /// [`ScenarioError`].
     pub fn validate(&self) -> Result<(), ScenarioError> {
         self.policy.validate()?;
+        self.faults.validate()?;
         let l = &self.latency;
         for (which, min, max) in [("read", l.read_min, l.read_max), ("append", l.append_min, l.append_max)] {
             if min > max {
@@ -139,6 +162,11 @@ impl<C> Scenario<C> {
             }
         }
         Ok(())
+    }
+
+    /// The request id of command `index` (setup first), if request ids are on.
+    pub fn request_id(&self, index: usize) -> Option<String> {
+        self.request_ids.then(|| index.to_string())
     }
 
     /// The number of distinct clients.

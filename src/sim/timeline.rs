@@ -36,7 +36,7 @@ pub fn timeline<C: std::fmt::Display>(history: &History<C>) -> String {
                 AppendRecord::Written { first, last } if first == last => format!(" → written at {first}"),
                 AppendRecord::Written { first, last } => format!(" → written at {first}..={last}"),
                 AppendRecord::Conflict { conflicting } => format!(" → CONFLICT (event at {conflicting})"),
-                AppendRecord::Error { error } => format!(" → error {}", error.label()),
+                AppendRecord::Error { error, detail } => format!(" → error {} ({detail})", error.label()),
             };
             let wait = if a.delay_before.is_zero() { String::new() } else { format!("after backoff {:?}, ", a.delay_before) };
             let _ = writeln!(out, "{}            attempt {}: {wait}{read}; {decision}{append}", ms(a.started_at), a.attempt);

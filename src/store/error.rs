@@ -31,6 +31,9 @@ pub enum StoreError {
     /// caller cannot know whether it was applied.
     #[error("store call timed out: {0}")]
     Timeout(String),
+    /// The caller went away (e.g. its client crashed) before finishing.
+    #[error("canceled: {0}")]
+    Canceled(String),
 }
 
 impl StoreError {
@@ -64,4 +67,44 @@ pub enum InvalidInput {
     /// `ReadOptions::from` was `Some(0)`.
     #[error("read option `from` must be >= 1 (positions start at 1); use None to read from the start")]
     FromZero,
+    /// A tag or event type is longer than
+    /// [`MAX_NAME_BYTES`](super::MAX_NAME_BYTES) bytes (UTF-8).
+    #[error("{kind} is {len} bytes long, above the limit of {max} bytes (dcb_sim::store::MAX_NAME_BYTES); use a shorter name, e.g. an id instead of a description")]
+    NameTooLong {
+        /// Which kind of name.
+        kind: NameKind,
+        /// Its length in bytes.
+        len: usize,
+        /// The limit ([`MAX_NAME_BYTES`](super::MAX_NAME_BYTES)).
+        max: usize,
+    },
+    /// A tag or event type contains a control character (NUL, tab,
+    /// newline, DEL, ...: Unicode category Cc).
+    #[error("{kind} contains the control character {ch:?} at byte {index}; use printable text only (no NUL, tab, newline or other control characters)")]
+    ControlCharacter {
+        /// Which kind of name.
+        kind: NameKind,
+        /// Byte offset of the character.
+        index: usize,
+        /// The character.
+        ch: char,
+    },
+}
+
+/// Which kind of name an [`InvalidInput`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NameKind {
+    /// A tag (of an event or a query item).
+    Tag,
+    /// An event type (of an event or a query item).
+    EventType,
+}
+
+impl std::fmt::Display for NameKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NameKind::Tag => "tag",
+            NameKind::EventType => "event type",
+        })
+    }
 }

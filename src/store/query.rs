@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::error::InvalidInput;
-use super::types::{Event, Position, Tag};
+use super::error::{InvalidInput, NameKind};
+use super::types::{Event, Position, Tag, validate_name};
 
 /// One OR-branch of a [`Query`]: matches an event whose type is one of
 /// `types` (empty = any type) **and** that carries all of `tags`.
@@ -52,13 +52,16 @@ impl QueryItem {
         if self.types.is_empty() && self.tags.is_empty() {
             return Err(InvalidInput::EmptyQueryItem { index });
         }
+        // Empty names first (as before), then length and characters, so
+        // that queries obey the same name rules as events (validate_name).
         if self.types.iter().any(String::is_empty) {
             return Err(InvalidInput::EmptyEventType);
         }
         if self.tags.iter().any(|t| t.as_str().is_empty()) {
             return Err(InvalidInput::EmptyTag);
         }
-        Ok(())
+        self.types.iter().try_for_each(|t| validate_name(NameKind::EventType, t))?;
+        self.tags.iter().try_for_each(|t| validate_name(NameKind::Tag, t.as_str()))
     }
 }
 
@@ -89,7 +92,8 @@ impl Query {
     ///
     /// # Errors
     /// [`InvalidInput::EmptyQuery`], [`InvalidInput::EmptyQueryItem`],
-    /// [`InvalidInput::EmptyEventType`] or [`InvalidInput::EmptyTag`].
+    /// [`InvalidInput::EmptyEventType`], [`InvalidInput::EmptyTag`],
+    /// [`InvalidInput::NameTooLong`] or [`InvalidInput::ControlCharacter`].
     pub fn from_items(items: Vec<QueryItem>) -> Result<Self, InvalidInput> {
         let q = Query::Items(items);
         q.validate()?;

@@ -6,7 +6,42 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::InvalidInput;
+use super::error::{InvalidInput, NameKind};
+
+/// The longest tag or event type, in bytes of UTF-8: 255.
+///
+/// Every engine enforces the same limit (and the same character rule, see
+/// [`validate_name`]) so that a store can be swapped without surprises: an
+/// event the in-memory engine accepts is accepted by SQLite and PostgreSQL
+/// too, and is indexed there as a short key. 255 bytes is far above any
+/// real tag (`course:<uuid>` is 43 bytes) and keeps index entries small.
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// Checks a tag or event type: non-empty, at most [`MAX_NAME_BYTES`]
+/// bytes, no control characters (Unicode category Cc: NUL, tab, newline,
+/// DEL, ...). Control characters are rejected because PostgreSQL cannot
+/// store NUL in `text`, and because names appear in logs, CLI output and
+/// failure reports, where a newline or escape sequence would mislead.
+///
+/// # Errors
+/// [`InvalidInput::EmptyTag`] / [`InvalidInput::EmptyEventType`],
+/// [`InvalidInput::NameTooLong`], [`InvalidInput::ControlCharacter`] (in
+/// that order of precedence).
+pub fn validate_name(kind: NameKind, name: &str) -> Result<(), InvalidInput> {
+    if name.is_empty() {
+        return Err(match kind {
+            NameKind::Tag => InvalidInput::EmptyTag,
+            NameKind::EventType => InvalidInput::EmptyEventType,
+        });
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(InvalidInput::NameTooLong { kind, len: name.len(), max: MAX_NAME_BYTES });
+    }
+    if let Some((index, ch)) = name.char_indices().find(|(_, c)| c.is_control()) {
+        return Err(InvalidInput::ControlCharacter { kind, index, ch });
+    }
+    Ok(())
+}
 
 /// A position in the log. Positions start at 1 and strictly increase.
 pub type Position = u64;
@@ -21,12 +56,12 @@ impl Tag {
     /// A validated tag.
     ///
     /// # Errors
-    /// [`InvalidInput::EmptyTag`] for the empty string.
+    /// [`InvalidInput::EmptyTag`] for the empty string,
+    /// [`InvalidInput::NameTooLong`] above [`MAX_NAME_BYTES`],
+    /// [`InvalidInput::ControlCharacter`] (see [`validate_name`]).
     pub fn new(tag: impl Into<String>) -> Result<Self, InvalidInput> {
         let tag = tag.into();
-        if tag.is_empty() {
-            return Err(InvalidInput::EmptyTag);
-        }
+        validate_name(NameKind::Tag, &tag)?;
         Ok(Tag(tag))
     }
 
@@ -70,7 +105,9 @@ impl Event {
     /// A validated event.
     ///
     /// # Errors
-    /// [`InvalidInput::EmptyEventType`] or [`InvalidInput::EmptyTag`].
+    /// [`InvalidInput::EmptyEventType`], [`InvalidInput::EmptyTag`], or
+    /// [`InvalidInput::NameTooLong`] / [`InvalidInput::ControlCharacter`]
+    /// for the type or a tag (see [`validate_name`]).
     ///
     /// ```
     /// let e = dcb_sim::store::Event::new("CourseCreated", ["course:c1"], "{}").unwrap();
@@ -82,25 +119,19 @@ impl Event {
         T: Into<String>,
     {
         let event_type = event_type.into();
-        if event_type.is_empty() {
-            return Err(InvalidInput::EmptyEventType);
-        }
+        validate_name(NameKind::EventType, &event_type)?;
         let tags = tags.into_iter().map(Tag::new).collect::<Result<_, _>>()?;
         Ok(Event { event_type, tags, data: data.into() })
     }
 
-    /// Checks an event built by hand (fields are public).
+    /// Checks an event built by hand (fields are public): its type, then
+    /// its tags in order, with [`validate_name`].
     ///
     /// # Errors
-    /// [`InvalidInput::EmptyEventType`] or [`InvalidInput::EmptyTag`].
+    /// As [`Event::new`].
     pub fn validate(&self) -> Result<(), InvalidInput> {
-        if self.event_type.is_empty() {
-            return Err(InvalidInput::EmptyEventType);
-        }
-        if self.tags.iter().any(|t| t.0.is_empty()) {
-            return Err(InvalidInput::EmptyTag);
-        }
-        Ok(())
+        validate_name(NameKind::EventType, &self.event_type)?;
+        self.tags.iter().try_for_each(|t| validate_name(NameKind::Tag, &t.0))
     }
 
     /// Whether the event carries `tag`.

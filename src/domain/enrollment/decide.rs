@@ -91,12 +91,13 @@ impl Decider for EnrollmentDecider {
     fn query(&self, command: &EnrollmentCommand) -> Query {
         use types::*;
         match command {
-            EnrollmentCommand::CreateCourse { course, .. } | EnrollmentCommand::ChangeCapacity { course, .. } => {
-                query(vec![item(&[COURSE_CREATED], course_tag(course))])
-            }
-            EnrollmentCommand::RegisterStudent { student, .. } | EnrollmentCommand::ChangeTier { student, .. } => {
-                query(vec![item(&[STUDENT_REGISTERED], student_tag(student))])
-            }
+            EnrollmentCommand::CreateCourse { course, .. } => query(vec![item(&[COURSE_CREATED], course_tag(course))]),
+            // A change reads the current value too: after an ambiguous
+            // commit its retry sees its own write (→ idempotent) instead of
+            // appending the change a second time.
+            EnrollmentCommand::ChangeCapacity { course, .. } => query(vec![item(&[COURSE_CREATED, CAPACITY_CHANGED], course_tag(course))]),
+            EnrollmentCommand::RegisterStudent { student, .. } => query(vec![item(&[STUDENT_REGISTERED], student_tag(student))]),
+            EnrollmentCommand::ChangeTier { student, .. } => query(vec![item(&[STUDENT_REGISTERED, TIER_CHANGED], student_tag(student))]),
             // The union of the course's capacity projection and the
             // student's limit projection; "already enrolled" is covered by
             // the course item (enrollment events carry both tags).
@@ -119,10 +120,14 @@ impl Decider for EnrollmentDecider {
                 }
             }
             EnrollmentCommand::ChangeCapacity { course, capacity } => {
-                if events.is_empty() {
-                    reject("Course does not exist.")
-                } else {
-                    append(EnrollmentEvent::CapacityChanged { course: course.clone(), capacity: *capacity })
+                let current = EnrollmentEvent::decode_all(events).filter_map(|(_, e)| match e {
+                    EnrollmentEvent::CourseCreated { capacity, .. } | EnrollmentEvent::CapacityChanged { capacity, .. } => Some(capacity),
+                    _ => None,
+                });
+                match current.last() {
+                    None => reject("Course does not exist."),
+                    Some(c) if c == *capacity => Decision::Idempotent,
+                    Some(_) => append(EnrollmentEvent::CapacityChanged { course: course.clone(), capacity: *capacity }),
                 }
             }
             EnrollmentCommand::RegisterStudent { student, tier } => {
@@ -133,10 +138,14 @@ impl Decider for EnrollmentDecider {
                 }
             }
             EnrollmentCommand::ChangeTier { student, tier } => {
-                if events.is_empty() {
-                    reject("Student is not registered.")
-                } else {
-                    append(EnrollmentEvent::TierChanged { student: student.clone(), tier: *tier })
+                let current = EnrollmentEvent::decode_all(events).filter_map(|(_, e)| match e {
+                    EnrollmentEvent::StudentRegistered { tier, .. } | EnrollmentEvent::TierChanged { tier, .. } => Some(tier),
+                    _ => None,
+                });
+                match current.last() {
+                    None => reject("Student is not registered."),
+                    Some(t) if t == *tier => Decision::Idempotent,
+                    Some(_) => append(EnrollmentEvent::TierChanged { student: student.clone(), tier: *tier }),
                 }
             }
             EnrollmentCommand::Enroll { course, student } => Self::decide_enroll(course, student, events),

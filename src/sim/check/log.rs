@@ -8,6 +8,12 @@
 //! `Exhausted` and `Failed` commands wrote nothing; a `Rejected` command
 //! wrote only the failure events its decision named.
 //!
+//! With injected faults: an append that was applied although its caller
+//! got an error (ambiguous commit, timeout after the write) is taken from
+//! the fault journal and attributed to the attempt whose error names the
+//! fault; it must be whole (as many events as decided), and the command
+//! must not write again afterwards (retrying must not duplicate the effect).
+//!
 //! Not verified: *which* events were written (the serializability check
 //! compares them with a sequential re-run).
 
@@ -24,7 +30,15 @@ pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
         out.push(Violation::safety(NAME, None, format!("log position {} stands at index {i}; positions must be 1, 2, 3, …", e.position)));
     }
     let mut owner: Vec<Option<usize>> = vec![None; len as usize];
-    for c in &history.commands {
+    let mut ghosts_of = vec![Vec::new(); history.commands.len()];
+    for ghost in history.ghost_writes() {
+        match ghost {
+            Ok(g) => ghosts_of[g.command].push(g),
+            Err(id) => out.push(Violation::safety(NAME, None, format!("fault #{id} applied an append that no attempt's error names"))),
+        }
+    }
+    for (ci, c) in history.commands.iter().enumerate() {
+        let ghosts = &ghosts_of[ci];
         let writes: Vec<_> = c
             .report
             .attempts
@@ -35,8 +49,23 @@ pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
             })
             .collect();
         let mut bad = |detail: String| out.push(Violation::safety(NAME, Some(c.index), detail));
-        if writes.len() > 1 {
-            bad(format!("wrote {} times (attempts {:?}); a command writes at most once", writes.len(), writes.iter().map(|w| w.0.attempt).collect::<Vec<_>>()));
+        if writes.len() + ghosts.len() > 1 {
+            let attempts: Vec<u32> = writes.iter().map(|w| w.0.attempt).chain(ghosts.iter().map(|g| g.attempt)).collect();
+            bad(format!("wrote {} times (attempts {attempts:?}, {} behind an error); a command's effect must happen at most once", attempts.len(), ghosts.len()));
+        }
+        for g in ghosts {
+            let decided = c.report.attempts.iter().find(|a| a.attempt == g.attempt).and_then(|a| match &a.decision {
+                Some(DecisionRecord::Append { events } | DecisionRecord::Reject { events, .. }) => Some(u64::from(*events)),
+                _ => None,
+            });
+            if decided != Some(g.last - g.first + 1) {
+                bad(format!("fault #{} applied {} events for attempt {}, which decided {decided:?}", g.fault, g.last - g.first + 1, g.attempt));
+            }
+            for p in g.first..=g.last.min(len) {
+                if let Some(other) = owner[p as usize - 1].replace(c.index) {
+                    bad(format!("position {p} is claimed by command #{other} and by this one (fault #{})", g.fault));
+                }
+            }
         }
         for &(a, first, last) in &writes {
             if first == 0 || first > last || last > len {

@@ -8,7 +8,13 @@ pub mod attempts;
 pub mod capacity;
 pub mod delays;
 pub mod double_enrollment;
+pub mod library_cancelled_holds_none;
+pub mod library_copy_lent_once;
+pub mod library_reader_limit;
+pub mod library_removed_not_lent;
+pub mod library_returns_match;
 pub mod log;
+pub mod metrics;
 pub mod retry_class;
 pub mod serializable;
 pub mod tier_limit;
@@ -24,5 +30,6 @@ pub fn all<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: &H
     delays::check(scenario, history, out);
     retry_class::check(scenario, history, out);
     log::check(history, out);
-    serializable::check(decider, history, out);
+    serializable::check(decider, scenario, history, out);
+    metrics::check(decider, history, out);
 }

@@ -5,51 +5,65 @@
 //! events sits at its first position; a rejection or no-op that wrote
 //! nothing sits just after the last position its final read saw (its
 //! decision depended on nothing later). Commands are then re-run in that
-//! order through the same [`Decider`] on a fresh [`MemoryStore`], and each
+//! order through the same [`Decider`] (and the same request-id rule, see
+//! [`decide_request`]) on a fresh [`MemoryStore`], and each
 //! must give the same outcome (succeeded / idempotent / rejected with the
 //! same reason) and write the same events at the same positions as in the
 //! real run. The first mismatch is reported (later ones are consequences).
 //!
-//! Not verified: commands that ended `Exhausted` or `Failed` (they wrote
-//! nothing, which `log-consistency` checks; their outcome depends on
-//! timing, not on state); correctness of the decider itself (the domain
-//! checkers fold the log with an independent model for that).
+//! A write applied behind an error (ambiguous commit, timeout after the
+//! write; see [`History::ghost_writes`]) sits at its first position too:
+//! re-run there, the command must decide exactly the events that were
+//! written; its outcome is not compared (the caller never saw one).
+//!
+//! Not verified: the outcomes of commands that ended `Exhausted` or
+//! `Failed` (they depend on timing, not on state; `log-consistency` checks
+//! they wrote nothing visible); correctness of the decider itself (the
+//! domain checkers fold the log with an independent model for that).
 
+use crate::handler::request::{decide_request, request_query, request_tag};
 use crate::handler::{AppendRecord, Decider, Decision, Outcome};
-use crate::sim::{History, Violation};
+use crate::sim::{History, Scenario, Violation};
 use crate::store::{MemoryStore, ReadOptions};
 
 /// The invariant's name.
 pub const NAME: &str = "serializability";
 
 /// Checks `history` against a sequential re-run through `decider`.
-pub fn check<D: Decider>(decider: &D, history: &History<D::Command>, out: &mut Vec<Violation>) {
+pub fn check<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: &History<D::Command>, out: &mut Vec<Violation>) {
+    // (position, 0 = write / 1 = read-only decision, command, ghost write range)
     let mut order = Vec::with_capacity(history.commands.len());
     for (i, c) in history.commands.iter().enumerate() {
         let Some(last) = c.report.attempts.last() else { continue };
         match (&last.append, c.outcome()) {
-            (AppendRecord::Written { first, .. }, _) => order.push((*first, 0u8, i)),
-            (_, Outcome::Rejected { .. } | Outcome::Idempotent) => order.push((last.read_after.unwrap_or(0), 1, i)),
+            (AppendRecord::Written { first, .. }, _) => order.push((*first, 0u8, i, None)),
+            (_, Outcome::Rejected { .. } | Outcome::Idempotent) => order.push((last.read_after.unwrap_or(0), 1, i, None)),
             _ => {}
         }
     }
+    for g in history.ghost_writes().into_iter().flatten() {
+        order.push((g.first, 0, g.command, Some((g.first, g.last))));
+    }
     order.sort_unstable();
     let model = MemoryStore::new();
-    for (_, _, i) in order {
+    for (_, _, i, ghost) in order {
         let c = &history.commands[i];
-        let events = match model.read_now(&decider.query(&c.command), ReadOptions::default()) {
+        let own = decider.query(&c.command);
+        let tag = scenario.request_id(c.index).map(|id| request_tag(&id));
+        let query = tag.as_deref().map_or_else(|| own.clone(), |t| request_query(&own, t));
+        let events = match model.read_now(&query, ReadOptions::default()) {
             Ok(events) => events,
             Err(e) => {
                 out.push(Violation::safety(NAME, Some(c.index), format!("the sequential model could not read: {e}")));
                 return;
             }
         };
-        let (expected, to_write) = match decider.decide(&c.command, &events) {
+        let (expected, to_write) = match decide_request(decider, &c.command, &own, tag.as_deref(), &events) {
             Decision::Append(events) => (Outcome::Succeeded, events),
             Decision::Idempotent => (Outcome::Idempotent, Vec::new()),
             Decision::Reject { reason, events } => (Outcome::Rejected { reason }, events),
         };
-        if *c.outcome() != expected {
+        if ghost.is_none() && *c.outcome() != expected {
             out.push(Violation::safety(
                 NAME,
                 Some(c.index),
@@ -60,10 +74,15 @@ pub fn check<D: Decider>(decider: &D, history: &History<D::Command>, out: &mut V
         if to_write.is_empty() {
             continue;
         }
-        let Some(AppendRecord::Written { first, last }) = c.report.attempts.last().map(|a| &a.append) else {
-            out.push(Violation::safety(NAME, Some(c.index), format!("\"{}\" should have written {} events in log order but wrote none", c.command, to_write.len())));
-            return;
+        let (first, last) = match (ghost, c.report.attempts.last().map(|a| &a.append)) {
+            (Some(range), _) => range,
+            (None, Some(AppendRecord::Written { first, last })) => (*first, *last),
+            _ => {
+                out.push(Violation::safety(NAME, Some(c.index), format!("\"{}\" should have written {} events in log order but wrote none", c.command, to_write.len())));
+                return;
+            }
         };
+        let (first, last) = (&first, &last);
         let actual = history.log.get(*first as usize - 1..*last as usize).unwrap_or(&[]);
         if actual.len() != to_write.len() || actual.iter().zip(&to_write).any(|(a, e)| *a.event != *e) {
             out.push(Violation::safety(NAME, Some(c.index), format!("\"{}\" wrote other events at {first}..={last} than it writes in log order", c.command)));
