@@ -115,6 +115,7 @@ proptest! {
                 scenario_file: None,
                 violations: result.violations.clone(),
                 test: None,
+                shrunk: None,
             };
             let _ = report.save_scenario(std::path::Path::new("target/dcb-failures"));
             prop_assert!(false, "{report}");

@@ -917,6 +917,125 @@ mod cases {
         let msg = conflict.to_string();
         assert!(msg.contains('8') && msg.contains("re-read"), "ConditionFailed message: {msg}");
     }
+
+    // --- name rules: MAX_NAME_BYTES and control characters ----------------
+
+    fn long(n: usize) -> String {
+        "x".repeat(n)
+    }
+
+    /// A tag as the store sees it, built without validation (through a
+    /// query item, whose builder does not validate): the way a bad name can
+    /// reach an event that was not built with `Event::new`.
+    fn raw_tag(s: &str) -> dcb_sim::store::Tag {
+        QueryItem::new().tags([s]).tags.remove(0)
+    }
+
+    /// Tags and event types above `MAX_NAME_BYTES` (255 bytes of UTF-8) are
+    /// `NameTooLong { kind, len, max: 255 }`, in events (append) and in
+    /// query items (read and condition), and change nothing.
+    pub async fn invalid_oversized_names<S: EventStore>(store: S) {
+        use dcb_sim::store::{MAX_NAME_BYTES, NameKind, Tag};
+        assert_eq!(MAX_NAME_BYTES, 255);
+        let too_long = |kind, len| InvalidInput::NameTooLong { kind, len, max: 255 };
+        assert_eq!(Tag::new(long(256)), Err(too_long(NameKind::Tag, 256)));
+        assert_eq!(Event::new("T", [long(300)], "{}"), Err(too_long(NameKind::Tag, 300)));
+        assert_eq!(Event::new(long(256), ["a"], "{}"), Err(too_long(NameKind::EventType, 256)));
+        // Bytes, not characters: 86 three-byte characters are 258 bytes.
+        assert_eq!(Tag::new("✓".repeat(86)), Err(too_long(NameKind::Tag, 258)));
+
+        seed_standard(&store).await;
+        let before = read_all(&store).await;
+        let bad_type = Event { event_type: long(256), tags: Default::default(), data: "{}".into() };
+        let bad_tag = Event { event_type: "T".into(), tags: [raw_tag(&long(256))].into(), data: "{}".into() };
+        assert_eq!(store.append(vec![bad_type], None).await, Err(invalid(too_long(NameKind::EventType, 256))));
+        assert_eq!(
+            store.append(vec![unrelated(), bad_tag], cond(q1(&["Never"], &[]), None)).await,
+            Err(invalid(too_long(NameKind::Tag, 256)))
+        );
+        let long_tag = Query::Items(vec![QueryItem::new().tags(["course:c1".to_string(), long(1000)])]);
+        let long_type = Query::Items(vec![item(&["CourseCreated"], &[]), QueryItem::new().types([long(256)])]);
+        assert_eq!(store.read(&long_tag, fwd()).await, Err(invalid(too_long(NameKind::Tag, 1000))));
+        assert_eq!(store.read(&long_type, bwd()).await, Err(invalid(too_long(NameKind::EventType, 256))));
+        assert_eq!(
+            store.append(vec![unrelated()], cond(long_tag, Some(8))).await,
+            Err(invalid(too_long(NameKind::Tag, 1000)))
+        );
+        assert_eq!(
+            store.append(vec![unrelated()], cond(long_type, None)).await,
+            Err(invalid(too_long(NameKind::EventType, 256)))
+        );
+        assert_eq!(read_all(&store).await, before, "a rejected name changed the log");
+        assert_eq!(store.append(vec![unrelated()], None).await, Ok(9), "a rejected name consumed a position");
+
+        let msg = StoreError::InvalidInput(too_long(NameKind::Tag, 256)).to_string();
+        for hint in ["tag", "256", "255", "MAX_NAME_BYTES", "shorter"] {
+            assert!(msg.contains(hint), "NameTooLong message should mention {hint:?}: {msg}");
+        }
+    }
+
+    /// Control characters (Unicode Cc: NUL, tab, CR/LF, ESC, DEL, C1) in a
+    /// tag or event type are `ControlCharacter { kind, index (bytes), ch }`,
+    /// in events and in queries; payloads may contain anything.
+    pub async fn invalid_control_characters<S: EventStore>(store: S) {
+        use dcb_sim::store::{NameKind, Tag};
+        let cc = |kind, index, ch| InvalidInput::ControlCharacter { kind, index, ch };
+        assert_eq!(Tag::new("course:\n1"), Err(cc(NameKind::Tag, 7, '\n')));
+        assert_eq!(Event::new("Course\0Created", ["a"], "{}"), Err(cc(NameKind::EventType, 6, '\0')));
+        assert_eq!(Event::new("T", ["ok", "tab\there"], "{}"), Err(cc(NameKind::Tag, 3, '\t')));
+        assert_eq!(Tag::new("é\u{7f}"), Err(cc(NameKind::Tag, 2, '\u{7f}')));
+        assert_eq!(Tag::new("a\u{85}"), Err(cc(NameKind::Tag, 1, '\u{85}')));
+        assert!(Tag::new("naïve tag: ✓ / #1 (ok)").is_ok(), "printable text, spaces and punctuation are fine");
+
+        seed_standard(&store).await;
+        let before = read_all(&store).await;
+        let bad_type = Event { event_type: "Evil\r\nType".into(), tags: Default::default(), data: "{}".into() };
+        let bad_tag = Event { event_type: "T".into(), tags: [raw_tag("a\u{1b}[31m")].into(), data: "{}".into() };
+        assert_eq!(store.append(vec![bad_type], None).await, Err(invalid(cc(NameKind::EventType, 4, '\r'))));
+        assert_eq!(store.append(vec![unrelated(), bad_tag], None).await, Err(invalid(cc(NameKind::Tag, 1, '\u{1b}'))));
+        let nul_tag = Query::Items(vec![QueryItem::new().types(["CourseCreated"]).tags(["course:\0c1"])]);
+        let tab_type = Query::Items(vec![item(&["StudentEnrolled"], &[]), QueryItem::new().types(["Course\tCreated"])]);
+        assert_eq!(store.read(&nul_tag, fwd()).await, Err(invalid(cc(NameKind::Tag, 7, '\0'))));
+        assert_eq!(store.read(&tab_type, fwd()).await, Err(invalid(cc(NameKind::EventType, 6, '\t'))));
+        assert_eq!(
+            store.append(vec![unrelated()], cond(nul_tag, Some(8))).await,
+            Err(invalid(cc(NameKind::Tag, 7, '\0')))
+        );
+        assert_eq!(
+            store.append(vec![unrelated()], cond(tab_type, None)).await,
+            Err(invalid(cc(NameKind::EventType, 6, '\t')))
+        );
+        assert_eq!(read_all(&store).await, before, "a rejected name changed the log");
+
+        let payload = Event::new("Payload", ["p:1"], "line1\nline2\0end\t✓ '\"").expect("payloads are free-form");
+        assert_eq!(store.append(vec![payload.clone()], None).await, Ok(9));
+        let read = store.read(&q1(&["Payload"], &[]), fwd()).await.expect("read");
+        assert_eq!(read.iter().map(|e| (*e.event).clone()).collect::<Vec<_>>(), vec![payload]);
+
+        let msg = StoreError::InvalidInput(cc(NameKind::EventType, 4, '\r')).to_string();
+        for hint in ["event type", "control character", "'\\r'", "byte 4", "printable"] {
+            assert!(msg.contains(hint), "ControlCharacter message should mention {hint:?}: {msg}");
+        }
+    }
+
+    /// Names of exactly 255 bytes (ASCII or multi-byte) are stored, read
+    /// back exactly and matched, in reads and conditions.
+    pub async fn names_at_the_limit_round_trip<S: EventStore>(store: S) {
+        let ty = "T".repeat(255);
+        let ascii = format!("k:{}", "a".repeat(253));
+        let utf8 = "✓".repeat(85);
+        assert_eq!((ty.len(), ascii.len(), utf8.len()), (255, 255, 255));
+        let e = Event::new(ty.clone(), [ascii.clone(), utf8.clone()], "{}").expect("255 bytes is allowed");
+        assert_eq!(store.append(vec![e.clone()], None).await, Ok(1));
+        let q = q1(&[ty.as_str()], &[ascii.as_str(), utf8.as_str()]);
+        let read = store.read(&q, fwd()).await.expect("read");
+        assert_eq!(read.iter().map(|e| (*e.event).clone()).collect::<Vec<_>>(), vec![e]);
+        assert_eq!(
+            store.append(vec![unrelated()], cond(q.clone(), None)).await,
+            Err(StoreError::ConditionFailed { conflicting: 1, after: None })
+        );
+        assert_eq!(store.append(vec![unrelated()], cond(q, Some(1))).await, Ok(2));
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1130,3 +1249,120 @@ mod model {
 // ---------------------------------------------------------------------------
 
 conformance_tests!(memory, || async { dcb_sim::store::MemoryStore::new() });
+conformance_tests!(sqlite_memory, || async { dcb_sim::store::SqliteStore::open_in_memory().expect("open SQLite :memory:") });
+conformance_tests!(sqlite_file, || async { crate::engines::TempSqlite::new() });
+conformance_tests!(postgres, runner = postgres_rt, || crate::engines::postgres(dcb_sim::store::PgMode::Locked));
+
+/// Store factories for the durable engines.
+mod engines {
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use dcb_sim::store::{PgMode, PgOptions, PostgresStore, SqliteStore};
+
+    use super::*;
+
+    /// A file-backed SQLite store in a fresh file under the temp dir; the
+    /// file (and its WAL) is removed when the store is dropped.
+    pub struct TempSqlite {
+        store: SqliteStore,
+        path: PathBuf,
+    }
+
+    impl TempSqlite {
+        pub fn new() -> Self {
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let path = std::env::temp_dir().join(format!("dcb-conformance-{}-{n}.db", std::process::id()));
+            remove(&path);
+            TempSqlite { store: SqliteStore::open(&path).expect("open SQLite file"), path }
+        }
+    }
+
+    fn remove(path: &std::path::Path) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(p));
+        }
+    }
+
+    impl Drop for TempSqlite {
+        fn drop(&mut self) {
+            remove(&self.path);
+        }
+    }
+
+    impl EventStore for TempSqlite {
+        fn read(
+            &self,
+            query: &Query,
+            options: ReadOptions,
+        ) -> impl Future<Output = Result<Vec<SequencedEvent>, StoreError>> + Send {
+            self.store.read(query, options)
+        }
+
+        fn append(
+            &self,
+            events: Vec<Event>,
+            condition: Option<AppendCondition>,
+        ) -> impl Future<Output = Result<Position, StoreError>> + Send {
+            self.store.append(events, condition)
+        }
+    }
+
+    /// A PostgreSQL store on a fresh schema of `DCB_PG_URL` (the runner
+    /// checked that it is set).
+    pub async fn postgres(mode: PgMode) -> PostgresStore {
+        let url = std::env::var("DCB_PG_URL").expect("the postgres runner checks DCB_PG_URL first");
+        PostgresStore::connect(&url, PgOptions::fresh("dcb_conf").mode(mode)).await.expect("connect to DCB_PG_URL")
+    }
+}
+
+/// The naive PostgreSQL variant (READ COMMITTED check-then-insert in one
+/// CTE, no lock) against the concurrency case of the suite, with real
+/// parallel connections; and the locked variant against the same case as
+/// many times.
+mod postgres_naive {
+    use dcb_sim::store::PgMode;
+
+    use super::runners::{Tokio, run_case};
+
+    /// Rounds of the 8-writer case; the naive variant fails in the first
+    /// one or two in practice.
+    const ROUNDS: usize = 30;
+
+    /// The naive variant fails `concurrent_conditional_appends_one_wins`:
+    /// two or more of the eight appends pass the same condition.
+    #[test]
+    fn naive_fails_concurrent_conditional_appends_one_wins() {
+        if dcb_sim::store::postgres::test_url("store_conformance::postgres_naive").is_none() {
+            return;
+        }
+        for round in 1..=ROUNDS {
+            let exec = Tokio::new();
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_case(&exec, || super::engines::postgres(PgMode::Naive), super::cases::concurrent_conditional_appends_one_wins)
+            }));
+            if let Err(panic) = outcome {
+                let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+                eprintln!("naive PostgreSQL variant failed the case in round {round}, as expected: {msg}");
+                assert!(msg.contains("exactly one append wins"), "failed for another reason: {msg}");
+                return;
+            }
+        }
+        panic!("the naive PostgreSQL variant passed the concurrent case {ROUNDS} times: the test no longer shows its race");
+    }
+
+    /// The locked variant passes the same case every time.
+    #[test]
+    fn locked_passes_concurrent_conditional_appends_one_wins_repeatedly() {
+        if dcb_sim::store::postgres::test_url("store_conformance::postgres_naive").is_none() {
+            return;
+        }
+        let exec = Tokio::new();
+        for _ in 0..ROUNDS {
+            run_case(&exec, || super::engines::postgres(PgMode::Locked), super::cases::concurrent_conditional_appends_one_wins);
+        }
+    }
+}

@@ -5,7 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::report::FailureReport;
+use super::report::{FailureReport, ShrunkReport};
+use super::shrink::shrink;
 use super::runner::run;
 use super::workload::Workload;
 use crate::plant::Plant;
@@ -31,11 +32,13 @@ pub struct ExploreOptions {
     pub stop_on_failure: bool,
     /// The `cargo test` target named in reports, if any.
     pub test: Option<String>,
+    /// Runs the shrinker may spend on each reported failure (0 = don't shrink).
+    pub shrink_budget: u64,
 }
 
 impl Default for ExploreOptions {
     fn default() -> Self {
-        ExploreOptions { start_seed: 0, seeds: 1000, plant: None, max_reports: 5, stop_on_failure: false, test: None }
+        ExploreOptions { start_seed: 0, seeds: 1000, plant: None, max_reports: 5, stop_on_failure: false, test: None, shrink_budget: 0 }
     }
 }
 
@@ -75,13 +78,80 @@ pub struct Summary {
     pub schedules_per_sec: f64,
 }
 
-/// Runs `opts.seeds` schedules of `workload`, each on the scenario the
-/// workload generates from its seed, and summarises them.
+/// Runs `opts.seeds` schedules of `workload` on this thread, each on the
+/// scenario the workload generates from its seed, and summarises them.
 pub fn explore<W: Workload>(workload: &W, opts: &ExploreOptions) -> Summary {
-    let mut s = Summary { workload: workload.name().to_string(), start_seed: opts.start_seed, ..Summary::default() };
     #[allow(clippy::disallowed_methods, reason = "wall-clock throughput measurement outside any simulation")]
     let clock = std::time::Instant::now();
-    for seed in opts.start_seed..opts.start_seed.saturating_add(opts.seeds) {
+    let mut s = explore_range(workload, opts, opts.start_seed..opts.start_seed.saturating_add(opts.seeds));
+    shrink_failures(workload, opts, &mut s);
+    s.set_elapsed(clock.elapsed().as_secs_f64());
+    s
+}
+
+/// Seeds per unit of work handed to a thread by [`explore_parallel`].
+pub const CHUNK: u64 = 256;
+
+/// Like [`explore`] on `jobs` threads (each seed still gets its own fresh
+/// runtime): seeds are handed out in chunks of [`CHUNK`], per-chunk
+/// summaries are merged in seed order, so every count and the reported
+/// failures are identical to a single-threaded run (`stop_on_failure` is
+/// not supported here). `progress(done, failing)` is called after each chunk.
+pub fn explore_parallel<W: Workload + Sync>(workload: &W, opts: &ExploreOptions, jobs: usize, progress: &(dyn Fn(u64, u64) + Sync)) -> Summary {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    #[allow(clippy::disallowed_methods, reason = "wall-clock throughput measurement outside any simulation")]
+    let clock = std::time::Instant::now();
+    let start = opts.start_seed;
+    let end = start.saturating_add(opts.seeds);
+    let chunks = opts.seeds.div_ceil(CHUNK);
+    let next = AtomicU64::new(0);
+    let done = AtomicU64::new(0);
+    let failing = AtomicU64::new(0);
+    let results: Mutex<Vec<(u64, Summary)>> = Mutex::new(Vec::new());
+    #[allow(clippy::disallowed_methods, reason = "worker threads outside any simulation: each seed runs in its own madsim runtime on one thread")]
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let chunk = next.fetch_add(1, Ordering::Relaxed);
+                    if chunk >= chunks {
+                        break;
+                    }
+                    let lo = start + chunk * CHUNK;
+                    let part = explore_range(workload, opts, lo..(lo + CHUNK).min(end));
+                    let d = done.fetch_add(part.schedules, Ordering::Relaxed) + part.schedules;
+                    let f = failing.fetch_add(part.violations, Ordering::Relaxed) + part.violations;
+                    progress(d, f);
+                    results.lock().unwrap_or_else(|p| p.into_inner()).push((chunk, part));
+                }
+            });
+        }
+    });
+    let mut parts = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    parts.sort_by_key(|(chunk, _)| *chunk);
+    let mut s = Summary { workload: workload.name().to_string(), start_seed: start, ..Summary::default() };
+    for (_, part) in parts {
+        s.merge(part, opts.max_reports);
+    }
+    shrink_failures(workload, opts, &mut s);
+    s.set_elapsed(clock.elapsed().as_secs_f64());
+    s
+}
+
+/// The seeds of shard `index` (0-based) of `count` over `start..start+seeds`:
+/// contiguous, disjoint, covering the range.
+pub fn shard_range(start: u64, seeds: u64, index: u64, count: u64) -> std::ops::Range<u64> {
+    let count = count.max(1);
+    let lo = start + seeds * index / count;
+    let hi = start + seeds * (index + 1) / count;
+    lo..hi
+}
+
+fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::ops::Range<u64>) -> Summary {
+    let mut s = Summary { workload: workload.name().to_string(), start_seed: seeds.start, ..Summary::default() };
+    for seed in seeds {
         let mut scenario = workload.generate(&mut rng::substream(seed, SCENARIO_STREAM));
         scenario.plant = opts.plant;
         let result = run(workload, &scenario, seed);
@@ -103,7 +173,6 @@ pub fn explore<W: Workload>(workload: &W, opts: &ExploreOptions) -> Summary {
         if !result.violations.is_empty() {
             s.violations += 1;
             let mut names: Vec<&str> = result.violations.iter().map(|v| v.invariant()).collect();
-            names.dedup();
             names.sort_unstable();
             names.dedup();
             for n in names {
@@ -119,6 +188,7 @@ pub fn explore<W: Workload>(workload: &W, opts: &ExploreOptions) -> Summary {
                     scenario_file: None,
                     violations: result.violations,
                     test: opts.test.clone(),
+                    shrunk: None,
                 });
             }
             if opts.stop_on_failure {
@@ -126,9 +196,70 @@ pub fn explore<W: Workload>(workload: &W, opts: &ExploreOptions) -> Summary {
             }
         }
     }
-    s.elapsed_secs = clock.elapsed().as_secs_f64();
-    s.schedules_per_sec = if s.elapsed_secs > 0.0 { s.schedules as f64 / s.elapsed_secs } else { 0.0 };
     s
+}
+
+/// Shrinks each kept failure (when `opts.shrink_budget > 0`).
+fn shrink_failures<W: Workload>(workload: &W, opts: &ExploreOptions, s: &mut Summary) {
+    if opts.shrink_budget == 0 {
+        return;
+    }
+    for f in &mut s.failures {
+        let Ok(scenario) = serde_json::from_value::<super::Scenario<super::workload::Cmd<W>>>(f.scenario.clone()) else { continue };
+        let invariant = f.violations[0].invariant().to_string();
+        let min = shrink(workload, &scenario, f.seed, &invariant, opts.shrink_budget);
+        f.shrunk = Some(ShrunkReport {
+            seed: min.seed,
+            scenario: serde_json::to_value(&min.scenario).expect("scenarios serialize"),
+            scenario_file: None,
+            violations: min.violations,
+            commands: (scenario.commands.len(), min.scenario.commands.len()),
+            setup: (scenario.setup.len(), min.scenario.setup.len()),
+            clients: (scenario.clients(), min.scenario.clients()),
+            runs: min.runs,
+        });
+    }
+}
+
+impl Summary {
+    /// Adds `other` (a later or disjoint seed range of the same workload):
+    /// counts add up, failures are kept in seed order, at most `max_reports`.
+    pub fn merge(&mut self, other: Summary, max_reports: usize) {
+        if self.schedules == 0 {
+            self.start_seed = other.start_seed;
+            self.workload = other.workload.clone();
+        } else {
+            self.start_seed = self.start_seed.min(other.start_seed);
+        }
+        self.schedules += other.schedules;
+        self.violations += other.violations;
+        self.commands += other.commands;
+        self.attempts += other.attempts;
+        self.conflicts += other.conflicts;
+        let add = |a: &mut BTreeMap<String, u64>, b: BTreeMap<String, u64>| {
+            for (k, v) in b {
+                *a.entry(k).or_default() += v;
+            }
+        };
+        add(&mut self.violations_by_invariant, other.violations_by_invariant);
+        add(&mut self.outcomes, other.outcomes);
+        add(&mut self.rejections, other.rejections);
+        add(&mut self.faults, other.faults);
+        for (k, v) in other.attempts_histogram {
+            *self.attempts_histogram.entry(k).or_default() += v;
+        }
+        self.failures.extend(other.failures);
+        self.failures.sort_by_key(|f| f.seed);
+        self.failures.truncate(max_reports);
+        self.elapsed_secs += other.elapsed_secs;
+        self.set_elapsed(self.elapsed_secs);
+    }
+
+    /// Sets the wall-clock time and the derived rate.
+    pub fn set_elapsed(&mut self, secs: f64) {
+        self.elapsed_secs = secs;
+        self.schedules_per_sec = if secs > 0.0 { self.schedules as f64 / secs } else { 0.0 };
+    }
 }
 
 impl fmt::Display for Summary {

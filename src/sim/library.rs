@@ -171,6 +171,13 @@ fn heavy_reader(rng: &mut ChaCha8Rng, clients: u32) -> (Vec<LibraryCommand>, Vec
     (setup, commands)
 }
 
+/// The Go policy with a 20 ms cap: the delay before attempt 3 (20–26 ms
+/// with the 30 % jitter) is clamped to the cap, so any command that needs
+/// a third attempt exercises the cap.
+fn go_capped() -> RetryPolicy {
+    RetryPolicy::builder().max_delay(Duration::from_millis(20)).build().expect("a 20 ms cap is above the 10 ms base")
+}
+
 impl Workload for LibraryWorkload {
     type Decider = LibraryDecider;
 
@@ -185,23 +192,23 @@ impl Workload for LibraryWorkload {
     /// Swarm: the hot set (88 %) or the heavy reader (12 %), see the module
     /// docs; `clients_min..=clients_max` clients issuing their commands
     /// within the first 10 ms; the Go policy (5 attempts, 10 ms, jitter
-    /// 0.3) 65 % of the time, otherwise another preset (C#, full / equal /
-    /// decorrelated jitter capped at 50 ms, no retry); store latency 1 ms
-    /// up to 1.5–4 ms per half-call.
+    /// 0.3) 60 % of the time, the same capped at 20 ms 10 %, otherwise
+    /// another preset (C#; full / equal / decorrelated jitter capped at
+    /// 50 ms; no retry); store latency 1 ms up to 1.5–4 ms per half-call.
     fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<LibraryCommand> {
         let heavy = rng.random_bool(0.12);
         let clients = rng.random_range(self.clients_min..=self.clients_max);
         let (setup, commands) = if heavy { heavy_reader(rng, clients) } else { hot_set(rng, clients) };
         let mut scenario = Scenario::new(setup, commands);
-        let preset = match rng.random_range(0..20) {
-            0..13 => "default",
-            13 => "csharp",
-            14..16 => "full-jitter",
-            16..18 => "equal-jitter",
-            18 => "decorrelated",
-            _ => "no-retry",
+        scenario.policy = match rng.random_range(0..20) {
+            0..12 => RetryPolicy::go_default(),
+            12..14 => go_capped(),
+            14 => RetryPolicy::csharp(),
+            15..17 => RetryPolicy::preset("full-jitter").expect("preset exists"),
+            17 => RetryPolicy::preset("equal-jitter").expect("preset exists"),
+            18 => RetryPolicy::preset("decorrelated").expect("preset exists"),
+            _ => RetryPolicy::preset("no-retry").expect("preset exists"),
         };
-        scenario.policy = RetryPolicy::preset(preset).expect("preset exists");
         let max = Duration::from_micros(rng.random_range(1_500..=4_000));
         scenario.latency = Latency { read_min: Duration::from_millis(1), read_max: max, append_min: Duration::from_millis(1), append_max: max };
         if self.faults {

@@ -28,6 +28,38 @@ pub struct FailureReport {
     pub violations: Vec<Violation>,
     /// The `cargo test` target that replays it with `DCB_SEED`, if any.
     pub test: Option<String>,
+    /// The minimal failing scenario, when the explorer shrank it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrunk: Option<ShrunkReport>,
+}
+
+/// The shrunk form of a failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShrunkReport {
+    /// The seed that makes the minimal scenario fail.
+    pub seed: u64,
+    /// The minimal scenario, as JSON.
+    pub scenario: serde_json::Value,
+    /// Where it was written, if it was.
+    pub scenario_file: Option<PathBuf>,
+    /// Its violations.
+    pub violations: Vec<Violation>,
+    /// Concurrent commands before → after.
+    pub commands: (usize, usize),
+    /// Setup commands before → after.
+    pub setup: (usize, usize),
+    /// Clients before → after.
+    pub clients: (usize, usize),
+    /// Runs the shrinker spent.
+    pub runs: u64,
+}
+
+impl ShrunkReport {
+    /// The command that replays the minimal scenario.
+    pub fn replay_command(&self, workload: &str) -> String {
+        let file = self.scenario_file.as_ref().map_or_else(|| "<minimal.json>".to_string(), |p| p.display().to_string());
+        format!("cargo run --release -- replay --workload {workload} --seed {} --scenario {file}", self.seed)
+    }
 }
 
 impl FailureReport {
@@ -44,7 +76,8 @@ impl FailureReport {
         cmd
     }
 
-    /// Writes the scenario to `dir/<workload>-<seed>.json` and remembers the path.
+    /// Writes the scenario to `dir/<workload>-<seed>.json` (and the shrunk
+    /// one to `…-min.json`) and remembers the paths.
     ///
     /// # Errors
     /// I/O errors.
@@ -53,6 +86,11 @@ impl FailureReport {
         let path = dir.join(format!("{}-{}.json", self.workload, self.seed));
         std::fs::write(&path, serde_json::to_string_pretty(&self.scenario).expect("JSON values serialize"))?;
         self.scenario_file = Some(path.clone());
+        if let Some(shrunk) = &mut self.shrunk {
+            let min = dir.join(format!("{}-{}-min.json", self.workload, self.seed));
+            std::fs::write(&min, serde_json::to_string_pretty(&shrunk.scenario).expect("JSON values serialize"))?;
+            shrunk.scenario_file = Some(min);
+        }
         Ok(path)
     }
 }
@@ -72,6 +110,18 @@ impl fmt::Display for FailureReport {
         writeln!(f, "    {}", self.replay_command())?;
         if let Some(test) = &self.test {
             writeln!(f, "    DCB_SEED={} cargo test --release --test {test}", self.seed)?;
+        }
+        if let Some(s) = &self.shrunk {
+            writeln!(f, "  shrunk ({} runs): {} → {} commands, {} → {} setup, {} → {} clients; seed {}", s.runs, s.commands.0, s.commands.1, s.setup.0, s.setup.1, s.clients.0, s.clients.1, s.seed)?;
+            for v in s.violations.iter().take(5) {
+                writeln!(f, "    - {v}")?;
+            }
+            writeln!(f, "    replay: {}", s.replay_command(&self.workload))?;
+            writeln!(f, "  minimal scenario:")?;
+            for line in serde_json::to_string_pretty(&s.scenario).expect("JSON values serialize").lines() {
+                writeln!(f, "    {line}")?;
+            }
+            return Ok(());
         }
         writeln!(f, "  scenario:")?;
         for line in serde_json::to_string_pretty(&self.scenario).expect("JSON values serialize").lines() {

@@ -1,0 +1,172 @@
+//! `dcb-sim explore` and `dcb-sim merge`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use dcb_sim::sim::{Expect, ExploreOptions, Regression, Summary, Workload, explore_parallel, shard_range};
+
+use super::{WorkloadArgs, with_workload};
+
+/// `explore` flags.
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    #[command(flatten)]
+    workload: WorkloadArgs,
+    /// Number of schedules (seeds) to run (in all shards together).
+    #[arg(long, default_value_t = 10_000)]
+    seeds: u64,
+    /// First seed.
+    #[arg(long, default_value_t = 0)]
+    start_seed: u64,
+    /// Run only shard I of N (0-based, `I/N`): N machines cover disjoint seeds; merge their `--json` with `dcb-sim merge`.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(u64, u64)>,
+    /// Worker threads (default: all cores). Results are identical for any value.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Print one JSON object instead of the text summary.
+    #[arg(long)]
+    json: bool,
+    /// Failure reports to keep and print in full.
+    #[arg(long, default_value_t = 3)]
+    max_reports: usize,
+    /// Runs the shrinker may spend per reported failure (0 = do not shrink).
+    #[arg(long, default_value_t = 3_000)]
+    shrink_budget: u64,
+    /// Where failing scenarios (and their shrunk forms) are written.
+    #[arg(long, default_value = "target/dcb-failures")]
+    out: PathBuf,
+    /// Also write each shrunk failure as a regression file into this directory (e.g. sim-tests/regressions).
+    #[arg(long)]
+    save_regressions: Option<PathBuf>,
+    /// Show a progress bar (default: only on a terminal and not in CI).
+    #[arg(long, overrides_with = "no_progress")]
+    progress: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let err = || format!("--shard takes I/N with 0 <= I < N, e.g. 0/4; got {s:?}");
+    let (i, n) = s.split_once('/').ok_or_else(err)?;
+    let (i, n): (u64, u64) = (i.trim().parse().map_err(|_| err())?, n.trim().parse().map_err(|_| err())?);
+    if n == 0 || i >= n {
+        return Err(err());
+    }
+    Ok((i, n))
+}
+
+/// Runs `explore`.
+pub fn run(args: &ExploreArgs) -> i32 {
+    let range = match args.shard {
+        Some((i, n)) => shard_range(args.start_seed, args.seeds, i, n),
+        None => args.start_seed..args.start_seed + args.seeds,
+    };
+    let opts = ExploreOptions {
+        start_seed: range.start,
+        seeds: range.end - range.start,
+        plant: args.workload.plant,
+        max_reports: args.max_reports,
+        stop_on_failure: false,
+        test: None,
+        shrink_budget: args.shrink_budget,
+    };
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let show = args.progress || (!args.no_progress && !args.json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
+    with_workload!(args.workload, |w| explore_cmd(&w, &opts, jobs, show, args))
+}
+
+fn explore_cmd<W: Workload + Sync>(workload: &W, opts: &ExploreOptions, jobs: usize, show_progress: bool, args: &ExploreArgs) -> i32 {
+    let bar = show_progress.then(|| {
+        let bar = indicatif::ProgressBar::new(opts.seeds);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} schedules · {per_sec} · eta {eta} · {msg}")
+                .expect("valid template"),
+        );
+        bar
+    });
+    let progress = |done: u64, failing: u64| {
+        if let Some(bar) = &bar {
+            bar.set_position(done);
+            bar.set_message(format!("{failing} failing"));
+        }
+    };
+    let mut summary = explore_parallel(workload, opts, jobs, &progress);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for f in &mut summary.failures {
+        if let Err(e) = f.save_scenario(&args.out) {
+            eprintln!("warning: cannot write failing scenario to {}: {e}", args.out.display());
+        }
+        if let (Some(dir), Some(s)) = (&args.save_regressions, &f.shrunk) {
+            let reg = Regression {
+                workload: f.workload.clone(),
+                seed: s.seed,
+                expect: Expect::Violates(s.violations.first().map_or_else(String::new, |v| v.invariant().to_string())),
+                note: format!("shrunk from explore seed {} ({} → {} commands)", f.seed, s.commands.0, s.commands.1),
+                scenario: s.scenario.clone(),
+            };
+            if let Err(e) = write_regression(dir, &reg) {
+                eprintln!("warning: cannot write regression file into {}: {e}", dir.display());
+            }
+        }
+    }
+    print_summary(&summary, args.json);
+    exit_code(&summary)
+}
+
+fn write_regression(dir: &Path, reg: &Regression) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{}-{}.json", reg.workload, reg.seed));
+    std::fs::write(path, serde_json::to_string_pretty(reg).expect("regressions serialize"))
+}
+
+fn print_summary(summary: &Summary, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(summary).expect("summaries serialize"));
+    } else {
+        print!("{summary}");
+    }
+}
+
+fn exit_code(summary: &Summary) -> i32 {
+    if summary.violations == 0 {
+        return 0;
+    }
+    summary.failures.iter().flat_map(|f| f.violations.iter().map(|v| v.exit_code())).min().unwrap_or(1)
+}
+
+/// Runs `merge`.
+pub fn merge(files: &[PathBuf], json: bool, max_reports: usize) -> i32 {
+    let mut merged = Summary::default();
+    let mut workload: Option<String> = None;
+    for path in files {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                return 2;
+            }
+        };
+        let part: Summary = match serde_json::from_str(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {} is not the output of `dcb-sim explore --json`: {e}", path.display());
+                return 2;
+            }
+        };
+        if let Some(w) = &workload
+            && *w != part.workload
+        {
+            eprintln!("error: {} is a {} run but the others are {w}; merge runs of one workload", path.display(), part.workload);
+            return 2;
+        }
+        workload = Some(part.workload.clone());
+        merged.merge(part, max_reports);
+    }
+    print_summary(&merged, json);
+    exit_code(&merged)
+}

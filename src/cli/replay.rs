@@ -1,0 +1,84 @@
+//! `dcb-sim replay`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use dcb_sim::sim::{SCENARIO_STREAM, Scenario, Workload, timeline};
+
+use super::{WorkloadArgs, with_workload};
+
+/// `replay` flags.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    workload: WorkloadArgs,
+    /// The seed to replay.
+    #[arg(long)]
+    seed: u64,
+    /// Scenario file (JSON); default: the scenario the workload generates from the seed.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Print the scenario as JSON and exit (a starting point for your own files).
+    #[arg(long)]
+    print_scenario: bool,
+}
+
+/// Runs `replay`.
+pub fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
+    let mut scenario = match &args.scenario {
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot read scenario file {}: {e}", path.display());
+                    return 2;
+                }
+            };
+            match Scenario::from_json(&text) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", path.display());
+                    return 2;
+                }
+            }
+        }
+        None => workload.generate(&mut dcb_sim::rng::substream(args.seed, SCENARIO_STREAM)),
+    };
+    if args.workload.plant.is_some() {
+        scenario.plant = args.workload.plant;
+    }
+    if args.print_scenario {
+        println!("{}", scenario.to_json());
+        return 0;
+    }
+    let result = dcb_sim::sim::run(workload, &scenario, args.seed);
+    println!(
+        "dcb-sim replay · workload {} · seed {} · {} clients · {} commands · plant {} · history hash {:016x}",
+        workload.name(),
+        args.seed,
+        scenario.clients(),
+        scenario.setup.len() + scenario.commands.len(),
+        scenario.plant.map_or("none", |p| p.name()),
+        result.history.hash64()
+    );
+    println!("policy: {}", serde_json::to_string(&scenario.policy).expect("policies serialize"));
+    if !scenario.faults.is_none() {
+        println!("faults: {}", serde_json::to_string(&scenario.faults).expect("plans serialize"));
+    }
+    print!("{}", timeline(&result.history));
+    if result.violations.is_empty() {
+        println!("all invariants held");
+        0
+    } else {
+        println!("violations ({}):", result.violations.len());
+        for v in &result.violations {
+            println!("  - {v}");
+        }
+        result.violations.iter().map(|v| v.exit_code()).min().unwrap_or(1)
+    }
+}
+
+/// Dispatches `replay` to the selected workload.
+pub fn run(args: &ReplayArgs) -> i32 {
+    with_workload!(args.workload, |w| run_replay(&w, args))
+}
