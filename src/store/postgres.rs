@@ -270,6 +270,22 @@ impl PostgresStore {
         self.read(&Query::all(), ReadOptions::default()).await
     }
 
+    /// Opens connections until the pool holds [`PgOptions::max_connections`]
+    /// (concurrent callers then start at once instead of waiting for a
+    /// connection to be set up: benchmarks and race tests want that).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when a connection cannot be opened.
+    pub async fn prewarm(&self) -> Result<(), StoreError> {
+        let missing = self.options.max_connections.saturating_sub(self.lock_idle().len());
+        let mut opened = Vec::with_capacity(missing);
+        for _ in 0..missing {
+            opened.push(self.open().await?);
+        }
+        self.lock_idle().extend(opened);
+        Ok(())
+    }
+
     /// Drops the store's schema and everything in it (for tests that clean
     /// up after themselves).
     ///

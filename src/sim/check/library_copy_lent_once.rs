@@ -40,10 +40,8 @@ pub fn check(log: &[SequencedEvent], out: &mut Vec<Violation>) {
                     out.push(Violation::safety(NAME, None, detail));
                 }
             }
-            LibraryEventRef::BookCopyReturnedByReader { book, reader } => {
-                if holder.get(book).is_some_and(|(h, _)| *h == reader) {
-                    holder.remove(book);
-                }
+            LibraryEventRef::BookCopyReturnedByReader { book, reader } if holder.get(book).is_some_and(|(h, _)| *h == reader) => {
+                holder.remove(book);
             }
             _ => {}
         }
