@@ -1262,7 +1262,7 @@ mod model {
 conformance_tests!(memory, || async { dcb_sim::store::MemoryStore::new() });
 conformance_tests!(sqlite_memory, || async { dcb_sim::store::SqliteStore::open_in_memory().expect("open SQLite :memory:") });
 conformance_tests!(sqlite_file, runner = madsim_fsync_rt, || async { crate::engines::TempSqlite::new() });
-conformance_tests!(postgres, runner = postgres_rt, || crate::engines::postgres(dcb_sim::store::PgMode::Locked));
+conformance_tests!(postgres, runner = postgres_rt, || crate::engines::postgres(dcb_sim::store::PgMode::Locked, false));
 
 /// Store factories for the durable engines.
 mod engines {
@@ -1323,12 +1323,15 @@ mod engines {
     }
 
     /// A PostgreSQL store on a fresh schema of `DCB_PG_URL` (the runner
-    /// checked that it is set).
-    pub async fn postgres(mode: PgMode) -> PostgresStore {
+    /// checked that it is set); `prewarm` opens all 8 connections up front,
+    /// so that concurrent appends really race instead of queueing behind
+    /// connection setup.
+    pub async fn postgres(mode: PgMode, prewarm: bool) -> PostgresStore {
         let url = std::env::var("DCB_PG_URL").expect("the postgres runner checks DCB_PG_URL first");
         let store = PostgresStore::connect(&url, PgOptions::fresh("dcb_conf").mode(mode)).await.expect("connect to DCB_PG_URL");
-        // All 8 connections up front, so that concurrent cases really race.
-        store.prewarm().await.expect("open connections");
+        if prewarm {
+            store.prewarm().await.expect("open connections");
+        }
         store
     }
 }
@@ -1356,7 +1359,7 @@ mod postgres_naive {
         for round in 1..=ROUNDS {
             let exec = Tokio::new();
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_case(&exec, || super::engines::postgres(PgMode::Naive), super::cases::concurrent_conditional_appends_one_wins)
+                run_case(&exec, || super::engines::postgres(PgMode::Naive, true), super::cases::concurrent_conditional_appends_one_wins)
             }));
             if let Err(panic) = outcome {
                 let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
@@ -1376,7 +1379,7 @@ mod postgres_naive {
         }
         let exec = Tokio::new();
         for _ in 0..ROUNDS {
-            run_case(&exec, || super::engines::postgres(PgMode::Locked), super::cases::concurrent_conditional_appends_one_wins);
+            run_case(&exec, || super::engines::postgres(PgMode::Locked, true), super::cases::concurrent_conditional_appends_one_wins);
         }
     }
 }

@@ -1,52 +1,522 @@
-//! A compact text timeline of a run, for `dcb-sim replay`.
+//! A compact text timeline of a run, for `dcb-sim replay` and failure
+//! reports: one lane per client (setup is its own lane) on the virtual-time
+//! axis.
+//!
+//! [`timeline_with`] renders, in at most [`WIDTH`] columns:
+//! 1. an **overview**: one row per lane, time scaled to the terminal, a bar
+//!    per attempt (`[23-x]`: command #23's attempt ended in a conflict),
+//!    dots for backoff, `#` fill for the commands a violation blames;
+//! 2. the **lanes**: per lane, every command with its outcome, one line per
+//!    attempt (start → end, read position, decision, append result) and one
+//!    per backoff;
+//! 3. the **final log**, each event with the attempt that wrote it;
+//! 4. the **violations**, each with the commands and positions it blames.
+//!
+//! A violation blames a command when it names it ([`Violation::Safety`]'s
+//! `command`) or when its detail starts with `position N:` (the log
+//! checkers' convention) and command's attempt wrote position `N` (an
+//! ambiguous commit's write is attributed through the fault journal).
+//!
+//! Attempts record only their start and end, not when the read and the
+//! append took effect inside them: a read happens near the start, the
+//! append near the end, with simulated latency around each.
 
-use std::fmt::Write;
+use std::collections::BTreeMap;
+use std::fmt::{Display, Write};
 use std::time::Duration;
 
-use super::history::History;
-use crate::handler::{AppendRecord, DecisionRecord};
+use super::history::{CommandRecord, History};
+use super::violation::Violation;
+use crate::handler::{AppendRecord, AttemptRecord, DecisionRecord};
+use crate::store::Position;
 
-fn ms(d: Duration) -> String {
-    format!("{:>8.3}ms", d.as_secs_f64() * 1e3)
+/// The widest line [`timeline_with`] writes for typical commands (the
+/// overview and the fixed columns fit; a long command text or error detail
+/// may run past it).
+pub const WIDTH: usize = 120;
+
+/// Renders `history` without violations: see [`timeline_with`].
+pub fn timeline<C: Display>(history: &History<C>) -> String {
+    timeline_with(history, &[])
 }
 
-/// Renders `history`: every command in order of invocation with its
-/// client, each attempt (read position, decision, append result, delay
-/// before it) and the outcome; then the final log.
-pub fn timeline<C: std::fmt::Display>(history: &History<C>) -> String {
+/// Renders `history` (overview, lanes, final log) and then `violations`,
+/// marking the commands and log positions they blame.
+pub fn timeline_with<C: Display>(history: &History<C>, violations: &[Violation]) -> String {
+    let model = Model::new(history, violations);
     let mut out = String::new();
-    let mut order: Vec<_> = history.commands.iter().collect();
-    order.sort_by_key(|c| (c.started_at, c.index));
-    for c in order {
-        let who = c.client.map_or_else(|| "setup".to_string(), |n| format!("client {n}"));
-        let _ = writeln!(out, "{} {who:>9}  #{:<3} {}", ms(c.started_at), c.index, c.command);
-        for a in &c.report.attempts {
-            let read = match a.read_after {
-                Some(p) => format!("read {} events, last at {p}", a.read_events),
-                None => format!("read {} events", a.read_events),
-            };
-            let decision = match &a.decision {
-                None => "no decision".to_string(),
-                Some(DecisionRecord::Append { events }) => format!("decide append {events}"),
-                Some(DecisionRecord::Idempotent) => "decide no-op".to_string(),
-                Some(DecisionRecord::Reject { reason, events }) => format!("decide reject \"{reason}\" (+{events} events)"),
-            };
-            let append = match &a.append {
-                AppendRecord::NotAttempted => String::new(),
-                AppendRecord::Written { first, last } if first == last => format!(" → written at {first}"),
-                AppendRecord::Written { first, last } => format!(" → written at {first}..={last}"),
-                AppendRecord::Conflict { conflicting } => format!(" → CONFLICT (event at {conflicting})"),
-                AppendRecord::Error { error, detail } => format!(" → error {} ({detail})", error.label()),
-            };
-            let wait = if a.delay_before.is_zero() { String::new() } else { format!("after backoff {:?}, ", a.delay_before) };
-            let _ = writeln!(out, "{}            attempt {}: {wait}{read}; {decision}{append}", ms(a.started_at), a.attempt);
-        }
-        let _ = writeln!(out, "{}            ⇒ {}", ms(c.ended_at), c.report.outcome);
+    header(&mut out, &model);
+    overview(&mut out, &model);
+    lanes_section(&mut out, &model);
+    log_section(&mut out, &model);
+    faults_section(&mut out, &model);
+    violations_section(&mut out, &model);
+    out
+}
+
+// ---------------------------------------------------------------------------
+// The model both renderers (text and HTML) draw from.
+
+/// A lane: setup (`client: None`) or one client, its commands by start time.
+pub(crate) struct Lane<'a, C> {
+    pub client: Option<u32>,
+    pub commands: Vec<&'a CommandRecord<C>>,
+}
+
+impl<C> Lane<'_, C> {
+    pub fn name(&self) -> String {
+        lane_name(self.client)
     }
-    let _ = writeln!(out, "final log ({} events):", history.log.len());
-    for e in &history.log {
-        let tags: Vec<_> = e.event.tags.iter().map(|t| t.as_str()).collect();
-        let _ = writeln!(out, "  {:>4}  {} [{}] {}", e.position, e.event.event_type, tags.join(", "), e.event.data);
+}
+
+pub(crate) fn lane_name(client: Option<u32>) -> String {
+    client.map_or_else(|| "setup".to_string(), |n| format!("client {n}"))
+}
+
+/// The attempt that wrote a log position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Writer {
+    /// Index into [`History::commands`] (= the command's index).
+    pub command: usize,
+    pub attempt: u32,
+    /// Written behind an error (ambiguous commit, timeout after the write).
+    pub ghost: bool,
+    /// When the writing attempt ended.
+    pub at: Duration,
+}
+
+/// Everything derived from a history and its violations.
+pub(crate) struct Model<'a, C> {
+    pub history: &'a History<C>,
+    pub violations: &'a [Violation],
+    pub lanes: Vec<Lane<'a, C>>,
+    pub writers: BTreeMap<Position, Writer>,
+    /// Command index → indices into `violations` that blame it.
+    pub blamed_commands: BTreeMap<usize, Vec<usize>>,
+    /// Log position → indices into `violations` that name it.
+    pub blamed_positions: BTreeMap<Position, Vec<usize>>,
+    /// The latest time anything happened.
+    pub end: Duration,
+}
+
+impl<'a, C> Model<'a, C> {
+    pub fn new(history: &'a History<C>, violations: &'a [Violation]) -> Self {
+        let mut by_lane: BTreeMap<(bool, u32), Vec<&CommandRecord<C>>> = BTreeMap::new();
+        for c in &history.commands {
+            let key = c.client.map_or((false, 0), |n| (true, n));
+            by_lane.entry(key).or_default().push(c);
+        }
+        let lanes = by_lane
+            .into_iter()
+            .map(|((has_client, n), mut commands)| {
+                commands.sort_by_key(|c| (c.started_at, c.index));
+                Lane { client: has_client.then_some(n), commands }
+            })
+            .collect();
+
+        let mut writers = BTreeMap::new();
+        for (i, c) in history.commands.iter().enumerate() {
+            for a in &c.report.attempts {
+                if let AppendRecord::Written { first, last } = a.append {
+                    for p in first..=last {
+                        writers.insert(p, Writer { command: i, attempt: a.attempt, ghost: false, at: a.ended_at });
+                    }
+                }
+            }
+        }
+        for g in history.ghost_writes().into_iter().flatten() {
+            let at = history.commands[g.command].report.attempts.iter().find(|a| a.attempt == g.attempt).map_or(Duration::ZERO, |a| a.ended_at);
+            for p in g.first..=g.last {
+                writers.entry(p).or_insert(Writer { command: g.command, attempt: g.attempt, ghost: true, at });
+            }
+        }
+
+        let mut blamed_commands: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut blamed_positions: BTreeMap<Position, Vec<usize>> = BTreeMap::new();
+        for (vi, v) in violations.iter().enumerate() {
+            let mut blame = |c: usize| {
+                let list = blamed_commands.entry(c).or_default();
+                if !list.contains(&vi) {
+                    list.push(vi);
+                }
+            };
+            if let Violation::Safety { command: Some(c), .. } = v {
+                blame(*c);
+            }
+            if let Some(p) = leading_position(v) {
+                blamed_positions.entry(p).or_default().push(vi);
+                if let Some(w) = writers.get(&p) {
+                    blame(history.commands[w.command].index);
+                }
+            }
+        }
+
+        let end = history
+            .commands
+            .iter()
+            .flat_map(|c| std::iter::once(c.ended_at).chain(c.report.attempts.iter().map(|a| a.ended_at)))
+            .chain(history.faults.iter().map(|f| f.at))
+            .max()
+            .unwrap_or(Duration::ZERO);
+        Model { history, violations, lanes, writers, blamed_commands, blamed_positions, end }
+    }
+
+    /// The invariant names blaming command `index`, deduplicated, in order.
+    pub fn blame_names(&self, index: usize) -> Vec<&'a str> {
+        names(self.violations, self.blamed_commands.get(&index))
+    }
+
+    /// The invariant names blaming log position `p`.
+    pub fn position_names(&self, p: Position) -> Vec<&'a str> {
+        names(self.violations, self.blamed_positions.get(&p))
+    }
+
+    /// The command record with index `index`.
+    pub fn command(&self, index: usize) -> Option<&'a CommandRecord<C>> {
+        self.history.commands.iter().find(|c| c.index == index)
+    }
+
+    /// Number of client lanes.
+    pub fn clients(&self) -> usize {
+        self.lanes.iter().filter(|l| l.client.is_some()).count()
+    }
+}
+
+fn names<'a>(violations: &'a [Violation], list: Option<&Vec<usize>>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for &i in list.into_iter().flatten() {
+        let n = violations[i].invariant();
+        if !out.contains(&n) {
+            out.push(n);
+        }
     }
     out
+}
+
+/// The position a violation's detail starts with (`position N: …`).
+pub(crate) fn leading_position(v: &Violation) -> Option<Position> {
+    let detail = match v {
+        Violation::Safety { detail, .. } | Violation::Liveness { detail } | Violation::Harness { detail } => detail,
+    };
+    let rest = detail.strip_prefix("position ")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    if rest[digits.len()..].starts_with(':') { digits.parse().ok() } else { None }
+}
+
+/// Milliseconds with microsecond precision: `65.918`.
+pub(crate) fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1e3)
+}
+
+/// A duration as people write it: `50ms`, `1.5ms`, `2s`.
+pub(crate) fn human(d: Duration) -> String {
+    let us = d.as_micros();
+    if us % 1_000_000 == 0 && us > 0 {
+        format!("{}s", us / 1_000_000)
+    } else if us % 1000 == 0 {
+        format!("{}ms", us / 1000)
+    } else {
+        format!("{}ms", ms(d))
+    }
+}
+
+/// "read 2, last @6", "read 0", "read failed".
+pub(crate) fn read_text(a: &AttemptRecord) -> String {
+    match (&a.decision, a.read_after) {
+        (None, _) => "read failed".to_string(),
+        (Some(_), Some(p)) => format!("read {}, last @{p}", a.read_events),
+        (Some(_), None) => format!("read {}", a.read_events),
+    }
+}
+
+/// "append 1", "no-op", "reject", "reject +1"; with `reason`, the reject's message.
+pub(crate) fn decision_text(a: &AttemptRecord, reason: bool) -> String {
+    match &a.decision {
+        None => "no decision".to_string(),
+        Some(DecisionRecord::Append { events }) => format!("append {events}"),
+        Some(DecisionRecord::Idempotent) => "no-op".to_string(),
+        Some(DecisionRecord::Reject { reason: r, events }) => {
+            let plus = if *events > 0 { format!(" +{events}") } else { String::new() };
+            if reason { format!("reject{plus} \"{r}\"") } else { format!("reject{plus}") }
+        }
+    }
+}
+
+/// "ok @7", "ok @7..8", "CONFLICT (event @7)", "ERROR transient: …", "—".
+pub(crate) fn append_text(a: &AttemptRecord) -> String {
+    match &a.append {
+        AppendRecord::NotAttempted => "—".to_string(),
+        AppendRecord::Written { first, last } if first == last => format!("ok @{first}"),
+        AppendRecord::Written { first, last } => format!("ok @{first}..{last}"),
+        AppendRecord::Conflict { conflicting } => format!("CONFLICT (event @{conflicting})"),
+        AppendRecord::Error { error, detail } => format!("ERROR {}: {detail}", error.label()),
+    }
+}
+
+/// How an attempt ended, for markers and colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AttemptEnd {
+    Written,
+    Conflict,
+    Error,
+    Rejected,
+    NoOp,
+    NoDecision,
+}
+
+impl AttemptEnd {
+    pub fn of(a: &AttemptRecord) -> Self {
+        match (&a.append, &a.decision) {
+            (AppendRecord::Conflict { .. }, _) => AttemptEnd::Conflict,
+            (AppendRecord::Error { .. }, _) => AttemptEnd::Error,
+            (_, Some(DecisionRecord::Reject { .. })) => AttemptEnd::Rejected,
+            (AppendRecord::Written { .. }, _) => AttemptEnd::Written,
+            (_, Some(DecisionRecord::Idempotent)) => AttemptEnd::NoOp,
+            _ => AttemptEnd::NoDecision,
+        }
+    }
+
+    /// The overview's end marker.
+    pub fn glyph(self) -> char {
+        match self {
+            AttemptEnd::Written => '+',
+            AttemptEnd::Conflict => 'x',
+            AttemptEnd::Error => '!',
+            AttemptEnd::Rejected => 'r',
+            AttemptEnd::NoOp => '=',
+            AttemptEnd::NoDecision => '?',
+        }
+    }
+
+    /// CSS class / legend name.
+    pub fn class(self) -> &'static str {
+        match self {
+            AttemptEnd::Written => "written",
+            AttemptEnd::Conflict => "conflict",
+            AttemptEnd::Error => "error",
+            AttemptEnd::Rejected => "rejected",
+            AttemptEnd::NoOp => "noop",
+            AttemptEnd::NoDecision => "nodecision",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Text sections.
+
+fn header<C: Display>(out: &mut String, m: &Model<'_, C>) {
+    let h = m.history;
+    let _ = writeln!(
+        out,
+        "timeline · seed {} · {} commands on {} clients + setup · {} events in the log · virtual time 0–{} ms",
+        h.seed,
+        h.commands.len(),
+        m.clients(),
+        h.log.len(),
+        ms(m.end)
+    );
+}
+
+/// Axis step in whole milliseconds (1, 2, 5 × 10^k) so labels are ≥ 10 columns apart.
+fn tick_step_ms(total_ms: f64, cols: usize) -> u64 {
+    let mut step = 1u64;
+    loop {
+        for m in [1, 2, 5] {
+            let s = step * m;
+            if s as f64 / total_ms * cols as f64 >= 10.0 {
+                return s;
+            }
+        }
+        step = step.saturating_mul(10);
+        if step > 1 << 50 {
+            return step;
+        }
+    }
+}
+
+fn overview<C: Display>(out: &mut String, m: &Model<'_, C>) {
+    if m.lanes.is_empty() {
+        return;
+    }
+    let label_w = m.lanes.iter().map(|l| l.name().len()).max().unwrap_or(5) + 2;
+    let cols = WIDTH - label_w - 1;
+    let total = (m.end.as_secs_f64() * 1e3).max(1.0);
+    let col = |t: Duration| (((t.as_secs_f64() * 1e3) / total * (cols - 1) as f64).round() as usize).min(cols - 1);
+
+    let _ = writeln!(out);
+    let _ = writeln!(out, "overview (1 column = {:.2} ms)", total / (cols - 1) as f64);
+    let _ = writeln!(out, "  [7-+ attempt of command #7, ends: + written  x conflict  ! error  r rejected  = no-op  ? no decision");
+    let _ = writeln!(out, "  .... backoff   ### attempt of a command a violation blames");
+
+    // axis
+    let step = tick_step_ms(total, cols - 1);
+    let mut labels = vec![' '; cols];
+    let mut ticks = vec![' '; cols];
+    let mut t = 0u64;
+    let mut free_from = 0;
+    while (t as f64) <= total {
+        let c = col(Duration::from_millis(t));
+        ticks[c] = '|';
+        let text = if t == 0 { "0 ms".to_string() } else { t.to_string() };
+        if c >= free_from && c + text.len() <= cols {
+            for (i, ch) in text.chars().enumerate() {
+                labels[c + i] = ch;
+            }
+            free_from = c + text.len() + 1;
+        }
+        t += step;
+    }
+    let pad = " ".repeat(label_w);
+    let _ = writeln!(out, "{pad}{}", labels.iter().collect::<String>().trim_end());
+    let _ = writeln!(out, "{pad}{}", ticks.iter().collect::<String>().trim_end());
+
+    for lane in &m.lanes {
+        let mut row = vec![' '; cols];
+        for c in &lane.commands {
+            let blamed = m.blamed_commands.contains_key(&c.index);
+            let mut prev_end: Option<usize> = None;
+            for a in &c.report.attempts {
+                let (s, e) = (col(a.started_at), col(a.ended_at));
+                if let Some(pe) = prev_end {
+                    for cell in row.iter_mut().take(s).skip(pe + 1) {
+                        if *cell == ' ' {
+                            *cell = '.';
+                        }
+                    }
+                }
+                for cell in row.iter_mut().take(e + 1).skip(s) {
+                    *cell = if blamed { '#' } else { '-' };
+                }
+                row[s] = '[';
+                row[e] = AttemptEnd::of(a).glyph();
+                let label = c.index.to_string();
+                if e > s && e - s - 1 >= label.len() {
+                    for (i, ch) in label.chars().enumerate() {
+                        row[s + 1 + i] = ch;
+                    }
+                }
+                prev_end = Some(e);
+            }
+        }
+        let _ = writeln!(out, "{:<label_w$}{}", lane.name(), row.iter().collect::<String>().trim_end());
+    }
+}
+
+fn lanes_section<C: Display>(out: &mut String, m: &Model<'_, C>) {
+    let _ = writeln!(out);
+    let _ = writeln!(out, "lanes (virtual ms since the run started; ! = blamed by a violation)");
+    for lane in &m.lanes {
+        let title = format!("── {} ", lane.name());
+        let _ = writeln!(out, "{title}{}", "─".repeat(WIDTH.saturating_sub(title.chars().count())));
+        for c in &lane.commands {
+            let blame = m.blame_names(c.index);
+            let mark = if blame.is_empty() { ' ' } else { '!' };
+            let tail = if blame.is_empty() { String::new() } else { format!("   <- [{}]", blame.join("] [")) };
+            let _ = writeln!(out, " {mark} #{:<3} {}  ⇒ {}{tail}", c.index, c.command, c.report.outcome);
+            let outcome_reason = match &c.report.outcome {
+                crate::handler::Outcome::Rejected { reason } => Some(reason.as_str()),
+                _ => None,
+            };
+            let mut prev: Option<&AttemptRecord> = None;
+            for a in &c.report.attempts {
+                if let Some(p) = prev {
+                    let _ = writeln!(out, "     {:>10} → {:>10}      backoff {}", ms(p.ended_at), ms(a.started_at), human(a.delay_before));
+                }
+                let same_reason = matches!(&a.decision, Some(DecisionRecord::Reject { reason, .. }) if Some(reason.as_str()) == outcome_reason);
+                let decision = decision_text(a, !same_reason);
+                let _ = writeln!(
+                    out,
+                    "     {:>10} → {:>10}  a{:<2} {:<18} {:<12} → {}",
+                    ms(a.started_at),
+                    ms(a.ended_at),
+                    a.attempt,
+                    read_text(a),
+                    decision,
+                    append_text(a)
+                );
+                prev = Some(a);
+            }
+        }
+    }
+}
+
+fn log_section<C: Display>(out: &mut String, m: &Model<'_, C>) {
+    let h = m.history;
+    let _ = writeln!(out);
+    let _ = writeln!(out, "final log ({} events; ← the attempt that wrote it)", h.log.len());
+    for e in &h.log {
+        let tags: Vec<_> = e.event.tags.iter().map(|t| t.as_str()).collect();
+        let writer = m.writers.get(&e.position).map_or_else(
+            || "← nobody".to_string(),
+            |w| {
+                let c = &h.commands[w.command];
+                let ghost = if w.ghost { ", behind an error" } else { "" };
+                format!("← #{} {} a{}{ghost}", c.index, lane_name(c.client), w.attempt)
+            },
+        );
+        let blame = m.position_names(e.position);
+        let tail = if blame.is_empty() { String::new() } else { format!("   !! [{}]", blame.join("] [")) };
+        let data = if e.event.data.is_empty() { String::new() } else { format!(" {}", e.event.data) };
+        let _ = writeln!(out, "  {:>4}  {} [{}]{data}  {writer}{tail}", e.position, e.event.event_type, tags.join(", "));
+    }
+}
+
+fn faults_section<C: Display>(out: &mut String, m: &Model<'_, C>) {
+    let h = m.history;
+    if h.faults.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "faults injected ({}):", h.faults.len());
+    for f in &h.faults {
+        let applied = f.applied.map_or_else(String::new, |(a, b)| if a == b { format!(", applied @{a}") } else { format!(", applied @{a}..{b}") });
+        let _ = writeln!(out, "  {:>10}  fault #{} {:?}{applied}", ms(f.at), f.id, f.kind);
+    }
+}
+
+fn violations_section<C: Display>(out: &mut String, m: &Model<'_, C>) {
+    if m.violations.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "violations ({}):", m.violations.len());
+    for (vi, v) in m.violations.iter().enumerate() {
+        let _ = writeln!(out, "  - {v}");
+        let mut blamed: Vec<usize> = m.blamed_commands.iter().filter(|(_, vs)| vs.contains(&vi)).map(|(c, _)| *c).collect();
+        blamed.sort_unstable();
+        for index in blamed {
+            if let Some(c) = m.command(index) {
+                let _ = writeln!(out, "      blames #{index} ({}, \"{}\") ⇒ {}", lane_name(c.client), c.command, c.report.outcome.label());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leading_position_reads_only_the_prefix() {
+        let at = |d: &str| leading_position(&Violation::safety("x", None, d));
+        assert_eq!(at("position 8: too many"), Some(8));
+        assert_eq!(at("position 12:"), Some(12));
+        assert_eq!(at("lent since position 3: no"), None);
+        assert_eq!(at("position x: no"), None);
+        assert_eq!(at("position 3 is odd"), None);
+    }
+
+    #[test]
+    fn ticks_are_round_and_spaced() {
+        assert_eq!(tick_step_ms(143.0, 100), 20);
+        assert_eq!(tick_step_ms(5.0, 100), 1);
+        assert_eq!(tick_step_ms(10_000.0, 100), 1000);
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human(Duration::from_millis(50)), "50ms");
+        assert_eq!(human(Duration::from_secs(2)), "2s");
+        assert_eq!(human(Duration::from_micros(1500)), "1.500ms");
+    }
 }

@@ -18,20 +18,20 @@
 //!
 //! # Columns
 //!
-//! With `C` the concurrent commands of all seeds and, per command, `a` its
-//! attempts (≥ 1):
+//! With `N` the number of concurrent commands over all seeds and, per
+//! command, `a` its attempts (≥ 1):
 //!
 //! | column | definition |
 //! |---|---|
-//! | `commands` | `|C|` (identical for every policy: same scenarios) |
-//! | `success %` | (succeeded + idempotent) / (`|C|` − rejected): of the commands a business rule did not reject, the share that took effect. A rejection is a correct answer, not a failure of the retry policy, so it is left out of the denominator; note that which commands get rejected can depend on the policy (a command that retries may then find the course full) |
-//! | `rejected %` | business rejections / `|C|` |
-//! | `retried %` | commands with `a ≥ 2` (at least one retry) / `|C|` |
-//! | `retries/cmd` | Σ (`a` − 1) / `|C|` |
-//! | `exhausted %` | commands whose every attempt hit a retryable error (`Outcome::Exhausted`, "failed after N attempts") / `|C|` |
-//! | `p50/p95/p99 ms` | nearest-rank percentiles of `ended_at − started_at` in virtual milliseconds over every command of `C`, whatever its outcome: the value at rank ⌈p/100 · n⌉ of the sorted latencies (exact: all latencies are kept and sorted) |
-//! | `calls/cmd` | store calls / `|C|`: one read per attempt (every attempt starts with exactly one read, which reaches the store even when it then fails), plus one append per attempt whose append was attempted (its [`AppendRecord`] is not `NotAttempted`: written, conflict or error) |
-//! | `violations` | invariant violations found by the checkers over all runs of this policy (must be 0) |
+//! | `commands` | `N` (identical for every policy: same scenarios) |
+//! | `success %` | (succeeded + idempotent) / (`N` − rejected): of the commands a business rule did not reject, the share that took effect. A rejection is a correct answer, not a failure of the retry policy, so it is left out of the denominator; note that which commands get rejected can depend on the policy (a command that retries may then find the course full) |
+//! | `rejected %` | business rejections / `N` |
+//! | `retried %` | commands with `a ≥ 2` (at least one retry) / `N` |
+//! | `retries/cmd` | Σ (`a` − 1) / `N` |
+//! | `exhausted %` | commands whose every attempt hit a retryable error (`Outcome::Exhausted`, "failed after k attempts") / `N` |
+//! | `p50/p95/p99 ms` | nearest-rank percentiles of `ended_at − started_at` in virtual milliseconds over all `N` commands, whatever their outcome: the value at rank ⌈p/100 · N⌉ of the sorted latencies (exact: all latencies are kept and sorted) |
+//! | `calls/cmd` | store calls / `N`: one read per attempt (every attempt starts with exactly one read, which reaches the store even when it then fails), plus one append per attempt whose append was attempted (its [`AppendRecord`] is not `NotAttempted`: written, conflict or error) |
+//! | `violations` | invariant violations found by the checkers over all runs of this policy (must be 0; the first violating seeds are kept in [`PolicyStats::violating_seeds`]) |
 //!
 //! Commands that ended [`Outcome::Failed`] (non-retryable store error,
 //! deadline or budget; only with faults or deadlines) are counted in

@@ -39,23 +39,19 @@ fn append(e: EnrollmentEvent) -> Decision {
 
 impl EnrollmentDecider {
     fn decide_enroll(course: &str, student: &str, events: &[SequencedEvent]) -> Decision {
+        // Fold on tags and types directly (no decoding into owned ids): this
+        // runs once per attempt and again in the serializability check.
+        let (course_tag, student_tag) = (course_tag(course), student_tag(student));
         let mut s = EnrollState::default();
-        for (_, e) in EnrollmentEvent::decode_all(events) {
-            match e {
-                EnrollmentEvent::CourseCreated { course: c, capacity } | EnrollmentEvent::CapacityChanged { course: c, capacity } if c == course => {
-                    s.capacity = Some(capacity);
-                }
-                EnrollmentEvent::StudentRegistered { student: st, tier } | EnrollmentEvent::TierChanged { student: st, tier } if st == student => {
-                    s.tier = Some(tier);
-                }
-                EnrollmentEvent::Enrolled { course: c, student: st } => {
-                    if c == course {
-                        s.enrolled_in_course += 1;
-                    }
-                    if st == student {
-                        s.student_courses += 1;
-                    }
-                    s.already_enrolled |= c == course && st == student;
+        for e in events.iter().map(|e| &*e.event) {
+            let (is_course, is_student) = (e.has_tag(&course_tag), e.has_tag(&student_tag));
+            match e.event_type.as_str() {
+                types::COURSE_CREATED | types::CAPACITY_CHANGED if is_course => s.capacity = e.data.parse().ok(),
+                types::STUDENT_REGISTERED | types::TIER_CHANGED if is_student => s.tier = Tier::from_name(&e.data),
+                types::ENROLLED => {
+                    s.enrolled_in_course += u32::from(is_course);
+                    s.student_courses += u32::from(is_student);
+                    s.already_enrolled |= is_course && is_student;
                 }
                 _ => {}
             }
@@ -149,6 +145,107 @@ impl Decider for EnrollmentDecider {
                 }
             }
             EnrollmentCommand::Enroll { course, student } => Self::decide_enroll(course, student, events),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    /// Runs `commands` one by one on a fresh store and returns the last decision.
+    fn decide_after(commands: &[EnrollmentCommand], last: &EnrollmentCommand) -> Decision {
+        let store = MemoryStore::new();
+        let d = EnrollmentDecider;
+        for c in commands {
+            let events = store.read_now(&d.query(c), Default::default()).unwrap();
+            if let Decision::Append(e) = d.decide(c, &events) {
+                store.append_unchecked(e).unwrap();
+            }
+        }
+        let events = store.read_now(&d.query(last), Default::default()).unwrap();
+        d.decide(last, &events)
+    }
+
+    fn course(c: &str, cap: u32) -> EnrollmentCommand {
+        EnrollmentCommand::CreateCourse { course: c.into(), capacity: cap }
+    }
+    fn student(s: &str, tier: Tier) -> EnrollmentCommand {
+        EnrollmentCommand::RegisterStudent { student: s.into(), tier }
+    }
+    fn enroll(c: &str, s: &str) -> EnrollmentCommand {
+        EnrollmentCommand::Enroll { course: c.into(), student: s.into() }
+    }
+    fn rejected(d: Decision) -> String {
+        match d {
+            Decision::Reject { reason, .. } => reason,
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rules_apply_in_order_course_student_already_full_tier() {
+        // Course missing wins over student missing.
+        assert_eq!(rejected(decide_after(&[], &enroll("c1", "s1"))), "Course does not exist.");
+        assert_eq!(rejected(decide_after(&[course("c1", 1)], &enroll("c1", "s1"))), "Student is not registered.");
+        // Already enrolled wins over full (capacity 1, taken by s1 itself).
+        let setup = [course("c1", 1), student("s1", Tier::Basic), enroll("c1", "s1")];
+        assert_eq!(rejected(decide_after(&setup, &enroll("c1", "s1"))), "Student is already enrolled in this course.");
+        let setup = [course("c1", 1), student("s1", Tier::Basic), student("s2", Tier::Basic), enroll("c1", "s1")];
+        assert_eq!(rejected(decide_after(&setup, &enroll("c1", "s2"))), "Course is at maximum capacity (1 students).");
+        // Full wins over the tier limit.
+        let setup = [course("c1", 5), course("c2", 5), course("c3", 1), student("s1", Tier::Basic), student("s2", Tier::Basic), enroll("c1", "s1"), enroll("c2", "s1"), enroll("c3", "s2")];
+        assert_eq!(rejected(decide_after(&setup, &enroll("c3", "s1"))), "Course is at maximum capacity (1 students).");
+        let setup = [course("c1", 5), course("c2", 5), course("c3", 5), student("s1", Tier::Basic), enroll("c1", "s1"), enroll("c2", "s1")];
+        assert_eq!(rejected(decide_after(&setup, &enroll("c3", "s1"))), "Student has reached their enrollment limit (2 courses for Basic tier).");
+    }
+
+    #[test]
+    fn tier_limits_and_changes_count() {
+        let mut setup = vec![student("s1", Tier::Standard)];
+        for i in 0..5 {
+            setup.push(course(&format!("c{i}"), 10));
+        }
+        setup.push(course("c9", 10));
+        for i in 0..4 {
+            setup.push(enroll(&format!("c{i}"), "s1"));
+        }
+        assert!(matches!(decide_after(&setup, &enroll("c4", "s1")), Decision::Append(_)), "the 5th course of Standard is allowed");
+        setup.push(enroll("c4", "s1"));
+        assert_eq!(rejected(decide_after(&setup, &enroll("c9", "s1"))), "Student has reached their enrollment limit (5 courses for Standard tier).");
+        setup.push(EnrollmentCommand::ChangeTier { student: "s1".into(), tier: Tier::Professional });
+        assert!(matches!(decide_after(&setup, &enroll("c9", "s1")), Decision::Append(_)), "an upgrade lifts the limit");
+    }
+
+    #[test]
+    fn capacity_changes_apply_and_repeating_a_change_is_idempotent() {
+        let setup = [course("c1", 1), student("s1", Tier::Basic), student("s2", Tier::Basic), enroll("c1", "s1"), EnrollmentCommand::ChangeCapacity { course: "c1".into(), capacity: 2 }];
+        assert!(matches!(decide_after(&setup, &enroll("c1", "s2")), Decision::Append(_)));
+        assert_eq!(decide_after(&setup, &EnrollmentCommand::ChangeCapacity { course: "c1".into(), capacity: 2 }), Decision::Idempotent);
+        assert_eq!(decide_after(&setup, &EnrollmentCommand::ChangeTier { student: "s1".into(), tier: Tier::Basic }), Decision::Idempotent);
+        assert_eq!(rejected(decide_after(&[], &EnrollmentCommand::ChangeCapacity { course: "c9".into(), capacity: 2 })), "Course does not exist.");
+        assert_eq!(rejected(decide_after(&[], &EnrollmentCommand::ChangeTier { student: "s9".into(), tier: Tier::Basic })), "Student is not registered.");
+    }
+
+    #[test]
+    fn creating_twice_is_rejected_and_capacity_zero_is_invalid() {
+        assert_eq!(rejected(decide_after(&[course("c1", 3)], &course("c1", 3))), "Course already exists.");
+        assert_eq!(rejected(decide_after(&[], &course("c1", 0))), "Course capacity must be at least 1.");
+        assert_eq!(rejected(decide_after(&[student("s1", Tier::Basic)], &student("s1", Tier::Master))), "Student is already registered.");
+    }
+
+    #[test]
+    fn events_round_trip_through_the_store_encoding() {
+        let all = [
+            EnrollmentEvent::CourseCreated { course: "c1".into(), capacity: 3 },
+            EnrollmentEvent::CapacityChanged { course: "c1".into(), capacity: 4 },
+            EnrollmentEvent::StudentRegistered { student: "s1".into(), tier: Tier::Master },
+            EnrollmentEvent::TierChanged { student: "s1".into(), tier: Tier::Standard },
+            EnrollmentEvent::Enrolled { course: "c1".into(), student: "s1".into() },
+        ];
+        for e in all {
+            assert_eq!(EnrollmentEvent::from_event(&e.to_event()), Some(e));
         }
     }
 }
