@@ -48,7 +48,7 @@ fn tune_table_50_clients() {
     assert_eq!(names, RetryPolicy::PRESETS);
     assert_eq!((report.clients_min, report.clients_max, report.seeds), (50, 50, SEEDS));
     let header = text.lines().nth(1).unwrap();
-    for col in ["success %", "retried %", "retries/cmd", "exhausted %", "p50 ms", "p95 ms", "p99 ms", "calls/cmd", "violations"] {
+    for col in ["success %", "rejected %", "retried %", "retries/cmd", "exhausted %", "failed %", "p50 ms", "p95 ms", "p99 ms", "calls/cmd", "violations"] {
         assert!(header.contains(col), "header lacks {col}: {header}");
     }
     // Aligned: every table line (header + rows) has the same width.
@@ -71,6 +71,22 @@ fn every_policy_sees_the_same_commands() {
         assert_eq!(p.succeeded + p.idempotent + p.rejected + p.exhausted + p.failed, p.commands, "{}", p.name);
         assert!(p.reads >= p.commands && p.reads == p.commands + p.retries, "{}: one read per attempt", p.name);
         assert!(p.appends <= p.reads, "{}", p.name);
+        assert_eq!(p.failed, 0, "{}: no faults, no deadline, nothing fails for good", p.name);
+    }
+}
+
+/// With injected faults the policies still face the same commands, and
+/// commands that fail for good (unavailable store, timeouts, crashes) show
+/// up as `failed`, outside success and rejection.
+#[test]
+fn faults_show_up_as_failed_for_every_policy_alike() {
+    let report = tune(&EnrollmentWorkload::with_clients(50).with_faults(), &parse_policies("default,no-retry").unwrap(), 0, 20);
+    let (a, b) = (&report.policies[0], &report.policies[1]);
+    assert_eq!(a.commands, b.commands);
+    for p in &report.policies {
+        assert_eq!(p.violations, 0, "{} at seeds {:?}", p.name, p.violating_seeds);
+        assert!(p.failed > 0 && p.failure_rate > 0.0, "{}: faults make some commands fail", p.name);
+        assert_eq!(p.succeeded + p.idempotent + p.rejected + p.exhausted + p.failed, p.commands, "{}", p.name);
     }
 }
 
@@ -99,7 +115,7 @@ fn no_retry_exhausts_more_than_default() {
     assert!(none.exhaustion_rate > 0.0, "50 clients must conflict");
     assert!(default.retry_rate > 0.0 && default.avg_retries > 0.0);
     for p in &report.policies {
-        for x in [p.success_rate, p.rejection_rate, p.retry_rate, p.exhaustion_rate] {
+        for x in [p.success_rate, p.rejection_rate, p.retry_rate, p.exhaustion_rate, p.failure_rate] {
             assert!((0.0..=1.0).contains(&x), "{}: {x}", p.name);
         }
         assert!(p.avg_retries <= f64::from(p.policy.max_attempts - 1), "{}", p.name);

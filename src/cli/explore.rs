@@ -120,7 +120,8 @@ fn explore_cmd<W: Workload + Sync>(workload: &W, opts: &ExploreOptions, jobs: us
 
 fn write_regression(dir: &Path, reg: &Regression) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let path = dir.join(format!("{}-{}.json", reg.workload, reg.seed));
+    let plant = reg.scenario.get("plant").and_then(|p| p.as_str()).map_or_else(String::new, |p| format!("{p}-"));
+    let path = dir.join(format!("{}-{plant}{}.json", reg.workload, reg.seed));
     std::fs::write(path, serde_json::to_string_pretty(reg).expect("regressions serialize"))
 }
 

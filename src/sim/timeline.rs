@@ -318,7 +318,7 @@ fn header<C: Display>(out: &mut String, m: &Model<'_, C>) {
 }
 
 /// Axis step in whole milliseconds (1, 2, 5 × 10^k) so labels are ≥ 10 columns apart.
-fn tick_step_ms(total_ms: f64, cols: usize) -> u64 {
+pub(crate) fn tick_step_ms(total_ms: f64, cols: usize) -> u64 {
     let mut step = 1u64;
     loop {
         for m in [1, 2, 5] {

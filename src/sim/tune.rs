@@ -30,12 +30,12 @@
 //! | `retries/cmd` | Σ (`a` − 1) / `N` |
 //! | `exhausted %` | commands whose every attempt hit a retryable error (`Outcome::Exhausted`, "failed after k attempts") / `N` |
 //! | `p50/p95/p99 ms` | nearest-rank percentiles of `ended_at − started_at` in virtual milliseconds over all `N` commands, whatever their outcome: the value at rank ⌈p/100 · N⌉ of the sorted latencies (exact: all latencies are kept and sorted) |
+//! | `failed %` | commands ended by a non-retryable store error, the deadline or the retry budget (`Outcome::Failed`; only with faults, deadlines or budgets) / `N`: neither a success nor a rejection |
 //! | `calls/cmd` | store calls / `N`: one read per attempt (every attempt starts with exactly one read, which reaches the store even when it then fails), plus one append per attempt whose append was attempted (its [`AppendRecord`] is not `NotAttempted`: written, conflict or error) |
 //! | `violations` | invariant violations found by the checkers over all runs of this policy (must be 0; the first violating seeds are kept in [`PolicyStats::violating_seeds`]) |
 //!
-//! Commands that ended [`Outcome::Failed`] (non-retryable store error,
-//! deadline or budget; only with faults or deadlines) are counted in
-//! [`PolicyStats::failed`] and are neither successes nor rejections.
+//! Every command ends in exactly one of succeeded, idempotent, rejected,
+//! exhausted or failed, so `N` = their sum.
 //!
 //! A report is deterministic: the same workload, policies and seeds give an
 //! identical report (no wall-clock figures are stored in it; time the call
@@ -165,6 +165,8 @@ pub struct PolicyStats {
     pub avg_retries: f64,
     /// exhausted / commands.
     pub exhaustion_rate: f64,
+    /// failed / commands.
+    pub failure_rate: f64,
     /// (reads + appends) / commands.
     pub store_calls_per_command: f64,
     /// Median command latency (virtual ms, started → ended).
@@ -308,6 +310,7 @@ impl Acc {
             retry_rate: ratio(self.retried, n, 0.0),
             avg_retries: ratio(self.retries, n, 0.0),
             exhaustion_rate: ratio(self.exhausted, n, 0.0),
+            failure_rate: ratio(self.failed, n, 0.0),
             store_calls_per_command: ratio(self.reads + self.appends, n, 0.0),
             latency_p50_ms: ms(percentile(l, 50)),
             latency_p95_ms: ms(percentile(l, 95)),
@@ -374,12 +377,12 @@ impl fmt::Display for TuneReport {
             self.start_seed + self.seeds,
             self.seeds
         )?;
-        const HEAD: [&str; 12] = [
-            "policy", "commands", "success %", "rejected %", "retried %", "retries/cmd", "exhausted %", "p50 ms", "p95 ms", "p99 ms",
-            "calls/cmd", "violations",
+        const HEAD: [&str; 13] = [
+            "policy", "commands", "success %", "rejected %", "retried %", "retries/cmd", "exhausted %", "failed %", "p50 ms", "p95 ms",
+            "p99 ms", "calls/cmd", "violations",
         ];
         let pct = |x: f64| format!("{:.2}", x * 100.0);
-        let rows: Vec<[String; 12]> = self
+        let rows: Vec<[String; 13]> = self
             .policies
             .iter()
             .map(|p| {
@@ -391,6 +394,7 @@ impl fmt::Display for TuneReport {
                     pct(p.retry_rate),
                     format!("{:.2}", p.avg_retries),
                     pct(p.exhaustion_rate),
+                    pct(p.failure_rate),
                     format!("{:.1}", p.latency_p50_ms),
                     format!("{:.1}", p.latency_p95_ms),
                     format!("{:.1}", p.latency_p99_ms),
