@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dcb_sim::plant::Plant;
+use dcb_sim::sim::Workload;
 
 /// Deterministic simulation of DCB command handlers with retries.
 #[derive(Debug, Parser)]
@@ -120,12 +121,12 @@ pub fn main() -> i32 {
         Command::CheckDeterminism { workload, seeds, start_seed } => with_workload!(workload, |w| {
             match dcb_sim::sim::check_determinism(&w, start_seed, seeds) {
                 Ok(n) => {
-                    println!("dcb-sim check-determinism · workload {:?} · {n} seeds from {start_seed}: every seed ran twice gave identical histories", workload.workload);
+                    println!("dcb-sim check-determinism · workload {} · {n} seeds from {start_seed}: every seed ran twice gave identical histories", w.name());
                     0
                 }
                 Err(d) => {
                     println!("{d}");
-                    println!("replay: cargo run --release -- replay --workload {:?} --seed {}", workload.workload, d.seed);
+                    println!("replay: cargo run --release -- replay --workload {} --seed {}", w.name(), d.seed);
                     5
                 }
             }

@@ -443,21 +443,17 @@ fn lanes_section<C: Display>(out: &mut String, m: &Model<'_, C>) {
 fn log_section<C: Display>(out: &mut String, m: &Model<'_, C>) {
     let h = m.history;
     let _ = writeln!(out);
-    let _ = writeln!(out, "final log ({} events; ← the attempt that wrote it)", h.log.len());
+    let _ = writeln!(out, "final log ({} events; #command/attempt that wrote each, * = behind an error)", h.log.len());
     for e in &h.log {
         let tags: Vec<_> = e.event.tags.iter().map(|t| t.as_str()).collect();
         let writer = m.writers.get(&e.position).map_or_else(
-            || "← nobody".to_string(),
-            |w| {
-                let c = &h.commands[w.command];
-                let ghost = if w.ghost { ", behind an error" } else { "" };
-                format!("← #{} {} a{}{ghost}", c.index, lane_name(c.client), w.attempt)
-            },
+            || "(nobody)".to_string(),
+            |w| format!("#{}/a{}{}", h.commands[w.command].index, w.attempt, if w.ghost { "*" } else { "" }),
         );
         let blame = m.position_names(e.position);
         let tail = if blame.is_empty() { String::new() } else { format!("   !! [{}]", blame.join("] [")) };
         let data = if e.event.data.is_empty() { String::new() } else { format!(" {}", e.event.data) };
-        let _ = writeln!(out, "  {:>4}  {} [{}]{data}  {writer}{tail}", e.position, e.event.event_type, tags.join(", "));
+        let _ = writeln!(out, "  {:>4}  {writer:<9} {} [{}]{data}{tail}", e.position, e.event.event_type, tags.join(", "));
     }
 }
 
