@@ -156,16 +156,6 @@ where
     let recorder = MemoryRecorder::new();
     let sleeper = TokioSleeper::new();
     let handler = |store: E::Handle| CommandHandler::new(decider.clone(), store, scenario.policy.clone(), sleeper).with_plant(scenario.plant);
-    let execute = |h: &CommandHandler<W::Decider, E::Handle, TokioSleeper>, index: usize, client: Option<u32>, command: Cmd<W>| {
-        let started_at = sleeper.now();
-        let decider = h.decider().clone();
-        async move {
-            let mut rng = rng::substream(seed, index as u64 + 1);
-            let mut observer = MetricsObserver::new(decider.command_type(&command));
-            let report = h.handle_request(&command, scenario.request_id(index).as_deref(), &mut rng, &mut observer).await;
-            CommandRecord { index, client, command, started_at, ended_at: sleeper.now(), report }
-        }
-    };
 
     // Setup, one command at a time.
     let mut records = metrics::with_local_recorder(&recorder, || {
@@ -173,7 +163,7 @@ where
         client_runtime().block_on(async {
             let mut out = Vec::new();
             for (index, command) in scenario.setup.iter().enumerate() {
-                out.push(execute(&h, index, None, command.clone()).await);
+                out.push(execute(&h, sleeper, scenario, seed, index, None, command.clone()).await);
             }
             out
         })
@@ -192,7 +182,7 @@ where
             .map(|(client, mut commands)| {
                 commands.sort_by_key(|(i, s)| (s.start, *i));
                 let h = handler(engine.handle());
-                let (recorder, execute) = (&recorder, &execute);
+                let recorder = &recorder;
                 scope.spawn(move || {
                     metrics::with_local_recorder(recorder, || {
                         client_runtime().block_on(async {
@@ -202,7 +192,7 @@ where
                                 if !wait.is_zero() {
                                     tokio::time::sleep(wait).await;
                                 }
-                                out.push(execute(&h, index, Some(client), s.command.clone()).await);
+                                out.push(execute(&h, sleeper, scenario, seed, index, Some(client), s.command.clone()).await);
                             }
                             out
                         })
@@ -216,6 +206,24 @@ where
     });
     records.sort_by_key(|r| r.index);
     History { seed, commands: records, log: engine.log(), faults: Vec::new(), metrics: recorder.snapshot() }
+}
+
+/// Handles one command as the simulator's runner does (same RNG stream,
+/// request id and metrics observer) and records it.
+async fn execute<D: Decider, S: EventStore>(
+    h: &CommandHandler<D, S, TokioSleeper>,
+    sleeper: TokioSleeper,
+    scenario: &Scenario<D::Command>,
+    seed: u64,
+    index: usize,
+    client: Option<u32>,
+    command: D::Command,
+) -> CommandRecord<D::Command> {
+    let started_at = sleeper.now();
+    let mut rng = rng::substream(seed, index as u64 + 1);
+    let mut observer = MetricsObserver::new(h.decider().command_type(&command));
+    let report = h.handle_request(&command, scenario.request_id(index).as_deref(), &mut rng, &mut observer).await;
+    CommandRecord { index, client, command, started_at, ended_at: sleeper.now(), report }
 }
 
 /// The simulator's checks on a real-time history; see the module docs for
