@@ -122,3 +122,34 @@ proptest! {
         }
     }
 }
+
+/// Liveness: with distinct students, enough capacity and (practically)
+/// unlimited attempts, every enrollment eventually succeeds.
+#[test]
+fn with_room_for_everyone_and_unlimited_attempts_every_enrollment_succeeds() {
+    let w = EnrollmentWorkload::default();
+    let students = 12;
+    let mut setup = vec![EnrollmentCommand::CreateCourse { course: "c1".into(), capacity: students }];
+    setup.extend((0..students).map(|i| EnrollmentCommand::RegisterStudent { student: format!("s{i}"), tier: Tier::Basic }));
+    let commands = (0..students)
+        .map(|i| Scheduled { client: i, start: Duration::from_micros(u64::from(i) * 100), command: EnrollmentCommand::Enroll { course: "c1".into(), student: format!("s{i}") } })
+        .collect();
+    let mut scenario = Scenario::new(setup, commands);
+    scenario.policy = RetryPolicy::builder()
+        .max_attempts(1_000)
+        .base_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(20))
+        .jitter(dcb_sim::retry::Jitter::Full)
+        .build()
+        .unwrap();
+    let mut retried = 0;
+    for seed in 0..100 {
+        let r = run(&w, &scenario, seed);
+        assert!(r.violations.is_empty(), "seed {seed}: {:?}", r.violations);
+        for c in r.history.commands.iter().filter(|c| c.client.is_some()) {
+            assert_eq!(*c.outcome(), dcb_sim::handler::Outcome::Succeeded, "seed {seed}: {} ended {}", c.command, c.outcome());
+            retried += usize::from(c.report.attempts.len() > 1);
+        }
+    }
+    assert!(retried > 0, "no enrollment ever retried: the scenario is not contended");
+}
