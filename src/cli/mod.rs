@@ -3,6 +3,7 @@
 mod bench;
 mod explore;
 mod replay;
+mod tune;
 
 use std::path::PathBuf;
 
@@ -103,6 +104,8 @@ enum Command {
     },
     /// Measure schedules/s against the madsim floor, retry overhead and memory.
     Bench(bench::BenchArgs),
+    /// Compare retry policies on the same seeds of a contended workload: success, retries, exhaustion, latency, store calls.
+    Tune(tune::TuneArgs),
 }
 
 fn parse_plant(s: &str) -> Result<Plant, String> {
@@ -133,5 +136,6 @@ pub fn main() -> i32 {
         }),
         Command::Merge { files, json, max_reports } => explore::merge(&files, json, max_reports),
         Command::Bench(args) => bench::run(&args),
+        Command::Tune(args) => tune::run(&args),
     }
 }

@@ -21,7 +21,7 @@ use std::fmt::{Display, Write};
 use std::time::Duration;
 
 use super::history::History;
-use super::timeline::{AttemptEnd, Model, append_text, decision_text, human, lane_name, ms, read_text, tick_step_ms};
+use super::timeline::{AttemptEnd, Axis, Model, append_text, decision_text, human, lane_name, ms, read_text};
 use super::violation::Violation;
 use crate::handler::{AppendRecord, Outcome};
 
@@ -138,6 +138,14 @@ svg .read{fill:#fff;stroke:#212529;stroke-width:1.2}
 svg .append{stroke:#212529;stroke-width:1}
 svg .commit{stroke:#1971c2;stroke-width:2}
 svg .commit.blamed{stroke:#e5001c;stroke-width:3}
+svg .leader{stroke:#adb5bd;stroke-width:0.8;fill:none}
+svg .fault polygon{fill:#c20016}
+svg .fault-text{fill:#c20016}
+svg .break{stroke:#868e96;stroke-width:1;stroke-dasharray:2 3}
+svg .break-mark{font-size:14px;font-weight:bold;fill:#495057}
+svg .outcome{font-size:12px;fill:#495057}
+svg .outcome.ok{fill:#2b8a3e}
+svg .outcome.bad{fill:#c20016}
 .legend{font-size:12px;color:#495057;margin:6px 0 0}
 .legend span.item{margin-right:14px;white-space:nowrap}
 .sw{display:inline-block;width:14px;height:10px;border:1px solid #343a40;vertical-align:middle;margin-right:4px}
@@ -228,18 +236,21 @@ const RIGHT_PAD: f64 = 24.0;
 const AXIS_H: f64 = 30.0;
 const LANE_H: f64 = 40.0;
 const BAR_H: f64 = 16.0;
-const LOG_H: f64 = 44.0;
+const LOG_H: f64 = 62.0;
+/// Share of the chart's width setup gets when the axis is broken.
+const SETUP_SHARE: f64 = 0.12;
 
 fn f(x: f64) -> String {
     format!("{x:.1}")
 }
 
 fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
-    let total_ms = (m.end.as_secs_f64() * 1e3).max(1.0);
-    let x = |t: Duration| LABEL_W + t.as_secs_f64() * 1e3 / total_ms * CHART_W;
+    let axis = Axis::new(m, SETUP_SHARE);
+    let x = |t: Duration| LABEL_W + axis.frac(t) * CHART_W;
     let width = LABEL_W + CHART_W + RIGHT_PAD;
     let lanes_h = LANE_H * m.lanes.len() as f64;
-    let height = AXIS_H + lanes_h + LOG_H;
+    let log_y0 = AXIS_H + lanes_h;
+    let height = log_y0 + LOG_H;
     let _ = writeln!(
         out,
         "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"swimlane chart of the run on the virtual-time axis\">",
@@ -247,44 +258,58 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
         h = f(height)
     );
 
-    // lane backgrounds and labels
+    // lane backgrounds and labels (a blamed command's index under its lane's name)
     for (i, lane) in m.lanes.iter().enumerate() {
         let y0 = AXIS_H + LANE_H * i as f64;
         let fill = if i % 2 == 0 { "#f8f9fa" } else { "#ffffff" };
         let _ = writeln!(out, "<rect x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"/>", f(y0), f(width), f(LANE_H));
-        let _ = writeln!(out, "<text class=\"lane-label\" x=\"8\" y=\"{}\">{}</text>", f(y0 + LANE_H / 2.0 + 4.0), esc(&lane.name()));
+        let blamed: Vec<String> = lane.commands.iter().filter(|c| m.blamed_commands.contains_key(&c.index)).map(|c| format!("#{}", c.index)).collect();
+        if blamed.is_empty() {
+            let _ = writeln!(out, "<text class=\"lane-label\" x=\"8\" y=\"{}\">{}</text>", f(y0 + LANE_H / 2.0 + 4.0), esc(&lane.name()));
+        } else {
+            let _ = writeln!(out, "<text class=\"lane-label\" x=\"8\" y=\"{}\">{}</text>", f(y0 + LANE_H / 2.0 - 2.0), esc(&lane.name()));
+            let _ = writeln!(out, "<text class=\"small blamed-text\" x=\"8\" y=\"{}\">⚠ {}</text>", f(y0 + LANE_H / 2.0 + 11.0), blamed.join(" "));
+        }
     }
-    let log_y0 = AXIS_H + lanes_h;
     let _ = writeln!(out, "<rect x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#edf2ff\"/>", f(log_y0), f(width), f(LOG_H));
     let _ = writeln!(out, "<text class=\"lane-label\" x=\"8\" y=\"{}\">store log</text>", f(log_y0 + 18.0));
+    let _ = writeln!(out, "<text class=\"small\" x=\"8\" y=\"{}\">positions</text>", f(log_y0 + 31.0));
 
-    // axis and grid
-    let step = tick_step_ms(total_ms, (CHART_W / 7.0) as usize);
-    let mut t = 0u64;
-    while t as f64 <= total_ms {
+    // axis, grid, and the break after setup
+    for t in axis.ticks(CHART_W, 64.0) {
         let xt = x(Duration::from_millis(t));
         let _ = writeln!(out, "<line class=\"grid\" x1=\"{xt:.1}\" y1=\"{}\" x2=\"{xt:.1}\" y2=\"{}\"/>", f(AXIS_H - 6.0), f(height));
         let label = if t == 0 { "0 ms".to_string() } else { t.to_string() };
         let _ = writeln!(out, "<text x=\"{xt:.1}\" y=\"{}\" text-anchor=\"middle\">{label}</text>", f(AXIS_H - 10.0));
-        t += step;
+    }
+    if axis.broken() {
+        let xb = LABEL_W + axis.split * CHART_W;
+        let _ = writeln!(
+            out,
+            "<g class=\"axis-break\"><title>axis broken: setup (0–{:.3} ms) is squeezed to the left of this line; the clients' part is to scale</title><line class=\"break\" x1=\"{xb:.1}\" y1=\"{}\" x2=\"{xb:.1}\" y2=\"{}\"/><text x=\"{xb:.1}\" y=\"{}\" text-anchor=\"middle\" class=\"break-mark\">≈</text></g>",
+            axis.origin_ms,
+            f(AXIS_H - 6.0),
+            f(height),
+            f(AXIS_H - 10.0)
+        );
     }
 
     // commands
     for (i, lane) in m.lanes.iter().enumerate() {
         let y0 = AXIS_H + LANE_H * i as f64;
-        let bar_y = y0 + LANE_H - BAR_H - 6.0;
+        let bar_y = y0 + LANE_H - BAR_H - 7.0;
         let mid = bar_y + BAR_H / 2.0;
         for c in &lane.commands {
             let blame = m.blame_names(c.index);
             let blamed = !blame.is_empty();
             let cls = if blamed { " blamed" } else { "" };
             let command = esc(&c.command.to_string());
-            let blame_note = if blamed { format!("\nblamed by: {}", blame.join(", ")) } else { String::new() };
+            let blame_note = if blamed { esc(&format!("\nblamed by: {}", blame.join(", "))) } else { String::new() };
             let _ = writeln!(out, "<g class=\"command\" id=\"svg-cmd-{}\">", c.index);
             let (sx, ex) = (x(c.started_at), x(c.ended_at).max(x(c.started_at) + 2.0));
             let _ = writeln!(
                 out,
-                "<rect class=\"span{cls}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"3\"><title>#{} {command} · {} · {}–{} ms · {} attempt{} · {}{}</title></rect>",
+                "<rect class=\"span{cls}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"3\"><title>#{} {command} · {} · {}–{} ms · {} attempt{} · {}{blame_note}</title></rect>",
                 f(sx - 2.0),
                 f(bar_y - 4.0),
                 f(ex - sx + 4.0),
@@ -296,7 +321,6 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
                 c.report.attempts.len(),
                 if c.report.attempts.len() == 1 { "" } else { "s" },
                 esc(&c.report.outcome.to_string()),
-                esc(&blame_note)
             );
             let mut prev_end: Option<Duration> = None;
             for a in &c.report.attempts {
@@ -315,7 +339,7 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
                         f(x2),
                         f(mid)
                     );
-                    if x2 - x1 > 46.0 {
+                    if x2 - x1 > 90.0 {
                         let _ = writeln!(out, "<text class=\"small\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">backoff {}</text>", f((x1 + x2) / 2.0), f(mid - 4.0), human(a.delay_before));
                     }
                     out.push_str("</g>\n");
@@ -324,7 +348,7 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
                 let (ax, aw) = (x(a.started_at), (x(a.ended_at) - x(a.started_at)).max(2.0));
                 let _ = writeln!(
                     out,
-                    "<a href=\"#cmd-{}\"><g class=\"attempt\"><title>#{} {command} · {} · attempt {} · {}–{} ms\n{} · decide {} · append {}{}</title>",
+                    "<a href=\"#cmd-{}\"><g class=\"attempt\"><title>#{} {command} · {} · attempt {} · {}–{} ms\n{} · decide {} · append {}{blame_note}</title>",
                     c.index,
                     c.index,
                     esc(&lane_name(c.client)),
@@ -334,7 +358,6 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
                     esc(&read_text(a)),
                     esc(&decision_text(a, true)),
                     esc(&append_text(a)),
-                    esc(&blame_note)
                 );
                 let _ = writeln!(
                     out,
@@ -370,53 +393,93 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
                 out.push_str("</g></a>\n");
                 prev_end = Some(a.ended_at);
             }
-            // outcome above the end of the command
+            // the outcome, above the end of the command
             let (glyph, gcls) = match &c.report.outcome {
-                Outcome::Succeeded => ("✓", "small"),
-                Outcome::Idempotent => ("=", "small"),
-                Outcome::Rejected { .. } => ("rejected", "small"),
-                Outcome::Exhausted { .. } => ("exhausted", "small blamed-text"),
-                Outcome::Failed { .. } => ("failed", "small blamed-text"),
+                Outcome::Succeeded => ("✓", "outcome ok"),
+                Outcome::Idempotent => ("=", "outcome"),
+                Outcome::Rejected { .. } => ("✗", "outcome"),
+                Outcome::Exhausted { .. } | Outcome::Failed { .. } => ("⚠", "outcome bad"),
             };
-            let _ = writeln!(out, "<text class=\"{gcls}\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{glyph}</text>", f(ex), f(bar_y - 6.0));
-            if blamed {
-                let _ = writeln!(
-                    out,
-                    "<text class=\"small blamed-text\" x=\"{}\" y=\"{}\">{}</text>",
-                    f(sx),
-                    f(bar_y - 6.0),
-                    esc(&format!("#{} [{}]", c.index, blame.join("] [")))
-                );
-            }
+            let _ = writeln!(out, "<text class=\"{gcls}\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{glyph}</text>", f(ex), f(bar_y - 5.0));
             out.push_str("</g>\n");
         }
     }
 
-    // the store log: when each position was written
-    for (k, e) in m.history.log.iter().enumerate() {
+    // the store log: when each position was written; labels placed greedily
+    // on three rows, pushed right (with a leader line) when they would
+    // overlap; setup's positions left of a broken axis share one label
+    let mut row_free = [0.0f64; 3];
+    let squeezed: Vec<u64> = if axis.broken() {
+        m.history.log.iter().filter(|e| m.writers.get(&e.position).is_some_and(|w| w.at.as_secs_f64() * 1e3 <= axis.origin_ms)).map(|e| e.position).collect()
+    } else {
+        Vec::new()
+    };
+    if let (Some(first), Some(last)) = (squeezed.first(), squeezed.last()) {
+        let x0 = x(m.writers[first].at);
+        let label = if first == last { format!("@{first}") } else { format!("@{first}–@{last}") };
+        let _ = writeln!(out, "<text class=\"small\" x=\"{}\" y=\"{}\">{label}</text>", f(x0 + 2.0), f(log_y0 + 26.0));
+        row_free[1] = x0 + 2.0 + 6.0 * label.chars().count() as f64 + 4.0;
+    }
+    for e in &m.history.log {
         let Some(w) = m.writers.get(&e.position) else { continue };
         let xp = x(w.at);
+        let label = format!("@{}", e.position);
         let blame = m.position_names(e.position);
         let cls = if blame.is_empty() { "" } else { " blamed" };
-        let ty = if k % 2 == 0 { log_y0 + 24.0 } else { log_y0 + 38.0 };
         let c = &m.history.commands[w.command];
         let note = if blame.is_empty() { String::new() } else { format!("\nviolates: {}", blame.join(", ")) };
         let ghost = if w.ghost { " (behind an error)" } else { "" };
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "<a href=\"#pos-{p}\"><g><title>position {p}: {} written by #{} ({}) attempt {}{ghost} at {} ms{}</title><line class=\"commit{cls}\" x1=\"{xp:.1}\" y1=\"{}\" x2=\"{xp:.1}\" y2=\"{}\"/><text class=\"small{}\" x=\"{}\" y=\"{}\">@{p}</text></g></a>",
+            "<a href=\"#pos-{p}\"><g><title>position {p}: {} written by #{} ({}) attempt {}{ghost} at {} ms{}</title><line class=\"commit{cls}\" x1=\"{xp:.1}\" y1=\"{}\" x2=\"{xp:.1}\" y2=\"{}\"/>",
             esc(&e.event.event_type),
             c.index,
             esc(&lane_name(c.client)),
             w.attempt,
             ms(w.at),
             esc(&note),
-            f(log_y0 + 4.0),
-            f(ty - 9.0),
-            if blame.is_empty() { "" } else { " blamed-text" },
-            f(xp + 2.0),
-            f(ty),
+            f(log_y0 + 2.0),
+            f(log_y0 + 12.0),
             p = e.position
+        );
+        if !squeezed.contains(&e.position) {
+            let lw = 6.0 * label.len() as f64 + 4.0;
+            let (row, lx) = row_free
+                .iter()
+                .enumerate()
+                .map(|(r, &free)| (r, free.max(xp + 2.0)))
+                .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+                .unwrap_or((0, xp + 2.0));
+            row_free[row] = lx + lw;
+            let ty = log_y0 + 14.0 + 12.0 * row as f64;
+            if lx > xp + 3.0 || row > 0 {
+                let _ = write!(out, "<polyline class=\"leader\" points=\"{xp:.1},{} {xp:.1},{} {lx:.1},{}\"/>", f(log_y0 + 12.0), f(ty - 4.0), f(ty - 4.0));
+            }
+            let _ = write!(out, "<text class=\"small{}\" x=\"{lx:.1}\" y=\"{}\">{label}</text>", if blame.is_empty() { "" } else { " blamed-text" }, f(ty));
+        }
+        out.push_str("</g></a>\n");
+    }
+
+    // injected faults, on the store's lane at the time they struck
+    for fr in &m.history.faults {
+        let xf = x(fr.at);
+        let yb = log_y0 + LOG_H - 3.0;
+        let applied = fr.applied.map_or_else(String::new, |(a, b)| if a == b { format!(", applied @{a}") } else { format!(", applied @{a}..{b}") });
+        let _ = writeln!(
+            out,
+            "<g class=\"fault\"><title>fault #{} {:?} at {} ms{applied}</title><polygon points=\"{},{} {},{} {},{}\"/><text class=\"small fault-text\" x=\"{}\" y=\"{}\">f{}</text></g>",
+            fr.id,
+            fr.kind,
+            ms(fr.at),
+            f(xf - 4.0),
+            f(yb),
+            f(xf + 4.0),
+            f(yb),
+            f(xf),
+            f(yb - 7.0),
+            f(xf + 5.0),
+            f(yb - 1.0),
+            fr.id
         );
     }
     out.push_str("</svg>\n");
@@ -428,7 +491,7 @@ fn legend(out: &mut String) {
         let _ = write!(out, "<span class=\"item\"><span class=\"sw sw-{class}\"></span>{}</span>", esc(label));
     }
     out.push_str("<span class=\"item\"><span class=\"sw blamed\"></span>blamed by a violation</span>");
-    out.push_str("<span class=\"item\">○ read · ◆ append · - - backoff · bars link to their command</span>");
+    out.push_str("<span class=\"item\">○ read · ◆ append · - - backoff · ▲ injected fault · ✓ succeeded ✗ rejected = no-op ⚠ exhausted/failed · bars link to their command</span>");
     out.push_str("</p>\n");
 }
 

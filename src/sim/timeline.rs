@@ -4,8 +4,11 @@
 //!
 //! [`timeline_with`] renders, in at most [`WIDTH`] columns:
 //! 1. an **overview**: one row per lane, time scaled to the terminal, a bar
-//!    per attempt (`[23-x]`: command #23's attempt ended in a conflict),
-//!    dots for backoff, `#` fill for the commands a violation blames;
+//!    per attempt (`[23-x`: command #23's attempt ended in a conflict),
+//!    dots for backoff, `#` fill for the commands a violation blames; when
+//!    setup (which runs alone, before the clients) would take more than a
+//!    fifth of the width, it is squeezed left of a `≈` break so the clients'
+//!    part gets the resolution (the HTML chart does the same);
 //! 2. the **lanes**: per lane, every command with its outcome, one line per
 //!    attempt (start → end, read position, decision, append result) and one
 //!    per backoff;
@@ -317,20 +320,90 @@ fn header<C: Display>(out: &mut String, m: &Model<'_, C>) {
     );
 }
 
-/// Axis step in whole milliseconds (1, 2, 5 × 10^k) so labels are ≥ 10 columns apart.
-pub(crate) fn tick_step_ms(total_ms: f64, cols: usize) -> u64 {
+/// Axis step in whole milliseconds (1, 2, 5 × 10^k) so that ticks `span_ms`
+/// apart over `width` units are at least `min_gap` units apart.
+pub(crate) fn nice_step(span_ms: f64, width: f64, min_gap: f64) -> u64 {
+    let span_ms = span_ms.max(1e-3);
     let mut step = 1u64;
     loop {
         for m in [1, 2, 5] {
             let s = step * m;
-            if s as f64 / total_ms * cols as f64 >= 10.0 {
+            if s as f64 / span_ms * width >= min_gap {
                 return s;
             }
         }
-        step = step.saturating_mul(10);
         if step > 1 << 50 {
             return step;
         }
+        step *= 10;
+    }
+}
+
+/// The virtual-time axis both charts share. Setup runs alone before the
+/// clients start; when it would take more than a fifth of the width, the
+/// axis is broken at `origin` (the first client's start): setup is squeezed
+/// into the first `split` of the width, the clients get the rest, linearly.
+pub(crate) struct Axis {
+    /// Where the break is (ms); 0 without a break.
+    pub origin_ms: f64,
+    /// The end of the axis (ms).
+    pub end_ms: f64,
+    /// Fraction of the width before the break; 0 without a break.
+    pub split: f64,
+}
+
+impl Axis {
+    /// An axis for `m`; `setup_share` is the fraction of the width setup
+    /// gets when the axis is broken.
+    pub fn new<C>(m: &Model<'_, C>, setup_share: f64) -> Self {
+        let end_ms = (m.end.as_secs_f64() * 1e3).max(1.0);
+        let origin = m.lanes.iter().filter(|l| l.client.is_some()).flat_map(|l| l.commands.iter().map(|c| c.started_at)).min();
+        let setup_end = m.lanes.iter().filter(|l| l.client.is_none()).flat_map(|l| l.commands.iter().map(|c| c.ended_at)).max();
+        match (origin, setup_end) {
+            (Some(o), Some(se)) if se <= o => {
+                let origin_ms = o.as_secs_f64() * 1e3;
+                if origin_ms / end_ms > setup_share + 0.08 && end_ms > origin_ms {
+                    return Axis { origin_ms, end_ms, split: setup_share };
+                }
+            }
+            _ => {}
+        }
+        Axis { origin_ms: 0.0, end_ms, split: 0.0 }
+    }
+
+    /// Whether setup is squeezed left of a break.
+    pub fn broken(&self) -> bool {
+        self.split > 0.0
+    }
+
+    /// Where `t` falls, from 0 (left) to 1 (right).
+    pub fn frac(&self, t: Duration) -> f64 {
+        let t = t.as_secs_f64() * 1e3;
+        let f = if !self.broken() {
+            t / self.end_ms
+        } else if t <= self.origin_ms {
+            t / self.origin_ms * self.split
+        } else {
+            self.split + (t - self.origin_ms) / (self.end_ms - self.origin_ms) * (1.0 - self.split)
+        };
+        f.clamp(0.0, 1.0)
+    }
+
+    /// Round tick values (ms) right of the break (or from 0), at least
+    /// `min_gap` of `width` units apart.
+    pub fn ticks(&self, width: f64, min_gap: f64) -> Vec<u64> {
+        let span = self.end_ms - self.origin_ms;
+        let step = nice_step(span, width * (1.0 - self.split), min_gap);
+        let mut t = (self.origin_ms / step as f64).ceil() as u64 * step;
+        if self.broken() && (t as f64 - self.origin_ms) / span * width * (1.0 - self.split) < min_gap * 0.6 {
+            t += step;
+        }
+        let mut out = if self.broken() { vec![0] } else { Vec::new() };
+        while t as f64 <= self.end_ms {
+            out.push(t);
+            t += step;
+        }
+        out
     }
 }
 
@@ -340,21 +413,26 @@ fn overview<C: Display>(out: &mut String, m: &Model<'_, C>) {
     }
     let label_w = m.lanes.iter().map(|l| l.name().len()).max().unwrap_or(5) + 2;
     let cols = WIDTH - label_w - 1;
-    let total = (m.end.as_secs_f64() * 1e3).max(1.0);
-    let col = |t: Duration| (((t.as_secs_f64() * 1e3) / total * (cols - 1) as f64).round() as usize).min(cols - 1);
+    let setup_n = m.lanes.iter().filter(|l| l.client.is_none()).map(|l| l.commands.len()).sum::<usize>();
+    let setup_cols = (4 * setup_n + 2).clamp(8, cols / 4);
+    let axis = Axis::new(m, setup_cols as f64 / (cols - 1) as f64);
+    let col = |t: Duration| ((axis.frac(t) * (cols - 1) as f64).round() as usize).min(cols - 1);
 
     let _ = writeln!(out);
-    let _ = writeln!(out, "overview (1 column = {:.2} ms)", total / (cols - 1) as f64);
+    let scale = (axis.end_ms - axis.origin_ms) / ((cols - 1) as f64 * (1.0 - axis.split));
+    if axis.broken() {
+        let _ = writeln!(out, "overview (1 column = {scale:.2} ms; setup, 0–{:.3} ms, squeezed left of ≈)", axis.origin_ms);
+    } else {
+        let _ = writeln!(out, "overview (1 column = {scale:.2} ms)");
+    }
     let _ = writeln!(out, "  [7-+ attempt of command #7, ends: + written  x conflict  ! error  r rejected  = no-op  ? no decision");
     let _ = writeln!(out, "  .... backoff   ### attempt of a command a violation blames");
 
     // axis
-    let step = tick_step_ms(total, cols - 1);
     let mut labels = vec![' '; cols];
     let mut ticks = vec![' '; cols];
-    let mut t = 0u64;
     let mut free_from = 0;
-    while (t as f64) <= total {
+    for t in axis.ticks((cols - 1) as f64, 10.0) {
         let c = col(Duration::from_millis(t));
         ticks[c] = '|';
         let text = if t == 0 { "0 ms".to_string() } else { t.to_string() };
@@ -364,7 +442,10 @@ fn overview<C: Display>(out: &mut String, m: &Model<'_, C>) {
             }
             free_from = c + text.len() + 1;
         }
-        t += step;
+    }
+    if axis.broken() {
+        let b = ((axis.split * (cols - 1) as f64).round() as usize).min(cols - 1);
+        ticks[b] = '≈';
     }
     let pad = " ".repeat(label_w);
     let _ = writeln!(out, "{pad}{}", labels.iter().collect::<String>().trim_end());
@@ -372,11 +453,16 @@ fn overview<C: Display>(out: &mut String, m: &Model<'_, C>) {
 
     for lane in &m.lanes {
         let mut row = vec![' '; cols];
+        // A bar starts after the previous one's end marker (one column late
+        // at worst), so back-to-back attempts keep their markers.
+        let mut used: Option<usize> = None;
         for c in &lane.commands {
             let blamed = m.blamed_commands.contains_key(&c.index);
             let mut prev_end: Option<usize> = None;
             for a in &c.report.attempts {
-                let (s, e) = (col(a.started_at), col(a.ended_at));
+                let s = col(a.started_at).max(used.map_or(0, |u| u + 1)).min(cols - 1);
+                let e = col(a.ended_at).max(s);
+                used = Some(e);
                 if let Some(pe) = prev_end {
                     for cell in row.iter_mut().take(s).skip(pe + 1) {
                         if *cell == ' ' {
@@ -504,9 +590,10 @@ mod tests {
 
     #[test]
     fn ticks_are_round_and_spaced() {
-        assert_eq!(tick_step_ms(143.0, 100), 20);
-        assert_eq!(tick_step_ms(5.0, 100), 1);
-        assert_eq!(tick_step_ms(10_000.0, 100), 1000);
+        assert_eq!(nice_step(143.0, 100.0, 10.0), 20);
+        assert_eq!(nice_step(5.0, 100.0, 10.0), 1);
+        assert_eq!(nice_step(10_000.0, 100.0, 10.0), 1000);
+        assert_eq!(nice_step(80.0, 1000.0, 70.0), 10);
     }
 
     #[test]
