@@ -85,35 +85,29 @@ fn simulate_on<W: Workload, B: Base>(workload: &W, scenario: &Scenario<Cmd<W>>, 
             let faulty = Arc::new(FaultyStore::new(base.clone(), scenario.faults, rng::substream(seed, FAULT_STREAM)));
             let store = LatencyStore::new(faulty.clone(), scenario.latency, rng::substream(seed, LATENCY_STREAM));
             let handler = Rc::new(CommandHandler::new(decider, store, scenario.policy.clone(), sleeper).with_plant(scenario.plant));
-            let execute = |handler: Rc<CommandHandler<W::Decider, LatencyStore<Arc<FaultyStore<Arc<B>>>>, RuntimeSleeper>>, index: usize, client: Option<u32>, command: Cmd<W>| async move {
-                let mut rng = rng::substream(seed, index as u64 + 1);
-                let started_at = sleeper.now();
-                let mut observer = MetricsObserver::new(handler.decider().command_type(&command));
-                let report = handler.handle_request(&command, scenario.request_id(index).as_deref(), &mut rng, &mut observer).await;
-                CommandRecord { index, client, command, started_at, ended_at: sleeper.now(), report }
-            };
             let mut records = Vec::new();
             for (index, command) in scenario.setup.iter().enumerate() {
-                records.push(execute(handler.clone(), index, None, command.clone()).await);
+                records.push(execute(&handler, sleeper, seed, index, scenario.request_id(index), None, command.clone()).await);
             }
             let t0 = sleeper.now();
             let offset = scenario.setup.len();
-            let mut by_client: BTreeMap<u32, Vec<(usize, Duration, Cmd<W>)>> = BTreeMap::new();
+            let mut by_client: BTreeMap<u32, Vec<(usize, Duration, Option<String>, Cmd<W>)>> = BTreeMap::new();
             for (i, s) in scenario.commands.iter().enumerate() {
-                by_client.entry(s.client).or_default().push((offset + i, s.start, s.command.clone()));
+                let index = offset + i;
+                by_client.entry(s.client).or_default().push((index, s.start, scenario.request_id(index), s.command.clone()));
             }
             let mut tasks = Vec::new();
             for (client, mut commands) in by_client {
-                commands.sort_by_key(|(i, start, _)| (*start, *i));
+                commands.sort_by_key(|(i, start, _, _)| (*start, *i));
                 let handler = handler.clone();
                 tasks.push(madsim::task::spawn_local(async move {
                     let mut out = Vec::new();
-                    for (index, start, command) in commands {
+                    for (index, start, request, command) in commands {
                         let wait = (t0 + start).saturating_sub(sleeper.now());
                         if !wait.is_zero() {
                             madsim::time::sleep(wait).await;
                         }
-                        out.push(execute(handler.clone(), index, Some(client), command).await);
+                        out.push(execute(&handler, sleeper, seed, index, request, Some(client), command).await);
                     }
                     out
                 }));
@@ -127,6 +121,23 @@ fn simulate_on<W: Workload, B: Base>(workload: &W, scenario: &Scenario<Cmd<W>>, 
     });
     history.metrics = recorder.snapshot();
     history
+}
+
+/// One command, as the runner's `execute`.
+async fn execute<D: Decider, S: EventStore>(
+    handler: &CommandHandler<D, S, RuntimeSleeper>,
+    sleeper: RuntimeSleeper,
+    seed: u64,
+    index: usize,
+    request: Option<String>,
+    client: Option<u32>,
+    command: D::Command,
+) -> CommandRecord<D::Command> {
+    let mut rng = rng::substream(seed, index as u64 + 1);
+    let started_at = sleeper.now();
+    let mut observer = MetricsObserver::new(handler.decider().command_type(&command));
+    let report = handler.handle_request(&command, request.as_deref(), &mut rng, &mut observer).await;
+    CommandRecord { index, client, command, started_at, ended_at: sleeper.now(), report }
 }
 
 fn violations<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, history: &History<Cmd<W>>) -> Vec<Violation> {

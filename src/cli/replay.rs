@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use dcb_sim::sim::{SCENARIO_STREAM, Scenario, Workload, timeline};
+use dcb_sim::sim::{SCENARIO_STREAM, Scenario, Workload, html, timeline_with};
 
 use super::{WorkloadArgs, with_workload};
 
@@ -21,6 +21,9 @@ pub struct ReplayArgs {
     /// Print the scenario as JSON and exit (a starting point for your own files).
     #[arg(long)]
     print_scenario: bool,
+    /// Also write a self-contained HTML timeline (SVG swimlanes, violations, event log) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 /// Runs `replay`.
@@ -65,15 +68,26 @@ pub fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
     if !scenario.faults.is_none() {
         println!("faults: {}", serde_json::to_string(&scenario.faults).expect("plans serialize"));
     }
-    print!("{}", timeline(&result.history));
+    print!("{}", timeline_with(&result.history, &result.violations));
+    if let Some(path) = &args.html {
+        let json = serde_json::to_value(&scenario).expect("scenarios serialize");
+        let replay = format!(
+            "cargo run --release -- replay --workload {} --seed {}{}",
+            workload.name(),
+            args.seed,
+            scenario.plant.map_or(String::new(), |p| format!(" --plant {}", p.name()))
+        );
+        let page = html::render_page(&result.history, &result.violations, &html::Page { workload: Some(workload.name()), scenario: Some(&json), replay: Some(&replay) });
+        if let Err(e) = std::fs::write(path, page) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return 2;
+        }
+        eprintln!("wrote {}", path.display());
+    }
     if result.violations.is_empty() {
         println!("all invariants held");
         0
     } else {
-        println!("violations ({}):", result.violations.len());
-        for v in &result.violations {
-            println!("  - {v}");
-        }
         result.violations.iter().map(|v| v.exit_code()).min().unwrap_or(1)
     }
 }

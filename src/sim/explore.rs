@@ -321,7 +321,7 @@ pub fn assert_no_violations<W: Workload>(workload: &W, test: &str, start: u64, c
     if config.is_replay() {
         let scenario = workload.generate(&mut rng::substream(seeds.start, SCENARIO_STREAM));
         let result = run(workload, &scenario, seeds.start);
-        eprintln!("{}", super::timeline(&result.history));
+        eprintln!("{}", super::timeline_with(&result.history, &result.violations));
     }
     assert!(summary.violations == 0, "{} of {} schedules violated invariants\n{summary}", summary.violations, summary.schedules);
     summary

@@ -476,7 +476,7 @@ fn overview<C: Display>(out: &mut String, m: &Model<'_, C>) {
                 row[s] = '[';
                 row[e] = AttemptEnd::of(a).glyph();
                 let label = c.index.to_string();
-                if e > s && e - s - 1 >= label.len() {
+                if e > s && e - s > label.len() {
                     for (i, ch) in label.chars().enumerate() {
                         row[s + 1 + i] = ch;
                     }

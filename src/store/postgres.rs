@@ -26,7 +26,7 @@
 //! An append is one transaction at **READ COMMITTED**:
 //!
 //! ```sql
-//! BEGIN;                                   -- READ COMMITTED
+//! BEGIN ISOLATION LEVEL READ COMMITTED;
 //! SELECT pg_advisory_xact_lock(<key>);     -- key = 0x0DCB << 32 | the table's oid
 //! WITH conflict AS (SELECT position FROM dcb_events
 //!                   WHERE position > $after AND (<condition query>)
@@ -35,8 +35,12 @@
 //!      ins AS (INSERT INTO dcb_events SELECT head.h + ord, ... FROM head, unnest(...) WITH ORDINALITY
 //!              WHERE NOT EXISTS (SELECT 1 FROM conflict) RETURNING position)
 //! SELECT (SELECT position FROM conflict), (SELECT MAX(position) FROM ins);
-//! COMMIT;                                  -- ROLLBACK when `conflict` found a row
+//! COMMIT;                                  -- inserts nothing when `conflict` found a row
 //! ```
+//!
+//! The three requests are pipelined in one round trip (the server runs them
+//! in order), so the lock is held only while the server executes the
+//! statement and the commit, never across a client round trip.
 //!
 //! Proof that two appends can never both pass the same condition (and that
 //! positions are gap-free and committed in order):
@@ -410,29 +414,46 @@ impl PostgresStore {
             let row = conn.client().query_typed(&sql, &p.refs()).await.map_err(|e| pg_error("append", &e, true))?;
             return append_result(&row, condition.as_ref());
         }
+        // One round trip: the three requests are pipelined (sent in this
+        // order, executed by the server one after the other). COMMIT is
+        // right in every case: on a conflict the CTE inserted nothing, and
+        // if BEGIN/lock or the CTE failed the transaction is aborted and
+        // PostgreSQL turns the COMMIT into a ROLLBACK. The lock is held
+        // only while the server executes the CTE and the COMMIT, never
+        // across a client round trip.
         conn.in_transaction = true;
-        conn.client().batch_execute(&self.lock_sql).await.map_err(|e| pg_error("begin and lock", &e, true))?;
-        let rows = match conn.client().query_typed(&sql, &p.refs()).await {
-            Ok(rows) => rows,
-            Err(e) => {
-                conn.rollback().await;
-                return Err(pg_error("append", &e, true));
-            }
-        };
-        let result = append_result(&rows, condition.as_ref());
-        if result.is_err() {
-            conn.rollback().await;
-            return result;
-        }
-        match conn.client().batch_execute("COMMIT").await {
-            Ok(()) => {
+        let client = conn.client();
+        let refs = p.refs();
+        let (begin, rows, commit) =
+            tokio::join!(client.batch_execute(&self.lock_sql), client.query_typed(&sql, &refs), client.batch_execute("COMMIT"));
+        let is_db = |e: &tokio_postgres::Error| e.as_db_error().is_some();
+        match (begin, rows, commit) {
+            // Committed (or, on a conflict, nothing to commit).
+            (Ok(()), Ok(rows), Ok(())) => {
                 conn.in_transaction = false;
-                result
+                append_result(&rows, condition.as_ref())
             }
-            Err(e) if e.as_db_error().is_some() => Err(pg_error("commit", &e, true)),
-            Err(e) => Err(StoreError::Unavailable {
+            // The server answered the COMMIT, so the transaction is over and
+            // the earlier error aborted it: nothing was written.
+            (Err(e), _, Ok(())) | (Ok(()), Err(e), Ok(())) => {
+                conn.in_transaction = false;
+                Err(pg_error("append", &e, true))
+            }
+            // The COMMIT itself failed on the server: nothing was written.
+            (_, _, Err(e)) if is_db(&e) => {
+                conn.in_transaction = false;
+                Err(pg_error("commit", &e, true))
+            }
+            // The connection failed; if the server had already rejected the
+            // transaction (or found a conflict) nothing was written ...
+            (Err(e), _, Err(_)) | (_, Err(e), Err(_)) if is_db(&e) => Err(pg_error("append", &e, true)),
+            (Ok(()), Ok(rows), Err(_)) if matches!(append_result(&rows, condition.as_ref()), Err(StoreError::ConditionFailed { .. })) => {
+                append_result(&rows, condition.as_ref())
+            }
+            // ... otherwise the COMMIT may or may not have been applied.
+            (_, _, Err(e)) => Err(StoreError::Unavailable {
                 retryable: false,
-                reason: format!("PostgreSQL connection failed during COMMIT, the append may or may not be applied: {e}"),
+                reason: format!("PostgreSQL connection failed during the append, which may or may not be applied: {e}"),
             }),
         }
     }
@@ -460,12 +481,6 @@ struct Conn<'a> {
 impl Conn<'_> {
     fn client(&self) -> &Client {
         self.client.as_ref().expect("present until drop")
-    }
-
-    async fn rollback(&mut self) {
-        if self.client().batch_execute("ROLLBACK").await.is_ok() {
-            self.in_transaction = false;
-        }
     }
 }
 
