@@ -12,7 +12,8 @@
 //!   chain must be unbroken (no two appends passed the same condition) and
 //!   positions gap-free despite hundreds of rejected appends.
 //! * `lost_connections_are_retryable_and_the_pool_recovers`: the server
-//!   terminates every connection of the store; the next call fails with a
+//!   terminates every connection of the store (found by its
+//!   `application_name`, `dcb-sim:<schema>`); the next call fails with a
 //!   retryable `Unavailable` or succeeds on a fresh connection, and calls
 //!   after that succeed.
 //! * `missing_server_is_skipped_locally_and_fails_in_ci`: re-runs this
@@ -158,7 +159,10 @@ fn lost_connections_are_retryable_and_the_pool_recovers() {
         let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("admin connection");
         tokio::spawn(conn);
         let killed = admin
-            .query_one("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'dcb-sim' AND pid <> pg_backend_pid()", &[])
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+                &[&format!("dcb-sim:{}", store.options().schema)],
+            )
             .await
             .expect("terminate");
         let killed: i64 = killed.get(0);

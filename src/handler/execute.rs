@@ -32,6 +32,23 @@ impl Classify for AttemptError {
     }
 }
 
+/// One command being handled, with the queries built for it once.
+struct Request<'a, C> {
+    command: &'a C,
+    tag: Option<&'a str>,
+    own_query: &'a Query,
+    read_query: &'a Query,
+    condition_query: &'a Query,
+}
+
+impl<C> Clone for Request<'_, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C> Copy for Request<'_, C> {}
+
 /// Per-command bookkeeping shared by the attempt closure and the observer.
 #[derive(Default)]
 struct Recorder {
@@ -150,8 +167,13 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
     ) -> HandleReport {
         let recorder = Mutex::new(Recorder::default());
         let tag = request_id.map(request_tag);
+        // Queries are built once per command, not once per attempt.
+        let own_query = self.decider.query(command);
+        let read_query = tag.as_deref().map_or_else(|| own_query.clone(), |t| request_query(&own_query, t));
+        let condition_query = self.condition_query(&own_query, &read_query, tag.as_deref());
+        let request = Request { command, tag: tag.as_deref(), own_query: &own_query, read_query: &read_query, condition_query: &condition_query };
         let mut tap = Tap { inner: observer, recorder: &recorder };
-        let report = self.engine.run(rng, &mut tap, |attempt| self.attempt(command, tag.as_deref(), attempt, &recorder)).await;
+        let report = self.engine.run(rng, &mut tap, |attempt| self.attempt(&request, attempt, &recorder)).await;
         let outcome = match report.outcome {
             Ok(outcome) => outcome,
             Err(RetryError::NotRetryable(AttemptError::Rejected { reason, .. })) => Outcome::Rejected { reason },
@@ -177,7 +199,7 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
         }
     }
 
-    async fn attempt(&self, command: &D::Command, tag: Option<&str>, attempt: u32, recorder: &Mutex<Recorder>) -> Result<Outcome, AttemptError> {
+    async fn attempt(&self, request: &Request<'_, D::Command>, attempt: u32, recorder: &Mutex<Recorder>) -> Result<Outcome, AttemptError> {
         let sleeper = self.engine.sleeper();
         let mut record = AttemptRecord {
             attempt,
@@ -190,7 +212,7 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
             append: AppendRecord::NotAttempted,
             error: None,
         };
-        let result = self.attempt_inner(command, tag, &mut record, recorder).await;
+        let result = self.attempt_inner(request, &mut record, recorder).await;
         record.ended_at = sleeper.now();
         record.error = result.as_ref().err().map(|e| match e {
             AttemptError::Store(e) => e.kind(),
@@ -200,28 +222,18 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
         result
     }
 
-    async fn attempt_inner(
-        &self,
-        command: &D::Command,
-        tag: Option<&str>,
-        record: &mut AttemptRecord,
-        recorder: &Mutex<Recorder>,
-    ) -> Result<Outcome, AttemptError> {
-        let own_query = self.decider.query(command);
-        let query = match tag {
-            Some(tag) => request_query(&own_query, tag),
-            None => own_query.clone(),
-        };
-        let events = self.store.read(&query, ReadOptions::default()).await.map_err(AttemptError::Store)?;
+    async fn attempt_inner(&self, request: &Request<'_, D::Command>, record: &mut AttemptRecord, recorder: &Mutex<Recorder>) -> Result<Outcome, AttemptError> {
+        let Request { command, tag, own_query, read_query, condition_query } = *request;
+        let events = self.store.read(read_query, ReadOptions::default()).await.map_err(AttemptError::Store)?;
         let after = events.last().map(|e| e.position);
         record.read_after = after;
         record.read_events = u32::try_from(events.len()).unwrap_or(u32::MAX);
         let decision = if self.plant == Some(Plant::StaleDecision) {
             let mut r = lock(recorder);
-            let (_, decision) = r.stale.get_or_insert_with(|| (events.clone(), decide_request(&self.decider, command, &own_query, tag, &events)));
+            let (_, decision) = r.stale.get_or_insert_with(|| (events.clone(), decide_request(&self.decider, command, own_query, tag, &events)));
             decision.clone()
         } else {
-            decide_request(&self.decider, command, &own_query, tag, &events)
+            decide_request(&self.decider, command, own_query, tag, &events)
         };
         let (to_append, rejection) = match decision {
             Decision::Idempotent => {
@@ -245,7 +257,7 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
             };
         }
         let n = to_append.len() as u64;
-        let condition = AppendCondition::new(self.condition_query(&own_query, &query, tag), after);
+        let condition = AppendCondition::new(condition_query.clone(), after);
         match self.store.append(to_append, Some(condition)).await {
             Ok(last) => {
                 record.append = AppendRecord::Written { first: last + 1 - n, last };

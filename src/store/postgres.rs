@@ -95,7 +95,8 @@
 //! transaction. A connection whose transaction was interrupted (the future
 //! was dropped, or the connection broke) is discarded, never reused. Calls
 //! must be made while that runtime is alive; the store is not usable inside
-//! a madsim simulation (its I/O is real).
+//! a madsim simulation (its I/O is real). Connections carry
+//! `application_name = 'dcb-sim:<schema>'`.
 //!
 //! # Errors
 //!
@@ -307,7 +308,9 @@ impl PostgresStore {
 
     async fn open(&self) -> Result<Client, StoreError> {
         let mut config = self.config.clone();
-        config.application_name("dcb-sim");
+        // `dcb-sim:<schema>`: operators (and tests) can tell the stores apart
+        // in pg_stat_activity.
+        config.application_name(format!("dcb-sim:{}", self.options.schema));
         if self.config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -588,7 +591,11 @@ fn pg_error(what: &str, e: &tokio_postgres::Error, before_commit: bool) -> Store
         }
         None => e.is_closed() || e.as_db_error().is_none(),
     };
-    StoreError::Unavailable { retryable: before_commit && transient, reason: format!("PostgreSQL {what}: {e}") }
+    let detail = match e.as_db_error() {
+        Some(db) => format!("{db} (SQLSTATE {})", db.code().code()),
+        None => e.to_string(),
+    };
+    StoreError::Unavailable { retryable: before_commit && transient, reason: format!("PostgreSQL {what}: {detail}") }
 }
 
 /// The PostgreSQL URL for tests, from `DCB_PG_URL`.
