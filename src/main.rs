@@ -13,6 +13,11 @@ fn main() {
 #[cfg(madsim)]
 mod cli;
 
+/// Simulation allocates many small, short-lived objects; mimalloc runs them
+/// markedly faster than the system allocator (see `dcb-sim bench`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(madsim)]
 fn main() {
     // Exit quietly when stdout is closed early (`dcb-sim explore | head`)

@@ -37,6 +37,10 @@ pub fn validate_name(kind: NameKind, name: &str) -> Result<(), InvalidInput> {
     if name.len() > MAX_NAME_BYTES {
         return Err(InvalidInput::NameTooLong { kind, len: name.len(), max: MAX_NAME_BYTES });
     }
+    // Fast path: ASCII without control bytes (0x00–0x1f, 0x7f) is the common case.
+    if name.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Ok(());
+    }
     if let Some((index, ch)) = name.char_indices().find(|(_, c)| c.is_control()) {
         return Err(InvalidInput::ControlCharacter { kind, index, ch });
     }
