@@ -50,6 +50,8 @@ use dcb_sim::sim::{CommandRecord, History, LatencyStore, SCENARIO_STREAM, Scenar
 use dcb_sim::store::{EventStore, FaultyStore, MemoryStore, SequencedEvent, SqliteStore};
 
 type Cmd<W> = <<W as Workload>::Decider as Decider>::Command;
+/// A client's command: index, start, request id, command.
+type Queued<C> = (usize, Duration, Option<String>, C);
 
 /// The runner's sub-streams (src/sim/runner.rs).
 const LATENCY_STREAM: u64 = 0;
@@ -91,7 +93,7 @@ fn simulate_on<W: Workload, B: Base>(workload: &W, scenario: &Scenario<Cmd<W>>, 
             }
             let t0 = sleeper.now();
             let offset = scenario.setup.len();
-            let mut by_client: BTreeMap<u32, Vec<(usize, Duration, Option<String>, Cmd<W>)>> = BTreeMap::new();
+            let mut by_client: BTreeMap<u32, Vec<Queued<Cmd<W>>>> = BTreeMap::new();
             for (i, s) in scenario.commands.iter().enumerate() {
                 let index = offset + i;
                 by_client.entry(s.client).or_default().push((index, s.start, scenario.request_id(index), s.command.clone()));

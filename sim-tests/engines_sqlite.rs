@@ -14,7 +14,11 @@
 //!   read-decide-append cycles on 4 hot keys; every successful append
 //!   records the position it read, and per key the chain of appends must be
 //!   unbroken (each one read its predecessor): no two appends passed the
-//!   same condition (`BEGIN IMMEDIATE` serializes them).
+//!   same condition.
+//! * `processes_never_pass_the_same_condition`: the same race between 4
+//!   child processes on one file. In one process, handles on a file share a
+//!   write gate; across processes only SQLite's lock (`BEGIN IMMEDIATE`)
+//!   separates the writers, so this is the test of that lock.
 //!
 //! Run: `cargo test --test engines_sqlite`.
 
@@ -31,6 +35,7 @@ use dcb_sim::store::{AppendCondition, Event, Query, QueryItem, ReadOptions, Sqli
 use rand::RngExt;
 
 const CHILD_ENV: &str = "DCB_SQLITE_CHILD";
+const RACE_ENV: &str = "DCB_SQLITE_RACE_CHILD";
 
 /// A fresh temp directory for one test.
 fn temp_dir(name: &str) -> PathBuf {
@@ -146,51 +151,103 @@ fn crash_mid_append_keeps_whole_appends() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn threads_on_separate_connections_never_pass_the_same_condition() {
-    const THREADS: usize = 8;
-    const APPENDS_PER_THREAD: usize = 40;
-    const KEYS: usize = 4;
-    let dir = temp_dir("sqlite-threads");
-    let first = SqliteStore::open(dir.join("race.db")).expect("open");
-    let stats = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..THREADS)
-            .map(|t| {
-                let store = first.open_another().expect("another connection");
-                s.spawn(move || {
-                    let mut rng = dcb_sim::rng::seeded(t as u64);
-                    let (mut ok, mut conflicts) = (0u32, 0u32);
-                    while (ok as usize) < APPENDS_PER_THREAD {
-                        let key = rng.random_range(0..KEYS);
-                        let query = Query::from_item(QueryItem::new().tags([format!("key:{key}")])).expect("valid");
-                        let read = store.read_now(&query, ReadOptions::default()).expect("read");
-                        let after = read.last().map(|e| e.position);
-                        // Widen the window between read and append.
-                        std::thread::yield_now();
-                        let event = Event::new("Counted", [format!("key:{key}")], format!("{}", after.unwrap_or(0))).expect("valid");
-                        match store.append_now(vec![event], Some(AppendCondition::new(query, after))) {
-                            Ok(_) => ok += 1,
-                            Err(StoreError::ConditionFailed { .. }) => conflicts += 1,
-                            Err(e) => panic!("thread {t}: {e}"),
-                        }
-                    }
-                    (ok, conflicts)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("thread")).collect::<Vec<_>>()
-    });
-    let log = first.snapshot().expect("read");
-    assert_eq!(log.len(), THREADS * APPENDS_PER_THREAD);
+const APPENDS_PER_WRITER: u32 = 40;
+const KEYS: usize = 4;
+
+/// One racing writer: `APPENDS_PER_WRITER` successful read-decide-append
+/// cycles on `KEYS` hot keys; each event's payload is the position its
+/// writer read. Returns the number of conflicts.
+fn race_writer(store: &SqliteStore, seed: u64) -> u32 {
+    let mut rng = dcb_sim::rng::seeded(seed);
+    let (mut ok, mut conflicts) = (0u32, 0u32);
+    while ok < APPENDS_PER_WRITER {
+        let key = rng.random_range(0..KEYS);
+        let query = Query::from_item(QueryItem::new().tags([format!("key:{key}")])).expect("valid");
+        let read = store.read_now(&query, ReadOptions::default()).expect("read");
+        let after = read.last().map(|e| e.position);
+        // Widen the window between read and append.
+        std::thread::yield_now();
+        let event = Event::new("Counted", [format!("key:{key}")], format!("{}", after.unwrap_or(0))).expect("valid");
+        match store.append_now(vec![event], Some(AppendCondition::new(query, after))) {
+            Ok(_) => ok += 1,
+            Err(StoreError::ConditionFailed { .. }) => conflicts += 1,
+            Err(e) => panic!("writer {seed}: {e}"),
+        }
+    }
+    conflicts
+}
+
+/// Per key, every event must have read its predecessor.
+fn verify_chains(store: &SqliteStore, expected: usize) {
+    let log = store.snapshot().expect("read");
+    assert_eq!(log.len(), expected);
     let mut last_by_key: BTreeMap<String, u64> = BTreeMap::new();
-    for e in &log {
+    for (i, e) in log.iter().enumerate() {
+        assert_eq!(e.position, i as u64 + 1, "positions must be gap-free");
         let key = e.event.tags.iter().next().expect("tag").to_string();
         let read: u64 = e.event.data.parse().expect("payload");
         let previous = last_by_key.insert(key.clone(), e.position).unwrap_or(0);
         assert_eq!(read, previous, "{key}: the append at {} read up to {read}, but {previous} was the last event of its key: two appends passed the same condition", e.position);
     }
-    let conflicts: u32 = stats.iter().map(|s| s.1).sum();
-    eprintln!("{} appends, {conflicts} conflicts, no condition passed twice", log.len());
+}
+
+#[test]
+fn threads_on_separate_connections_never_pass_the_same_condition() {
+    const THREADS: usize = 8;
+    let dir = temp_dir("sqlite-threads");
+    let first = SqliteStore::open(dir.join("race.db")).expect("open");
+    let conflicts: u32 = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let store = first.open_another().expect("another connection");
+                s.spawn(move || race_writer(&store, t as u64))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).sum()
+    });
+    verify_chains(&first, THREADS * APPENDS_PER_WRITER as usize);
+    eprintln!("threads: {} appends, {conflicts} conflicts, no condition passed twice", THREADS * APPENDS_PER_WRITER as usize);
     assert!(conflicts > 0, "no conflicts at all: the threads did not race");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The child of `processes_never_pass_the_same_condition`.
+#[test]
+#[ignore = "child process of processes_never_pass_the_same_condition; runs only with DCB_SQLITE_RACE_CHILD set"]
+fn race_child() {
+    let Ok(spec) = std::env::var(RACE_ENV) else { return };
+    let (seed, path) = spec.split_once(':').expect("seed:path");
+    let store = SqliteStore::open(path).expect("child: open");
+    let conflicts = race_writer(&store, seed.parse().expect("seed"));
+    println!("CONFLICTS {conflicts}");
+}
+
+#[test]
+fn processes_never_pass_the_same_condition() {
+    const PROCESSES: usize = 4;
+    let dir = temp_dir("sqlite-processes");
+    let db = dir.join("race.db");
+    let first = SqliteStore::open(&db).expect("open");
+    let exe = std::env::current_exe().expect("test binary");
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|i| {
+            Command::new(&exe)
+                .args(["race_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+                .env(RACE_ENV, format!("{}:{}", 100 + i, db.display()))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn child")
+        })
+        .collect();
+    let mut conflicts = 0u32;
+    for child in children {
+        let out = child.wait_with_output().expect("child");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "child failed: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+        conflicts += stdout.lines().find_map(|l| l.find("CONFLICTS ").and_then(|i| l[i + 10..].trim().parse::<u32>().ok())).expect("conflict count");
+    }
+    verify_chains(&first, PROCESSES * APPENDS_PER_WRITER as usize);
+    eprintln!("processes: {} appends, {conflicts} conflicts, no condition passed twice", PROCESSES * APPENDS_PER_WRITER as usize);
     let _ = std::fs::remove_dir_all(&dir);
 }

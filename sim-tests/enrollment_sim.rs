@@ -106,17 +106,7 @@ proptest! {
         let w = EnrollmentWorkload::default();
         let result = run(&w, &scenario, seed);
         if !result.violations.is_empty() {
-            let mut report = FailureReport {
-                workload: w.name().into(),
-                seed,
-                plant: None,
-                scenario: serde_json::to_value(&scenario).unwrap(),
-                scenario_from_seed: false,
-                scenario_file: None,
-                violations: result.violations.clone(),
-                test: None,
-                shrunk: None,
-            };
+            let mut report = FailureReport::new(w.name(), seed, &scenario, result.violations.clone());
             let _ = report.save_scenario(std::path::Path::new("target/dcb-failures"));
             prop_assert!(false, "{report}");
         }

@@ -57,6 +57,8 @@ use dcb_sim::store::postgres::test_url;
 use dcb_sim::store::{EventStore, PgMode, PgOptions, PostgresStore, SequencedEvent, SqliteStore};
 
 type Cmd<W> = <<W as Workload>::Decider as Decider>::Command;
+/// A client's commands with their indices.
+type ClientQueue<'a, C> = Vec<(usize, &'a Scheduled<C>)>;
 
 /// Seeds per (engine, workload): about 8 × 2 commands each plus setup.
 const SEEDS: u64 = 20;
@@ -172,7 +174,7 @@ where
     // The clients, one OS thread each.
     let t0 = sleeper.now();
     let offset = scenario.setup.len();
-    let mut by_client: BTreeMap<u32, Vec<(usize, &Scheduled<Cmd<W>>)>> = BTreeMap::new();
+    let mut by_client: BTreeMap<u32, ClientQueue<'_, Cmd<W>>> = BTreeMap::new();
     for (i, s) in scenario.commands.iter().enumerate() {
         by_client.entry(s.client).or_default().push((offset + i, s));
     }

@@ -180,15 +180,9 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
             }
             if s.failures.len() < opts.max_reports {
                 s.failures.push(FailureReport {
-                    workload: workload.name().to_string(),
-                    seed,
-                    plant: opts.plant.map(|p| p.name().to_string()),
-                    scenario: serde_json::to_value(&scenario).expect("scenarios serialize"),
                     scenario_from_seed: true,
-                    scenario_file: None,
-                    violations: result.violations,
                     test: opts.test.clone(),
-                    shrunk: None,
+                    ..FailureReport::new(workload.name(), seed, &scenario, result.violations)
                 });
             }
             if opts.stop_on_failure {

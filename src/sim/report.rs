@@ -63,6 +63,22 @@ impl ShrunkReport {
 }
 
 impl FailureReport {
+    /// A report for `scenario` failing under `seed` (not shrunk; the
+    /// scenario is taken as given, not as generated from the seed).
+    pub fn new<C: serde::Serialize>(workload: &str, seed: u64, scenario: &super::Scenario<C>, violations: Vec<Violation>) -> Self {
+        FailureReport {
+            workload: workload.to_string(),
+            seed,
+            plant: scenario.plant.map(|p| p.name().to_string()),
+            scenario: serde_json::to_value(scenario).expect("scenarios serialize"),
+            scenario_from_seed: false,
+            scenario_file: None,
+            violations,
+            test: None,
+            shrunk: None,
+        }
+    }
+
     /// The command that replays the run with the CLI.
     pub fn replay_command(&self) -> String {
         let mut cmd = format!("cargo run --release -- replay --workload {} --seed {}", self.workload, self.seed);
