@@ -71,12 +71,15 @@ pub fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
     print!("{}", timeline_with(&result.history, &result.violations));
     if let Some(path) = &args.html {
         let json = serde_json::to_value(&scenario).expect("scenarios serialize");
-        let replay = format!(
-            "cargo run --release -- replay --workload {} --seed {}{}",
-            workload.name(),
-            args.seed,
-            scenario.plant.map_or(String::new(), |p| format!(" --plant {}", p.name()))
-        );
+        let replay = match &args.scenario {
+            Some(file) => format!("cargo run --release -- replay --workload {} --seed {} --scenario {}", workload.name(), args.seed, file.display()),
+            None => format!(
+                "cargo run --release -- replay --workload {} --seed {}{}",
+                workload.name(),
+                args.seed,
+                scenario.plant.map_or(String::new(), |p| format!(" --plant {}", p.name()))
+            ),
+        };
         let page = html::render_page(&result.history, &result.violations, &html::Page { workload: Some(workload.name()), scenario: Some(&json), replay: Some(&replay) });
         if let Err(e) = std::fs::write(path, page) {
             eprintln!("error: cannot write {}: {e}", path.display());
