@@ -85,3 +85,38 @@ fn bad_input_gets_a_clear_error_and_exit_code_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("max_attempts must be at least 1"), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `--jobs` does not change results, and `--shard I/N` + `merge` covers
+/// exactly the same seeds as one run.
+#[test]
+fn jobs_and_shards_give_the_same_summary_as_one_run() {
+    let summary = |args: &[&str]| -> serde_json::Value {
+        let out = dcb_sim(args);
+        let mut v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        for k in ["elapsed_secs", "schedules_per_sec"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        v
+    };
+    let base = ["explore", "--seeds", "700", "--json", "--plant", "narrow-condition", "--max-reports", "2", "--shrink-budget", "0"];
+    let one = summary(&[&base[..], &["--jobs", "1"]].concat());
+    let two = summary(&[&base[..], &["--jobs", "2"]].concat());
+    assert_eq!(one, two, "--jobs 2 changed the summary");
+    assert!(one["violations"].as_u64().unwrap() > 0);
+
+    let dir = std::env::temp_dir().join(format!("dcb-sim-shards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let out = dcb_sim(&[&base[..], &["--shard", &shard]].concat());
+        let file = dir.join(format!("shard-{i}.json"));
+        std::fs::write(&file, &out.stdout).unwrap();
+        files.push(file.to_str().unwrap().to_string());
+    }
+    let mut args = vec!["merge", "--json", "--max-reports", "2"];
+    args.extend(files.iter().map(String::as_str));
+    let merged = summary(&args);
+    assert_eq!(merged, one, "merged shards differ from one run");
+    std::fs::remove_dir_all(&dir).ok();
+}
