@@ -218,6 +218,14 @@ fn race_child() {
     let Ok(spec) = std::env::var(RACE_ENV) else { return };
     let (seed, path) = spec.split_once(':').expect("seed:path");
     let store = SqliteStore::open(path).expect("child: open");
+    // Start together: wait for the parent's "go" file next to the database.
+    let go = PathBuf::from(format!("{path}.go"));
+    for _ in 0..10_000 {
+        if go.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let conflicts = race_writer(&store, seed.parse().expect("seed"));
     println!("CONFLICTS {conflicts}");
 }
@@ -240,6 +248,8 @@ fn processes_never_pass_the_same_condition() {
                 .expect("spawn child")
         })
         .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    std::fs::write(format!("{}.go", db.display()), b"go").expect("go file");
     let mut conflicts = 0u32;
     for child in children {
         let out = child.wait_with_output().expect("child");
@@ -249,5 +259,6 @@ fn processes_never_pass_the_same_condition() {
     }
     verify_chains(&first, PROCESSES * APPENDS_PER_WRITER as usize);
     eprintln!("processes: {} appends, {conflicts} conflicts, no condition passed twice", PROCESSES * APPENDS_PER_WRITER as usize);
+    assert!(conflicts > 0, "no conflicts at all: the processes did not race");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1260,13 +1260,16 @@ mod model {
 // ---------------------------------------------------------------------------
 
 conformance_tests!(memory, || async { dcb_sim::store::MemoryStore::new() });
-conformance_tests!(sqlite_memory, || async { dcb_sim::store::SqliteStore::open_in_memory().expect("open SQLite :memory:") });
-conformance_tests!(sqlite_file, runner = madsim_fsync_rt, || async { crate::engines::TempSqlite::new() });
+conformance_tests!(sqlite_memory, || async {
+    crate::engines::Erased::new(dcb_sim::store::SqliteStore::open_in_memory().expect("open SQLite :memory:"))
+});
+conformance_tests!(sqlite_file, runner = madsim_fsync_rt, || async { crate::engines::Erased::new(crate::engines::TempSqlite::new()) });
 conformance_tests!(postgres, runner = postgres_rt, || crate::engines::postgres(dcb_sim::store::PgMode::Locked, false));
 
 /// Store factories for the durable engines.
 mod engines {
     use std::path::PathBuf;
+    use std::pin::Pin;
     use std::sync::atomic::{AtomicU64, Ordering};
 
     use dcb_sim::store::{PgMode, PgOptions, PostgresStore, SqliteStore};
@@ -1310,7 +1313,7 @@ mod engines {
             query: &Query,
             options: ReadOptions,
         ) -> impl Future<Output = Result<Vec<SequencedEvent>, StoreError>> + Send {
-            self.store.read(query, options)
+            EventStore::read(&self.store, query, options)
         }
 
         fn append(
@@ -1318,21 +1321,69 @@ mod engines {
             events: Vec<Event>,
             condition: Option<AppendCondition>,
         ) -> impl Future<Output = Result<Position, StoreError>> + Send {
-            self.store.append(events, condition)
+            EventStore::append(&self.store, events, condition)
+        }
+    }
+
+    type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+    /// The object-safe face of an engine (boxed futures).
+    trait DynStore: Send + Sync {
+        fn read<'a>(&'a self, query: &'a Query, options: ReadOptions) -> BoxFuture<'a, Result<Vec<SequencedEvent>, StoreError>>;
+        fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> BoxFuture<'_, Result<Position, StoreError>>;
+    }
+
+    impl<S: EventStore> DynStore for S {
+        fn read<'a>(&'a self, query: &'a Query, options: ReadOptions) -> BoxFuture<'a, Result<Vec<SequencedEvent>, StoreError>> {
+            Box::pin(EventStore::read(self, query, options))
+        }
+        fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> BoxFuture<'_, Result<Position, StoreError>> {
+            Box::pin(EventStore::append(self, events, condition))
+        }
+    }
+
+    /// A type-erased engine. The cases are generic; instantiating every
+    /// case and the model test once per engine type made this the slowest
+    /// test binary to compile, so the durable engines all go through this
+    /// one type: a pure forwarding adapter (each call is the engine's own,
+    /// boxed), so the cases test exactly the engine inside.
+    pub struct Erased(Box<dyn DynStore>);
+
+    impl Erased {
+        pub fn new(store: impl EventStore + 'static) -> Self {
+            Erased(Box::new(store))
+        }
+    }
+
+    impl EventStore for Erased {
+        fn read(
+            &self,
+            query: &Query,
+            options: ReadOptions,
+        ) -> impl Future<Output = Result<Vec<SequencedEvent>, StoreError>> + Send {
+            async move { self.0.read(query, options).await }
+        }
+
+        fn append(
+            &self,
+            events: Vec<Event>,
+            condition: Option<AppendCondition>,
+        ) -> impl Future<Output = Result<Position, StoreError>> + Send {
+            self.0.append(events, condition)
         }
     }
 
     /// A PostgreSQL store on a fresh schema of `DCB_PG_URL` (the runner
-    /// checked that it is set); `prewarm` opens all 8 connections up front,
-    /// so that concurrent appends really race instead of queueing behind
-    /// connection setup.
-    pub async fn postgres(mode: PgMode, prewarm: bool) -> PostgresStore {
+    /// checked that it is set), erased; `prewarm` opens all 8 connections
+    /// up front, so that concurrent appends really race instead of
+    /// queueing behind connection setup.
+    pub async fn postgres(mode: PgMode, prewarm: bool) -> Erased {
         let url = std::env::var("DCB_PG_URL").expect("the postgres runner checks DCB_PG_URL first");
         let store = PostgresStore::connect(&url, PgOptions::fresh("dcb_conf").mode(mode)).await.expect("connect to DCB_PG_URL");
         if prewarm {
             store.prewarm().await.expect("open connections");
         }
-        store
+        Erased::new(store)
     }
 }
 
