@@ -48,6 +48,28 @@ pub struct WorkloadArgs {
     /// Plant a bug (negative control): non-atomic-store, narrow-condition, stale-decision, after-equality, retry-business, ignore-cap.
     #[arg(long, value_parser = parse_plant)]
     pub plant: Option<Plant>,
+    /// Storage engine under the simulation: memory (the model) or sqlite (in-memory SQLite per run).
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineName>,
+}
+
+/// A storage engine the simulator can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineName {
+    /// The in-memory reference store.
+    Memory,
+    /// SQLite, an in-memory database per run.
+    Sqlite,
+}
+
+impl WorkloadArgs {
+    /// The engine to use, if one was given.
+    pub fn engine(&self) -> Option<dcb_sim::sim::Engine> {
+        self.engine.map(|e| match e {
+            EngineName::Memory => dcb_sim::sim::Engine::Memory,
+            EngineName::Sqlite => dcb_sim::sim::Engine::Sqlite,
+        })
+    }
 }
 
 /// Runs `$body` with `$w` bound to the selected workload.

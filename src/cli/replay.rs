@@ -50,6 +50,9 @@ pub fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
     if args.workload.plant.is_some() {
         scenario.plant = args.workload.plant;
     }
+    if let Some(engine) = args.workload.engine() {
+        scenario.engine = engine;
+    }
     if args.print_scenario {
         println!("{}", scenario.to_json());
         return 0;

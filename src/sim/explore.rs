@@ -34,11 +34,13 @@ pub struct ExploreOptions {
     pub test: Option<String>,
     /// Runs the shrinker may spend on each reported failure (0 = don't shrink).
     pub shrink_budget: u64,
+    /// The storage engine for every scenario.
+    pub engine: super::Engine,
 }
 
 impl Default for ExploreOptions {
     fn default() -> Self {
-        ExploreOptions { start_seed: 0, seeds: 1000, plant: None, max_reports: 5, stop_on_failure: false, test: None, shrink_budget: 0 }
+        ExploreOptions { start_seed: 0, seeds: 1000, plant: None, max_reports: 5, stop_on_failure: false, test: None, shrink_budget: 0, engine: super::Engine::Memory }
     }
 }
 
@@ -154,6 +156,7 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
     for seed in seeds {
         let mut scenario = workload.generate(&mut rng::substream(seed, SCENARIO_STREAM));
         scenario.plant = opts.plant;
+        scenario.engine = opts.engine;
         let result = run(workload, &scenario, seed);
         s.schedules += 1;
         for c in &result.history.commands {

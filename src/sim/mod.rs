@@ -89,7 +89,7 @@ pub use planted::SimStore;
 pub use regression::{Expect, Regression, RegressionError};
 pub use report::{FailureReport, ShrunkReport};
 pub use runner::{RunResult, run, run_unchecked};
-pub use scenario::{Latency, Scenario, ScenarioError, Scheduled};
+pub use scenario::{Engine, Latency, Scenario, ScenarioError, Scheduled};
 pub use shrink::{Shrunk, shrink};
 pub use swarm::swarm_faults;
 pub use timeline::{timeline, timeline_with};

@@ -82,7 +82,7 @@ pub fn run_unchecked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, see
 
 async fn simulate<D: Decider>(decider: D, scenario: &Scenario<D::Command>, seed: u64) -> History<D::Command> {
     let sleeper = RuntimeSleeper::new();
-    let base = Arc::new(SimStore::new(scenario.plant));
+    let base = Arc::new(SimStore::with_engine(scenario.engine, scenario.plant));
     let faulty = Arc::new(FaultyStore::new(base.clone(), scenario.faults, rng::substream(seed, FAULT_STREAM)));
     let store = LatencyStore::new(faulty.clone(), scenario.latency, rng::substream(seed, LATENCY_STREAM));
     let handler = Rc::new(CommandHandler::new(decider, store, scenario.policy.clone(), sleeper).with_plant(scenario.plant));

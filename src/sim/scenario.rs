@@ -76,6 +76,29 @@ fn is_true(b: &bool) -> bool {
     *b
 }
 
+/// The storage engine under a simulated run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// [`MemoryStore`](crate::store::MemoryStore), the reference model.
+    #[default]
+    Memory,
+    /// [`SqliteStore`](crate::store::sqlite::SqliteStore) on an in-memory
+    /// database per run (feature `sqlite`). It is synchronous, so the run
+    /// stays deterministic; the simulation sees its query and condition
+    /// semantics, not its locking, `SQLITE_BUSY`, fsync or crashes (the
+    /// real-thread and crash tests in `sim-tests/engines_sqlite.rs` and
+    /// `stress_engines.rs` cover those).
+    Sqlite,
+}
+
+impl Engine {
+    /// True for the default engine (kept out of scenario files).
+    pub fn is_memory(&self) -> bool {
+        *self == Engine::Memory
+    }
+}
+
 /// What was wrong with a scenario.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScenarioError {
@@ -105,6 +128,9 @@ pub enum ScenarioError {
     /// The fault plan is invalid.
     #[error("invalid fault plan: {0}")]
     Faults(#[from] FaultPlanError),
+    /// The engine was not compiled in.
+    #[error("engine {0:?} is not available in this build; enable its cargo feature (e.g. --features sqlite)")]
+    EngineUnavailable(Engine),
     /// The file could not be parsed.
     #[error("cannot parse scenario JSON: {0}; see `dcb-sim replay --help` for the format, or print one with `dcb-sim replay --seed 1 --print-scenario`")]
     Parse(String),
@@ -131,6 +157,9 @@ pub struct Scenario<C> {
     /// own write, which the checkers report.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub request_ids: bool,
+    /// The storage engine (the in-memory model by default).
+    #[serde(default, skip_serializing_if = "Engine::is_memory")]
+    pub engine: Engine,
     /// Storage faults to inject (none by default).
     #[serde(default, skip_serializing_if = "FaultPlan::is_none")]
     pub faults: FaultPlan,
@@ -142,7 +171,7 @@ pub struct Scenario<C> {
 impl<C> Scenario<C> {
     /// A scenario with the C# policy, default latency and no plant.
     pub fn new(setup: Vec<C>, commands: Vec<Scheduled<C>>) -> Self {
-        Scenario { setup, commands, policy: RetryPolicy::csharp(), latency: Latency::default(), request_ids: true, faults: FaultPlan::default(), plant: None }
+        Scenario { setup, commands, policy: RetryPolicy::csharp(), latency: Latency::default(), request_ids: true, engine: Engine::Memory, faults: FaultPlan::default(), plant: None }
     }
 
     /// Checks the policy and latency ranges.
@@ -152,6 +181,9 @@ impl<C> Scenario<C> {
     pub fn validate(&self) -> Result<(), ScenarioError> {
         self.policy.validate()?;
         self.faults.validate()?;
+        if self.engine == Engine::Sqlite && !cfg!(feature = "sqlite") {
+            return Err(ScenarioError::EngineUnavailable(self.engine));
+        }
         let l = &self.latency;
         for (which, min, max) in [("read", l.read_min, l.read_max), ("append", l.append_min, l.append_max)] {
             if min > max {
