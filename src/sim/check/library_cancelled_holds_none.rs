@@ -84,10 +84,7 @@ mod tests {
     use crate::domain::library::LibraryEvent;
 
     fn run(events: Vec<LibraryEvent>) -> Vec<Violation> {
-        let log: Vec<_> = events.into_iter().enumerate().map(|(i, e)| SequencedEvent::new(i as u64 + 1, e.to_event())).collect();
-        let mut out = Vec::new();
-        check(&log, &mut out);
-        out
+        crate::sim::check::check_events(check, events)
     }
     fn registered() -> LibraryEvent {
         LibraryEvent::ReaderRegistered { reader: "r1".into(), name: "Ada".into() }

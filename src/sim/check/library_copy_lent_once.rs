@@ -53,9 +53,6 @@ mod tests {
     use super::*;
     use crate::domain::library::LibraryEvent;
 
-    fn log(events: Vec<LibraryEvent>) -> Vec<SequencedEvent> {
-        events.into_iter().enumerate().map(|(i, e)| SequencedEvent::new(i as u64 + 1, e.to_event())).collect()
-    }
     fn lent(b: &str, r: &str) -> LibraryEvent {
         LibraryEvent::BookCopyLentToReader { book: b.into(), reader: r.into() }
     }
@@ -63,9 +60,7 @@ mod tests {
         LibraryEvent::BookCopyReturnedByReader { book: b.into(), reader: r.into() }
     }
     fn violations(events: Vec<LibraryEvent>) -> Vec<Violation> {
-        let mut out = Vec::new();
-        check(&log(events), &mut out);
-        out
+        crate::sim::check::check_events(check, events)
     }
 
     #[test]

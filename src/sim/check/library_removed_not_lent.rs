@@ -63,10 +63,7 @@ mod tests {
     use crate::domain::library::LibraryEvent;
 
     fn run(events: Vec<LibraryEvent>) -> Vec<Violation> {
-        let log: Vec<_> = events.into_iter().enumerate().map(|(i, e)| SequencedEvent::new(i as u64 + 1, e.to_event())).collect();
-        let mut out = Vec::new();
-        check(&log, &mut out);
-        out
+        crate::sim::check::check_events(check, events)
     }
     fn added() -> LibraryEvent {
         LibraryEvent::BookCopyAddedToCirculation { book: "b1".into(), title: "T".into() }

@@ -33,3 +33,15 @@ pub fn all<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: &H
     serializable::check(decider, scenario, history, out);
     metrics::check(decider, history, out);
 }
+
+/// Test support: runs a log checker on `events` written at positions 1, 2, 3, …
+#[cfg(test)]
+pub(crate) fn check_events(
+    check: fn(&[crate::store::SequencedEvent], &mut Vec<Violation>),
+    events: Vec<crate::domain::library::LibraryEvent>,
+) -> Vec<Violation> {
+    let log: Vec<_> = events.into_iter().enumerate().map(|(i, e)| crate::store::SequencedEvent::new(i as u64 + 1, e.to_event())).collect();
+    let mut out = Vec::new();
+    check(&log, &mut out);
+    out
+}
