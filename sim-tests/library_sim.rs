@@ -221,9 +221,8 @@ fn catch(plant: Plant, expected: &[&str]) -> FailureReport {
     let report = summary.failures.first().unwrap_or_else(|| panic!("{plant} was not caught in {BUDGET} seeds\n{summary}")).clone();
     let fired: BTreeSet<&str> = report.violations.iter().map(|v| v.invariant()).collect();
     assert!(expected.iter().any(|name| fired.contains(name)), "{plant}: expected one of {expected:?} among {fired:?}\n{report}");
-    let scenario: Scenario<LibraryCommand> = serde_json::from_value(report.scenario.clone()).unwrap();
-    assert_eq!(scenario.plant, Some(plant));
-    let replayed = run(&w, &scenario, report.seed);
+    assert_eq!(report.plant.as_deref(), Some(plant.name()));
+    let replayed = report.replay(&w).expect("the report's scenario parses");
     assert_eq!(replayed.violations, report.violations, "{plant}: seed {} did not replay", report.seed);
     println!("{plant}: caught at seed {} after {} schedules: {fired:?}", report.seed, summary.schedules);
     report

@@ -7,7 +7,7 @@ compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env R
 
 use dcb_sim::plant::Plant;
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{ExploreOptions, FailureReport, Scenario, explore, run};
+use dcb_sim::sim::{ExploreOptions, FailureReport, explore};
 
 /// Seeds the exploration may use to find each planted bug.
 const BUDGET: u64 = 2_000;
@@ -24,8 +24,7 @@ fn catch(plant: Plant, expected: &[&str]) -> (FailureReport, u64) {
         assert!(fired.contains(name), "{plant}: expected [{name}] among {fired:?}\n{report}");
     }
     // Replay from the report alone: scenario from JSON, same seed.
-    let scenario: Scenario<_> = serde_json::from_value(report.scenario.clone()).unwrap();
-    let replayed = run(&w, &scenario, report.seed);
+    let replayed = report.replay(&w).expect("the report's scenario parses");
     assert_eq!(replayed.violations, report.violations, "{plant}: seed {} did not replay", report.seed);
     println!("{plant}: caught at seed {} after {} schedules: {fired:?}", report.seed, summary.schedules);
     (report, summary.schedules)

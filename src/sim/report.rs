@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::runner::{RunResult, run};
+use super::scenario::{Scenario, ScenarioError};
 use super::violation::Violation;
+use super::workload::{Cmd, Workload};
 
 /// A failed run: workload, seed, scenario, violations, and the exact
 /// commands that replay it.
@@ -65,7 +68,7 @@ impl ShrunkReport {
 impl FailureReport {
     /// A report for `scenario` failing under `seed` (not shrunk; the
     /// scenario is taken as given, not as generated from the seed).
-    pub fn new<C: serde::Serialize>(workload: &str, seed: u64, scenario: &super::Scenario<C>, violations: Vec<Violation>) -> Self {
+    pub fn new<C: serde::Serialize>(workload: &str, seed: u64, scenario: &Scenario<C>, violations: Vec<Violation>) -> Self {
         FailureReport {
             workload: workload.to_string(),
             seed,
@@ -77,6 +80,17 @@ impl FailureReport {
             test: None,
             shrunk: None,
         }
+    }
+
+    /// Re-runs the failure from the report alone (its scenario JSON and
+    /// seed), as `dcb-sim replay` does; a failure that replays shows the
+    /// same violations.
+    ///
+    /// # Errors
+    /// [`ScenarioError::Parse`] when the scenario is not one of `workload`'s.
+    pub fn replay<W: Workload>(&self, workload: &W) -> Result<RunResult<Cmd<W>>, ScenarioError> {
+        let scenario: Scenario<Cmd<W>> = serde_json::from_value(self.scenario.clone()).map_err(|e| ScenarioError::Parse(e.to_string()))?;
+        Ok(run(workload, &scenario, self.seed))
     }
 
     /// The command that replays the run with the CLI.
