@@ -7,12 +7,12 @@ compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env R
 use std::time::Duration;
 
 use dcb_sim::domain::enrollment::{EnrollmentCommand, Tier};
-use dcb_sim::handler::{Decider, Decision, Outcome};
+use dcb_sim::handler::{Decider, DeciderHandler, Decision, Outcome};
 use dcb_sim::retry::ErrorKind;
 use dcb_sim::retry::metrics::{MAX_RETRIES_REACHED_TOTAL, RETRIES_TOTAL, RETRY_DELAY_SECONDS};
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{History, Latency, RunResult, Scenario, Scheduled, Violation, Workload, assert_no_violations, run};
-use dcb_sim::store::{Event, FaultKind, FaultPlan, Query, QueryItem, SequencedEvent};
+use dcb_sim::sim::{FaultKind, FaultPlan, History, Latency, RunResult, Scenario, Scheduled, Violation, Workload, assert_no_violations, run};
+use dcb_sim::store::{Event, MemoryStore, Query, QueryItem, SequencedEvent, StoreError};
 use rand_chacha::ChaCha8Rng;
 
 const MS: Duration = Duration::from_millis(1);
@@ -164,12 +164,17 @@ impl Decider for Deposits {
 struct DepositWorkload;
 
 impl Workload for DepositWorkload {
-    type Decider = Deposits;
+    type Command = String;
+    type Store = MemoryStore;
+    type Handler = DeciderHandler<Deposits>;
     fn name(&self) -> &'static str {
         "deposits"
     }
-    fn decider(&self) -> Deposits {
-        Deposits
+    fn store(&self, _: &Scenario<String>) -> Result<MemoryStore, StoreError> {
+        Ok(MemoryStore::new())
+    }
+    fn handler(&self, _: &Scenario<String>) -> DeciderHandler<Deposits> {
+        DeciderHandler::new(Deposits)
     }
     fn generate(&self, _: &mut ChaCha8Rng) -> Scenario<String> {
         let mut s = Scenario::new(vec![], vec![Scheduled { client: 0, start: Duration::ZERO, command: "a1".to_string() }]);
@@ -178,7 +183,9 @@ impl Workload for DepositWorkload {
         s.request_ids = false; // with request ids the shell would catch the repeat
         s
     }
-    fn check(&self, _: &Scenario<String>, _: &History<String>, _: &mut Vec<Violation>) {}
+    fn check(&self, scenario: &Scenario<String>, history: &History<String>, out: &mut Vec<Violation>) {
+        dcb_sim::sim::check::decider(&Deposits, scenario, history, out);
+    }
 }
 
 #[test]
@@ -239,7 +246,7 @@ fn metrics_checker_catches_a_history_that_disagrees_with_the_metrics() {
         let key = r.history.metrics.counters.keys().find(|k| k.starts_with(RETRIES_TOTAL)).unwrap().clone();
         *r.history.metrics.counters.get_mut(&key).unwrap() -= 1;
         let mut out = Vec::new();
-        dcb_sim::sim::check::metrics::check(&w.decider(), &r.history, &mut out);
+        dcb_sim::sim::check::metrics::check(&dcb_sim::domain::enrollment::EnrollmentDecider, &r.history, &mut out);
         assert!(!out.is_empty(), "tampered metrics passed the checker");
         break;
     }

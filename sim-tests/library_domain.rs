@@ -16,12 +16,50 @@ use std::sync::Arc;
 use dcb_sim::domain::library::{self, FailureReason, LibraryCommand, LibraryDecider, LibraryEvent, queries};
 use dcb_sim::handler::{AppendRecord, CommandHandler, DecisionRecord, HandleReport, Outcome};
 use dcb_sim::retry::{NoopObserver, RuntimeSleeper};
-use dcb_sim::sim::{Latency, LatencyStore};
+use dcb_sim::sim::Latency;
 use dcb_sim::store::{EventStore, MemoryStore, SequencedEvent};
 use rand_chacha::ChaCha8Rng;
 
 // ---------------------------------------------------------------------------
 // Fixtures
+
+/// Random virtual latency before and after every call (1–3 ms), so two
+/// handlers on one store interleave differently per seed.
+struct LatencyStore<S> {
+    inner: S,
+    latency: Latency,
+    rng: std::sync::Mutex<ChaCha8Rng>,
+}
+
+impl<S> LatencyStore<S> {
+    fn new(inner: S, latency: Latency, rng: ChaCha8Rng) -> Self {
+        LatencyStore { inner, latency, rng: std::sync::Mutex::new(rng) }
+    }
+    fn inner(&self) -> &S {
+        &self.inner
+    }
+    async fn pause(&self) {
+        use rand::RngExt;
+        let (lo, hi) = (self.latency.read_min.as_nanos() as u64, self.latency.read_max.as_nanos() as u64);
+        let d = self.rng.lock().unwrap().random_range(lo..=hi);
+        madsim::time::sleep(std::time::Duration::from_nanos(d)).await;
+    }
+}
+
+impl<S: EventStore> EventStore for LatencyStore<S> {
+    async fn read(&self, query: &dcb_sim::store::Query, options: dcb_sim::store::ReadOptions) -> Result<Vec<SequencedEvent>, dcb_sim::store::StoreError> {
+        self.pause().await;
+        let r = self.inner.read(query, options).await;
+        self.pause().await;
+        r
+    }
+    async fn append(&self, events: Vec<dcb_sim::store::Event>, condition: Option<dcb_sim::store::AppendCondition>) -> Result<u64, dcb_sim::store::StoreError> {
+        self.pause().await;
+        let r = self.inner.append(events, condition).await;
+        self.pause().await;
+        r
+    }
+}
 
 fn sim<F: Future>(f: impl FnOnce() -> F) -> F::Output {
     madsim::runtime::Runtime::new().block_on(f())

@@ -141,6 +141,7 @@ fn html_escapes_everything_from_the_run() {
         started_at: Duration::from_millis(1),
         ended_at: Duration::from_millis(3),
         report: HandleReport { outcome: Outcome::Rejected { reason: nasty.into() }, attempts: vec![attempt], total_delay: Duration::ZERO },
+        calls: vec![],
     };
     let event = Event::new("Odd<Type>", ["k:<v>&"], nasty).unwrap();
     let history = History { seed: 1, commands: vec![record], log: vec![SequencedEvent::new(1, event)], faults: vec![], metrics: Default::default() };

@@ -8,26 +8,24 @@ use rand_chacha::ChaCha8Rng;
 use super::decider::{Decider, Decision};
 use super::outcome::{AppendRecord, AttemptRecord, DecisionRecord, HandleReport, Outcome};
 use super::request::{decide_request, request_query, request_tag};
-use crate::plant::Plant;
 use crate::retry::{Classify, ErrorKind, RetryEngine, RetryError, RetryObserver, RetryPolicy, RetrySummary, Sleeper};
-use crate::store::{AppendCondition, EventStore, Query, ReadOptions, SequencedEvent, StoreError};
+use crate::store::{AppendCondition, EventStore, Query, ReadOptions, StoreError};
 
 /// Why one attempt did not succeed.
 #[derive(Debug, thiserror::Error)]
 enum AttemptError {
     #[error("{0}")]
     Store(StoreError),
-    /// A business rejection; `retry` is only set by [`Plant::RetryBusiness`].
+    /// A business rejection (never retried).
     #[error("rejected: {reason}")]
-    Rejected { reason: String, retry: bool },
+    Rejected { reason: String },
 }
 
 impl Classify for AttemptError {
     fn kind(&self) -> ErrorKind {
         match self {
             AttemptError::Store(e) => e.kind(),
-            AttemptError::Rejected { retry: true, .. } => ErrorKind::Conflict,
-            AttemptError::Rejected { retry: false, .. } => ErrorKind::Business,
+            AttemptError::Rejected { .. } => ErrorKind::Business,
         }
     }
 }
@@ -38,7 +36,6 @@ struct Request<'a, C> {
     tag: Option<&'a str>,
     own_query: &'a Query,
     read_query: &'a Query,
-    condition_query: &'a Query,
 }
 
 impl<C> Clone for Request<'_, C> {
@@ -54,8 +51,6 @@ impl<C> Copy for Request<'_, C> {}
 struct Recorder {
     attempts: Vec<AttemptRecord>,
     next_delay: Duration,
-    /// First attempt's events and decision ([`Plant::StaleDecision`] only).
-    stale: Option<(Vec<SequencedEvent>, Decision)>,
 }
 
 /// Forwards to the caller's observer and notes each delay for the records.
@@ -111,25 +106,12 @@ pub struct CommandHandler<D, S, Sl> {
     decider: D,
     store: S,
     engine: RetryEngine<Sl>,
-    plant: Option<Plant>,
 }
 
 impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
     /// A handler with the given policy (validate it first).
     pub fn new(decider: D, store: S, policy: RetryPolicy, sleeper: Sl) -> Self {
-        Self { decider, store, engine: RetryEngine::new(policy, sleeper), plant: None }
-    }
-
-    /// Plants a handler-level bug (negative control); store-level plants
-    /// are ignored here. See [`Plant`].
-    pub fn with_plant(mut self, plant: Option<Plant>) -> Self {
-        if plant == Some(Plant::IgnoreCap) {
-            let mut policy = self.engine.policy().clone();
-            policy.max_delay = None;
-            self.engine = self.engine.with_policy(policy);
-        }
-        self.plant = plant;
-        self
+        Self { decider, store, engine: RetryEngine::new(policy, sleeper) }
     }
 
     /// The store.
@@ -170,13 +152,12 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
         // Queries are built once per command, not once per attempt.
         let own_query = self.decider.query(command);
         let read_query = tag.as_deref().map_or_else(|| own_query.clone(), |t| request_query(&own_query, t));
-        let condition_query = self.condition_query(&own_query, &read_query, tag.as_deref());
-        let request = Request { command, tag: tag.as_deref(), own_query: &own_query, read_query: &read_query, condition_query: &condition_query };
+        let request = Request { command, tag: tag.as_deref(), own_query: &own_query, read_query: &read_query };
         let mut tap = Tap { inner: observer, recorder: &recorder };
         let report = self.engine.run(rng, &mut tap, |attempt| self.attempt(&request, attempt, &recorder)).await;
         let outcome = match report.outcome {
             Ok(outcome) => outcome,
-            Err(RetryError::NotRetryable(AttemptError::Rejected { reason, .. })) => Outcome::Rejected { reason },
+            Err(RetryError::NotRetryable(AttemptError::Rejected { reason })) => Outcome::Rejected { reason },
             Err(RetryError::Exhausted { attempts, .. }) => Outcome::Exhausted { attempts },
             Err(e @ RetryError::NotRetryable(AttemptError::Store(_))) => {
                 Outcome::Failed { error: e.kind(), message: e.last().to_string() }
@@ -185,18 +166,6 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
         };
         let attempts = recorder.into_inner().unwrap_or_else(|p| p.into_inner()).attempts;
         HandleReport { outcome, attempts, total_delay: report.total_delay }
-    }
-
-    /// The condition's query: the read query, unless [`Plant::NarrowCondition`]
-    /// narrows the decider's own query to its last item.
-    fn condition_query(&self, own: &Query, read: &Query, tag: Option<&str>) -> Query {
-        match (self.plant, own) {
-            (Some(Plant::NarrowCondition), Query::Items(items)) if items.len() > 1 => {
-                let narrow = Query::Items(vec![items[items.len() - 1].clone()]);
-                tag.map_or_else(|| narrow.clone(), |t| request_query(&narrow, t))
-            }
-            _ => read.clone(),
-        }
     }
 
     async fn attempt(&self, request: &Request<'_, D::Command>, attempt: u32, recorder: &Mutex<Recorder>) -> Result<Outcome, AttemptError> {
@@ -212,7 +181,7 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
             append: AppendRecord::NotAttempted,
             error: None,
         };
-        let result = self.attempt_inner(request, &mut record, recorder).await;
+        let result = self.attempt_inner(request, &mut record).await;
         record.ended_at = sleeper.now();
         record.error = result.as_ref().err().map(|e| match e {
             AttemptError::Store(e) => e.kind(),
@@ -222,19 +191,13 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
         result
     }
 
-    async fn attempt_inner(&self, request: &Request<'_, D::Command>, record: &mut AttemptRecord, recorder: &Mutex<Recorder>) -> Result<Outcome, AttemptError> {
-        let Request { command, tag, own_query, read_query, condition_query } = *request;
+    async fn attempt_inner(&self, request: &Request<'_, D::Command>, record: &mut AttemptRecord) -> Result<Outcome, AttemptError> {
+        let Request { command, tag, own_query, read_query } = *request;
         let events = self.store.read(read_query, ReadOptions::default()).await.map_err(AttemptError::Store)?;
         let after = events.last().map(|e| e.position);
         record.read_after = after;
         record.read_events = u32::try_from(events.len()).unwrap_or(u32::MAX);
-        let decision = if self.plant == Some(Plant::StaleDecision) {
-            let mut r = lock(recorder);
-            let (_, decision) = r.stale.get_or_insert_with(|| (events.clone(), decide_request(&self.decider, command, own_query, tag, &events)));
-            decision.clone()
-        } else {
-            decide_request(&self.decider, command, own_query, tag, &events)
-        };
+        let decision = decide_request(&self.decider, command, own_query, tag, &events);
         let (to_append, rejection) = match decision {
             Decision::Idempotent => {
                 record.decision = Some(DecisionRecord::Idempotent);
@@ -249,7 +212,7 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
                 (events, Some(reason))
             }
         };
-        let rejected = |reason| AttemptError::Rejected { reason, retry: self.plant == Some(Plant::RetryBusiness) };
+        let rejected = |reason| AttemptError::Rejected { reason };
         if to_append.is_empty() {
             return match rejection {
                 Some(reason) => Err(rejected(reason)),
@@ -257,7 +220,7 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
             };
         }
         let n = to_append.len() as u64;
-        let condition = AppendCondition::new(condition_query.clone(), after);
+        let condition = AppendCondition::new(read_query.clone(), after);
         match self.store.append(to_append, Some(condition)).await {
             Ok(last) => {
                 record.append = AppendRecord::Written { first: last + 1 - n, last };

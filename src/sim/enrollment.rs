@@ -6,7 +6,9 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::check::{capacity, double_enrollment, tier_limit};
-use super::{History, Latency, Scenario, Scheduled, Violation, Workload};
+use super::{EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload};
+use crate::plant::Plant;
+use crate::store::StoreError;
 use crate::domain::enrollment::{EnrollmentCommand, EnrollmentDecider, Tier};
 use crate::retry::RetryPolicy;
 
@@ -45,14 +47,24 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
 }
 
 impl Workload for EnrollmentWorkload {
-    type Decider = EnrollmentDecider;
+    type Command = EnrollmentCommand;
+    type Store = EngineStore;
+    type Handler = ShellHandler<EnrollmentDecider>;
 
     fn name(&self) -> &'static str {
         "enrollment"
     }
 
-    fn decider(&self) -> EnrollmentDecider {
-        EnrollmentDecider
+    fn store(&self, scenario: &Scenario<EnrollmentCommand>) -> Result<EngineStore, StoreError> {
+        EngineStore::open(scenario.engine)
+    }
+
+    fn handler(&self, scenario: &Scenario<EnrollmentCommand>) -> ShellHandler<EnrollmentDecider> {
+        ShellHandler::new(EnrollmentDecider, scenario.plant)
+    }
+
+    fn plants(&self) -> &[Plant] {
+        &Plant::ALL
     }
 
     /// Swarm: 1–3 courses of capacity 1–4, 2–6 students (mostly Basic),
@@ -107,7 +119,8 @@ impl Workload for EnrollmentWorkload {
         scenario
     }
 
-    fn check(&self, _: &Scenario<EnrollmentCommand>, history: &History<EnrollmentCommand>, out: &mut Vec<Violation>) {
+    fn check(&self, scenario: &Scenario<EnrollmentCommand>, history: &History<EnrollmentCommand>, out: &mut Vec<Violation>) {
+        super::check::decider(&EnrollmentDecider, scenario, history, out);
         capacity::check(&history.log, out);
         double_enrollment::check(&history.log, out);
         tier_limit::check(&history.log, out);

@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::calls::StoreCall;
+use super::derive::attempt_numbers;
+use super::faults::FaultRecord;
 use super::metrics::MetricsSnapshot;
-use crate::handler::{AppendRecord, HandleReport, Outcome};
-use crate::store::{FaultRecord, Position, SequencedEvent};
+use crate::handler::{HandleReport, Outcome};
+use crate::store::{Position, SequencedEvent};
 
 /// One handled command.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -22,8 +25,10 @@ pub struct CommandRecord<C> {
     pub started_at: Duration,
     /// Virtual time of the response.
     pub ended_at: Duration,
-    /// Outcome and attempts.
+    /// Outcome and attempts (derived from `calls`, see [`derive`](super::derive)).
     pub report: HandleReport,
+    /// Every store call the command made, in order.
+    pub calls: Vec<StoreCall>,
 }
 
 impl<C> CommandRecord<C> {
@@ -66,26 +71,17 @@ pub struct GhostWrite {
 
 impl<C> History<C> {
     /// The writes that happened behind an error, from the fault journal,
-    /// each attributed to the attempt whose error carries the fault's tag.
-    /// A fault whose write no attempt claims yields `Err(fault id)`.
+    /// each attributed to the attempt whose store call got the fault. A
+    /// fault whose write no recorded append claims yields `Err(fault id)`.
     pub fn ghost_writes(&self) -> Vec<Result<GhostWrite, u64>> {
         self.faults
             .iter()
-            .filter_map(|f| f.applied.map(|range| (f.id, range)))
-            .map(|(id, (first, last))| {
-                let tag = FaultRecord::tag(id);
-                self.commands
-                    .iter()
-                    .enumerate()
-                    .find_map(|(i, c)| {
-                        c.report.attempts.iter().find_map(|a| match &a.append {
-                            AppendRecord::Error { detail, .. } if detail.contains(&tag) => {
-                                Some(GhostWrite { command: i, attempt: a.attempt, first, last, fault: id })
-                            }
-                            _ => None,
-                        })
-                    })
-                    .ok_or(id)
+            .filter_map(|f| f.applied.map(|range| (f, range)))
+            .map(|(f, (first, last))| {
+                let c = self.commands.get(f.command).filter(|c| c.index == f.command).ok_or(f.id)?;
+                c.calls.get(f.call).filter(|call| call.fault == Some(f.id) && call.wrote() == Some((first, last))).ok_or(f.id)?;
+                let attempt = attempt_numbers(&c.calls)[f.call];
+                Ok(GhostWrite { command: f.command, attempt, first, last, fault: f.id })
             })
             .collect()
     }

@@ -24,7 +24,9 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::check::{library_cancelled_holds_none, library_copy_lent_once, library_reader_limit, library_removed_not_lent, library_returns_match};
-use super::{History, Latency, Scenario, Scheduled, Violation, Workload};
+use super::{EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload};
+use crate::plant::Plant;
+use crate::store::StoreError;
 use crate::domain::library::{LibraryCommand, LibraryDecider};
 use crate::retry::RetryPolicy;
 
@@ -179,14 +181,24 @@ fn go_capped() -> RetryPolicy {
 }
 
 impl Workload for LibraryWorkload {
-    type Decider = LibraryDecider;
+    type Command = LibraryCommand;
+    type Store = EngineStore;
+    type Handler = ShellHandler<LibraryDecider>;
 
     fn name(&self) -> &'static str {
         "library"
     }
 
-    fn decider(&self) -> LibraryDecider {
-        LibraryDecider
+    fn store(&self, scenario: &Scenario<LibraryCommand>) -> Result<EngineStore, StoreError> {
+        EngineStore::open(scenario.engine)
+    }
+
+    fn handler(&self, scenario: &Scenario<LibraryCommand>) -> ShellHandler<LibraryDecider> {
+        ShellHandler::new(LibraryDecider, scenario.plant)
+    }
+
+    fn plants(&self) -> &[Plant] {
+        &Plant::ALL
     }
 
     /// Swarm: the hot set (88 %) or the heavy reader (12 %), see the module
@@ -217,7 +229,8 @@ impl Workload for LibraryWorkload {
         scenario
     }
 
-    fn check(&self, _: &Scenario<LibraryCommand>, history: &History<LibraryCommand>, out: &mut Vec<Violation>) {
+    fn check(&self, scenario: &Scenario<LibraryCommand>, history: &History<LibraryCommand>, out: &mut Vec<Violation>) {
+        super::check::decider(&LibraryDecider, scenario, history, out);
         library_copy_lent_once::check(&history.log, out);
         library_reader_limit::check(&history.log, out);
         library_removed_not_lent::check(&history.log, out);

@@ -58,21 +58,26 @@
 //! }
 //! ```
 
+mod calls;
 pub mod check;
 mod config;
+pub mod derive;
 mod determinism;
+mod engine_store;
 pub mod enrollment;
 pub mod library;
 mod explore;
+mod faults;
+mod harness;
 mod history;
 pub mod html;
-mod latency;
 pub mod metrics;
-mod planted;
+pub mod plants;
 mod regression;
 mod report;
 mod runner;
 mod scenario;
+mod shell_handler;
 mod shrink;
 mod swarm;
 mod timeline;
@@ -80,19 +85,22 @@ pub mod tune;
 mod violation;
 mod workload;
 
+pub use calls::{AppendResult, CallOp, ReadResult, StoreCall, covered};
 pub use config::SimConfig;
+pub use engine_store::EngineStore;
+pub use faults::{FaultKind, FaultPlan, FaultPlanError, FaultRecord};
+pub use harness::{CommandStore, Harness};
+pub use shell_handler::ShellHandler;
 pub use determinism::{Divergence, check_determinism, first_difference};
 pub use explore::{CHUNK, ExploreOptions, SCENARIO_STREAM, Summary, assert_no_violations, explore, explore_parallel, shard_range};
 pub use history::{CommandRecord, GhostWrite, History};
-pub use latency::LatencyStore;
-pub use planted::SimStore;
 pub use regression::{Expect, Regression, RegressionError};
 pub use report::{FailureReport, ShrunkReport};
-pub use runner::{RunResult, run, run_unchecked};
+pub use runner::{FAULT_STREAM, LATENCY_STREAM, RunResult, run, run_unchecked};
 pub use scenario::{Engine, Latency, Scenario, ScenarioError, Scheduled};
 pub use shrink::{Shrunk, shrink};
 pub use swarm::swarm_faults;
 pub use timeline::{timeline, timeline_with};
 pub use tune::{PolicyStats, TuneError, TuneReport, parse_policies, tune};
 pub use violation::Violation;
-pub use workload::Workload;
+pub use workload::{Cmd, HARNESS_PLANTS, Workload};

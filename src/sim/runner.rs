@@ -3,26 +3,26 @@
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::check;
+use super::derive;
+use super::harness::Harness;
 use super::history::{CommandRecord, History};
-use super::latency::LatencyStore;
-use super::planted::SimStore;
+use super::metrics::MemoryRecorder;
+use super::plants::{PlantedStore, planted_policy};
 use super::scenario::{Scenario, Scheduled};
 use super::violation::Violation;
 use super::workload::{Cmd, Workload};
-use crate::handler::{CommandHandler, Decider};
-use super::metrics::MemoryRecorder;
-use crate::retry::{MetricsObserver, RuntimeSleeper, Sleeper};
-use crate::store::FaultyStore;
+use crate::handler::{Ctx, Handler};
+use crate::retry::{RetryPolicy, RuntimeSleeper, Sleeper};
 use crate::rng;
+use crate::store::EventStore;
 
 /// RNG sub-stream for store latency; command `i` uses stream `i + 1`.
-const LATENCY_STREAM: u64 = 0;
+pub const LATENCY_STREAM: u64 = 0;
 /// RNG sub-stream for fault decisions.
-const FAULT_STREAM: u64 = u64::MAX - 1;
+pub const FAULT_STREAM: u64 = u64::MAX - 1;
 
 /// The result of one run.
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ pub fn run<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) ->
             return RunResult { history, violations: vec![v] };
         }
     };
-    check::all(&workload.decider(), scenario, &history, &mut violations);
+    check::all(scenario, &history, &mut violations);
     workload.check(scenario, &history, &mut violations);
     RunResult { history, violations }
 }
@@ -51,67 +51,89 @@ pub fn run<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) ->
 /// Runs `scenario` under `seed` and returns the history without checking it.
 ///
 /// # Errors
-/// A [`Violation::Harness`] for an invalid scenario or a panic inside the
-/// run, a [`Violation::Liveness`] when every task blocked forever.
+/// A [`Violation::Harness`] for an invalid scenario, a plant the workload
+/// does not support, a store that cannot open, or a panic inside the run;
+/// a [`Violation::Liveness`] when every task blocked forever.
 pub fn run_unchecked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) -> Result<History<Cmd<W>>, Violation> {
     scenario.validate().map_err(|e| Violation::Harness { detail: e.to_string() })?;
+    if let Some(plant) = scenario.plant
+        && !workload.plants().contains(&plant)
+    {
+        let supported: Vec<&str> = workload.plants().iter().map(|p| p.name()).collect();
+        return Err(Violation::Harness {
+            detail: format!("plant {plant} does not apply to workload {}; it supports: {}", workload.name(), supported.join(", ")),
+        });
+    }
     let rt = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
-    let decider = workload.decider();
     let recorder = MemoryRecorder::new();
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        metrics::with_local_recorder(&recorder, || rt.block_on(simulate(decider, scenario, seed)))
+        metrics::with_local_recorder(&recorder, || rt.block_on(simulate(workload, scenario, seed)))
     }));
-    result.map(|mut history| {
-        history.metrics = recorder.snapshot();
-        history
-    })
-    .map_err(|panic| {
-        let msg = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("(non-string panic)")
-            .to_string();
-        if msg.contains("no events, all tasks will block forever") {
-            Violation::Liveness { detail: format!("deadlock: every task is blocked and no timer is pending ({msg})") }
-        } else {
-            Violation::Harness { detail: format!("panic during the run: {msg}") }
+    match result {
+        Ok(Ok(mut history)) => {
+            history.metrics = recorder.snapshot();
+            Ok(history)
         }
-    })
+        Ok(Err(v)) => Err(v),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(non-string panic)")
+                .to_string();
+            Err(if msg.contains("no events, all tasks will block forever") {
+                Violation::Liveness { detail: format!("deadlock: every task is blocked and no timer is pending ({msg})") }
+            } else {
+                Violation::Harness { detail: format!("panic during the run: {msg}") }
+            })
+        }
+    }
 }
 
-async fn simulate<D: Decider>(decider: D, scenario: &Scenario<D::Command>, seed: u64) -> History<D::Command> {
-    let sleeper = RuntimeSleeper::new();
-    let base = Arc::new(SimStore::with_engine(scenario.engine, scenario.plant));
-    let faulty = Arc::new(FaultyStore::new(base.clone(), scenario.faults, rng::substream(seed, FAULT_STREAM)));
-    let store = LatencyStore::new(faulty.clone(), scenario.latency, rng::substream(seed, LATENCY_STREAM));
-    let handler = Rc::new(CommandHandler::new(decider, store, scenario.policy.clone(), sleeper).with_plant(scenario.plant));
+/// What every client task shares.
+struct Shared<S, H> {
+    harness: Harness<PlantedStore<S>>,
+    handler: H,
+    policy: RetryPolicy,
+    clock: RuntimeSleeper,
+    seed: u64,
+}
+
+async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) -> Result<History<Cmd<W>>, Violation> {
+    let clock = RuntimeSleeper::new();
+    let store = workload.store(scenario).map_err(|e| Violation::Harness { detail: format!("the workload's store could not open: {e}") })?;
+    let store = PlantedStore::new(store, scenario.plant);
+    let harness = Harness::new(store, scenario.latency, rng::substream(seed, LATENCY_STREAM), scenario.faults, rng::substream(seed, FAULT_STREAM), clock);
+    harness.init_head().await.map_err(|e| Violation::Harness { detail: format!("the workload's store could not be read: {e}") })?;
+    let policy = planted_policy(&scenario.policy, scenario.plant);
+    let shared = Rc::new(Shared { harness, handler: workload.handler(scenario), policy, clock, seed });
 
     let mut records = Vec::with_capacity(scenario.setup.len() + scenario.commands.len());
     for (index, command) in scenario.setup.iter().enumerate() {
-        records.push(execute(&handler, &sleeper, seed, index, scenario.request_id(index), None, command.clone()).await);
+        records.push(execute(&shared, index, scenario.request_id(index), None, command.clone()).await);
     }
 
-    let t0 = sleeper.now();
+    let t0 = clock.now();
     let offset = scenario.setup.len();
-    let mut by_client: BTreeMap<u32, ClientQueue<'_, D::Command>> = BTreeMap::new();
+    let mut by_client: BTreeMap<u32, ClientQueue<'_, Cmd<W>>> = BTreeMap::new();
     for (i, s) in scenario.commands.iter().enumerate() {
         by_client.entry(s.client).or_default().push((offset + i, s));
     }
     let mut tasks = Vec::with_capacity(by_client.len());
     for (client, mut commands) in by_client {
         commands.sort_by_key(|(i, s)| (s.start, *i));
-        let commands: Vec<(usize, Duration, Option<String>, D::Command)> =
+        let commands: Vec<(usize, Duration, Option<String>, Cmd<W>)> =
             commands.into_iter().map(|(i, s)| (i, s.start, scenario.request_id(i), s.command.clone())).collect();
-        let handler = handler.clone();
+        let shared = shared.clone();
         tasks.push(madsim::task::spawn_local(async move {
             let mut out = Vec::with_capacity(commands.len());
             for (index, start, request, command) in commands {
-                let wait = (t0 + start).saturating_sub(sleeper.now());
+                let wait = (t0 + start).saturating_sub(shared.clock.now());
                 if !wait.is_zero() {
                     madsim::time::sleep(wait).await;
                 }
-                out.push(execute(&handler, &sleeper, seed, index, request, Some(client), command).await);
+                out.push(execute(&shared, index, request, Some(client), command).await);
             }
             out
         }));
@@ -120,27 +142,21 @@ async fn simulate<D: Decider>(decider: D, scenario: &Scenario<D::Command>, seed:
         records.extend(task.await.expect("client tasks do not panic"));
     }
     records.sort_by_key(|r| r.index);
-    History { seed, commands: records, log: base.snapshot(), faults: faulty.journal(), metrics: Default::default() }
+    let log = shared.harness.log().await.map_err(|e| Violation::Harness { detail: format!("the workload's store could not be read back: {e}") })?;
+    Ok(History { seed, commands: records, log, faults: shared.harness.journal(), metrics: Default::default() })
 }
 
 /// A client's commands with their indices.
 type ClientQueue<'a, C> = Vec<(usize, &'a Scheduled<C>)>;
 
-/// The handler every simulated client shares.
-type SimHandler<D> = CommandHandler<D, LatencyStore<Arc<FaultyStore<Arc<SimStore>>>>, RuntimeSleeper>;
-
-async fn execute<D: Decider>(
-    handler: &SimHandler<D>,
-    sleeper: &RuntimeSleeper,
-    seed: u64,
-    index: usize,
-    request: Option<String>,
-    client: Option<u32>,
-    command: D::Command,
-) -> CommandRecord<D::Command> {
-    let mut rng = rng::substream(seed, index as u64 + 1);
-    let started_at = sleeper.now();
-    let mut observer = MetricsObserver::new(handler.decider().command_type(&command));
-    let report = handler.handle_request(&command, request.as_deref(), &mut rng, &mut observer).await;
-    CommandRecord { index, client, command, started_at, ended_at: sleeper.now(), report }
+async fn execute<C, S: EventStore, H: Handler<C>>(shared: &Shared<S, H>, index: usize, request: Option<String>, client: Option<u32>, command: C) -> CommandRecord<C> {
+    let mut rng = rng::substream(shared.seed, index as u64 + 1);
+    let started_at = shared.clock.now();
+    let view = shared.harness.view(index);
+    let ctx = Ctx::new(&view, shared.clock, &mut rng, request.as_deref(), &shared.policy, &view);
+    let outcome = shared.handler.handle(ctx, &command).await;
+    let ended_at = shared.clock.now();
+    let calls = view.into_calls();
+    let report = derive::report(&calls, &outcome, started_at);
+    CommandRecord { index, client, command, started_at, ended_at, report, calls }
 }

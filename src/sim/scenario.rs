@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::plant::Plant;
 use crate::retry::{PolicyError, RetryPolicy};
-use crate::store::{FaultPlan, FaultPlanError};
+use super::faults::{FaultPlan, FaultPlanError};
 
 /// A command issued by `client` at virtual time `start` (after setup).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

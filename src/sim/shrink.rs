@@ -17,7 +17,7 @@ use super::runner::run;
 use super::scenario::Scenario;
 use super::violation::Violation;
 use super::workload::{Cmd, Workload};
-use crate::store::FaultPlan;
+use super::faults::FaultPlan;
 
 /// A shrunk failure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

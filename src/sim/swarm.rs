@@ -6,7 +6,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::scenario::Scenario;
-use crate::store::FaultPlan;
+use super::faults::FaultPlan;
 
 /// Draws a fault plan into `scenario` (swarm testing: each fault kind is
 /// switched on for about half the seeds, at 2–10 % of store calls), and

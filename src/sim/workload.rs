@@ -1,31 +1,67 @@
-//! [`Workload`]: how a domain plugs into the simulator.
+//! [`Workload`]: how a domain — yours or a built-in one — plugs into the
+//! simulator: its command type, a store factory, a handler, a scenario
+//! generator and its own invariants.
+
+use std::fmt::{Debug, Display};
+use std::hash::Hash;
 
 use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::history::History;
 use super::scenario::Scenario;
 use super::violation::Violation;
-use crate::handler::Decider;
+use crate::handler::Handler;
+use crate::plant::Plant;
+use crate::store::{EventStore, StoreError};
 
 /// The command type of a workload.
-pub type Cmd<W> = <<W as Workload>::Decider as Decider>::Command;
+pub type Cmd<W> = <W as Workload>::Command;
 
-/// A domain under simulation: its decider, a generator of scenarios from a
-/// seed, and its own invariants. The runner adds the generic checks.
+/// The plants the harness applies to any workload: the store wrappers
+/// (over any store) and the policy edit.
+pub const HARNESS_PLANTS: [Plant; 3] = [Plant::NonAtomicStore, Plant::AfterEquality, Plant::IgnoreCap];
+
+/// A domain under simulation.
+///
+/// The runner builds a fresh store ([`Workload::store`]) and handler
+/// ([`Workload::handler`]) for every run, wraps the store in its harness
+/// (latency, faults, recording), runs the scenario's commands on their
+/// clients, and checks the generic invariants over the recorded store
+/// calls, then yours ([`Workload::check`]).
 pub trait Workload: Send + Sync {
-    /// The domain's handlers.
-    type Decider: Decider;
+    /// The domain's command type.
+    type Command: Clone + Debug + Display + PartialEq + Eq + Hash + Send + Sync + Serialize + DeserializeOwned + 'static;
+    /// Your store (adapter); a fresh one per run.
+    type Store: EventStore + 'static;
+    /// Your command handler.
+    type Handler: Handler<Self::Command> + 'static;
 
     /// Short name used in reports and on the command line.
     fn name(&self) -> &'static str;
 
-    /// The decider the handlers run.
-    fn decider(&self) -> Self::Decider;
+    /// A fresh, empty store for one run (called inside the run's runtime).
+    ///
+    /// # Errors
+    /// When the store cannot be opened; the run ends with a harness error.
+    fn store(&self, scenario: &Scenario<Self::Command>) -> Result<Self::Store, StoreError>;
+
+    /// The handler for one run. `scenario.plant` names a planted bug; return
+    /// the buggy variant for the handler-level plants you list in
+    /// [`Workload::plants`].
+    fn handler(&self, scenario: &Scenario<Self::Command>) -> Self::Handler;
+
+    /// The planted bugs this workload can run: by default the ones the
+    /// harness applies to any store and handler ([`HARNESS_PLANTS`]).
+    fn plants(&self) -> &[Plant] {
+        &HARNESS_PLANTS
+    }
 
     /// A scenario drawn from `rng` (swarm: client count, capacities and ids
     /// from a small hot set are drawn too, so that conflicts happen).
-    fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Cmd<Self>>;
+    fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Self::Command>;
 
     /// Domain invariants over a finished run; push what breaks onto `out`.
-    fn check(&self, scenario: &Scenario<Cmd<Self>>, history: &History<Cmd<Self>>, out: &mut Vec<Violation>);
+    fn check(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, out: &mut Vec<Violation>);
 }

@@ -46,7 +46,6 @@
 //! [`InvalidInput`]: StoreError::InvalidInput
 
 mod error;
-mod faulty;
 mod memory;
 mod query;
 mod traits;
@@ -58,7 +57,6 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use error::{InvalidInput, NameKind, StoreError};
-pub use faulty::{FaultKind, FaultPlan, FaultPlanError, FaultRecord, FaultyStore};
 pub use memory::{MemoryStore, validate_append};
 pub use query::{AppendCondition, Query, QueryItem, ReadOptions};
 pub use traits::EventStore;

@@ -54,3 +54,23 @@ impl<S: EventStore> EventStore for std::sync::Arc<S> {
         (**self).append(events, condition)
     }
 }
+
+/// A shared reference to a store is a store: handlers and wrappers can
+/// borrow one store instead of owning or `Arc`-ing it.
+impl<S: EventStore + ?Sized> EventStore for &S {
+    fn read(
+        &self,
+        query: &Query,
+        options: ReadOptions,
+    ) -> impl Future<Output = Result<Vec<SequencedEvent>, StoreError>> + Send {
+        (**self).read(query, options)
+    }
+
+    fn append(
+        &self,
+        events: Vec<Event>,
+        condition: Option<AppendCondition>,
+    ) -> impl Future<Output = Result<Position, StoreError>> + Send {
+        (**self).append(events, condition)
+    }
+}

@@ -17,6 +17,7 @@ pub mod log;
 pub mod metrics;
 pub mod retry_class;
 pub mod serializable;
+pub mod soundness;
 pub mod tier_limit;
 
 use super::history::History;
@@ -24,12 +25,21 @@ use super::scenario::Scenario;
 use super::violation::Violation;
 use crate::handler::Decider;
 
-/// Runs every generic checker.
-pub fn all<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: &History<D::Command>, out: &mut Vec<Violation>) {
+/// Runs every generic checker: they need nothing but the recorded store
+/// calls, the outcomes and the final log, so they hold for any handler.
+pub fn all<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Violation>) {
     attempts::check(scenario, history, out);
     delays::check(scenario, history, out);
     retry_class::check(scenario, history, out);
     log::check(history, out);
+    soundness::check(history, out);
+}
+
+/// The checkers that need a [`Decider`]: the sequential re-run
+/// (serializability) and the retry metrics the decider shell records.
+/// Workloads built on [`DeciderHandler`](crate::handler::DeciderHandler)
+/// call this from their [`Workload::check`](crate::sim::Workload::check).
+pub fn decider<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: &History<D::Command>, out: &mut Vec<Violation>) {
     serializable::check(decider, scenario, history, out);
     metrics::check(decider, history, out);
 }

@@ -88,7 +88,7 @@ pub fn check<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: 
             out.push(Violation::safety(NAME, Some(c.index), format!("\"{}\" wrote other events at {first}..={last} than it writes in log order", c.command)));
             return;
         }
-        match model.append_unchecked(to_write) {
+        match model.append_now(to_write, None) {
             Ok(pos) if pos == *last => {}
             other => {
                 out.push(Violation::safety(NAME, Some(c.index), format!("in log order \"{}\" lands at {other:?}, in the run at {first}..={last}", c.command)));

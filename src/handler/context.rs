@@ -1,0 +1,162 @@
+//! [`Ctx`]: what a [`Handler`](super::Handler) gets besides its command —
+//! the store, a clock, the command's seeded RNG and its request id.
+//!
+//! The same handler code runs in production (build a `Ctx` with
+//! [`Ctx::new`]) and under the simulator (which builds one per command with
+//! a recording store view, so it can derive attempts, delays and the
+//! timeline from the store calls alone).
+
+use std::future::Future;
+use std::time::Duration;
+
+use rand_chacha::ChaCha8Rng;
+
+use crate::retry::{RetryPolicy, RuntimeSleeper, Sleeper};
+use crate::store::{EventStore, Query, ReadOptions, SequencedEvent, StoreError};
+
+/// Notes a handler's own hints for whoever observes it (the simulator's
+/// recorder); a no-op in production.
+pub trait CallHooks: Send + Sync {
+    /// The handler is about to sleep `d` (a backoff delay).
+    fn sleeping(&self, d: Duration);
+    /// The next read's result does not feed the decision (see
+    /// [`Ctx::read_independent`]).
+    fn next_read_independent(&self);
+}
+
+/// Hooks that do nothing: production.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHooks;
+
+impl CallHooks for NoHooks {
+    fn sleeping(&self, _: Duration) {}
+    fn next_read_independent(&self) {}
+}
+
+/// The clock a handler sleeps on: [`RuntimeSleeper`] (madsim's virtual time
+/// in simulation, tokio's timer in production) that also tells the
+/// simulator how long each requested sleep was, so delays are checked
+/// exactly instead of measured. Hand it to a [`RetryEngine`](crate::retry::RetryEngine)
+/// or call [`Clock::sleep`] in your own retry loop.
+#[derive(Clone, Copy)]
+pub struct Clock<'a> {
+    inner: RuntimeSleeper,
+    hooks: &'a dyn CallHooks,
+}
+
+impl std::fmt::Debug for Clock<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clock").field("inner", &self.inner).finish_non_exhaustive()
+    }
+}
+
+impl<'a> Clock<'a> {
+    /// A clock over `inner` reporting sleeps to `hooks`.
+    pub fn new(inner: RuntimeSleeper, hooks: &'a dyn CallHooks) -> Self {
+        Clock { inner, hooks }
+    }
+}
+
+impl Sleeper for Clock<'_> {
+    fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
+        self.hooks.sleeping(d);
+        self.inner.sleep(d)
+    }
+    fn now(&self) -> Duration {
+        self.inner.now()
+    }
+    fn min_sleep(&self) -> Duration {
+        self.inner.min_sleep()
+    }
+}
+
+/// One command's context.
+///
+/// ```
+/// # madsim::runtime::Runtime::new().block_on(async {
+/// use dcb_sim::handler::{Ctx, NoHooks};
+/// use dcb_sim::retry::{RetryPolicy, RuntimeSleeper, Sleeper};
+/// use dcb_sim::store::{EventStore, MemoryStore, Query, ReadOptions};
+/// let store = MemoryStore::new();
+/// let mut rng = dcb_sim::rng::seeded(7);
+/// let policy = RetryPolicy::csharp();
+/// let ctx = Ctx::new(&store, RuntimeSleeper::new(), &mut rng, None, &policy, &NoHooks);
+/// assert!(ctx.store().read(&Query::all(), ReadOptions::default()).await.unwrap().is_empty());
+/// ctx.clock().sleep(std::time::Duration::from_millis(5)).await;
+/// # });
+/// ```
+pub struct Ctx<'a, S> {
+    store: &'a S,
+    clock: Clock<'a>,
+    rng: &'a mut ChaCha8Rng,
+    request_id: Option<&'a str>,
+    policy: &'a RetryPolicy,
+    hooks: &'a dyn CallHooks,
+}
+
+impl<S> std::fmt::Debug for Ctx<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx").field("request_id", &self.request_id).field("policy", &self.policy).finish_non_exhaustive()
+    }
+}
+
+impl<'a, S: EventStore> Ctx<'a, S> {
+    /// A context: `store`, a clock on `sleeper`, the command's `rng` (draw
+    /// jitter from it, never from a global RNG), its request id
+    /// (idempotency key, if any), the retry `policy` the handler should
+    /// follow, and `hooks` ([`NoHooks`] in production).
+    pub fn new(
+        store: &'a S,
+        sleeper: RuntimeSleeper,
+        rng: &'a mut ChaCha8Rng,
+        request_id: Option<&'a str>,
+        policy: &'a RetryPolicy,
+        hooks: &'a dyn CallHooks,
+    ) -> Self {
+        Ctx { store, clock: Clock::new(sleeper, hooks), rng, request_id, policy, hooks }
+    }
+
+    /// The event store (under the simulator: a view that records every call).
+    pub fn store(&self) -> &'a S {
+        self.store
+    }
+
+    /// The clock to sleep on between attempts.
+    pub fn clock(&self) -> Clock<'a> {
+        self.clock
+    }
+
+    /// The command's seeded RNG.
+    pub fn rng(&mut self) -> &mut ChaCha8Rng {
+        self.rng
+    }
+
+    /// The command's request id (idempotency key), if the scenario gives one.
+    pub fn request_id(&self) -> Option<&'a str> {
+        self.request_id
+    }
+
+    /// The retry policy the scenario asks for (the simulator checks attempt
+    /// counts and delays against it).
+    pub fn policy(&self) -> &'a RetryPolicy {
+        self.policy
+    }
+
+    /// Splits the context into the store, the clock and the RNG, for
+    /// handing to code that borrows them separately.
+    pub fn parts(&mut self) -> (&'a S, Clock<'a>, &mut ChaCha8Rng) {
+        (self.store, self.clock, self.rng)
+    }
+
+    /// A read whose result the decision does **not** depend on (a lookup
+    /// for display, a read model that is not part of the consistency
+    /// boundary). The simulator's DCB-soundness check leaves such reads
+    /// out; every other read counts as a dependency of the next append.
+    ///
+    /// # Errors
+    /// As [`EventStore::read`].
+    pub async fn read_independent(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+        self.hooks.next_read_independent();
+        self.store.read(query, options).await
+    }
+}

@@ -1,0 +1,115 @@
+//! **dcb-soundness**: no successful append missed an event its decision
+//! depended on (no lost update, no stale decision) — checked from the
+//! recorded store calls alone, for any handler, with no domain model.
+//!
+//! # Definition
+//!
+//! Take an append `A` of command `c` that wrote positions `p..=q` (returned
+//! to the handler, or applied behind an injected error). The reads that
+//! count for `A` are **all reads `c` made before `A`** — in the same attempt
+//! and in earlier ones (a retry that appends without re-reading still
+//! depends on the old read) — that returned events, except those the
+//! handler marked with [`Ctx::read_independent`](crate::handler::Ctx::read_independent).
+//!
+//! Each such read `r` has a query `Q` and a covered range `lo..=hi`
+//! ([`covered`](crate::sim::covered)): the positions it scanned in full —
+//! up to the store's head when it ran, or only up to the last event it
+//! returned when its `limit` cut it short (a backwards `limit 1` "head"
+//! read covers just the head).
+//!
+//! An event `e` of the final log is a **missed dependency** of `A` when
+//! `pos(e) < p`, `c` did not write `e` itself, some counted read's `Q`
+//! matches `e` with `hi < pos(e)` (it was written after that read looked),
+//! and no counted read whose `Q` matches `e` covered `pos(e)` (no later read
+//! saw it). The first missed dependency of each append is reported.
+//!
+//! A correct handler — read `Q`, decide, append with the condition `Q` and
+//! `after` = the last position read — can never violate this: any such `e`
+//! matches the condition after `after` and fails the append. A condition
+//! narrower than the read, a wrong `after` (e.g. the larger of two separate
+//! reads), a retry that reuses a stale read, and a store that checks and
+//! inserts non-atomically all can.
+//!
+//! Not verified: a handler that re-reads and then ignores what it read (the
+//! store boundary cannot see it; domain invariants and the decider re-run
+//! catch that), and reads whose results the store got wrong (the
+//! conformance suite's job).
+
+use crate::sim::calls::{CallOp, ReadResult, covered};
+use crate::sim::{History, Violation};
+use crate::store::{Position, Query, SequencedEvent};
+
+/// The invariant's name.
+pub const NAME: &str = "dcb-soundness";
+
+/// One counted read: its query and covered range.
+struct Dep<'a> {
+    query: &'a Query,
+    lo: Position,
+    hi: Position,
+    head: Position,
+}
+
+/// Checks every append of every command.
+pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
+    let log = &history.log;
+    for c in &history.commands {
+        let own: Vec<(Position, Position)> = c.calls.iter().filter_map(|call| call.wrote()).collect();
+        let is_own = |p: Position| own.iter().any(|(f, l)| (*f..=*l).contains(&p));
+        let mut deps: Vec<Dep<'_>> = Vec::new();
+        for call in &c.calls {
+            match &call.op {
+                CallOp::Read { query, options, independent: false, head, result: ReadResult::Events { count, lowest, highest } } => {
+                    let (lo, hi) = covered(options, *head, *count, *lowest, *highest);
+                    deps.push(Dep { query, lo, hi, head: *head });
+                }
+                CallOp::Append { .. } => {
+                    let Some((p, _)) = call.wrote() else { continue };
+                    if let Some((e, dep)) = first_missed(log, &deps, p, &is_own) {
+                        out.push(Violation::safety(
+                            NAME,
+                            Some(c.index),
+                            format!(
+                                "position {}: its append at {p} missed this {} event, which matches what it read (query {}) but was written after that read looked (the read covered up to {}, store head {}) and before the append; the append's condition should have failed",
+                                e.position,
+                                e.event.event_type,
+                                describe(dep.query),
+                                dep.hi,
+                                dep.head
+                            ),
+                        ));
+                    }
+                }
+                CallOp::Read { .. } => {}
+            }
+        }
+    }
+}
+
+/// The first event before position `p` that a counted read should have
+/// seen but none did.
+fn first_missed<'l, 'd>(log: &'l [SequencedEvent], deps: &'d [Dep<'d>], p: Position, is_own: &impl Fn(Position) -> bool) -> Option<(&'l SequencedEvent, &'d Dep<'d>)> {
+    let from = deps.iter().map(|d| d.hi).min()?;
+    let start = log.partition_point(|e| e.position <= from);
+    log[start..].iter().take_while(|e| e.position < p).filter(|e| !is_own(e.position)).find_map(|e| {
+        let missed_by = deps.iter().find(|d| d.hi < e.position && d.query.matches(&e.event))?;
+        let seen = deps.iter().any(|d| (d.lo..=d.hi).contains(&e.position) && d.query.matches(&e.event));
+        (!seen).then_some((e, missed_by))
+    })
+}
+
+/// A compact rendering of a query for messages.
+fn describe(query: &Query) -> String {
+    match query {
+        Query::All => "all events".to_string(),
+        Query::Items(items) => items
+            .iter()
+            .map(|i| {
+                let types = if i.types.is_empty() { "*".to_string() } else { i.types.join("|") };
+                let tags: Vec<&str> = i.tags.iter().map(|t| t.as_str()).collect();
+                format!("{types}[{}]", tags.join(","))
+            })
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}

@@ -1,0 +1,128 @@
+//! Attempts from store calls: how the simulator turns a command's recorded
+//! [`StoreCall`]s and its [`Outcome`] into a [`HandleReport`] for any
+//! handler, so imperative handlers get attempt records, delay checks and
+//! timelines without bookkeeping.
+//!
+//! # How calls are grouped into attempts
+//!
+//! A new attempt starts with the first call, and with any call that follows
+//!
+//! - an append (whatever its result: a handler appends at most once per
+//!   attempt),
+//! - a call that failed (a failed read cannot feed a decision), or
+//! - a wait: the handler announced a sleep through its
+//!   [`Clock`](crate::handler::Clock), or virtual time passed between the
+//!   two calls (more than [`GAP`]: handler code itself takes no virtual time).
+//!
+//! Reads made back to back belong to one attempt (a handler that reads two
+//! boundaries before deciding). Known limit: a handler that retries a
+//! read-only attempt (e.g. a rejection) with no wait at all has both
+//! attempts merged into one.
+//!
+//! The delay before attempt `n ≥ 2` is the sleep the handler announced
+//! before its first call, or, if it announced none, the virtual time that
+//! passed since the previous attempt's last call returned.
+//!
+//! The decision of an attempt is read off its append (its event count) and,
+//! for the last attempt, off the outcome (a rejection's reason, an
+//! idempotent no-op).
+
+use std::time::Duration;
+
+use super::calls::{AppendResult, CallOp, ReadResult, StoreCall};
+use crate::handler::{AppendRecord, AttemptRecord, DecisionRecord, HandleReport, Outcome};
+use crate::retry::ErrorKind;
+
+/// Virtual time between two calls above which the handler is taken to have
+/// waited (madsim advances its clock 50–100 ns per poll; the shortest sleep is 1 ms).
+pub const GAP: Duration = Duration::from_micros(100);
+
+/// The attempt number (1-based) of each call.
+pub fn attempt_numbers(calls: &[StoreCall]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(calls.len());
+    let mut n = 0;
+    for (i, call) in calls.iter().enumerate() {
+        let new = match i.checked_sub(1).map(|p| &calls[p]) {
+            None => true,
+            Some(prev) => prev.is_append() || prev.failed() || !call.slept_before.is_zero() || call.started_at.saturating_sub(prev.ended_at) > GAP,
+        };
+        n += u32::from(new);
+        out.push(n);
+    }
+    out
+}
+
+/// The report of a command that made `calls` (started at `started_at`) and
+/// ended with `outcome`.
+pub fn report(calls: &[StoreCall], outcome: &Outcome, started_at: Duration) -> HandleReport {
+    let numbers = attempt_numbers(calls);
+    let mut attempts: Vec<AttemptRecord> = Vec::new();
+    for (call, &n) in calls.iter().zip(&numbers) {
+        if attempts.last().is_none_or(|a| a.attempt != n) {
+            let delay_before = match attempts.last() {
+                None => Duration::ZERO,
+                Some(_) if !call.slept_before.is_zero() => call.slept_before,
+                Some(prev) => call.started_at.saturating_sub(prev.ended_at),
+            };
+            attempts.push(AttemptRecord {
+                attempt: n,
+                delay_before,
+                started_at: call.started_at,
+                ended_at: call.ended_at,
+                read_after: None,
+                read_events: 0,
+                decision: None,
+                append: AppendRecord::NotAttempted,
+                error: None,
+            });
+        }
+        let a = attempts.last_mut().expect("pushed above");
+        a.ended_at = call.ended_at;
+        match &call.op {
+            CallOp::Read { result: ReadResult::Events { count, highest, .. }, .. } => {
+                a.read_after = *highest;
+                a.read_events = *count;
+            }
+            CallOp::Read { result: ReadResult::Error { error }, .. } => a.error = Some(*error),
+            CallOp::Append { events, result, .. } => {
+                a.decision = Some(DecisionRecord::Append { events: *events });
+                let (append, error) = match result {
+                    AppendResult::Written { first, last } => (AppendRecord::Written { first: *first, last: *last }, None),
+                    AppendResult::Conflict { conflicting } => (AppendRecord::Conflict { conflicting: *conflicting }, Some(ErrorKind::Conflict)),
+                    AppendResult::Error { error, message, .. } => (AppendRecord::Error { error: *error, detail: message.clone() }, Some(*error)),
+                };
+                a.append = append;
+                a.error = error;
+            }
+        }
+    }
+    if attempts.is_empty() {
+        attempts.push(AttemptRecord {
+            attempt: 1,
+            delay_before: Duration::ZERO,
+            started_at,
+            ended_at: started_at,
+            read_after: None,
+            read_events: 0,
+            decision: None,
+            append: AppendRecord::NotAttempted,
+            error: None,
+        });
+    }
+    let last = attempts.last_mut().expect("at least one attempt");
+    match outcome {
+        Outcome::Rejected { reason } if last.error.is_none() => {
+            let events = match last.decision {
+                Some(DecisionRecord::Append { events }) => events,
+                _ => 0,
+            };
+            last.decision = Some(DecisionRecord::Reject { reason: reason.clone(), events });
+            last.error = Some(ErrorKind::Business);
+        }
+        Outcome::Idempotent if last.error.is_none() && last.decision.is_none() => last.decision = Some(DecisionRecord::Idempotent),
+        Outcome::Succeeded if last.error.is_none() && last.decision.is_none() => last.decision = Some(DecisionRecord::Append { events: 0 }),
+        _ => {}
+    }
+    let total_delay = attempts.iter().map(|a| a.delay_before).sum();
+    HandleReport { outcome: outcome.clone(), attempts, total_delay }
+}

@@ -1,0 +1,297 @@
+//! The store harness: one layer around the workload's store (any
+//! [`EventStore`]) that gives every store call simulated latency, injects
+//! the scenario's faults, tracks the head position, and records the call
+//! for the command that made it ([`StoreCall`]).
+//!
+//! Each command gets its own [`CommandStore`] view of the shared
+//! [`Harness`], so records are attributed without any bookkeeping in the
+//! handler. Randomness comes from two seeded streams (latency and faults),
+//! drawn in the order the calls are made.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+use super::calls::{AppendResult, CallOp, ReadResult, StoreCall};
+use super::faults::{FaultKind, FaultPlan, FaultRecord};
+use super::scenario::Latency;
+use crate::handler::CallHooks;
+use crate::retry::{Classify, RuntimeSleeper, Sleeper};
+use crate::store::{AppendCondition, Event, EventStore, Position, Query, ReadOptions, SequencedEvent, StoreError};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Latency, faults, head tracking and recording around one store.
+#[derive(Debug)]
+pub struct Harness<S> {
+    store: S,
+    latency: Latency,
+    latency_rng: Mutex<ChaCha8Rng>,
+    plan: FaultPlan,
+    fault_rng: Mutex<ChaCha8Rng>,
+    journal: Mutex<Vec<FaultRecord>>,
+    head: AtomicU64,
+    clock: RuntimeSleeper,
+}
+
+impl<S: EventStore> Harness<S> {
+    /// Wraps `store`. `clock` is the run's clock (times are measured from its origin).
+    pub fn new(store: S, latency: Latency, latency_rng: ChaCha8Rng, plan: FaultPlan, fault_rng: ChaCha8Rng, clock: RuntimeSleeper) -> Self {
+        Harness {
+            store,
+            latency,
+            latency_rng: Mutex::new(latency_rng),
+            plan,
+            fault_rng: Mutex::new(fault_rng),
+            journal: Mutex::new(Vec::new()),
+            head: AtomicU64::new(0),
+            clock,
+        }
+    }
+
+    /// Reads the store's head through the trait (a store may start non-empty).
+    ///
+    /// # Errors
+    /// The store's read error.
+    pub async fn init_head(&self) -> Result<(), StoreError> {
+        let last = self.store.read(&Query::all(), ReadOptions { from: None, backwards: true, limit: Some(1) }).await?;
+        self.head.store(last.first().map_or(0, |e| e.position), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The whole log, read back through the trait.
+    ///
+    /// # Errors
+    /// The store's read error.
+    pub async fn log(&self) -> Result<Vec<SequencedEvent>, StoreError> {
+        self.store.read(&Query::all(), ReadOptions::default()).await
+    }
+
+    /// The faults injected so far.
+    pub fn journal(&self) -> Vec<FaultRecord> {
+        lock(&self.journal).clone()
+    }
+
+    /// A view for command `index`.
+    pub fn view(&self, index: usize) -> CommandStore<'_, S> {
+        CommandStore { harness: self, command: index, state: Mutex::new(ViewState::default()) }
+    }
+
+    fn draw(&self, min: Duration, max: Duration) -> Duration {
+        let (lo, hi) = (min.as_nanos() as u64, max.as_nanos() as u64);
+        if hi <= lo {
+            return Duration::from_nanos(lo);
+        }
+        Duration::from_nanos(lock(&self.latency_rng).random_range(lo..=hi))
+    }
+
+    async fn pause(&self, min: Duration, max: Duration) {
+        let d = self.draw(min, max);
+        if !d.is_zero() {
+            madsim::time::sleep(d).await;
+        }
+    }
+
+    fn chance(&self, p: f64) -> bool {
+        p > 0.0 && lock(&self.fault_rng).random_bool(p)
+    }
+
+    fn record(&self, kind: FaultKind, applied: Option<(Position, Position)>, command: usize, call: usize) -> u64 {
+        let mut journal = lock(&self.journal);
+        let id = journal.len() as u64 + 1;
+        journal.push(FaultRecord { id, at: self.clock.now(), kind, applied, command, call });
+        id
+    }
+
+    async fn maybe_spike(&self, command: usize, call: usize) {
+        if self.chance(self.plan.spike_probability) {
+            let max = self.plan.spike_max.as_nanos() as u64;
+            let min = RuntimeSleeper::MIN_SLEEP.as_nanos() as u64;
+            let d = Duration::from_nanos(lock(&self.fault_rng).random_range(min..=max.max(min)));
+            self.record(FaultKind::Spike, None, command, call);
+            madsim::time::sleep(d).await;
+        }
+    }
+
+    fn unavailable(&self, command: usize, call: usize) -> (u64, StoreError) {
+        let id = self.record(FaultKind::Unavailable, None, command, call);
+        let reason = format!("{} store unavailable", FaultRecord::tag(id));
+        (id, StoreError::Unavailable { retryable: self.plan.unavailable_retryable, reason })
+    }
+
+    async fn inner_append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+        let result = self.store.append(events, condition).await;
+        if let Ok(last) = result {
+            self.head.fetch_max(last, Ordering::Relaxed);
+        }
+        result
+    }
+
+    /// The read itself, with faults; returns the result, the head it ran
+    /// at and the fault id.
+    async fn faulty_read(&self, query: &Query, options: ReadOptions, command: usize, call: usize) -> (Result<Vec<SequencedEvent>, StoreError>, Position, Option<u64>) {
+        if !self.plan.is_none() {
+            self.maybe_spike(command, call).await;
+            if self.chance(self.plan.unavailable_probability) {
+                let (id, e) = self.unavailable(command, call);
+                return (Err(e), self.head.load(Ordering::Relaxed), Some(id));
+            }
+            if self.chance(self.plan.timeout_probability) {
+                let id = self.record(FaultKind::TimeoutBefore, None, command, call);
+                madsim::time::sleep(self.plan.call_timeout).await;
+                let e = StoreError::Timeout(format!("{} read timed out after {:?}", FaultRecord::tag(id), self.plan.call_timeout));
+                return (Err(e), self.head.load(Ordering::Relaxed), Some(id));
+            }
+        }
+        let head = self.head.load(Ordering::Relaxed);
+        (self.store.read(query, options).await, head, None)
+    }
+
+    /// The append itself, with faults; returns the result, what was applied
+    /// behind an error, and the fault id.
+    async fn faulty_append(&self, events: Vec<Event>, condition: Option<AppendCondition>, command: usize, call: usize) -> (Result<Position, StoreError>, Option<(Position, Position)>, Option<u64>) {
+        if self.plan.is_none() {
+            return (self.inner_append(events, condition).await, None, None);
+        }
+        self.maybe_spike(command, call).await;
+        if self.chance(self.plan.crash_probability) {
+            let id = self.record(FaultKind::Crash, None, command, call);
+            return (Err(StoreError::Canceled(format!("{} client crashed between read and append", FaultRecord::tag(id)))), None, Some(id));
+        }
+        if self.chance(self.plan.unavailable_probability) {
+            let (id, e) = self.unavailable(command, call);
+            return (Err(e), None, Some(id));
+        }
+        let n = events.len();
+        if self.chance(self.plan.timeout_probability) {
+            let apply = self.chance(0.5);
+            let applied = if apply { self.inner_append(events, condition).await.ok().map(|last| written(last, n)) } else { None };
+            let kind = if applied.is_some() { FaultKind::TimeoutAfter } else { FaultKind::TimeoutBefore };
+            let id = self.record(kind, applied, command, call);
+            madsim::time::sleep(self.plan.call_timeout).await;
+            let e = StoreError::Timeout(format!("{} append timed out after {:?}", FaultRecord::tag(id), self.plan.call_timeout));
+            return (Err(e), applied, Some(id));
+        }
+        if self.chance(self.plan.ambiguous_probability) {
+            let applied = self.inner_append(events, condition).await.ok().map(|last| written(last, n));
+            let id = self.record(FaultKind::Ambiguous, applied, command, call);
+            let reason = format!("{} connection lost after commit (outcome unknown)", FaultRecord::tag(id));
+            return (Err(StoreError::Unavailable { retryable: true, reason }), applied, Some(id));
+        }
+        (self.inner_append(events, condition).await, None, None)
+    }
+}
+
+fn written(last: Position, n: usize) -> (Position, Position) {
+    (last + 1 - n as u64, last)
+}
+
+#[derive(Debug, Default)]
+struct ViewState {
+    /// Calls in the order they were made (a slot is filled when its call returns).
+    calls: Vec<Option<StoreCall>>,
+    /// Sleeps announced since the last call.
+    slept: Duration,
+    /// The next read is marked independent.
+    independent: bool,
+}
+
+/// One command's view of the [`Harness`]: an [`EventStore`] whose every
+/// call is recorded for that command, and the [`CallHooks`] its clock and
+/// context report to.
+#[derive(Debug)]
+pub struct CommandStore<'h, S> {
+    harness: &'h Harness<S>,
+    command: usize,
+    state: Mutex<ViewState>,
+}
+
+impl<S> CommandStore<'_, S> {
+    /// The calls recorded, in the order they were made.
+    pub fn into_calls(self) -> Vec<StoreCall> {
+        self.state.into_inner().unwrap_or_else(|p| p.into_inner()).calls.into_iter().flatten().collect()
+    }
+
+    /// Reserves the next call's slot; returns its index, the sleep announced
+    /// before it and whether it is marked independent.
+    fn begin(&self) -> (usize, Duration, bool) {
+        let mut st = lock(&self.state);
+        st.calls.push(None);
+        (st.calls.len() - 1, std::mem::take(&mut st.slept), std::mem::take(&mut st.independent))
+    }
+
+    fn finish(&self, index: usize, call: StoreCall) {
+        lock(&self.state).calls[index] = Some(call);
+    }
+
+    /// The query as recorded: shared with an earlier read of the same query.
+    fn shared_query(&self, query: &Query) -> Arc<Query> {
+        let st = lock(&self.state);
+        st.calls
+            .iter()
+            .rev()
+            .flatten()
+            .find_map(|c| match &c.op {
+                CallOp::Read { query: q, .. } if **q == *query => Some(q.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| Arc::new(query.clone()))
+    }
+}
+
+impl<S: EventStore> EventStore for CommandStore<'_, S> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+        let h = self.harness;
+        let started_at = h.clock.now();
+        let (index, slept_before, independent) = self.begin();
+        let l = h.latency;
+        h.pause(l.read_min, l.read_max).await;
+        let (result, head, fault) = h.faulty_read(query, options, self.command, index).await;
+        h.pause(l.read_min, l.read_max).await;
+        let recorded = match &result {
+            Ok(events) => ReadResult::Events {
+                count: u32::try_from(events.len()).unwrap_or(u32::MAX),
+                lowest: events.iter().map(|e| e.position).min(),
+                highest: events.iter().map(|e| e.position).max(),
+            },
+            Err(e) => ReadResult::Error { error: e.kind() },
+        };
+        let op = CallOp::Read { query: self.shared_query(query), options, independent, head, result: recorded };
+        self.finish(index, StoreCall { started_at, ended_at: h.clock.now(), slept_before, fault, op });
+        result
+    }
+
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+        let h = self.harness;
+        let started_at = h.clock.now();
+        let (index, slept_before, _) = self.begin();
+        let n = u32::try_from(events.len()).unwrap_or(u32::MAX);
+        let (conditional, after) = (condition.is_some(), condition.as_ref().and_then(|c| c.after));
+        let l = h.latency;
+        h.pause(l.append_min, l.append_max).await;
+        let (result, applied, fault) = h.faulty_append(events, condition, self.command, index).await;
+        h.pause(l.append_min, l.append_max).await;
+        let recorded = match &result {
+            Ok(last) => AppendResult::Written { first: last + 1 - u64::from(n), last: *last },
+            Err(StoreError::ConditionFailed { conflicting, .. }) => AppendResult::Conflict { conflicting: *conflicting },
+            Err(e) => AppendResult::Error { error: e.kind(), applied, message: e.to_string() },
+        };
+        let op = CallOp::Append { events: n, conditional, after, result: recorded };
+        self.finish(index, StoreCall { started_at, ended_at: h.clock.now(), slept_before, fault, op });
+        result
+    }
+}
+
+impl<S: Send + Sync> CallHooks for CommandStore<'_, S> {
+    fn sleeping(&self, d: Duration) {
+        lock(&self.state).slept += d;
+    }
+    fn next_read_independent(&self) {
+        lock(&self.state).independent = true;
+    }
+}
