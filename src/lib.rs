@@ -13,3 +13,11 @@ pub mod rng;
 pub mod sim;
 pub mod store;
 pub(crate) mod util;
+
+/// The `rand` version dcb-sim's API uses (`RngExt` for drawing in a
+/// scenario generator), re-exported so your crate need not pin it.
+pub use rand;
+/// The `rand_chacha` version dcb-sim's API uses ([`ChaCha8Rng`](rand_chacha::ChaCha8Rng)
+/// in [`Workload::generate`](crate::sim::Workload::generate) and [`Ctx::rng`](crate::handler::Ctx::rng)),
+/// re-exported so your crate need not pin it.
+pub use rand_chacha;

@@ -3,45 +3,62 @@
 //! every store call; invariants checked over the recorded [`History`]; every
 //! failure reported with the seed (and scenario) that replays it exactly.
 //!
-//! The simulator is generic: a domain plugs in through [`Workload`]
-//! (a [`Decider`](crate::handler::Decider), a seeded scenario generator and
-//! its own invariant checks). The generic checks (attempt counts, delays,
-//! retry classification, success ⇔ events in the log, serializability) run
-//! for every workload.
+//! The simulator is generic: a domain plugs in through [`Workload`] — any
+//! [`Handler`](crate::handler::Handler) (imperative code with its own retry
+//! loop, or the [`Decider`](crate::handler::Decider) shell), any
+//! [`EventStore`](crate::store::EventStore) (a fresh one per run from the
+//! workload's factory), a seeded scenario generator and its own invariant
+//! checks. The runner wraps the store in its [`Harness`] (latency, faults,
+//! recording of every call), derives attempts and delays from the recorded
+//! calls ([`derive`]), and runs the generic checks on every workload:
+//! attempt counts, delays, retry classification, success ⇔ events in the
+//! log, and DCB soundness ([`check::soundness`]). Decider workloads add the
+//! sequential re-run ([`check::decider`]).
 //!
 //! ```
-//! use dcb_sim::handler::{Decider, Decision};
-//! use dcb_sim::sim::{run, Scenario, Scheduled, Violation, Workload, History};
-//! use dcb_sim::store::{Event, Query, QueryItem, SequencedEvent};
-//! use rand_chacha::ChaCha8Rng;
+//! use dcb_sim::handler::{Ctx, Handler, Outcome};
+//! use dcb_sim::rand_chacha::ChaCha8Rng;
+//! use dcb_sim::retry::Classify;
+//! use dcb_sim::sim::{run, History, Scenario, Scheduled, Violation, Workload};
+//! use dcb_sim::store::{AppendCondition, Event, EventStore, MemoryStore, Query, QueryItem, ReadOptions, StoreError};
 //!
-//! /// Your own handler: claim a username at most once.
-//! #[derive(Clone)]
-//! struct Usernames;
-//! impl Decider for Usernames {
-//!     type Command = String;
-//!     fn command_type(&self, _: &String) -> &'static str { "ClaimUsername" }
-//!     fn query(&self, name: &String) -> Query {
-//!         Query::from_item(QueryItem::new().types(["UsernameClaimed"]).tags([format!("username:{name}")])).unwrap()
-//!     }
-//!     fn decide(&self, name: &String, events: &[SequencedEvent]) -> Decision {
-//!         if events.is_empty() {
-//!             Decision::Append(vec![Event::new("UsernameClaimed", [format!("username:{name}")], "").unwrap()])
-//!         } else {
-//!             Decision::Reject { reason: "Username is taken.".into(), events: vec![] }
+//! /// Your own handler, imperative: claim a username at most once.
+//! struct Claim;
+//! impl Handler<String> for Claim {
+//!     async fn handle<S: EventStore>(&self, ctx: Ctx<'_, S>, name: &String) -> Outcome {
+//!         let tag = format!("username:{name}");
+//!         let query = Query::from_item(QueryItem::new().types(["UsernameClaimed"]).tags([tag.as_str()])).unwrap();
+//!         let seen = match ctx.store().read(&query, ReadOptions::default()).await {
+//!             Ok(seen) => seen,
+//!             Err(e) => return Outcome::Failed { error: e.kind(), message: e.to_string() },
+//!         };
+//!         if !seen.is_empty() {
+//!             return Outcome::Rejected { reason: "Username is taken.".into() };
+//!         }
+//!         let claimed = Event::new("UsernameClaimed", [tag.as_str()], "").unwrap();
+//!         let condition = AppendCondition::new(query, seen.last().map(|e| e.position));
+//!         match ctx.store().append(vec![claimed], Some(condition)).await {
+//!             Ok(_) => Outcome::Succeeded,
+//!             Err(StoreError::ConditionFailed { .. }) => Outcome::Exhausted { attempts: 1 },
+//!             Err(e) => Outcome::Failed { error: e.kind(), message: e.to_string() },
 //!         }
 //!     }
 //! }
 //!
-//! /// Your workload: who claims what, and your invariant.
+//! /// Your workload: your store, your handler, who claims what, your invariant.
 //! struct Claims;
 //! impl Workload for Claims {
-//!     type Decider = Usernames;
+//!     type Command = String;
+//!     type Store = MemoryStore;
+//!     type Handler = Claim;
 //!     fn name(&self) -> &'static str { "claims" }
-//!     fn decider(&self) -> Usernames { Usernames }
+//!     fn store(&self, _: &Scenario<String>) -> Result<MemoryStore, StoreError> { Ok(MemoryStore::new()) }
+//!     fn handler(&self, _: &Scenario<String>) -> Claim { Claim }
 //!     fn generate(&self, _rng: &mut ChaCha8Rng) -> Scenario<String> {
 //!         let commands = (0..4).map(|c| Scheduled::at_ms(c, 0, "ada".to_string())).collect();
-//!         Scenario::new(vec![], commands)
+//!         let mut scenario = Scenario::new(vec![], commands);
+//!         scenario.policy.max_attempts = 1; // this handler tries once
+//!         scenario
 //!     }
 //!     fn check(&self, _: &Scenario<String>, history: &History<String>, out: &mut Vec<Violation>) {
 //!         if history.log.len() > 1 {

@@ -49,14 +49,6 @@ impl MemoryStore {
         Ok(select(&log, query, options))
     }
 
-    /// Checks `condition` against the current log without writing.
-    ///
-    /// # Errors
-    /// [`StoreError::ConditionFailed`] naming the first conflicting position.
-    pub fn check_now(&self, condition: &AppendCondition) -> Result<(), StoreError> {
-        check(&self.lock(), condition)
-    }
-
     /// Synchronous append (the async trait method delegates here).
     ///
     /// # Errors
@@ -68,33 +60,6 @@ impl MemoryStore {
             check(&log, c)?;
         }
         Ok(push(&mut log, events))
-    }
-
-    /// Appends after `check` accepted the current log, atomically (under
-    /// the same lock): for engines with their own condition semantics, such
-    /// as the simulator's planted bugs.
-    ///
-    /// # Errors
-    /// [`StoreError::InvalidInput`], or what `check` returns.
-    pub fn append_checked_by(
-        &self,
-        events: Vec<Event>,
-        check: impl FnOnce(&[SequencedEvent]) -> Result<(), StoreError>,
-    ) -> Result<Position, StoreError> {
-        validate_append(&events, None)?;
-        let mut log = self.lock();
-        check(&log)?;
-        Ok(push(&mut log, events))
-    }
-
-    /// Appends without checking any condition (used by planted bugs that
-    /// split check and write; validation still applies).
-    ///
-    /// # Errors
-    /// [`StoreError::InvalidInput`].
-    pub fn append_unchecked(&self, events: Vec<Event>) -> Result<Position, StoreError> {
-        validate_append(&events, None)?;
-        Ok(push(&mut self.lock(), events))
     }
 }
 

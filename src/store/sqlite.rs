@@ -292,15 +292,6 @@ impl SqliteStore {
         select_events(&conn, &sql, params)
     }
 
-    /// Checks `condition` against the current log without writing.
-    ///
-    /// # Errors
-    /// [`StoreError::ConditionFailed`] naming the first conflicting position.
-    pub fn check_now(&self, condition: &AppendCondition) -> Result<(), StoreError> {
-        condition.fail_if_events_match.validate()?;
-        check(&self.lock(), condition)
-    }
-
     /// Synchronous append (the async trait method delegates here): one
     /// `BEGIN IMMEDIATE` transaction that checks `condition` and inserts.
     ///
@@ -313,35 +304,6 @@ impl SqliteStore {
             Some(c) => check(conn, c),
             None => Ok(()),
         })
-    }
-
-    /// Appends after `check` accepted the whole current log, in the same
-    /// write transaction (mirrors [`MemoryStore::append_checked_by`](super::MemoryStore::append_checked_by)
-    /// for the simulator's planted stores; it reads the whole log, so it is
-    /// for small simulated logs only).
-    ///
-    /// # Errors
-    /// [`StoreError::InvalidInput`], or what `check` returns.
-    pub fn append_checked_by(
-        &self,
-        events: Vec<Event>,
-        check: impl FnOnce(&[SequencedEvent]) -> Result<(), StoreError>,
-    ) -> Result<Position, StoreError> {
-        validate_append(&events, None)?;
-        self.write(events, |conn| {
-            let log = select_events(conn, "SELECT position, event_type, tags, data FROM dcb_events ORDER BY position", Vec::new())?;
-            check(&log)
-        })
-    }
-
-    /// Appends without checking any condition (validation still applies);
-    /// mirrors [`MemoryStore::append_unchecked`](super::MemoryStore::append_unchecked).
-    ///
-    /// # Errors
-    /// [`StoreError::InvalidInput`]; [`StoreError::Unavailable`].
-    pub fn append_unchecked(&self, events: Vec<Event>) -> Result<Position, StoreError> {
-        validate_append(&events, None)?;
-        self.write(events, |_| Ok(()))
     }
 
     /// One write transaction: lock, `check`, insert at `head + 1 ..`, commit.

@@ -161,7 +161,7 @@ mod tests {
         for c in commands {
             let events = store.read_now(&d.query(c), Default::default()).unwrap();
             if let Decision::Append(e) = d.decide(c, &events) {
-                store.append_unchecked(e).unwrap();
+                store.append_now(e, None).unwrap();
             }
         }
         let events = store.read_now(&d.query(last), Default::default()).unwrap();

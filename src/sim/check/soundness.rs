@@ -47,7 +47,6 @@ struct Dep<'a> {
     query: &'a Query,
     lo: Position,
     hi: Position,
-    head: Position,
 }
 
 /// Checks every append of every command.
@@ -61,7 +60,7 @@ pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
             match &call.op {
                 CallOp::Read { query, options, independent: false, head, result: ReadResult::Events { count, lowest, highest } } => {
                     let (lo, hi) = covered(options, *head, *count, *lowest, *highest);
-                    deps.push(Dep { query, lo, hi, head: *head });
+                    deps.push(Dep { query, lo, hi });
                 }
                 CallOp::Append { .. } => {
                     let Some((p, _)) = call.wrote() else { continue };
@@ -70,12 +69,11 @@ pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
                             NAME,
                             Some(c.index),
                             format!(
-                                "position {}: its append at {p} missed this {} event, which matches what it read (query {}) but was written after that read looked (the read covered up to {}, store head {}) and before the append; the append's condition should have failed",
+                                "position {}: missed dependency: this {} event matches its read of {} (which covered positions up to {}) but was written after that read and before its append at {p}; the append's condition should have failed",
                                 e.position,
                                 e.event.event_type,
                                 describe(dep.query),
                                 dep.hi,
-                                dep.head
                             ),
                         ));
                     }

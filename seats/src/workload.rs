@@ -1,0 +1,80 @@
+//! [`SeatsWorkload`]: the seat domain plugged into dcb-sim's simulator —
+//! our command type, our adapter, our handler, our generator, our
+//! invariants. The generic checkers (attempts, delays, retry
+//! classification, log consistency, DCB soundness) run on top of them.
+
+use dcb_sim::rand_chacha::ChaCha8Rng;
+use dcb_sim::sim::{History, Scenario, Violation, Workload};
+use dcb_sim::store::StoreError;
+
+use crate::adapter::{AdapterVariant, SeatsStore};
+use crate::commands::SeatCommand;
+use crate::handler::{HandlerVariant, SeatsHandler};
+
+/// Which code runs, whether our own invariants are checked, how many clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeatsWorkload {
+    /// The handler code.
+    pub handler: HandlerVariant,
+    /// The adapter code.
+    pub adapter: AdapterVariant,
+    /// Check `seat-held-once` and `customer-seat-limit` besides the generic checkers.
+    pub domain_checks: bool,
+    /// Fewest clients per scenario.
+    pub clients_min: u32,
+    /// Most clients per scenario.
+    pub clients_max: u32,
+}
+
+impl Default for SeatsWorkload {
+    /// Correct handler and adapter, domain checks on, 3 to 8 clients.
+    fn default() -> Self {
+        SeatsWorkload { handler: HandlerVariant::Correct, adapter: AdapterVariant::Correct, domain_checks: true, clients_min: 3, clients_max: 8 }
+    }
+}
+
+impl SeatsWorkload {
+    /// The default workload running handler `variant`.
+    pub fn with_handler(variant: HandlerVariant) -> Self {
+        SeatsWorkload { handler: variant, ..Self::default() }
+    }
+
+    /// The default workload running adapter `variant`.
+    pub fn with_adapter(variant: AdapterVariant) -> Self {
+        SeatsWorkload { adapter: variant, ..Self::default() }
+    }
+
+    /// The same workload with or without the domain invariants.
+    pub fn domain_checks(self, on: bool) -> Self {
+        SeatsWorkload { domain_checks: on, ..self }
+    }
+}
+
+impl Workload for SeatsWorkload {
+    type Command = SeatCommand;
+    type Store = SeatsStore;
+    type Handler = SeatsHandler;
+
+    fn name(&self) -> &'static str {
+        "seats"
+    }
+
+    fn store(&self, _scenario: &Scenario<SeatCommand>) -> Result<SeatsStore, StoreError> {
+        Ok(SeatsStore::new(self.adapter))
+    }
+
+    /// Our handler; the harness applies its own plants (store wrappers) itself.
+    fn handler(&self, _scenario: &Scenario<SeatCommand>) -> SeatsHandler {
+        SeatsHandler::new(self.handler)
+    }
+
+    fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<SeatCommand> {
+        crate::generate::scenario(rng, self.clients_min, self.clients_max)
+    }
+
+    fn check(&self, _scenario: &Scenario<SeatCommand>, history: &History<SeatCommand>, out: &mut Vec<Violation>) {
+        if self.domain_checks {
+            crate::check::all(&history.log, out);
+        }
+    }
+}
