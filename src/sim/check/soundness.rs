@@ -111,3 +111,110 @@ fn describe(query: &Query) -> String {
             .join(" or "),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::handler::{HandleReport, Outcome};
+    use crate::sim::calls::{AppendResult, StoreCall};
+    use crate::sim::CommandRecord;
+    use crate::store::{Event, QueryItem, ReadOptions};
+
+    fn q(tag: &str) -> Arc<Query> {
+        Arc::new(Query::from_item(QueryItem::new().tags([tag])).unwrap())
+    }
+
+    fn read(query: Arc<Query>, options: ReadOptions, head: Position, returned: &[Position]) -> StoreCall {
+        let result = ReadResult::Events { count: returned.len() as u32, lowest: returned.iter().copied().min(), highest: returned.iter().copied().max() };
+        StoreCall { started_at: Duration::ZERO, ended_at: Duration::ZERO, slept_before: Duration::ZERO, fault: None, op: CallOp::Read { query, options, independent: false, head, result } }
+    }
+
+    fn append(first: Position, last: Position) -> StoreCall {
+        let op = CallOp::Append { events: (last - first + 1) as u32, conditional: true, after: None, result: AppendResult::Written { first, last } };
+        StoreCall { started_at: Duration::ZERO, ended_at: Duration::ZERO, slept_before: Duration::ZERO, fault: None, op }
+    }
+
+    /// A log with one event per tag, at positions 1, 2, 3, …
+    fn history(tags: &[&str], commands: Vec<Vec<StoreCall>>) -> History<String> {
+        let log = tags.iter().enumerate().map(|(i, t)| SequencedEvent::new(i as u64 + 1, Event::new("E", [*t], "").unwrap())).collect();
+        let commands = commands
+            .into_iter()
+            .enumerate()
+            .map(|(index, calls)| CommandRecord {
+                index,
+                client: Some(index as u32),
+                command: format!("c{index}"),
+                started_at: Duration::ZERO,
+                ended_at: Duration::ZERO,
+                report: HandleReport { outcome: Outcome::Succeeded, attempts: vec![], total_delay: Duration::ZERO },
+                calls,
+            })
+            .collect();
+        History { seed: 0, commands, log, faults: vec![], metrics: Default::default() }
+    }
+
+    fn violations(h: &History<String>) -> Vec<Violation> {
+        let mut out = Vec::new();
+        check(h, &mut out);
+        out
+    }
+
+    const ALL: ReadOptions = ReadOptions { from: None, backwards: false, limit: None };
+
+    #[test]
+    fn an_append_after_a_read_that_saw_everything_is_sound() {
+        // Reads a at head 1 (sees position 1), appends at 2.
+        let h = history(&["a", "a"], vec![vec![read(q("a"), ALL, 1, &[1]), append(2, 2)]]);
+        assert!(violations(&h).is_empty());
+    }
+
+    #[test]
+    fn a_matching_event_between_read_and_append_is_a_missed_dependency() {
+        // Command 0 reads a at head 1, someone writes a at 2, command 0 appends at 3.
+        let h = history(&["a", "a", "a"], vec![vec![read(q("a"), ALL, 1, &[1]), append(3, 3)], vec![append(2, 2)]]);
+        let v = violations(&h);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0].to_string().contains("position 2: missed dependency"), "{v:?}");
+    }
+
+    #[test]
+    fn an_event_outside_the_read_query_is_no_dependency() {
+        let h = history(&["a", "b", "a"], vec![vec![read(q("a"), ALL, 1, &[1]), append(3, 3)], vec![append(2, 2)]]);
+        assert!(violations(&h).is_empty());
+    }
+
+    #[test]
+    fn a_later_read_that_saw_the_event_covers_it() {
+        // A retry: the first read missed position 2, the second saw it.
+        let h = history(&["a", "a", "a"], vec![vec![read(q("a"), ALL, 1, &[1]), read(q("a"), ALL, 2, &[1, 2]), append(3, 3)], vec![append(2, 2)]]);
+        assert!(violations(&h).is_empty());
+    }
+
+    #[test]
+    fn a_head_read_does_not_cover_what_it_did_not_scan() {
+        // Stale retry: reads a at head 1, later only a backwards limit-1
+        // head read (head 3, returns 3), appends at 4: position 2 was never seen.
+        let head = ReadOptions { from: None, backwards: true, limit: Some(1) };
+        let calls = vec![read(q("a"), ALL, 1, &[1]), read(Arc::new(Query::all()), head, 3, &[3]), append(4, 4)];
+        let h = history(&["a", "a", "b", "a"], vec![calls, vec![append(2, 3)]]);
+        let v = violations(&h);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0].to_string().contains("position 2:"), "{v:?}");
+    }
+
+    #[test]
+    fn an_independent_read_and_the_commands_own_writes_are_no_dependencies() {
+        let mut independent = read(q("a"), ALL, 0, &[]);
+        if let CallOp::Read { independent: flag, .. } = &mut independent.op {
+            *flag = true;
+        }
+        let h = history(&["a", "a"], vec![vec![independent, append(2, 2)], vec![append(1, 1)]]);
+        assert!(violations(&h).is_empty());
+        // Its own earlier write (e.g. behind an ambiguous commit) is not missed either.
+        let h = history(&["a", "a"], vec![vec![read(q("a"), ALL, 0, &[]), append(1, 1), append(2, 2)]]);
+        assert!(violations(&h).is_empty());
+    }
+}
