@@ -21,7 +21,9 @@
 //! run, each key's events are walked in order and every event must have read
 //! its predecessor (its payload is the position it read); an event that
 //! read an older one passed a condition it should have failed. Only the
-//! naive PostgreSQL variant may show them.
+//! negative control may show them: the simulator's `NonAtomicStore` over
+//! PostgreSQL (check with a read, [`NON_ATOMIC_GAP_MS`] on the real clock,
+//! append with no condition).
 //!
 //! SQLite on a file runs with `synchronous = FULL` (an fsync per commit);
 //! PostgreSQL runs at whatever `DCB_PG_URL` points at (the throwaway
@@ -33,8 +35,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use dcb_sim::store::{AppendCondition, Event, EventStore, MemoryStore, PgMode, PgOptions, PostgresStore, Query, QueryItem, ReadOptions, SequencedEvent, SqliteStore, StoreError};
+use dcb_sim::retry::TokioSleeper;
+use dcb_sim::sim::plants::NonAtomicStore;
+use dcb_sim::store::{AppendCondition, Event, EventStore, MemoryStore, PgOptions, PostgresStore, Query, QueryItem, ReadOptions, SequencedEvent, SqliteStore, StoreError};
 use rand::RngExt;
+
+/// Milliseconds the `NonAtomicStore` row sleeps between check and insert:
+/// long enough that concurrent writers on the same key overlap often.
+const NON_ATOMIC_GAP_MS: u64 = 2;
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Counts {
@@ -166,15 +174,23 @@ fn main() {
     match std::env::var("DCB_PG_URL") {
         Ok(url) => {
             let io = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-            for (name, mode) in [("postgres (locked)", PgMode::Locked), ("postgres NAIVE", PgMode::Naive)] {
+            let gap = Duration::from_millis(NON_ATOMIC_GAP_MS);
+            for non_atomic in [false, true] {
+                let name = if non_atomic { "postgres NonAtomicStore (unsafe)" } else { "postgres" };
                 for &n in &levels {
                     let store = io.block_on(async {
-                        let s = PostgresStore::connect(&url, PgOptions::fresh("dcb_bench").mode(mode).max_connections(n)).await.expect("connect");
+                        let s = PostgresStore::connect(&url, PgOptions::fresh("dcb_bench").max_connections(n)).await.expect("connect");
                         s.prewarm().await.expect("prewarm");
                         Arc::new(s)
                     });
-                    let handles = (0..n).map(|_| store.clone()).collect();
-                    rows.push(run(name, handles, secs, keys, || io.block_on(store.snapshot()).expect("log")));
+                    let log = || io.block_on(store.snapshot()).expect("log");
+                    let row = if non_atomic {
+                        let handles = (0..n).map(|_| NonAtomicStore::with_sleeper(store.clone(), TokioSleeper::new(), gap)).collect();
+                        run(name, handles, secs, keys, log)
+                    } else {
+                        run(name, (0..n).map(|_| store.clone()).collect(), secs, keys, log)
+                    };
+                    rows.push(row);
                     if let Ok(store) = Arc::try_unwrap(store) {
                         let _ = io.block_on(store.drop_schema());
                     }

@@ -1,12 +1,14 @@
 //! PostgreSQL engine beyond the conformance suite, with real parallel
 //! connections on a multi-thread tokio runtime:
 //!
-//! * `naive_lets_two_writers_pass_the_same_condition`: 8 writers, released
-//!   together by a barrier, append under the same condition ("no event with
-//!   this round's tag"). With [`PgMode::Naive`] (READ COMMITTED
-//!   check-then-insert in one CTE, no lock) some round lets two or more
-//!   through: a violated condition. With [`PgMode::Locked`] every one of as
-//!   many rounds lets exactly one through.
+//! * `non_atomic_lets_every_writer_pass_the_same_condition`: 8 writers,
+//!   released together by a barrier, append under the same condition ("no
+//!   event with this round's tag"). Through the simulator's
+//!   [`NonAtomicStore`] over this engine (check with a read, sleep on the
+//!   real clock, append with no condition: two transactions), a second
+//!   barrier between check and insert ([`InsertAfterAllChecked`]) forces
+//!   the race: in every round all 8 pass the same condition. The engine
+//!   itself, in as many rounds, lets exactly one through each time.
 //! * `locked_chains_never_break`: 8 writers race read-decide-append cycles
 //!   on 4 hot keys; each append records the position it read; per key the
 //!   chain must be unbroken (no two appends passed the same condition) and
@@ -31,27 +33,60 @@ compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml)");
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
+use std::time::Duration;
 
+use dcb_sim::retry::TokioSleeper;
+use dcb_sim::sim::plants::NonAtomicStore;
 use dcb_sim::store::postgres::test_url;
-use dcb_sim::store::{AppendCondition, Event, EventStore, PgMode, PgOptions, PostgresStore, Query, QueryItem, ReadOptions, StoreError};
+use dcb_sim::store::{AppendCondition, Event, EventStore, PgOptions, Position, PostgresStore, Query, QueryItem, ReadOptions, SequencedEvent, StoreError};
 use rand::RngExt;
+use tokio::sync::Barrier;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("tokio runtime")
 }
 
-async fn store(url: &str, mode: PgMode, connections: usize) -> Arc<PostgresStore> {
-    let store = PostgresStore::connect(url, PgOptions::fresh("dcb_eng").mode(mode).max_connections(connections)).await.expect("connect");
+async fn store(url: &str, connections: usize) -> Arc<PostgresStore> {
+    let store = PostgresStore::connect(url, PgOptions::fresh("dcb_eng").max_connections(connections)).await.expect("connect");
     store.prewarm().await.expect("prewarm");
     Arc::new(store)
 }
 
+/// Placed under a [`NonAtomicStore`] (which calls it between its check and
+/// its insert): every append waits until `n` appends have arrived, i.e.
+/// until all `n` writers have made their check. This forces the
+/// check-then-insert race in every round instead of hoping the real
+/// clock interleaves the writers.
+struct InsertAfterAllChecked<S> {
+    inner: S,
+    barrier: Arc<Barrier>,
+}
+
+impl<S: EventStore> InsertAfterAllChecked<S> {
+    fn new(inner: S, n: usize) -> Self {
+        InsertAfterAllChecked { inner, barrier: Arc::new(Barrier::new(n)) }
+    }
+}
+
+impl<S: EventStore> EventStore for InsertAfterAllChecked<S> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+        self.inner.read(query, options).await
+    }
+
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+        self.barrier.wait().await;
+        self.inner.append(events, condition).await
+    }
+}
+
 /// Runs `rounds` rounds of `writers` appends released together under one
-/// condition; returns how many appends passed in each round.
-async fn race_rounds(store: Arc<PostgresStore>, writers: usize, rounds: usize, stop_at_violation: bool) -> Vec<usize> {
+/// condition, each round on the store `store_for_round` returns; returns
+/// how many appends passed in each round.
+async fn race_rounds<S: EventStore + 'static>(writers: usize, rounds: usize, mut store_for_round: impl FnMut() -> S) -> Vec<usize> {
     let mut passed = Vec::new();
     for round in 0..rounds {
-        let barrier = Arc::new(tokio::sync::Barrier::new(writers));
+        let store = Arc::new(store_for_round());
+        let barrier = Arc::new(Barrier::new(writers));
         let query = Query::from_item(QueryItem::new().types(["Claimed"]).tags([format!("round:{round}")])).expect("valid");
         let tasks: Vec<_> = (0..writers)
             .map(|w| {
@@ -63,36 +98,64 @@ async fn race_rounds(store: Arc<PostgresStore>, writers: usize, rounds: usize, s
                 })
             })
             .collect();
+        let results = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut results = Vec::new();
+            for t in tasks {
+                results.push(t.await.expect("task"));
+            }
+            results
+        })
+        .await
+        .unwrap_or_else(|_| panic!("round {round}: the writers did not finish within 60 s (one never reached a barrier?)"));
         let mut ok = 0;
-        for t in tasks {
-            match t.await.expect("task") {
+        for r in results {
+            match r {
                 Ok(_) => ok += 1,
                 Err(StoreError::ConditionFailed { .. }) => {}
                 Err(e) => panic!("round {round}: unexpected error {e}"),
             }
         }
         passed.push(ok);
-        if stop_at_violation && ok > 1 {
-            break;
-        }
     }
     passed
 }
 
+/// Events of the log tagged `round:<round>`.
+async fn claims(store: &PostgresStore, round: usize) -> usize {
+    let query = Query::from_item(QueryItem::new().tags([format!("round:{round}")])).expect("valid");
+    store.read(&query, ReadOptions::default()).await.expect("read").len()
+}
+
 #[test]
-fn naive_lets_two_writers_pass_the_same_condition() {
-    let Some(url) = test_url("engines_postgres::naive_lets_two_writers_pass_the_same_condition") else { return };
+fn non_atomic_lets_every_writer_pass_the_same_condition() {
+    let Some(url) = test_url("engines_postgres::non_atomic_lets_every_writer_pass_the_same_condition") else { return };
     const WRITERS: usize = 8;
     const ROUNDS: usize = 50;
     runtime().block_on(async {
-        let naive = race_rounds(store(&url, PgMode::Naive, WRITERS).await, WRITERS, ROUNDS, true).await;
-        let violated = naive.iter().position(|&ok| ok > 1);
-        eprintln!("naive: appends passing per round {naive:?}");
-        let round = violated.unwrap_or_else(|| panic!("the naive variant let exactly one writer through in all {ROUNDS} rounds: the race was not shown"));
-        eprintln!("naive: round {round} let {} writers pass the same condition", naive[round]);
+        // The unsafe variant: check (a read), 1 ms on the real clock, then
+        // wait until every writer has checked, then append unconditionally.
+        let pg = store(&url, WRITERS).await;
+        let non_atomic = race_rounds(WRITERS, ROUNDS, || {
+            NonAtomicStore::with_sleeper(InsertAfterAllChecked::new(pg.clone(), WRITERS), TokioSleeper::new(), TokioSleeper::MIN_SLEEP)
+        })
+        .await;
+        eprintln!("non-atomic: appends passing per round {non_atomic:?}");
+        assert!(
+            non_atomic.iter().all(|&ok| ok == WRITERS),
+            "with every check made before any insert, all {WRITERS} writers must pass the same condition in every round: {non_atomic:?}"
+        );
+        for round in 0..ROUNDS {
+            assert_eq!(claims(&pg, round).await, WRITERS, "round {round}: the log must hold every writer's claim");
+        }
+        eprintln!("non-atomic: all {WRITERS} writers passed the same condition in each of {ROUNDS} rounds");
 
-        let locked = race_rounds(store(&url, PgMode::Locked, WRITERS).await, WRITERS, ROUNDS, false).await;
-        assert!(locked.iter().all(|&ok| ok == 1), "the locked variant must let exactly one writer through per round: {locked:?}");
+        // The engine itself, with the writers released together.
+        let locked = store(&url, WRITERS).await;
+        let passed = race_rounds(WRITERS, ROUNDS, || locked.clone()).await;
+        assert!(passed.iter().all(|&ok| ok == 1), "the engine must let exactly one writer through per round: {passed:?}");
+        for round in 0..ROUNDS {
+            assert_eq!(claims(&locked, round).await, 1, "round {round}: exactly one claim in the log");
+        }
     });
 }
 
@@ -142,7 +205,7 @@ async fn chain_race(store: Arc<PostgresStore>, writers: usize, appends_per_write
 fn locked_chains_never_break() {
     let Some(url) = test_url("engines_postgres::locked_chains_never_break") else { return };
     runtime().block_on(async {
-        let (appends, conflicts) = chain_race(store(&url, PgMode::Locked, 8).await, 8, 40, 4).await;
+        let (appends, conflicts) = chain_race(store(&url, 8).await, 8, 40, 4).await;
         eprintln!("locked: {appends} appends, {conflicts} conflicts, every chain unbroken, positions gap-free");
         assert!(conflicts > 0, "no conflicts: the writers did not race");
     });
@@ -152,7 +215,7 @@ fn locked_chains_never_break() {
 fn lost_connections_are_retryable_and_the_pool_recovers() {
     let Some(url) = test_url("engines_postgres::lost_connections_are_retryable_and_the_pool_recovers") else { return };
     runtime().block_on(async {
-        let store = store(&url, PgMode::Locked, 4).await;
+        let store = store(&url, 4).await;
         let e = |i: u32| Event::new("E", ["k:1"], i.to_string()).expect("valid");
         assert_eq!(store.append(vec![e(1)], None).await, Ok(1));
         // Another connection terminates every backend of this store.

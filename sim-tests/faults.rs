@@ -66,9 +66,11 @@ fn ambiguous_commit_then_retry_sees_its_own_event_and_reports_it_done() {
 }
 
 #[test]
-fn without_request_ids_an_ambiguous_commit_turns_into_already_enrolled() {
+fn without_request_ids_an_ambiguous_commit_turns_into_already_enrolled_and_is_reported() {
     // The C# design has no idempotency key: its retry cannot tell "mine"
     // and reports its own success as a rejection (no duplicate, though).
+    // The caller is told "rejected" for a command whose effect happened:
+    // log-consistency reports it.
     let w = EnrollmentWorkload::default();
     let plan = FaultPlan { ambiguous_probability: 0.5, ..FaultPlan::default() };
     let r = (0..500)
@@ -84,9 +86,11 @@ fn without_request_ids_an_ambiguous_commit_turns_into_already_enrolled() {
                 && r.history.ghost_writes().len() == 1
         })
         .expect("a seed where the enrollment's first append was an applied ambiguous commit");
-    assert!(r.violations.is_empty(), "{:?}", r.violations);
     assert_eq!(enrolled(&r), 1);
     assert_eq!(*last(&r), Outcome::Rejected { reason: "Student is already enrolled in this course.".into() });
+    let names: Vec<&str> = r.violations.iter().map(Violation::invariant).collect();
+    assert_eq!(names, ["log-consistency"], "{:?}", r.violations);
+    assert!(r.violations[0].to_string().contains("did not recognise its own write"), "{}", r.violations[0]);
 }
 
 #[test]

@@ -43,8 +43,9 @@
 //!
 //! PostgreSQL tests need `DCB_PG_URL` (`eval "$(scripts/pg-throwaway.sh start)"`);
 //! without it they print `SKIPPED: ...` and pass, except under `CI=true`,
-//! where they fail. `postgres_naive` shows the unsafe PostgreSQL variant
-//! failing `concurrent_conditional_appends_one_wins` under real concurrency.
+//! where they fail. `postgres_non_atomic` shows the unsafe check-then-insert
+//! (the simulator's `NonAtomicStore` over PostgreSQL) failing
+//! `concurrent_conditional_appends_one_wins` under real concurrency.
 //!
 //! Run: `cargo test --test store_conformance` (needs `--cfg madsim`, set in
 //! `.cargo/config.toml`).
@@ -765,8 +766,8 @@ mod cases {
     pub async fn invalid_empty_query_item<S: EventStore>(store: S) {
         assert_eq!(Query::from_items(vec![QueryItem::new()]), Err(InvalidInput::EmptyQueryItem { index: 0 }));
         seed_standard(&store).await;
-        let first = Query::Items(vec![QueryItem::new()]);
-        let second = Query::Items(vec![item(&["CourseCreated"], &[]), QueryItem::new()]);
+        let first = Query::Items(vec![QueryItem::new()].into());
+        let second = Query::Items(vec![item(&["CourseCreated"], &[]), QueryItem::new()].into());
         for options in [fwd(), bwd(), opts(Some(2), false, Some(1))] {
             assert_eq!(
                 store.read(&first, options).await,
@@ -790,7 +791,7 @@ mod cases {
     /// A query with no items is `EmptyQuery` in a read and in a condition.
     pub async fn invalid_empty_query<S: EventStore>(store: S) {
         assert_eq!(Query::from_items(vec![]), Err(InvalidInput::EmptyQuery));
-        let empty = Query::Items(vec![]);
+        let empty = Query::Items(vec![].into());
         assert_eq!(store.read(&empty, fwd()).await, Err(invalid(InvalidInput::EmptyQuery)));
         seed_standard(&store).await;
         assert_eq!(store.read(&empty, bwd()).await, Err(invalid(InvalidInput::EmptyQuery)));
@@ -809,8 +810,8 @@ mod cases {
         assert_eq!(Event::new("CourseCreated", [""], "{}"), Err(InvalidInput::EmptyTag));
 
         seed_standard(&store).await;
-        let only_empty = Query::Items(vec![bad_item]);
-        let mixed = Query::Items(vec![QueryItem::new().types(["CourseCreated"]).tags(["course:c1", ""])]);
+        let only_empty = Query::Items(vec![bad_item].into());
+        let mixed = Query::Items(vec![QueryItem::new().types(["CourseCreated"]).tags(["course:c1", ""])].into());
         for query in [&only_empty, &mixed] {
             assert_eq!(store.read(query, fwd()).await, Err(invalid(InvalidInput::EmptyTag)));
             assert_eq!(
@@ -831,7 +832,7 @@ mod cases {
             store.append(vec![unrelated(), bad.clone(), unrelated()], cond(q1(&["Never"], &[]), None)).await,
             Err(invalid(InvalidInput::EmptyEventType))
         );
-        let bad_types = Query::Items(vec![QueryItem::new().types(["CourseCreated", ""])]);
+        let bad_types = Query::Items(vec![QueryItem::new().types(["CourseCreated", ""])].into());
         assert_eq!(store.read(&bad_types, fwd()).await, Err(invalid(InvalidInput::EmptyEventType)));
         assert_eq!(
             store.append(vec![unrelated()], cond(bad_types, None)).await,
@@ -864,9 +865,9 @@ mod cases {
             (vec![bad_event.clone()], None),
             (vec![unrelated(), unrelated(), bad_event.clone()], None),
             (vec![bad_event, unrelated()], cond(q1(&["Never"], &[]), Some(8))),
-            (vec![unrelated()], cond(Query::Items(vec![]), None)),
-            (vec![unrelated(), unrelated()], cond(Query::Items(vec![item(&["Never"], &[]), QueryItem::new()]), None)),
-            (vec![unrelated()], cond(Query::Items(vec![QueryItem::new().tags([""])]), Some(8))),
+            (vec![unrelated()], cond(Query::Items(vec![].into()), None)),
+            (vec![unrelated(), unrelated()], cond(Query::Items(vec![item(&["Never"], &[]), QueryItem::new()].into()), None)),
+            (vec![unrelated()], cond(Query::Items(vec![QueryItem::new().tags([""])].into()), Some(8))),
         ];
         for (events, condition) in attempts {
             let desc = format!("{events:?} / {condition:?}");
@@ -885,17 +886,17 @@ mod cases {
         let errors = [
             (store.append(vec![], None).await, InvalidInput::EmptyAppend, vec!["at least one event"]),
             (
-                store.read(&Query::Items(vec![item(&["A"], &[]), QueryItem::new()]), fwd()).await.map(|_| 0),
+                store.read(&Query::Items(vec![item(&["A"], &[]), QueryItem::new()].into()), fwd()).await.map(|_| 0),
                 InvalidInput::EmptyQueryItem { index: 1 },
                 vec!["Query::all", "1", "types", "tags"],
             ),
             (
-                store.read(&Query::Items(vec![]), fwd()).await.map(|_| 0),
+                store.read(&Query::Items(vec![].into()), fwd()).await.map(|_| 0),
                 InvalidInput::EmptyQuery,
                 vec!["Query::all"],
             ),
             (
-                store.read(&Query::Items(vec![QueryItem::new().tags([""])]), fwd()).await.map(|_| 0),
+                store.read(&Query::Items(vec![QueryItem::new().tags([""])].into()), fwd()).await.map(|_| 0),
                 InvalidInput::EmptyTag,
                 vec!["tag", "non-empty"],
             ),
@@ -964,8 +965,8 @@ mod cases {
             store.append(vec![unrelated(), bad_tag], cond(q1(&["Never"], &[]), None)).await,
             Err(invalid(too_long(NameKind::Tag, 256)))
         );
-        let long_tag = Query::Items(vec![QueryItem::new().tags(["course:c1".to_string(), long(1000)])]);
-        let long_type = Query::Items(vec![item(&["CourseCreated"], &[]), QueryItem::new().types([long(256)])]);
+        let long_tag = Query::Items(vec![QueryItem::new().tags(["course:c1".to_string(), long(1000)])].into());
+        let long_type = Query::Items(vec![item(&["CourseCreated"], &[]), QueryItem::new().types([long(256)])].into());
         assert_eq!(store.read(&long_tag, fwd()).await, Err(invalid(too_long(NameKind::Tag, 1000))));
         assert_eq!(store.read(&long_type, bwd()).await, Err(invalid(too_long(NameKind::EventType, 256))));
         assert_eq!(
@@ -1004,8 +1005,8 @@ mod cases {
         let bad_tag = Event { event_type: "T".into(), tags: [raw_tag("a\u{1b}[31m")].into(), data: "{}".into() };
         assert_eq!(store.append(vec![bad_type], None).await, Err(invalid(cc(NameKind::EventType, 4, '\r'))));
         assert_eq!(store.append(vec![unrelated(), bad_tag], None).await, Err(invalid(cc(NameKind::Tag, 1, '\u{1b}'))));
-        let nul_tag = Query::Items(vec![QueryItem::new().types(["CourseCreated"]).tags(["course:\0c1"])]);
-        let tab_type = Query::Items(vec![item(&["StudentEnrolled"], &[]), QueryItem::new().types(["Course\tCreated"])]);
+        let nul_tag = Query::Items(vec![QueryItem::new().types(["CourseCreated"]).tags(["course:\0c1"])].into());
+        let tab_type = Query::Items(vec![item(&["StudentEnrolled"], &[]), QueryItem::new().types(["Course\tCreated"])].into());
         assert_eq!(store.read(&nul_tag, fwd()).await, Err(invalid(cc(NameKind::Tag, 7, '\0'))));
         assert_eq!(store.read(&tab_type, fwd()).await, Err(invalid(cc(NameKind::EventType, 6, '\t'))));
         assert_eq!(
@@ -1264,7 +1265,7 @@ conformance_tests!(sqlite_memory, || async {
     crate::engines::Erased::new(dcb_sim::store::SqliteStore::open_in_memory().expect("open SQLite :memory:"))
 });
 conformance_tests!(sqlite_file, runner = madsim_fsync_rt, || async { crate::engines::Erased::new(crate::engines::TempSqlite::new()) });
-conformance_tests!(postgres, runner = postgres_rt, || crate::engines::postgres(dcb_sim::store::PgMode::Locked, false));
+conformance_tests!(postgres, runner = postgres_rt, || crate::engines::postgres(false));
 
 /// Store factories for the durable engines.
 mod engines {
@@ -1272,7 +1273,7 @@ mod engines {
     use std::pin::Pin;
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    use dcb_sim::store::{PgMode, PgOptions, PostgresStore, SqliteStore};
+    use dcb_sim::store::{PgOptions, PostgresStore, SqliteStore};
 
     use super::*;
 
@@ -1374,63 +1375,104 @@ mod engines {
     }
 
     /// A PostgreSQL store on a fresh schema of `DCB_PG_URL` (the runner
-    /// checked that it is set), erased; `prewarm` opens all 8 connections
-    /// up front, so that concurrent appends really race instead of
-    /// queueing behind connection setup.
-    pub async fn postgres(mode: PgMode, prewarm: bool) -> Erased {
+    /// checked that it is set); `prewarm` opens all 8 connections up
+    /// front, so that concurrent appends really race instead of queueing
+    /// behind connection setup.
+    pub async fn postgres_store(prewarm: bool) -> PostgresStore {
         let url = std::env::var("DCB_PG_URL").expect("the postgres runner checks DCB_PG_URL first");
-        let store = PostgresStore::connect(&url, PgOptions::fresh("dcb_conf").mode(mode)).await.expect("connect to DCB_PG_URL");
+        let store = PostgresStore::connect(&url, PgOptions::fresh("dcb_conf")).await.expect("connect to DCB_PG_URL");
         if prewarm {
             store.prewarm().await.expect("open connections");
         }
-        Erased::new(store)
+        store
+    }
+
+    /// [`postgres_store`], erased.
+    pub async fn postgres(prewarm: bool) -> Erased {
+        Erased::new(postgres_store(prewarm).await)
     }
 }
 
-/// The naive PostgreSQL variant (READ COMMITTED check-then-insert in one
-/// CTE, no lock) against the concurrency case of the suite, with real
-/// parallel connections; and the locked variant against the same case as
-/// many times.
-mod postgres_naive {
-    use dcb_sim::store::PgMode;
+/// The unsafe check-then-insert (the simulator's `NonAtomicStore` over
+/// PostgreSQL: the check is one read transaction, the insert another,
+/// with no lock in between) against the concurrency case of the suite,
+/// with real parallel connections; and the engine itself against the same
+/// case as many times.
+mod postgres_non_atomic {
+    use std::sync::Arc;
+
+    use dcb_sim::retry::TokioSleeper;
+    use dcb_sim::sim::plants::NonAtomicStore;
+    use tokio::sync::Barrier;
 
     use super::runners::{Tokio, run_case};
+    use super::*;
 
-    /// Rounds of the 8-writer case; the naive variant fails in the first
-    /// one or two in practice.
+    /// Rounds of the 8-writer case, for each store.
     const ROUNDS: usize = 30;
 
-    /// The naive variant fails `concurrent_conditional_appends_one_wins`:
-    /// two or more of the eight appends pass the same condition.
-    #[test]
-    fn naive_fails_concurrent_conditional_appends_one_wins() {
-        if dcb_sim::store::postgres::test_url("store_conformance::postgres_naive").is_none() {
-            return;
-        }
-        for round in 1..=ROUNDS {
-            let exec = Tokio::new();
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_case(&exec, || super::engines::postgres(PgMode::Naive, true), super::cases::concurrent_conditional_appends_one_wins)
-            }));
-            if let Err(panic) = outcome {
-                let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
-                eprintln!("naive PostgreSQL variant failed the case in round {round}, as expected: {msg}");
-                assert!(msg.contains("exactly one append wins"), "failed for another reason: {msg}");
-                return;
-            }
-        }
-        panic!("the naive PostgreSQL variant passed the concurrent case {ROUNDS} times: the test no longer shows its race");
+    /// Appends of the case that race (its 8 tasks).
+    const WRITERS: usize = 8;
+
+    /// Placed under the `NonAtomicStore` (which calls it between its check
+    /// and its insert): every append waits until all [`WRITERS`] appends
+    /// have made their check, so the race happens in every round, not
+    /// when the clock happens to interleave the tasks.
+    struct InsertAfterAllChecked<S> {
+        inner: S,
+        barrier: Arc<Barrier>,
     }
 
-    /// The locked variant passes the same case every time.
+    impl<S: EventStore> EventStore for InsertAfterAllChecked<S> {
+        async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+            self.inner.read(query, options).await
+        }
+
+        async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+            // Bounded, so that a broken case fails instead of hanging.
+            tokio::time::timeout(std::time::Duration::from_secs(60), self.barrier.wait())
+                .await
+                .expect("not all 8 appends reached the insert within 60 s");
+            self.inner.append(events, condition).await
+        }
+    }
+
+    /// The check-then-insert fails `concurrent_conditional_appends_one_wins`
+    /// in every round: all eight appends pass the same condition.
     #[test]
-    fn locked_passes_concurrent_conditional_appends_one_wins_repeatedly() {
-        if dcb_sim::store::postgres::test_url("store_conformance::postgres_naive").is_none() {
+    fn non_atomic_fails_concurrent_conditional_appends_one_wins() {
+        if dcb_sim::store::postgres::test_url("store_conformance::postgres_non_atomic").is_none() {
+            return;
+        }
+        let exec = Tokio::new();
+        for round in 1..=ROUNDS {
+            let make = || async {
+                let inner = InsertAfterAllChecked { inner: super::engines::postgres_store(true).await, barrier: Arc::new(Barrier::new(WRITERS)) };
+                super::engines::Erased::new(NonAtomicStore::with_sleeper(inner, TokioSleeper::new(), TokioSleeper::MIN_SLEEP))
+            };
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_case(&exec, make, super::cases::concurrent_conditional_appends_one_wins)
+            }));
+            let Err(panic) = outcome else {
+                panic!("round {round}: the check-then-insert passed the concurrent case: the test no longer shows its race");
+            };
+            let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert!(msg.contains("exactly one append wins"), "round {round}: failed for another reason: {msg}");
+            let wins = msg.matches("Ok(").count();
+            assert_eq!(wins, WRITERS, "round {round}: with every check made before any insert, all {WRITERS} appends must win: {msg}");
+        }
+        eprintln!("check-then-insert over PostgreSQL: all {WRITERS} appends passed the same condition in each of {ROUNDS} rounds");
+    }
+
+    /// The engine passes the same case every time.
+    #[test]
+    fn engine_passes_concurrent_conditional_appends_one_wins_repeatedly() {
+        if dcb_sim::store::postgres::test_url("store_conformance::postgres_non_atomic").is_none() {
             return;
         }
         let exec = Tokio::new();
         for _ in 0..ROUNDS {
-            run_case(&exec, || super::engines::postgres(PgMode::Locked, true), super::cases::concurrent_conditional_appends_one_wins);
+            run_case(&exec, || super::engines::postgres(true), super::cases::concurrent_conditional_appends_one_wins);
         }
     }
 }

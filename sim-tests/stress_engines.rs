@@ -28,9 +28,11 @@
 //! `delays` finding (delay outside the policy's bounds, first attempt
 //! waited, total above budget, deadline) is kept.
 //!
-//! Negative control: [`PgMode::Naive`] under a thundering herd (8 clients
-//! enrolling 8 students into a 1-seat course at the same instant) must
-//! be caught by the same checkers.
+//! Negative control: the simulator's [`NonAtomicStore`] over PostgreSQL
+//! (check with a read, sleep on the real clock, append with no condition)
+//! under a thundering herd (8 clients enrolling 8 students into a 1-seat
+//! course at the same instant), with every client's check forced before
+//! any insert, must be caught by the same checkers.
 //!
 //! PostgreSQL runs need `DCB_PG_URL` (skipped with a message without it,
 //! failed in CI). Run: `cargo test --release --test stress_engines -- --nocapture`.
@@ -44,7 +46,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcb_sim::domain::enrollment::{EnrollmentCommand, Tier};
+use dcb_sim::domain::enrollment::{EnrollmentCommand, EnrollmentEvent, Tier};
 use dcb_sim::handler::{AppendRecord, CommandHandler, Decider};
 use dcb_sim::retry::{MetricsObserver, Sleeper, TokioSleeper};
 use dcb_sim::rng;
@@ -52,9 +54,10 @@ use dcb_sim::sim::check::{self, delays};
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
 use dcb_sim::sim::library::LibraryWorkload;
 use dcb_sim::sim::metrics::MemoryRecorder;
+use dcb_sim::sim::plants::NonAtomicStore;
 use dcb_sim::sim::{Cmd, CommandRecord, History, SCENARIO_STREAM, Scenario, Scheduled, Violation, Workload};
 use dcb_sim::store::postgres::test_url;
-use dcb_sim::store::{EventStore, PgMode, PgOptions, PostgresStore, SequencedEvent, SqliteStore};
+use dcb_sim::store::{AppendCondition, Event, EventStore, PgOptions, Position, PostgresStore, Query, ReadOptions, SequencedEvent, SqliteStore, StoreError};
 
 /// A client's commands with their indices.
 type ClientQueue<'a, C> = Vec<(usize, &'a Scheduled<C>)>;
@@ -133,27 +136,25 @@ impl RealEngine for SqliteEngine {
 struct PgEngine {
     store: Arc<PostgresStore>,
     io: Arc<tokio::runtime::Runtime>,
-    name: &'static str,
 }
 
 impl PgEngine {
-    fn new(io: &Arc<tokio::runtime::Runtime>, url: &str, mode: PgMode) -> Self {
+    fn new(io: &Arc<tokio::runtime::Runtime>, url: &str) -> Self {
         let store = io.block_on(async {
-            let store = PostgresStore::connect(url, PgOptions::fresh("dcb_stress").mode(mode).max_connections(CLIENTS as usize))
+            let store = PostgresStore::connect(url, PgOptions::fresh("dcb_stress").max_connections(CLIENTS as usize))
                 .await
                 .expect("connect");
             store.prewarm().await.expect("prewarm");
             store
         });
-        let name = if mode == PgMode::Naive { "postgres-naive" } else { "postgres" };
-        PgEngine { store: Arc::new(store), io: io.clone(), name }
+        PgEngine { store: Arc::new(store), io: io.clone() }
     }
 }
 
 impl RealEngine for PgEngine {
     type Handle = Arc<PostgresStore>;
     fn name(&self) -> &'static str {
-        self.name
+        "postgres"
     }
     fn handle(&self) -> Arc<PostgresStore> {
         self.store.clone()
@@ -367,14 +368,14 @@ fn pg_io() -> Arc<tokio::runtime::Runtime> {
 fn enrollment_on_postgres() {
     let Some(url) = test_url("stress_engines::enrollment_on_postgres") else { return };
     let io = pg_io();
-    stress(&EnrollmentWorkload::with_clients(CLIENTS), |_| PgEngine::new(&io, &url, PgMode::Locked));
+    stress(&EnrollmentWorkload::with_clients(CLIENTS), |_| PgEngine::new(&io, &url));
 }
 
 #[test]
 fn library_on_postgres() {
     let Some(url) = test_url("stress_engines::library_on_postgres") else { return };
     let io = pg_io();
-    stress(&LibraryWorkload::with_clients(CLIENTS), |_| PgEngine::new(&io, &url, PgMode::Locked));
+    stress(&LibraryWorkload::with_clients(CLIENTS), |_| PgEngine::new(&io, &url));
 }
 
 /// Six thundering herds: six courses with 1 seat each and 8 registered
@@ -396,30 +397,96 @@ fn thundering_herd() -> Scenario<EnrollmentCommand> {
     Scenario::new(setup, commands)
 }
 
-/// The same checkers catch the naive PostgreSQL variant in a real run:
-/// several students get the last seat (capacity, serializability). Up to
-/// 20 runs of six herds each; in practice the first or second run fires.
+/// Placed under a [`NonAtomicStore`] (which calls it between its check and
+/// its insert): an enrollment's insert waits until all [`CLIENTS`]
+/// enrollments into the same course have made their check, so the herd
+/// races in every run instead of when the real clock interleaves it. Other
+/// appends (the setup) pass straight through.
+struct EnrollAfterAllChecked<S> {
+    inner: S,
+    /// One barrier of [`CLIENTS`] per course.
+    courses: Arc<BTreeMap<String, tokio::sync::Barrier>>,
+}
+
+impl<S: EventStore> EventStore for EnrollAfterAllChecked<S> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+        self.inner.read(query, options).await
+    }
+
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+        if let Some(EnrollmentEvent::Enrolled { course, .. }) = events.first().and_then(EnrollmentEvent::from_event) {
+            let barrier = self.courses.get(&course).expect("a course of the herd");
+            // Bounded, so that a client that never checks fails the run instead of hanging it.
+            tokio::time::timeout(Duration::from_secs(60), barrier.wait())
+                .await
+                .unwrap_or_else(|_| panic!("{course}: not all {CLIENTS} enrollments reached their insert within 60 s"));
+        }
+        self.inner.append(events, condition).await
+    }
+}
+
+/// PostgreSQL through [`NonAtomicStore`] (1 ms on the real clock between
+/// check and insert) over [`EnrollAfterAllChecked`].
+struct NonAtomicPgEngine {
+    pg: PgEngine,
+    courses: Arc<BTreeMap<String, tokio::sync::Barrier>>,
+}
+
+impl NonAtomicPgEngine {
+    fn new(io: &Arc<tokio::runtime::Runtime>, url: &str, courses: impl IntoIterator<Item = String>) -> Self {
+        let courses = courses.into_iter().map(|c| (c, tokio::sync::Barrier::new(CLIENTS as usize))).collect();
+        NonAtomicPgEngine { pg: PgEngine::new(io, url), courses: Arc::new(courses) }
+    }
+}
+
+impl RealEngine for NonAtomicPgEngine {
+    type Handle = NonAtomicStore<EnrollAfterAllChecked<Arc<PostgresStore>>, TokioSleeper>;
+    fn name(&self) -> &'static str {
+        "postgres-non-atomic"
+    }
+    fn handle(&self) -> Self::Handle {
+        let inner = EnrollAfterAllChecked { inner: self.pg.handle(), courses: self.courses.clone() };
+        NonAtomicStore::with_sleeper(inner, TokioSleeper::new(), TokioSleeper::MIN_SLEEP)
+    }
+    fn log(&self) -> Vec<SequencedEvent> {
+        self.pg.log()
+    }
+}
+
+/// The same checkers catch the check-then-insert over PostgreSQL in a real
+/// run: with every check of a herd forced before its inserts, all 8
+/// students get each course's single seat (capacity, serializability).
+/// Every one of 3 runs must be caught; the engine itself then passes the
+/// very same scenario.
 #[test]
-fn naive_postgres_is_caught_by_the_checkers() {
-    let Some(url) = test_url("stress_engines::naive_postgres_is_caught_by_the_checkers") else { return };
+fn non_atomic_postgres_is_caught_by_the_checkers() {
+    let Some(url) = test_url("stress_engines::non_atomic_postgres_is_caught_by_the_checkers") else { return };
+    const RUNS: u64 = 3;
     let io = pg_io();
     let workload = EnrollmentWorkload::with_clients(CLIENTS);
     let scenario = thundering_herd();
-    for attempt in 1..=20 {
-        let engine = PgEngine::new(&io, &url, PgMode::Naive);
-        let history = run_real(&workload, &scenario, attempt, &engine);
+    let courses: Vec<String> = scenario
+        .setup
+        .iter()
+        .filter_map(|c| match c {
+            EnrollmentCommand::CreateCourse { course, .. } => Some(course.clone()),
+            _ => None,
+        })
+        .collect();
+    for run in 1..=RUNS {
+        let engine = NonAtomicPgEngine::new(&io, &url, courses.clone());
+        let history = run_real(&workload, &scenario, run, &engine);
         let violations = check_real(&workload, &scenario, &history);
-        if !violations.is_empty() {
-            let names: std::collections::BTreeSet<&str> = violations.iter().map(Violation::invariant).collect();
-            eprintln!("naive PostgreSQL, run {attempt}: {} violations of {names:?}; first: {}", violations.len(), violations[0]);
-            assert!(names.contains("capacity"), "expected the capacity checker among {names:?}");
-            // And the locked engine passes the very same scenario.
-            let locked = PgEngine::new(&io, &url, PgMode::Locked);
-            let history = run_real(&workload, &scenario, attempt, &locked);
-            let violations = check_real(&workload, &scenario, &history);
-            assert!(violations.is_empty(), "locked PostgreSQL on the thundering herd: {violations:#?}");
-            return;
+        let names: std::collections::BTreeSet<&str> = violations.iter().map(Violation::invariant).collect();
+        assert!(names.contains("capacity"), "run {run}: expected the capacity checker among {names:?}: {violations:#?}");
+        for course in &courses {
+            let seats = EnrollmentEvent::decode_all(&history.log).filter(|(_, e)| matches!(e, EnrollmentEvent::Enrolled { course: c, .. } if c == course)).count();
+            assert_eq!(seats, CLIENTS as usize, "run {run}: every client must have passed the same condition for {course}");
         }
+        eprintln!("non-atomic PostgreSQL, run {run}: {} violations of {names:?}; first: {}", violations.len(), violations[0]);
     }
-    panic!("20 thundering-herd runs on the naive PostgreSQL variant found no violation: the negative control did not fire");
+    let engine = PgEngine::new(&io, &url);
+    let history = run_real(&workload, &scenario, 0, &engine);
+    let violations = check_real(&workload, &scenario, &history);
+    assert!(violations.is_empty(), "PostgreSQL on the thundering herd: {violations:#?}");
 }

@@ -50,7 +50,8 @@ fn setup(rng: &mut ChaCha8Rng, seats: &[String], customers: &[String]) -> Vec<(S
 /// A generated scenario: 1 event, 3–5 seats, 3–6 customers,
 /// `clients_min..=clients_max` clients with 1–3 commands each within the
 /// first 10 ms (about 70 % holds, 15 % moves, 15 % releases; a move or a
-/// release mostly names a hold of the same client or of the setup), the
+/// release mostly names a hold of the same client or of the setup; a move
+/// goes to another seat), the
 /// C# policy, store latency 1 ms up to 1.5–4 ms per half-call.
 pub fn scenario(rng: &mut ChaCha8Rng, clients_min: u32, clients_max: u32) -> Scenario<SeatCommand> {
     let seats = ids("s", rng.random_range(3..=5));
@@ -77,8 +78,8 @@ pub fn scenario(rng: &mut ChaCha8Rng, clients_min: u32, clients_max: u32) -> Sce
                 }
                 70..85 => {
                     let (s, c) = known(rng, &own);
-                    let to = pick(rng, &seats);
-                    SeatCommand::move_seat(EVENT, &c, &s, to)
+                    let others: Vec<String> = seats.iter().filter(|t| **t != s).cloned().collect();
+                    SeatCommand::move_seat(EVENT, &c, &s, pick(rng, &others))
                 }
                 _ => {
                     let (s, c) = known(rng, &own);

@@ -51,6 +51,8 @@ impl<C> Copy for Request<'_, C> {}
 struct Recorder {
     attempts: Vec<AttemptRecord>,
     next_delay: Duration,
+    /// Keep attempt records (off in [`CommandHandler::handle_unrecorded`]).
+    record: bool,
 }
 
 /// Forwards to the caller's observer and notes each delay for the records.
@@ -147,7 +149,18 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
         rng: &mut ChaCha8Rng,
         observer: &mut impl RetryObserver,
     ) -> HandleReport {
-        let recorder = Mutex::new(Recorder::default());
+        self.run(command, request_id, rng, observer, true).await
+    }
+
+    /// [`CommandHandler::handle_request`] without attempt records (for
+    /// callers that derive them elsewhere, like the simulator): the
+    /// returned report's `attempts` is empty.
+    pub(crate) async fn handle_unrecorded(&self, command: &D::Command, request_id: Option<&str>, rng: &mut ChaCha8Rng, observer: &mut impl RetryObserver) -> HandleReport {
+        self.run(command, request_id, rng, observer, false).await
+    }
+
+    async fn run(&self, command: &D::Command, request_id: Option<&str>, rng: &mut ChaCha8Rng, observer: &mut impl RetryObserver, record: bool) -> HandleReport {
+        let recorder = Mutex::new(Recorder { record, ..Recorder::default() });
         let tag = request_id.map(request_tag);
         // Queries are built once per command, not once per attempt.
         let own_query = self.decider.query(command);
@@ -170,10 +183,14 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
 
     async fn attempt(&self, request: &Request<'_, D::Command>, attempt: u32, recorder: &Mutex<Recorder>) -> Result<Outcome, AttemptError> {
         let sleeper = self.engine.sleeper();
+        let (keep, delay_before) = {
+            let mut r = lock(recorder);
+            (r.record, std::mem::take(&mut r.next_delay))
+        };
         let mut record = AttemptRecord {
             attempt,
-            delay_before: std::mem::take(&mut lock(recorder).next_delay),
-            started_at: sleeper.now(),
+            delay_before,
+            started_at: if keep { sleeper.now() } else { Duration::ZERO },
             ended_at: Duration::ZERO,
             read_after: None,
             read_events: 0,
@@ -182,6 +199,9 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
             error: None,
         };
         let result = self.attempt_inner(request, &mut record).await;
+        if !keep {
+            return result;
+        }
         record.ended_at = sleeper.now();
         record.error = result.as_ref().err().map(|e| match e {
             AttemptError::Store(e) => e.kind(),

@@ -26,9 +26,9 @@ pub fn request_query(query: &Query, tag: &str) -> Query {
     match query {
         Query::All => Query::All,
         Query::Items(items) => {
-            let mut items = items.clone();
+            let mut items = items.to_vec();
             items.push(QueryItem::new().tags([tag]));
-            Query::Items(items)
+            Query::Items(items.into())
         }
     }
 }

@@ -1,10 +1,9 @@
 //! [`StoreCall`]: one store call of one command, as the simulator's harness
 //! recorded it at the store boundary. Everything the checkers know about a
 //! handler comes from these records (attempts and delays are derived from
-//! them, see [`derive`](super::derive)), so any handler — the decider shell
+//! them, see [`derive`](mod@super::derive)), so any handler — the decider shell
 //! or your own imperative code — is checked without bookkeeping.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -36,8 +35,8 @@ pub struct StoreCall {
 pub enum CallOp {
     /// A read.
     Read {
-        /// The query (shared between a command's reads of the same query).
-        query: Arc<Query>,
+        /// The query (a cheap shared clone of the handler's).
+        query: Query,
         /// The options.
         options: ReadOptions,
         /// Marked by the handler as not feeding its decision

@@ -37,28 +37,33 @@ use crate::retry::ErrorKind;
 /// waited (madsim advances its clock 50–100 ns per poll; the shortest sleep is 1 ms).
 pub const GAP: Duration = Duration::from_micros(100);
 
+/// Whether `call` starts a new attempt, given the call before it.
+fn starts_attempt(prev: Option<&StoreCall>, call: &StoreCall) -> bool {
+    match prev {
+        None => true,
+        Some(prev) => prev.is_append() || prev.failed() || !call.slept_before.is_zero() || call.started_at.saturating_sub(prev.ended_at) > GAP,
+    }
+}
+
 /// The attempt number (1-based) of each call.
 pub fn attempt_numbers(calls: &[StoreCall]) -> Vec<u32> {
-    let mut out = Vec::with_capacity(calls.len());
     let mut n = 0;
-    for (i, call) in calls.iter().enumerate() {
-        let new = match i.checked_sub(1).map(|p| &calls[p]) {
-            None => true,
-            Some(prev) => prev.is_append() || prev.failed() || !call.slept_before.is_zero() || call.started_at.saturating_sub(prev.ended_at) > GAP,
-        };
-        n += u32::from(new);
-        out.push(n);
-    }
-    out
+    (0..calls.len())
+        .map(|i| {
+            n += u32::from(starts_attempt(i.checked_sub(1).map(|p| &calls[p]), &calls[i]));
+            n
+        })
+        .collect()
 }
 
 /// The report of a command that made `calls` (started at `started_at`) and
 /// ended with `outcome`.
 pub fn report(calls: &[StoreCall], outcome: &Outcome, started_at: Duration) -> HandleReport {
-    let numbers = attempt_numbers(calls);
     let mut attempts: Vec<AttemptRecord> = Vec::new();
-    for (call, &n) in calls.iter().zip(&numbers) {
-        if attempts.last().is_none_or(|a| a.attempt != n) {
+    let mut n = 0;
+    for (i, call) in calls.iter().enumerate() {
+        if starts_attempt(i.checked_sub(1).map(|p| &calls[p]), call) {
+            n += 1;
             let delay_before = match attempts.last() {
                 None => Duration::ZERO,
                 Some(_) if !call.slept_before.is_zero() => call.slept_before,

@@ -9,7 +9,7 @@
 //! drawn in the order the calls are made.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rand::RngExt;
@@ -36,7 +36,34 @@ pub struct Harness<S> {
     fault_rng: Mutex<ChaCha8Rng>,
     journal: Mutex<Vec<FaultRecord>>,
     head: AtomicU64,
-    clock: RuntimeSleeper,
+    clock: Clock,
+}
+
+/// The run's clock read straight from madsim's time source (no
+/// `clock_gettime` shim per call), in the same frame as the run's
+/// [`RuntimeSleeper`]: both read the same virtual instant at creation.
+#[derive(Clone)]
+struct Clock {
+    time: madsim::time::TimeHandle,
+    offset: Duration,
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clock").field("offset", &self.offset).finish_non_exhaustive()
+    }
+}
+
+impl Clock {
+    fn new(sleeper: RuntimeSleeper) -> Self {
+        let time = madsim::time::TimeHandle::current();
+        let offset = time.elapsed().saturating_sub(sleeper.now());
+        Clock { time, offset }
+    }
+
+    fn now(&self) -> Duration {
+        self.time.elapsed().saturating_sub(self.offset)
+    }
 }
 
 impl<S: EventStore> Harness<S> {
@@ -50,7 +77,7 @@ impl<S: EventStore> Harness<S> {
             fault_rng: Mutex::new(fault_rng),
             journal: Mutex::new(Vec::new()),
             head: AtomicU64::new(0),
-            clock,
+            clock: Clock::new(clock),
         }
     }
 
@@ -228,20 +255,6 @@ impl<S> CommandStore<'_, S> {
     fn finish(&self, index: usize, call: StoreCall) {
         lock(&self.state).calls[index] = Some(call);
     }
-
-    /// The query as recorded: shared with an earlier read of the same query.
-    fn shared_query(&self, query: &Query) -> Arc<Query> {
-        let st = lock(&self.state);
-        st.calls
-            .iter()
-            .rev()
-            .flatten()
-            .find_map(|c| match &c.op {
-                CallOp::Read { query: q, .. } if **q == *query => Some(q.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| Arc::new(query.clone()))
-    }
 }
 
 impl<S: EventStore> EventStore for CommandStore<'_, S> {
@@ -261,7 +274,7 @@ impl<S: EventStore> EventStore for CommandStore<'_, S> {
             },
             Err(e) => ReadResult::Error { error: e.kind() },
         };
-        let op = CallOp::Read { query: self.shared_query(query), options, independent, head, result: recorded };
+        let op = CallOp::Read { query: query.clone(), options, independent, head, result: recorded };
         self.finish(index, StoreCall { started_at, ended_at: h.clock.now(), slept_before, fault, op });
         result
     }

@@ -25,7 +25,7 @@ pub struct CommandRecord<C> {
     pub started_at: Duration,
     /// Virtual time of the response.
     pub ended_at: Duration,
-    /// Outcome and attempts (derived from `calls`, see [`derive`](super::derive)).
+    /// Outcome and attempts (derived from `calls`, see [`derive`](mod@super::derive)).
     pub report: HandleReport,
     /// Every store call the command made, in order.
     pub calls: Vec<StoreCall>,

@@ -10,7 +10,7 @@
 //! workload's factory), a seeded scenario generator and its own invariant
 //! checks. The runner wraps the store in its [`Harness`] (latency, faults,
 //! recording of every call), derives attempts and delays from the recorded
-//! calls ([`derive`]), and runs the generic checks on every workload:
+//! calls ([`derive`](mod@derive)), and runs the generic checks on every workload:
 //! attempt counts, delays, retry classification, success ⇔ events in the
 //! log, and DCB soundness ([`check::soundness`]). Decider workloads add the
 //! sequential re-run ([`check::decider`]).

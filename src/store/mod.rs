@@ -23,7 +23,7 @@
 //! |---|---|---|---|
 //! | [`MemoryStore`] | always | process memory | one mutex around check + write |
 //! | `SqliteStore` (`store::sqlite`) | `sqlite` (default) | a file or `:memory:` | `BEGIN IMMEDIATE`: the write lock is taken before the condition is checked |
-//! | `PostgresStore` (`store::postgres`) | `postgres` (default) | a PostgreSQL server | READ COMMITTED + a transaction-scoped advisory lock taken before the check; `PgMode::Naive` is the documented unsafe variant |
+//! | `PostgresStore` (`store::postgres`) | `postgres` (default) | a PostgreSQL server | READ COMMITTED + a transaction-scoped advisory lock taken before the check (the unsafe check-then-insert is tested as the simulator's `NonAtomicStore` wrapper over it) |
 //!
 //! All engines pass the same conformance suite (`sim-tests/store_conformance.rs`).
 //!
@@ -61,7 +61,7 @@ pub use memory::{MemoryStore, validate_append};
 pub use query::{AppendCondition, Query, QueryItem, ReadOptions};
 pub use traits::EventStore;
 #[cfg(feature = "postgres")]
-pub use postgres::{PgMode, PgOptions, PostgresStore};
+pub use postgres::{PgOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use types::{Event, MAX_NAME_BYTES, Position, SequencedEvent, Tag, validate_name};

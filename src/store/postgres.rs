@@ -14,7 +14,6 @@
 //! );
 //! CREATE INDEX dcb_events_tags ON <schema>.dcb_events USING gin (tags) WITH (fastupdate = off);
 //! CREATE INDEX dcb_events_type ON <schema>.dcb_events (event_type, position);
-//! CREATE SEQUENCE <schema>.dcb_events_naive_seq;   -- used by PgMode::Naive only
 //! ```
 //!
 //! A query item becomes `(event_type = ANY($types) AND tags @> $tags)`
@@ -25,7 +24,7 @@
 //! such reads slow and the planner fall back to a sequential scan; paying a
 //! little more per insert keeps the tag index always sorted.
 //!
-//! # Concurrency control: [`PgMode::Locked`] (the default) and why it is correct
+//! # Concurrency control, and why it is correct
 //!
 //! An append is one transaction at **READ COMMITTED**:
 //!
@@ -78,17 +77,17 @@
 //! must go through this store (or take the same lock): a bare `INSERT` from
 //! elsewhere bypasses it.
 //!
-//! # [`PgMode::Naive`]: the unsafe variant, kept as a negative control
+//! # The negative control lives outside the engine
 //!
-//! The check-then-insert of the Go example's first design: one CTE statement
-//! at READ COMMITTED with no lock, positions from a sequence
-//! (`nextval('dcb_events_naive_seq')`). Two concurrent statements take their
-//! snapshots before either commits, both find no conflicting event, and
-//! both insert: a condition is violated (a lost update). Sequences also
-//! leave gaps (consumed by rolled-back appends) and let a reader see
-//! position `n + 1` before `n` commits. `sim-tests/engines_postgres.rs` and
-//! `sim-tests/store_conformance.rs` show both appends passing the same
-//! condition under real concurrency. Do not use it for anything else.
+//! There is no unsafe mode here. The check-then-insert race that the lock
+//! prevents is shown by the simulator's plant
+//! [`NonAtomicStore`](crate::sim::plants::NonAtomicStore) wrapped around
+//! this engine (with a real-clock [`TokioSleeper`](crate::retry::TokioSleeper)):
+//! it checks the condition with a read, then appends with no condition, in
+//! two transactions. `sim-tests/engines_postgres.rs`,
+//! `sim-tests/store_conformance.rs` (`postgres_non_atomic`) and
+//! `sim-tests/stress_engines.rs` force that race and show two appends
+//! passing the same condition, and this engine passing the same tests.
 //!
 //! # Runtime and connections
 //!
@@ -123,28 +122,12 @@ use super::query::{AppendCondition, Query, ReadOptions};
 use super::traits::EventStore;
 use super::types::{Event, Position, SequencedEvent, Tag};
 
-/// How appends are made safe (or not) against concurrent writers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PgMode {
-    /// READ COMMITTED plus a transaction-scoped advisory lock taken before
-    /// the check: correct under any number of concurrent writers. See the
-    /// [module docs](self) for the proof.
-    #[default]
-    Locked,
-    /// READ COMMITTED check-then-insert in one CTE, **no lock**, positions
-    /// from a sequence. Violates conditions under concurrency; exists only
-    /// to show that the tests catch it.
-    Naive,
-}
-
 /// Options of [`PostgresStore::connect`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PgOptions {
     /// The schema holding the store's table: lowercase ASCII letters,
     /// digits and `_`, starting with a letter or `_`, at most 63 bytes.
     pub schema: String,
-    /// Concurrency control.
-    pub mode: PgMode,
     /// Most connections the store opens (≥ 1).
     pub max_connections: usize,
     /// Drop the schema (with everything in it) and create it anew: for tests.
@@ -152,9 +135,9 @@ pub struct PgOptions {
 }
 
 impl Default for PgOptions {
-    /// Schema `dcb`, [`PgMode::Locked`], 8 connections, keep existing data.
+    /// Schema `dcb`, 8 connections, keep existing data.
     fn default() -> Self {
-        PgOptions { schema: "dcb".into(), mode: PgMode::Locked, max_connections: 8, recreate: false }
+        PgOptions { schema: "dcb".into(), max_connections: 8, recreate: false }
     }
 }
 
@@ -165,12 +148,6 @@ impl PgOptions {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         PgOptions { schema: format!("{prefix}_{}_{n}", std::process::id()), recreate: true, ..Default::default() }
-    }
-
-    /// The same options with another mode.
-    pub fn mode(mut self, mode: PgMode) -> Self {
-        self.mode = mode;
-        self
     }
 
     /// The same options with another pool size.
@@ -189,7 +166,6 @@ pub struct PostgresStore {
     permits: Semaphore,
     /// SQL fragments for this store's table.
     table: String,
-    sequence: String,
     lock_sql: String,
 }
 
@@ -224,7 +200,6 @@ impl PostgresStore {
             .map_err(|_| bad("PostgresStore::connect must be called inside a tokio runtime".into()))?;
         let schema = format!("\"{}\"", options.schema);
         let table = format!("{schema}.dcb_events");
-        let sequence = format!("{schema}.dcb_events_naive_seq");
         let mut store = PostgresStore {
             config,
             permits: Semaphore::new(options.max_connections),
@@ -232,7 +207,6 @@ impl PostgresStore {
             runtime,
             idle: Mutex::new(Vec::new()),
             table,
-            sequence,
             lock_sql: String::new(),
         };
         let client = store.open().await?;
@@ -251,9 +225,7 @@ impl PostgresStore {
              );
              CREATE INDEX IF NOT EXISTS dcb_events_tags ON {t} USING gin (tags) WITH (fastupdate = off);
              CREATE INDEX IF NOT EXISTS dcb_events_type ON {t} (event_type, position);
-             CREATE SEQUENCE IF NOT EXISTS {seq};
-             COMMIT;",
-            seq = store.sequence
+             COMMIT;"
         );
         client.batch_execute(&ddl).await.map_err(|e| pg_error("create schema", &e, false))?;
         let oid: i64 = client
@@ -401,32 +373,16 @@ impl PostgresStore {
         let t = &self.table;
         let rows = format!("unnest({types}::text[], {tags}::text[], {data}::bytea[]) WITH ORDINALITY AS e(t, tg, d, ord)");
         let values = "e.t, ARRAY(SELECT jsonb_array_elements_text(e.tg::jsonb)), e.d";
-        let sql = match self.options.mode {
-            PgMode::Locked => format!(
-                "WITH conflict AS ({conflict}),
-                      head AS (SELECT COALESCE(MAX(position), 0) AS h FROM {t}),
-                      ins AS (INSERT INTO {t} (position, event_type, tags, data)
-                              SELECT head.h + e.ord, {values} FROM head, {rows}
-                              WHERE NOT EXISTS (SELECT 1 FROM conflict)
-                              RETURNING position)
-                 SELECT (SELECT position FROM conflict), (SELECT MAX(position) FROM ins)"
-            ),
-            PgMode::Naive => format!(
-                "WITH conflict AS ({conflict}),
-                      ins AS (INSERT INTO {t} (position, event_type, tags, data)
-                              SELECT nextval('{seq}'), {values} FROM (SELECT * FROM {rows} ORDER BY e.ord) AS e
-                              WHERE NOT EXISTS (SELECT 1 FROM conflict)
-                              RETURNING position)
-                 SELECT (SELECT position FROM conflict), (SELECT MAX(position) FROM ins)",
-                seq = self.sequence
-            ),
-        };
+        let sql = format!(
+            "WITH conflict AS ({conflict}),
+                  head AS (SELECT COALESCE(MAX(position), 0) AS h FROM {t}),
+                  ins AS (INSERT INTO {t} (position, event_type, tags, data)
+                          SELECT head.h + e.ord, {values} FROM head, {rows}
+                          WHERE NOT EXISTS (SELECT 1 FROM conflict)
+                          RETURNING position)
+             SELECT (SELECT position FROM conflict), (SELECT MAX(position) FROM ins)"
+        );
         let mut conn = self.checkout().await?;
-        if self.options.mode == PgMode::Naive {
-            // One statement in autocommit: its own READ COMMITTED transaction.
-            let row = conn.client().query_typed(&sql, &p.refs()).await.map_err(|e| pg_error("append", &e, true))?;
-            return append_result(&row, condition.as_ref());
-        }
         // One round trip: the three requests are pipelined (sent in this
         // order, executed by the server one after the other). COMMIT is
         // right in every case: on a conflict the CTE inserted nothing, and

@@ -1,5 +1,7 @@
 //! Queries, read options and append conditions.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::error::{InvalidInput, NameKind};
@@ -70,8 +72,10 @@ impl QueryItem {
 pub enum Query {
     /// Matches every event.
     All,
-    /// Matches an event that any item matches.
-    Items(Vec<QueryItem>),
+    /// Matches an event that any item matches. Shared, so cloning a query
+    /// (into an append condition, into a simulator record) is one counter
+    /// increment; build it with `vec![…].into()` or [`Query::from_items`].
+    Items(Arc<[QueryItem]>),
 }
 
 impl Query {
@@ -95,7 +99,7 @@ impl Query {
     /// [`InvalidInput::EmptyEventType`], [`InvalidInput::EmptyTag`],
     /// [`InvalidInput::NameTooLong`] or [`InvalidInput::ControlCharacter`].
     pub fn from_items(items: Vec<QueryItem>) -> Result<Self, InvalidInput> {
-        let q = Query::Items(items);
+        let q = Query::Items(items.into());
         q.validate()?;
         Ok(q)
     }

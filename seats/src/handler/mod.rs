@@ -5,14 +5,20 @@
 //!
 //! The handler keeps no attempt bookkeeping: whoever runs it (production,
 //! or dcb-sim's simulator) sees attempts through its store calls.
+//!
+//! From the caller's [`RetryPolicy`](dcb_sim::retry::RetryPolicy) it
+//! follows `max_attempts`, the exponential delay and its cap, and which
+//! error kinds to retry (conflicts always, transient errors when enabled);
+//! it draws no jitter and keeps no budget or deadline, so give it a
+//! jitter-free policy without them, such as `RetryPolicy::csharp()`.
 
 mod backoff;
 mod read;
 
 use dcb_sim::handler::request::request_tag;
 use dcb_sim::handler::{Ctx, Handler, Outcome};
-use dcb_sim::retry::{Classify, Sleeper};
-use dcb_sim::store::{AppendCondition, EventStore, StoreError, Tag};
+use dcb_sim::retry::{Classify, ErrorKind, Sleeper};
+use dcb_sim::store::{AppendCondition, Event, EventStore, StoreError, Tag};
 
 pub use backoff::delay_before;
 use read::Snapshot;
@@ -70,7 +76,7 @@ fn failed(error: &StoreError) -> Outcome {
 fn codec_failed(error: &CodecError) -> Outcome {
     let kind = match error {
         CodecError::InvalidName(e) => StoreError::InvalidInput(e.clone()).kind(),
-        _ => dcb_sim::retry::ErrorKind::Other,
+        CodecError::Payload(_) | CodecError::UnknownType(_) => ErrorKind::Other,
     };
     Outcome::Failed { error: kind, message: error.to_string() }
 }
@@ -104,9 +110,9 @@ impl Handler<SeatCommand> for SeatsHandler {
 }
 
 impl SeatsHandler {
-    /// One read → decide → append cycle. `Ok` ends the command; `Err` is
-    /// a store error the caller may retry (a conflict, for one). `first` keeps the first
-    /// attempt's snapshot (only [`HandlerVariant::StaleRetry`] reuses it).
+    /// One read → decide → append cycle. `Ok` ends the command; `Err` is a
+    /// store error the caller may retry (a conflict, for one). `first`
+    /// keeps the first attempt's snapshot for [`HandlerVariant::StaleRetry`].
     async fn attempt<S: EventStore>(
         &self,
         store: &S,
@@ -116,13 +122,11 @@ impl SeatsHandler {
         first: &mut Option<Snapshot>,
     ) -> Result<Outcome, StoreError> {
         let snapshot = match (self.variant, first.as_ref()) {
+            (HandlerVariant::Correct | HandlerVariant::NarrowCondition, _) => read::once(store, boundary.full()).await?,
+            (HandlerVariant::StaleRetry, None) => first.insert(read::once(store, boundary.full()).await?).clone(),
             (HandlerVariant::StaleRetry, Some(stale)) => read::head_only(store, stale).await?,
             (HandlerVariant::TwoReadsMaxAfter, _) => read::twice(store, boundary.seats(), boundary.customer()).await?,
-            _ => read::once(store, boundary.full()).await?,
         };
-        if self.variant == HandlerVariant::StaleRetry && first.is_none() {
-            *first = Some(snapshot.clone());
-        }
         if let Some(tag) = request
             && snapshot.events.iter().any(|e| e.event.has_tag(tag))
         {
@@ -143,7 +147,7 @@ impl SeatsHandler {
         };
         let condition = match self.variant {
             HandlerVariant::NarrowCondition => boundary.seats(),
-            _ => boundary.full(),
+            HandlerVariant::Correct | HandlerVariant::StaleRetry | HandlerVariant::TwoReadsMaxAfter => boundary.full(),
         };
         store.append(events, Some(AppendCondition::new(condition.clone(), snapshot.after))).await?;
         Ok(Outcome::Succeeded)
@@ -151,7 +155,7 @@ impl SeatsHandler {
 }
 
 /// The DCB events of `facts`, each tagged with the request (if any).
-fn encode(facts: &[SeatEvent], request: Option<&str>) -> Result<Vec<dcb_sim::store::Event>, CodecError> {
+fn encode(facts: &[SeatEvent], request: Option<&str>) -> Result<Vec<Event>, CodecError> {
     facts
         .iter()
         .map(|f| {

@@ -39,5 +39,5 @@ pub async fn twice<S: EventStore>(store: &S, first: &Query, second: Option<&Quer
 /// store's head (a backwards read of everything, limit 1).
 pub async fn head_only<S: EventStore>(store: &S, stale: &Snapshot) -> Result<Snapshot, StoreError> {
     let head = store.read(&Query::all(), ReadOptions { from: None, backwards: true, limit: Some(1) }).await?;
-    Ok(Snapshot { events: stale.events.clone(), after: head.first().map(|e| e.position).max(stale.after) })
+    Ok(Snapshot { events: stale.events.clone(), after: head.first().map(|e| e.position) })
 }

@@ -440,20 +440,20 @@ mod tests {
     fn queries_translate_the_go_filters() {
         let it = |types: &[&str], tag: &str| QueryItem::new().types(types.iter().copied()).tags([tag]);
         let q = |c: &LibraryCommand| LibraryDecider.query(c);
-        assert_eq!(q(&add("b")), Query::Items(vec![it(&[BOOK_ADDED, BOOK_REMOVED], "book:b")]));
+        assert_eq!(q(&add("b")), Query::Items(vec![it(&[BOOK_ADDED, BOOK_REMOVED], "book:b")].into()));
         assert_eq!(
             q(&remove("b")),
-            Query::Items(vec![it(&[BOOK_ADDED, BOOK_REMOVED, BOOK_LENT, BOOK_RETURNED], "book:b")])
+            Query::Items(vec![it(&[BOOK_ADDED, BOOK_REMOVED, BOOK_LENT, BOOK_RETURNED], "book:b")].into())
         );
-        assert_eq!(q(&register("r")), Query::Items(vec![it(&[READER_REGISTERED, READER_CANCELED], "reader:r")]));
+        assert_eq!(q(&register("r")), Query::Items(vec![it(&[READER_REGISTERED, READER_CANCELED], "reader:r")].into()));
         assert_eq!(
             q(&cancel("r")),
-            Query::Items(vec![it(&[READER_REGISTERED, READER_CANCELED, BOOK_LENT, BOOK_RETURNED], "reader:r")])
+            Query::Items(vec![it(&[READER_REGISTERED, READER_CANCELED, BOOK_LENT, BOOK_RETURNED], "reader:r")].into())
         );
         let lend_types = [BOOK_ADDED, BOOK_REMOVED, BOOK_LENT, BOOK_RETURNED, READER_REGISTERED, READER_CANCELED];
-        assert_eq!(q(&lend("b", "r")), Query::Items(vec![it(&lend_types, "book:b"), it(&lend_types, "reader:r")]));
+        assert_eq!(q(&lend("b", "r")), Query::Items(vec![it(&lend_types, "book:b"), it(&lend_types, "reader:r")].into()));
         let return_types = [BOOK_ADDED, BOOK_LENT, BOOK_RETURNED, READER_REGISTERED];
-        assert_eq!(q(&ret("b", "r")), Query::Items(vec![it(&return_types, "book:b"), it(&return_types, "reader:r")]));
+        assert_eq!(q(&ret("b", "r")), Query::Items(vec![it(&return_types, "book:b"), it(&return_types, "reader:r")].into()));
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //! got an error (ambiguous commit, timeout after the write) is taken from
 //! the fault journal and attributed to the attempt whose error names the
 //! fault; it must be whole (as many events as decided), and the command
-//! must not write again afterwards (retrying must not duplicate the effect).
+//! must not write again afterwards (retrying must not duplicate the effect),
+//! nor end `Rejected` (its effect happened: the retry failed to recognise its
+//! own write).
 //!
 //! Not verified: *which* events were written (the serializability check
 //! compares them with a sequential re-run).
@@ -102,6 +104,12 @@ pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
                 };
                 if (failure_events > 0) != wrote_last {
                     bad(format!("rejected with {failure_events} failure events decided, but wrote: {wrote_last}"));
+                }
+                if let (true, Some(g)) = (writes.is_empty(), ghosts.first()) {
+                    bad(format!(
+                        "rejected, but its own append of attempt {} was applied behind an error (fault #{}, positions {}..={}): the retry did not recognise its own write (give commands a request id) and reported a rejection for a command whose effect happened",
+                        g.attempt, g.fault, g.first, g.last
+                    ));
                 }
             }
             _ => {}

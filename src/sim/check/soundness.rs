@@ -12,7 +12,7 @@
 //! handler marked with [`Ctx::read_independent`](crate::handler::Ctx::read_independent).
 //!
 //! Each such read `r` has a query `Q` and a covered range `lo..=hi`
-//! ([`covered`](crate::sim::covered)): the positions it scanned in full —
+//! ([`covered`](fn@crate::sim::covered)): the positions it scanned in full —
 //! up to the store's head when it ran, or only up to the last event it
 //! returned when its `limit` cut it short (a backwards `limit 1` "head"
 //! read covers just the head).
@@ -52,10 +52,13 @@ struct Dep<'a> {
 /// Checks every append of every command.
 pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
     let log = &history.log;
+    let mut deps: Vec<Dep<'_>> = Vec::new();
     for c in &history.commands {
-        let own: Vec<(Position, Position)> = c.calls.iter().filter_map(|call| call.wrote()).collect();
-        let is_own = |p: Position| own.iter().any(|(f, l)| (*f..=*l).contains(&p));
-        let mut deps: Vec<Dep<'_>> = Vec::new();
+        if !c.calls.iter().any(|call| call.wrote().is_some()) {
+            continue; // wrote nothing: nothing to check
+        }
+        let is_own = |p: Position| c.calls.iter().filter_map(|call| call.wrote()).any(|(f, l)| (f..=l).contains(&p));
+        deps.clear();
         for call in &c.calls {
             match &call.op {
                 CallOp::Read { query, options, independent: false, head, result: ReadResult::Events { count, lowest, highest } } => {
@@ -86,8 +89,11 @@ pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
 
 /// The first event before position `p` that a counted read should have
 /// seen but none did.
-fn first_missed<'l, 'd>(log: &'l [SequencedEvent], deps: &'d [Dep<'d>], p: Position, is_own: &impl Fn(Position) -> bool) -> Option<(&'l SequencedEvent, &'d Dep<'d>)> {
+fn first_missed<'l, 'd, 'q>(log: &'l [SequencedEvent], deps: &'d [Dep<'q>], p: Position, is_own: &impl Fn(Position) -> bool) -> Option<(&'l SequencedEvent, &'d Dep<'q>)> {
     let from = deps.iter().map(|d| d.hi).min()?;
+    if from.saturating_add(1) >= p {
+        return None; // every read saw up to just before the append
+    }
     let start = log.partition_point(|e| e.position <= from);
     log[start..].iter().take_while(|e| e.position < p).filter(|e| !is_own(e.position)).find_map(|e| {
         let missed_by = deps.iter().find(|d| d.hi < e.position && d.query.matches(&e.event))?;
@@ -114,7 +120,6 @@ fn describe(query: &Query) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Duration;
 
     use super::*;
@@ -123,11 +128,11 @@ mod tests {
     use crate::sim::CommandRecord;
     use crate::store::{Event, QueryItem, ReadOptions};
 
-    fn q(tag: &str) -> Arc<Query> {
-        Arc::new(Query::from_item(QueryItem::new().tags([tag])).unwrap())
+    fn q(tag: &str) -> Query {
+        Query::from_item(QueryItem::new().tags([tag])).unwrap()
     }
 
-    fn read(query: Arc<Query>, options: ReadOptions, head: Position, returned: &[Position]) -> StoreCall {
+    fn read(query: Query, options: ReadOptions, head: Position, returned: &[Position]) -> StoreCall {
         let result = ReadResult::Events { count: returned.len() as u32, lowest: returned.iter().copied().min(), highest: returned.iter().copied().max() };
         StoreCall { started_at: Duration::ZERO, ended_at: Duration::ZERO, slept_before: Duration::ZERO, fault: None, op: CallOp::Read { query, options, independent: false, head, result } }
     }
@@ -198,7 +203,7 @@ mod tests {
         // Stale retry: reads a at head 1, later only a backwards limit-1
         // head read (head 3, returns 3), appends at 4: position 2 was never seen.
         let head = ReadOptions { from: None, backwards: true, limit: Some(1) };
-        let calls = vec![read(q("a"), ALL, 1, &[1]), read(Arc::new(Query::all()), head, 3, &[3]), append(4, 4)];
+        let calls = vec![read(q("a"), ALL, 1, &[1]), read(Query::all(), head, 3, &[3]), append(4, 4)];
         let h = history(&["a", "a", "b", "a"], vec![calls, vec![append(2, 3)]]);
         let v = violations(&h);
         assert_eq!(v.len(), 1, "{v:?}");

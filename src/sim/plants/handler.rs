@@ -79,7 +79,7 @@ impl<D: Decider> Handler<D::Command> for PlantedShell<D> {
         let read_query = tag.as_deref().map_or_else(|| own_query.clone(), |t| request_query(&own_query, t));
         let condition_query = match (self.bug, &own_query) {
             (ShellBug::NarrowCondition, Query::Items(items)) if items.len() > 1 => {
-                let narrow = Query::Items(vec![items[items.len() - 1].clone()]);
+                let narrow = Query::Items(vec![items[items.len() - 1].clone()].into());
                 tag.as_deref().map_or_else(|| narrow.clone(), |t| request_query(&narrow, t))
             }
             _ => read_query.clone(),

@@ -1,0 +1,88 @@
+//! Helpers shared by the seats test files: hand-written race scenarios,
+//! exploring until the first failure, replaying a seed, sweeping seeds.
+
+#![allow(dead_code, reason = "each test file uses a different subset")]
+
+use std::collections::BTreeMap;
+
+use dcb_sim::plant::Plant;
+use dcb_sim::rng::substream;
+use dcb_sim::sim::{ExploreOptions, FailureReport, RunResult, SCENARIO_STREAM, Scenario, Scheduled, Workload, explore, run};
+use seats::SeatCommand;
+use seats::generate::EVENT;
+
+/// Seeds an exploration may use to find a bug.
+pub const BUDGET: u64 = 2_000;
+
+/// Seeds a hand-written scenario is run under.
+pub const SCRIPT_SEEDS: u64 = 200;
+
+fn hold(seat: &str, customer: &str) -> SeatCommand {
+    SeatCommand::hold(EVENT, seat, customer)
+}
+
+/// Two customers hold the same seat at the same time.
+pub fn one_seat_two_customers() -> Scenario<SeatCommand> {
+    Scenario::new(vec![], vec![Scheduled::at_ms(0, 0, hold("s1", "c1")), Scheduled::at_ms(1, 0, hold("s1", "c2"))])
+}
+
+/// Customer `c1` holds one seat; two clients of `c1` race for its second
+/// (last) one on different seats.
+pub fn last_seat_of_a_customer() -> Scenario<SeatCommand> {
+    Scenario::new(vec![hold("s1", "c1")], vec![Scheduled::at_ms(0, 0, hold("s2", "c1")), Scheduled::at_ms(1, 0, hold("s3", "c1"))])
+}
+
+/// Two customers race for one seat while a third takes another seat a
+/// little later (so the store's head moves past the race's winner).
+pub fn race_then_unrelated_hold() -> Scenario<SeatCommand> {
+    let mut s = one_seat_two_customers();
+    s.commands.push(Scheduled::at_ms(2, 5, hold("s2", "c3")));
+    s
+}
+
+/// `c1` holds `s1` at 6 ms; shortly before, `c2` takes `s1` (0 ms) and
+/// `c1` takes `s2` (1 ms): both land between a two-read handler's seat
+/// read and customer read in a good share of the seeds.
+pub fn hold_between_two_reads() -> Scenario<SeatCommand> {
+    Scenario::new(vec![], vec![Scheduled::at_ms(0, 6, hold("s1", "c1")), Scheduled::at_ms(1, 0, hold("s1", "c2")), Scheduled::at_ms(2, 1, hold("s2", "c1"))])
+}
+
+/// The invariants a run broke, each once, sorted.
+pub fn fired<C>(result: &RunResult<C>) -> Vec<String> {
+    let mut names: Vec<String> = result.violations.iter().map(|v| v.invariant().to_string()).collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Explores `w` from `start` until the first failing seed (at most
+/// `budget` seeds, with `plant`); the report, or `None`.
+pub fn first_failure<W: Workload>(w: &W, start: u64, budget: u64, plant: Option<Plant>) -> Option<FailureReport> {
+    let opts = ExploreOptions { start_seed: start, seeds: budget, plant, stop_on_failure: true, max_reports: 1, test: Some("bugs".into()), ..ExploreOptions::default() };
+    explore(w, &opts).failures.into_iter().next()
+}
+
+/// Re-runs `seed` on the scenario `w` generates from it (with `plant`) and
+/// asserts the same violations as `report`; returns the replayed result.
+pub fn assert_replays<W: Workload>(w: &W, report: &FailureReport, plant: Option<Plant>) -> RunResult<W::Command> {
+    let mut scenario = w.generate(&mut substream(report.seed, SCENARIO_STREAM));
+    scenario.plant = plant;
+    let replayed = run(w, &scenario, report.seed);
+    assert_eq!(replayed.violations, report.violations, "seed {} did not replay", report.seed);
+    replayed
+}
+
+/// Runs `scenario` under seeds `0..seeds`: failing seeds per invariant and
+/// the first failing seed.
+pub fn sweep<W: Workload>(w: &W, scenario: &Scenario<W::Command>, seeds: u64) -> (BTreeMap<String, u64>, Option<u64>) {
+    let mut by = BTreeMap::new();
+    let mut first = None;
+    for seed in 0..seeds {
+        let result = run(w, scenario, seed);
+        for name in fired(&result) {
+            *by.entry(name).or_insert(0) += 1;
+            first.get_or_insert(seed);
+        }
+    }
+    (by, first)
+}
