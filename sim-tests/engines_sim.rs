@@ -82,7 +82,7 @@ fn sqlite_runs_are_deterministic() {
 /// The explorer on SQLite catches a store-level planted bug like on memory.
 #[test]
 fn explore_on_sqlite_catches_the_non_atomic_store() {
-    let opts = ExploreOptions { seeds: 200, plant: Some(Plant::NonAtomicStore), engine: Engine::Sqlite, stop_on_failure: true, ..ExploreOptions::default() };
+    let opts = ExploreOptions { seeds: 200, plant: Some(Plant::NonAtomicStore), engine: Some(Engine::Sqlite), stop_on_failure: true, ..ExploreOptions::default() };
     let s = explore(&EnrollmentWorkload::default(), &opts);
     assert!(s.violations > 0, "{s}");
     let names: Vec<&str> = s.failures[0].violations.iter().map(|v| v.invariant()).collect();

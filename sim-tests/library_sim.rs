@@ -298,3 +298,11 @@ fn correct_code_passes_the_plant_budget() {
     let summary = explore(&LibraryWorkload::default(), &ExploreOptions { start_seed: 1_000_000, seeds: BUDGET, ..ExploreOptions::default() });
     assert_eq!(summary.violations, 0, "{summary}");
 }
+
+/// Fails on purpose: `scripts/replay-lines.sh` (run by `.ci/run`) runs it,
+/// takes the replay lines its report prints and runs each verbatim.
+#[test]
+#[ignore = "fixture: fails on purpose; .ci/run replays the lines it prints"]
+fn fixture_library_stale_decision_fails_the_check() {
+    dcb_sim::sim::Check::new(&LibraryWorkload::default()).plant(Plant::StaleDecision).seeds(BUDGET).max_reports(1).run();
+}

@@ -77,3 +77,11 @@ fn correct_code_passes_the_same_budget() {
     assert_eq!(summary.violations, 0, "{summary}");
     assert_eq!(summary.schedules, BUDGET);
 }
+
+/// Fails on purpose: `scripts/replay-lines.sh` (run by `.ci/run`) runs it,
+/// takes the replay lines its report prints and runs each verbatim.
+#[test]
+#[ignore = "fixture: fails on purpose; .ci/run replays the lines it prints"]
+fn fixture_enrollment_narrow_condition_fails_the_check() {
+    dcb_sim::sim::Check::new(&EnrollmentWorkload::default()).plant(Plant::NarrowCondition).seeds(BUDGET).max_reports(1).run();
+}

@@ -72,7 +72,9 @@ pub fn run(args: &ExploreArgs) -> i32 {
         stop_on_failure: false,
         test: None,
         shrink_budget: args.shrink_budget,
-        engine: args.workload.engine().unwrap_or_default(),
+        engine: args.workload.engine(),
+        // --faults selects the workload's own fault swarm (see WorkloadArgs).
+        faults: false,
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let show = args.progress || (!args.no_progress && !args.json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());

@@ -34,13 +34,16 @@ pub struct ExploreOptions {
     pub test: Option<String>,
     /// Runs the shrinker may spend on each reported failure (0 = don't shrink).
     pub shrink_budget: u64,
-    /// The storage engine for every scenario.
-    pub engine: super::Engine,
+    /// The storage engine for every scenario (`None`: as the workload generates it).
+    pub engine: Option<super::Engine>,
+    /// Give a scenario whose workload drew no faults a fault plan drawn
+    /// from its seed ([`swarm_faults`](super::swarm_faults)).
+    pub faults: bool,
 }
 
 impl Default for ExploreOptions {
     fn default() -> Self {
-        ExploreOptions { start_seed: 0, seeds: 1000, plant: None, max_reports: 5, stop_on_failure: false, test: None, shrink_budget: 0, engine: super::Engine::Memory }
+        ExploreOptions { start_seed: 0, seeds: 1000, plant: None, max_reports: 5, stop_on_failure: false, test: None, shrink_budget: 0, engine: None, faults: false }
     }
 }
 
@@ -151,12 +154,31 @@ pub fn shard_range(start: u64, seeds: u64, index: u64, count: u64) -> std::ops::
     lo..hi
 }
 
+/// RNG stream a seed's fault plan is drawn from when [`ExploreOptions::faults`]
+/// adds one.
+pub const FAULTS_STREAM: u64 = u64::MAX - 2;
+
+/// The scenario seed `seed` runs under `opts`: the workload's own, generated
+/// from the seed, with the options' plant, engine and faults applied only
+/// where they are set (a workload's own plant or engine is kept otherwise).
+pub fn scenario_for<W: Workload>(workload: &W, opts: &ExploreOptions, seed: u64) -> super::Scenario<super::workload::Cmd<W>> {
+    let mut scenario = workload.generate(&mut rng::substream(seed, SCENARIO_STREAM));
+    if let Some(plant) = opts.plant {
+        scenario.plant = Some(plant);
+    }
+    if let Some(engine) = opts.engine {
+        scenario.engine = engine;
+    }
+    if opts.faults && scenario.faults.is_none() {
+        super::swarm_faults(&mut rng::substream(seed, FAULTS_STREAM), &mut scenario);
+    }
+    scenario
+}
+
 fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::ops::Range<u64>) -> Summary {
     let mut s = Summary { workload: workload.name().to_string(), start_seed: seeds.start, ..Summary::default() };
     for seed in seeds {
-        let mut scenario = workload.generate(&mut rng::substream(seed, SCENARIO_STREAM));
-        scenario.plant = opts.plant;
-        scenario.engine = opts.engine;
+        let scenario = scenario_for(workload, opts, seed);
         let result = run(workload, &scenario, seed);
         s.schedules += 1;
         for c in &result.history.commands {

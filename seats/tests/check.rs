@@ -1,0 +1,51 @@
+//! The one-call test entry on this user workload: a correct workload
+//! passes; a buggy one fails with a compact report whose replay lines name
+//! this very test, and whose minimal scenario file replays the violation.
+//!
+//! `fixture_two_reads_bug_fails_the_check` fails on purpose and is ignored;
+//! `.ci/run` runs it, takes the replay lines it prints and runs each
+//! verbatim (scripts/replay-lines.sh), so printed lines are proven to replay.
+
+#[cfg(not(madsim))]
+compile_error!("seats tests need --cfg madsim (set in the workspace's .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
+
+use dcb_sim::sim::{Check, Regression, run};
+use seats::{HandlerVariant, SeatsWorkload};
+
+fn two_reads_bug() -> SeatsWorkload {
+    SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter).domain_checks(false)
+}
+
+#[test]
+fn the_correct_workload_passes_and_contends() {
+    let summary = Check::new(&SeatsWorkload::default()).seeds(2_000).run();
+    assert_eq!(summary.schedules, 2_000);
+    assert!(summary.conflicts > 0, "no conflicts: the clients did not race\n{summary}");
+}
+
+#[test]
+fn a_bug_fails_with_a_compact_report_that_names_this_test() {
+    let report = Check::new(&two_reads_bug()).seeds(2_000).max_reports(1).try_run().expect_err("the two-reads bug must fail the check");
+    assert!(report.contains(": [dcb-soundness] command #"), "{report}");
+    assert!(report.contains("  minimal: "), "{report}");
+    let lines: Vec<&str> = report.lines().filter(|l| l.trim_start().starts_with("DCB_")).map(str::trim).collect();
+    assert_eq!(lines.len(), 2, "{report}");
+    let tail = "-p seats --test check -- a_bug_fails_with_a_compact_report_that_names_this_test --exact --include-ignored";
+    assert!(lines[0].starts_with("DCB_SEED=") && lines[0].ends_with(tail), "{}", lines[0]);
+    assert!(lines[1].starts_with("DCB_SCENARIO=") && lines[1].ends_with(tail), "{}", lines[1]);
+    assert!(report.lines().count() < 120, "not compact: {} lines\n{report}", report.lines().count());
+
+    // The minimal scenario file is a regression file that replays the violation.
+    let path = lines[1].trim_start_matches("DCB_SCENARIO=").split(' ').next().unwrap();
+    let file = Regression::load(std::path::Path::new(path)).expect("the report wrote a readable scenario file");
+    let scenario = serde_json::from_value(file.scenario.clone()).expect("a seats scenario");
+    let again = run(&two_reads_bug(), &scenario, file.seed);
+    assert!(again.violations.iter().any(|v| v.invariant() == "dcb-soundness"), "{:?}", again.violations);
+}
+
+/// Fails on purpose (see the module docs).
+#[test]
+#[ignore = "fixture: fails on purpose; .ci/run replays the lines it prints"]
+fn fixture_two_reads_bug_fails_the_check() {
+    Check::new(&two_reads_bug()).seeds(2_000).max_reports(1).run();
+}

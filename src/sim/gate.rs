@@ -1,0 +1,307 @@
+//! [`Check`]: the one-call simulation test for any workload — yours or a
+//! built-in one — from `cargo test`.
+//!
+//! ```no_run
+//! # use dcb_sim::sim::{Check, enrollment::EnrollmentWorkload};
+//! #[test]
+//! fn enrollment_holds_under_concurrency() {
+//!     Check::new(&EnrollmentWorkload::default()).seeds(5_000).run();
+//! }
+//! ```
+//!
+//! It explores the seeds on every core, shrinks each failure, writes the
+//! original and the minimal scenario to `target/dcb-failures/`, and panics
+//! with a compact report: the invariant, the minimal scenario's size, its
+//! timeline, and replay lines that work verbatim from your crate:
+//!
+//! | variable | effect |
+//! |---|---|
+//! | `DCB_SEED=S` | run exactly seed `S` and print its timeline (with `DCB_SEEDS`, start there) |
+//! | `DCB_SEEDS=N` | run `N` seeds instead of the test's own count |
+//! | `DCB_SCENARIO=FILE` | run the scenario file a report wrote (typically the minimal one) under its seed |
+//!
+//! The test's name and target are found from the running test binary, so
+//! the printed `cargo test` line selects exactly this test.
+
+use std::path::{Path, PathBuf};
+
+use super::config::SimConfig;
+use super::explore::{ExploreOptions, Summary, explore_parallel, scenario_for};
+use super::regression::{Expect, Regression};
+use super::report::FailureReport;
+use super::runner::{RunResult, run};
+use super::scenario::Scenario;
+use super::timeline::timeline_with;
+use super::workload::{Cmd, Workload};
+use crate::plant::Plant;
+
+/// The environment variable naming a scenario file to replay.
+pub const SCENARIO_ENV: &str = "DCB_SCENARIO";
+
+/// A simulation test over a workload: configure, then [`Check::run`].
+#[derive(Debug, Clone)]
+pub struct Check<'w, W> {
+    workload: &'w W,
+    start: u64,
+    seeds: u64,
+    plant: Option<Plant>,
+    faults: bool,
+    jobs: usize,
+    shrink_budget: u64,
+    max_reports: usize,
+    test: Option<String>,
+}
+
+impl<'w, W: Workload + Sync> Check<'w, W> {
+    /// A check of `workload`: seeds `0..1000` on every core, failures
+    /// shrunk with up to 2,000 runs each, at most 3 reported.
+    pub fn new(workload: &'w W) -> Self {
+        let jobs = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Check { workload, start: 0, seeds: 1_000, plant: None, faults: false, jobs, shrink_budget: 2_000, max_reports: 3, test: None }
+    }
+
+    /// Run `n` seeds (`DCB_SEEDS` overrides it).
+    pub fn seeds(mut self, n: u64) -> Self {
+        self.seeds = n;
+        self
+    }
+
+    /// Start at seed `s` (`DCB_SEED` overrides it).
+    pub fn start(mut self, s: u64) -> Self {
+        self.start = s;
+        self
+    }
+
+    /// Plant a bug in every scenario (negative controls).
+    pub fn plant(mut self, plant: Plant) -> Self {
+        self.plant = Some(plant);
+        self
+    }
+
+    /// Inject storage faults: a scenario whose workload drew none gets a
+    /// fault plan drawn from its seed ([`swarm_faults`](super::swarm_faults)).
+    pub fn faults(mut self, on: bool) -> Self {
+        self.faults = on;
+        self
+    }
+
+    /// Worker threads (default: every core).
+    pub fn jobs(mut self, n: usize) -> Self {
+        self.jobs = n.max(1);
+        self
+    }
+
+    /// Runs the shrinker may spend per failure (0: don't shrink).
+    pub fn shrink_budget(mut self, runs: u64) -> Self {
+        self.shrink_budget = runs;
+        self
+    }
+
+    /// Failures reported (and shrunk) at most; every failing seed is counted.
+    pub fn max_reports(mut self, n: usize) -> Self {
+        self.max_reports = n.max(1);
+        self
+    }
+
+    /// The test filter printed in replay lines (default: the running test's name).
+    pub fn test_name(mut self, name: &str) -> Self {
+        self.test = Some(name.to_string());
+        self
+    }
+
+    fn options(&self, start: u64, seeds: u64) -> ExploreOptions {
+        ExploreOptions {
+            start_seed: start,
+            seeds,
+            plant: self.plant,
+            faults: self.faults,
+            max_reports: self.max_reports,
+            shrink_budget: self.shrink_budget,
+            ..ExploreOptions::default()
+        }
+    }
+
+    /// Runs the check and returns the summary for further assertions (for
+    /// example that conflicts happened).
+    ///
+    /// # Panics
+    /// With a compact report when any schedule violates an invariant, or
+    /// when `DCB_SEED`, `DCB_SEEDS` or `DCB_SCENARIO` is malformed.
+    pub fn run(self) -> Summary {
+        self.try_run().unwrap_or_else(|failure| panic!("{failure}"))
+    }
+
+    /// Like [`Check::run`], returning the report instead of panicking.
+    ///
+    /// # Errors
+    /// The compact failure report, as text.
+    ///
+    /// # Panics
+    /// When `DCB_SEED`, `DCB_SEEDS` or `DCB_SCENARIO` is malformed.
+    pub fn try_run(self) -> Result<Summary, String> {
+        let target = TestTarget::detect(self.test.as_deref());
+        if let Some(file) = std::env::var_os(SCENARIO_ENV) {
+            return self.replay_file(Path::new(&file), &target);
+        }
+        let config = SimConfig::from_env();
+        let range = config.seeds_or(self.start, self.seeds);
+        let opts = self.options(range.start, range.end - range.start);
+        if config.is_replay() {
+            let scenario = scenario_for(self.workload, &opts, range.start);
+            let result = run(self.workload, &scenario, range.start);
+            eprintln!("{}", timeline_with(&result.history, &result.violations));
+        }
+        let mut summary = explore_parallel(self.workload, &opts, self.jobs, &|_, _| {});
+        if summary.violations == 0 {
+            return Ok(summary);
+        }
+        let dir = failures_dir();
+        let mut out = format!(
+            "dcb-sim: {} of {} schedules violated invariants · workload {} · seeds {}..{}\n",
+            summary.violations,
+            summary.schedules,
+            self.workload.name(),
+            range.start,
+            range.end
+        );
+        for (n, report) in summary.failures.iter_mut().enumerate() {
+            out.push_str(&format!("\nfailure {} of {}:\n", n + 1, summary.violations.min(self.max_reports as u64)));
+            out.push_str(&self.describe(report, &dir, &target));
+        }
+        Err(out)
+    }
+
+    /// One failure: its first violation, the minimal scenario (saved) with
+    /// its timeline, and the replay lines.
+    fn describe(&self, report: &mut FailureReport, dir: &Path, target: &TestTarget) -> String {
+        let first = &report.violations[0];
+        let mut out = format!("  seed {}: {first}\n", report.seed);
+        let (original, minimal) = self.save(report, dir);
+        if let Some(s) = &report.shrunk {
+            out.push_str(&format!(
+                "  minimal: {} commands (from {}), {} setup (from {}), {} clients (from {}); seed {}\n",
+                s.commands.1, s.commands.0, s.setup.1, s.setup.0, s.clients.1, s.clients.0, s.seed
+            ));
+            if let Ok(scenario) = serde_json::from_value::<Scenario<Cmd<W>>>(s.scenario.clone()) {
+                let again = run(self.workload, &scenario, s.seed);
+                for line in timeline_with(&again.history, &again.violations).lines() {
+                    out.push_str(&format!("  | {line}\n"));
+                }
+            }
+        }
+        out.push_str("  replay:\n");
+        out.push_str(&format!("    {}\n", target.command(&format!("DCB_SEED={}", report.seed))));
+        if let Some(file) = minimal.as_ref().or(original.as_ref()) {
+            out.push_str(&format!("    {}\n", target.command(&format!("{SCENARIO_ENV}={}", file.display()))));
+        }
+        out
+    }
+
+    /// Writes the original and minimal scenarios as regression files
+    /// (scenario + seed + the invariant they violate); returns their paths.
+    fn save(&self, report: &FailureReport, dir: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
+        let invariant = report.violations[0].invariant().to_string();
+        let write = |name: String, seed: u64, scenario: &serde_json::Value, note: &str| -> Option<PathBuf> {
+            let regression = Regression { workload: self.workload.name().to_string(), seed, expect: Expect::Violates(invariant.clone()), note: note.to_string(), scenario: scenario.clone() };
+            let path = dir.join(name);
+            std::fs::create_dir_all(dir).ok()?;
+            std::fs::write(&path, serde_json::to_string_pretty(&regression).ok()?).ok()?;
+            Some(std::path::absolute(&path).unwrap_or(path))
+        };
+        let stem = format!("{}-{}", self.workload.name(), report.seed);
+        let original = write(format!("{stem}.json"), report.seed, &report.scenario, "the failing scenario as generated");
+        let minimal = report.shrunk.as_ref().and_then(|s| write(format!("{stem}-min.json"), s.seed, &s.scenario, "the failing scenario, shrunk"));
+        (original, minimal)
+    }
+
+    /// `DCB_SCENARIO=FILE`: runs the file's scenario under its seed.
+    fn replay_file(&self, file: &Path, target: &TestTarget) -> Result<Summary, String> {
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{SCENARIO_ENV}={}: cannot read it: {e}", file.display()));
+        let (scenario, seed) = parse_scenario::<Cmd<W>>(&text).unwrap_or_else(|e| panic!("{SCENARIO_ENV}={}: {e}", file.display()));
+        let result: RunResult<Cmd<W>> = run(self.workload, &scenario, seed);
+        let timeline = timeline_with(&result.history, &result.violations);
+        eprintln!("{timeline}");
+        let mut summary = Summary { workload: self.workload.name().to_string(), start_seed: seed, schedules: 1, ..Summary::default() };
+        if result.violations.is_empty() {
+            return Ok(summary);
+        }
+        summary.violations = 1;
+        let first = &result.violations[0];
+        Err(format!(
+            "dcb-sim: the scenario in {} violates [{}] under seed {seed}: {first}\n  replay:\n    {}\n",
+            file.display(),
+            first.invariant(),
+            target.command(&format!("{SCENARIO_ENV}={}", file.display()))
+        ))
+    }
+}
+
+/// A scenario file: a regression file (scenario + seed, as [`Check`]
+/// writes them) or a bare scenario (seed from `DCB_SEED`, else 0).
+fn parse_scenario<C: serde::de::DeserializeOwned>(text: &str) -> Result<(Scenario<C>, u64), String> {
+    if let Ok(r) = serde_json::from_str::<Regression>(text) {
+        let scenario = serde_json::from_value(r.scenario).map_err(|e| format!("the file's scenario is not one of this workload's: {e}"))?;
+        return Ok((scenario, r.seed));
+    }
+    let scenario = Scenario::from_json(text).map_err(|e| e.to_string())?;
+    Ok((scenario, SimConfig::from_env().seed.unwrap_or(0)))
+}
+
+/// Where failure files go: `<target dir>/dcb-failures` (found from the
+/// running test binary, `target/<profile>/deps/<test>`), else `./dcb-failures`.
+fn failures_dir() -> PathBuf {
+    let exe = std::env::current_exe().ok();
+    let target = exe.as_deref().and_then(|e| e.ancestors().find(|a| a.file_name().is_some_and(|n| n == "target")));
+    target.map_or_else(|| PathBuf::from("dcb-failures"), |t| t.join("dcb-failures"))
+}
+
+/// The `cargo test` invocation that selects the running test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestTarget {
+    /// `-p <package>` (from `CARGO_PKG_NAME`, which cargo sets when it runs tests).
+    pub package: Option<String>,
+    /// `--test <name>`, or `None` for the library's unit tests (`--lib`).
+    pub test: Option<String>,
+    /// The test filter (the running test's name), run with `--exact
+    /// --include-ignored`.
+    pub filter: Option<String>,
+    /// Built with optimisations (print `--release`).
+    pub release: bool,
+}
+
+impl TestTarget {
+    /// The running test, or `filter` when given.
+    pub fn detect(filter: Option<&str>) -> Self {
+        let package = std::env::var("CARGO_PKG_NAME").ok();
+        let stem = std::env::current_exe().ok().and_then(|e| e.file_stem().map(|s| s.to_string_lossy().into_owned()));
+        // `bugs-0123abcd…` → `bugs`.
+        let name = stem.map(|s| match s.rsplit_once('-') {
+            Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_string(),
+            _ => s,
+        });
+        let lib = |n: &str| package.as_deref().is_some_and(|p| p.replace('-', "_") == n);
+        let test = name.filter(|n| !lib(n));
+        let thread = std::thread::current().name().filter(|n| *n != "main").map(str::to_string);
+        TestTarget { package, test, filter: filter.map(str::to_string).or(thread), release: !cfg!(debug_assertions) }
+    }
+
+    /// `<env> cargo test …` for this target.
+    pub fn command(&self, env: &str) -> String {
+        let mut cmd = format!("{env} cargo test");
+        if self.release {
+            cmd.push_str(" --release");
+        }
+        if let Some(p) = &self.package {
+            cmd.push_str(&format!(" -p {p}"));
+        }
+        match &self.test {
+            Some(t) => cmd.push_str(&format!(" --test {t}")),
+            None => cmd.push_str(" --lib"),
+        }
+        if let Some(f) = &self.filter {
+            // --include-ignored: the line also replays a test marked #[ignore].
+            cmd.push_str(&format!(" -- {f} --exact --include-ignored"));
+        }
+        cmd
+    }
+}
