@@ -1,7 +1,8 @@
 //! The `dcb-sim` command line: explore schedules, replay one.
 //!
 //! Exit codes: 0 all invariants held; 1 a safety invariant was violated;
-//! 2 usage error (bad flag or input); 3 liveness violation; 4 harness error.
+//! 2 usage error (bad flag or input); 3 liveness violation; 4 harness error;
+//! 5 nondeterminism (`check-determinism` found a seed whose two runs differ).
 
 #[cfg(not(madsim))]
 fn main() {
