@@ -1,25 +1,30 @@
-//! DCB store conformance suite.
+//! DCB store conformance suite, run on every engine.
 //!
-//! Every [`EventStore`] engine (the in-memory reference engine, SQLite on
-//! `:memory:` and on a file, PostgreSQL with a fresh schema per test) must
-//! pass this suite unchanged. It pins down the semantic choices documented in
+//! The cases themselves are exported by the library, as
+//! [`dcb_sim::conformance`] (`src/conformance/`), so that users run the
+//! very same suite against their own adapter with one call
+//! (`dcb_sim::conformance::check(|| async { MyAdapter::new() }).await`).
+//! This file holds every engine of the crate to it: the in-memory
+//! reference engine, SQLite on `:memory:` and on a file, PostgreSQL with a
+//! fresh schema per test. It pins down the semantic choices documented in
 //! `src/store/mod.rs` and `DESIGN.md` ("DCB store semantics"): inclusive
 //! `from`, `limit: Some(0)` = no events, OR of items / any-of types / all-of
 //! tags, strictly-greater `after`, all-or-nothing appends, typed
-//! [`InvalidInput`] errors instead of panics.
+//! `InvalidInput` errors instead of panics.
 //!
 //! # Layout
 //!
-//! * [`fixtures`]: event/query builders and the standard 8-event log.
-//! * [`cases`]: one generic `async fn name<S: EventStore>(store: S)` per case.
-//!   Cases only use the trait, so they hold for any engine.
-//! * [`conformance_tests!`]: instantiates every case (plus the model-based
-//!   property test) as `#[test]` functions for one engine, each on a fresh
-//!   store, on a fresh madsim runtime (or, for engines with real I/O, a
-//!   multi-thread tokio runtime: see [`runners`]).
+//! * [`conformance_tests!`]: instantiates every exported case (plus the
+//!   model-based property test) as `#[test]` functions for one engine, each
+//!   on a fresh store, on a fresh madsim runtime (or, for engines with real
+//!   I/O, a multi-thread tokio runtime: see [`runners`]). A failing test
+//!   prints the case's rule and the check that failed.
 //! * [`model`]: a brute-force reference model (a `Vec` and a linear filter)
 //!   and a property test that compares an engine with it over random
-//!   sequences of appends (with random conditions) and reads.
+//!   sequences of appends (with random conditions) and reads. It needs
+//!   proptest (a dev-dependency), so it stays here, not in the library.
+//! * [`suite_api`]: the exported entry points themselves (`check`, the
+//!   report, panics caught per case, negative controls in the simulator).
 //!
 //! # Adding an engine
 //!
@@ -34,8 +39,10 @@
 //! fresh, empty store. Tests are then named `sqlite::<case>`, e.g.
 //! `cargo test --test store_conformance sqlite::`.
 //!
-//! To add a case, write `async fn new_case<S: EventStore>(store: S)` in
-//! [`cases`] and add its name to the list in [`conformance_tests!`].
+//! To add a case, write it in `src/conformance/cases.rs`, list it in
+//! `src/conformance/suite.rs`, and add its name to the list in
+//! [`conformance_tests!`] (`test_list_matches_exported_cases` fails until
+//! both lists agree).
 //!
 //! Note: positions are asserted exactly (1, 2, 3, ... with no gaps, also
 //! after rejected appends), for every engine: the durable engines assign
@@ -57,120 +64,10 @@ compile_error!(
 
 use std::future::Future;
 
+use dcb_sim::conformance::{CASES, Case, CaseFailure, CaseResult};
 use dcb_sim::store::{
-    AppendCondition, Event, EventStore, InvalidInput, Position, Query, QueryItem, ReadOptions, SequencedEvent,
-    StoreError,
+    AppendCondition, Event, EventStore, Position, Query, QueryItem, ReadOptions, SequencedEvent, StoreError,
 };
-
-// ---------------------------------------------------------------------------
-// Fixtures
-// ---------------------------------------------------------------------------
-
-/// Builders shared by the cases and the model test.
-mod fixtures {
-    use super::*;
-
-    /// A valid event (panics on invalid fixture input: a test bug).
-    pub fn ev(event_type: &str, tags: &[&str]) -> Event {
-        ev_data(event_type, tags, "{}")
-    }
-
-    /// A valid event with a payload.
-    pub fn ev_data(event_type: &str, tags: &[&str], data: &str) -> Event {
-        Event::new(event_type, tags.iter().copied(), data).expect("fixture event is valid")
-    }
-
-    /// A query item (not validated).
-    pub fn item(types: &[&str], tags: &[&str]) -> QueryItem {
-        QueryItem::new().types(types.iter().copied()).tags(tags.iter().copied())
-    }
-
-    /// A validated query of `items`.
-    pub fn q(items: Vec<QueryItem>) -> Query {
-        Query::from_items(items).expect("fixture query is valid")
-    }
-
-    /// A validated single-item query.
-    pub fn q1(types: &[&str], tags: &[&str]) -> Query {
-        q(vec![item(types, tags)])
-    }
-
-    /// Read options.
-    pub fn opts(from: Option<Position>, backwards: bool, limit: Option<usize>) -> ReadOptions {
-        ReadOptions { from, backwards, limit }
-    }
-
-    /// Forward read with no `from` and no limit.
-    pub fn fwd() -> ReadOptions {
-        ReadOptions::default()
-    }
-
-    /// Backward read with no `from` and no limit.
-    pub fn bwd() -> ReadOptions {
-        opts(None, true, None)
-    }
-
-    /// A condition.
-    pub fn cond(query: Query, after: Option<Position>) -> Option<AppendCondition> {
-        Some(AppendCondition::new(query, after))
-    }
-
-    /// The positions of a read result.
-    pub fn positions(events: &[SequencedEvent]) -> Vec<Position> {
-        events.iter().map(|e| e.position).collect()
-    }
-
-    /// The standard log, appended one event per call at positions 1..=8:
-    ///
-    /// | pos | type                  | tags                  |
-    /// |-----|-----------------------|-----------------------|
-    /// | 1   | CourseCreated         | course:c1             |
-    /// | 2   | CourseCreated         | course:c2             |
-    /// | 3   | StudentRegistered     | student:s1            |
-    /// | 4   | StudentEnrolled       | course:c1, student:s1 |
-    /// | 5   | StudentEnrolled       | course:c2, student:s1 |
-    /// | 6   | CourseCapacityChanged | course:c1             |
-    /// | 7   | StudentRegistered     | student:s2            |
-    /// | 8   | StudentEnrolled       | course:c1, student:s2 |
-    pub fn standard_events() -> Vec<Event> {
-        vec![
-            ev_data("CourseCreated", &["course:c1"], r#"{"n":1}"#),
-            ev_data("CourseCreated", &["course:c2"], r#"{"n":2}"#),
-            ev_data("StudentRegistered", &["student:s1"], r#"{"n":3}"#),
-            ev_data("StudentEnrolled", &["course:c1", "student:s1"], r#"{"n":4}"#),
-            ev_data("StudentEnrolled", &["course:c2", "student:s1"], r#"{"n":5}"#),
-            ev_data("CourseCapacityChanged", &["course:c1"], r#"{"n":6}"#),
-            ev_data("StudentRegistered", &["student:s2"], r#"{"n":7}"#),
-            ev_data("StudentEnrolled", &["course:c1", "student:s2"], r#"{"n":8}"#),
-        ]
-    }
-
-    /// Appends [`standard_events`] one by one and checks the returned positions.
-    pub async fn seed_standard<S: EventStore>(store: &S) {
-        for (i, e) in standard_events().into_iter().enumerate() {
-            let pos = store.append(vec![e], None).await.expect("seed append");
-            assert_eq!(pos, i as Position + 1, "seed append {i} got the wrong position");
-        }
-    }
-
-    /// The whole log, ascending.
-    pub async fn read_all<S: EventStore>(store: &S) -> Vec<SequencedEvent> {
-        store.read(&Query::all(), fwd()).await.expect("read all")
-    }
-
-    /// Reads `query` with `options` and returns the positions.
-    pub async fn read_pos<S: EventStore>(store: &S, query: &Query, options: ReadOptions) -> Vec<Position> {
-        positions(&store.read(query, options).await.expect("valid read"))
-    }
-
-    /// An event of a type/tag no case queries for, used to probe "did the
-    /// append go through and at which position".
-    pub fn unrelated() -> Event {
-        ev("Unrelated", &["other:x"])
-    }
-}
-
-use fixtures::*;
 
 // ---------------------------------------------------------------------------
 // Runner and per-engine instantiation macro
@@ -196,7 +93,7 @@ mod runners {
     }
 
     /// One multi-thread tokio runtime (2 workers, real time): engines with
-    /// real I/O (PostgreSQL), where spawned tasks run truly in parallel.
+    /// real I/O (PostgreSQL), whose connection tasks run on the workers.
     pub struct Tokio(tokio::runtime::Runtime);
 
     impl Tokio {
@@ -211,31 +108,41 @@ mod runners {
         }
     }
 
-    /// Builds a fresh store with `make` and runs `case` on it with `exec`.
-    pub fn run_case<S, M, MF, C, CF>(exec: &impl Exec, make: M, case: C)
+    /// The exported case named `name`.
+    pub fn exported(name: &str) -> &'static Case {
+        Case::named(name).unwrap_or_else(|| panic!("dcb_sim::conformance::CASES has no case named {name:?}"))
+    }
+
+    /// Builds a fresh store with `make` and runs the exported case `name`
+    /// on it with `exec`, returning its outcome.
+    pub fn try_case<S, M, MF>(exec: &impl Exec, make: M, name: &str) -> Result<(), CaseFailure>
     where
+        S: EventStore,
         M: FnOnce() -> MF,
         MF: Future<Output = S>,
-        C: FnOnce(S) -> CF,
-        CF: Future<Output = ()>,
     {
-        exec.block_on(async move {
-            let store = make().await;
-            case(store).await;
-        });
+        let case = exported(name);
+        exec.block_on(async move { case.run(make().await).await })
+    }
+
+    /// [`try_case`], panicking with the rule and the failed check if the
+    /// case fails.
+    pub fn run_case<S, M, MF>(exec: &impl Exec, make: M, name: &str)
+    where
+        S: EventStore,
+        M: FnOnce() -> MF,
+        MF: Future<Output = S>,
+    {
+        if let Err(failure) = try_case(exec, make, name) {
+            panic!("{}", CaseResult { case: exported(name), outcome: Err(failure) });
+        }
     }
 
     /// In-process engines: madsim runtime, always available.
     pub mod madsim_rt {
         use super::*;
-        pub fn case<S, M, MF, C, CF>(make: M, case: C)
-        where
-            M: FnOnce() -> MF,
-            MF: Future<Output = S>,
-            C: FnOnce(S) -> CF,
-            CF: Future<Output = ()>,
-        {
-            run_case(&Madsim, make, case);
+        pub fn case<S: EventStore, M: FnOnce() -> MF, MF: Future<Output = S>>(make: M, name: &str) {
+            run_case(&Madsim, make, name);
         }
         pub fn model<S: EventStore, M: Fn() -> MF, MF: Future<Output = S>>(make: M) {
             crate::model::run_model_check(&Madsim, make, crate::model::CASES);
@@ -256,15 +163,9 @@ mod runners {
     /// PostgreSQL: tokio runtime; skipped (or failed in CI) without `DCB_PG_URL`.
     pub mod postgres_rt {
         use super::*;
-        pub fn case<S, M, MF, C, CF>(make: M, case: C)
-        where
-            M: FnOnce() -> MF,
-            MF: Future<Output = S>,
-            C: FnOnce(S) -> CF,
-            CF: Future<Output = ()>,
-        {
+        pub fn case<S: EventStore, M: FnOnce() -> MF, MF: Future<Output = S>>(make: M, name: &str) {
             if dcb_sim::store::postgres::test_url("store_conformance::postgres").is_some() {
-                run_case(&Tokio::new(), make, case);
+                run_case(&Tokio::new(), make, name);
             }
         }
         pub fn model<S: EventStore, M: Fn() -> MF, MF: Future<Output = S>>(make: M) {
@@ -277,27 +178,9 @@ mod runners {
     }
 }
 
-/// Spawns `f` on the runtime the case runs on (tokio when inside one,
-/// otherwise madsim) and returns a future of its output.
-fn spawn<F>(f: F) -> std::pin::Pin<Box<dyn Future<Output = F::Output> + Send>>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => {
-            let task = handle.spawn(f);
-            Box::pin(async move { task.await.expect("task panicked") })
-        }
-        Err(_) => {
-            let task = madsim::task::spawn(f);
-            Box::pin(async move { task.await.expect("task panicked") })
-        }
-    }
-}
-
 /// `conformance_tests!(mod_name, || async { <fresh empty store> })` defines
-/// `mod mod_name` with one `#[test]` per case in [`cases`] plus
+/// `mod mod_name` with one `#[test]` per exported case
+/// ([`dcb_sim::conformance::CASES`], run by name) plus
 /// `matches_reference_model` (the property test in [`model`]), run on a
 /// madsim runtime. `conformance_tests!(mod_name, runner = postgres_rt, ...)`
 /// picks another module of [`runners`].
@@ -344,10 +227,14 @@ macro_rules! conformance_tests {
     };
     (@cases $name:ident, $runner:ident, $make:expr, [$($case:ident),* $(,)?]) => {
         mod $name {
+            /// The cases this module tests, in order.
+            #[allow(dead_code, reason = "read by test_list_matches_exported_cases for one engine")]
+            pub const CASE_NAMES: &[&str] = &[$(stringify!($case)),*];
+
             $(
                 #[test]
                 fn $case() {
-                    super::runners::$runner::case($make, super::cases::$case);
+                    super::runners::$runner::case($make, stringify!($case));
                 }
             )*
 
@@ -359,695 +246,11 @@ macro_rules! conformance_tests {
     };
 }
 
-// ---------------------------------------------------------------------------
-// Cases
-// ---------------------------------------------------------------------------
-
-/// The conformance cases, generic over the engine.
-mod cases {
-    use super::*;
-
-    /// Shorthand for the typed invalid-input error.
-    fn invalid(i: InvalidInput) -> StoreError {
-        StoreError::InvalidInput(i)
-    }
-
-    // --- reads on an empty store -----------------------------------------
-
-    /// Every kind of read on an empty store returns no events.
-    pub async fn empty_store_read<S: EventStore>(store: S) {
-        let specific = q1(&["CourseCreated"], &["course:c1"]);
-        for query in [Query::all(), specific] {
-            for options in [
-                fwd(),
-                bwd(),
-                opts(Some(1), false, None),
-                opts(Some(1), true, None),
-                opts(Some(5), true, Some(3)),
-                opts(None, false, Some(10)),
-            ] {
-                let read = store.read(&query, options).await.expect("valid read on empty store");
-                assert_eq!(read, vec![], "empty store, query {query:?}, options {options:?}");
-            }
-        }
-    }
-
-    // --- positions and appends -------------------------------------------
-
-    /// Positions start at 1 and increase by one per event; the read returns
-    /// exactly the appended events.
-    pub async fn positions_start_at_one_and_are_consecutive<S: EventStore>(store: S) {
-        let events = standard_events();
-        for (i, e) in events.iter().enumerate() {
-            let pos = store.append(vec![e.clone()], None).await.expect("append");
-            assert_eq!(pos, i as Position + 1);
-        }
-        let expected: Vec<SequencedEvent> = events
-            .into_iter()
-            .enumerate()
-            .map(|(i, event)| SequencedEvent::new(i as Position + 1, event))
-            .collect();
-        assert_eq!(read_all(&store).await, expected);
-    }
-
-    /// A multi-event append gets consecutive positions, in list order, and
-    /// returns the position of its last event.
-    pub async fn multi_event_append_is_consecutive_and_returns_last<S: EventStore>(store: S) {
-        let first = ev("CourseCreated", &["course:c1"]);
-        assert_eq!(store.append(vec![first.clone()], None).await, Ok(1));
-
-        let batch = vec![
-            ev_data("StudentRegistered", &["student:s1"], "a"),
-            ev_data("StudentRegistered", &["student:s2"], "b"),
-            ev_data("StudentEnrolled", &["course:c1", "student:s1"], "c"),
-        ];
-        assert_eq!(store.append(batch.clone(), None).await, Ok(4));
-
-        // A batch of identical events is still three events.
-        let same = ev("Tick", &["clock:1"]);
-        assert_eq!(store.append(vec![same.clone(), same.clone(), same.clone()], None).await, Ok(7));
-
-        let mut expected = vec![SequencedEvent::new(1, first)];
-        expected.extend(batch.into_iter().zip(2..).map(|(event, position)| SequencedEvent::new(position, event)));
-        expected.extend((5..=7).map(|position| SequencedEvent::new(position, same.clone())));
-        assert_eq!(read_all(&store).await, expected);
-
-        // A conditional multi-event append too.
-        let c = cond(q1(&["Never"], &[]), Some(7));
-        assert_eq!(store.append(vec![unrelated(), unrelated()], c).await, Ok(9));
-        assert_eq!(positions(&read_all(&store).await), (1..=9).collect::<Vec<_>>());
-    }
-
-    // --- query matching --------------------------------------------------
-
-    /// Items are OR-ed: an event matching any item is returned once.
-    pub async fn query_items_are_ored<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let query = q(vec![item(&["CourseCreated"], &[]), item(&[], &["student:s2"])]);
-        assert_eq!(read_pos(&store, &query, fwd()).await, vec![1, 2, 7, 8]);
-
-        // Overlapping items: event 4 matches both, returned once.
-        let overlapping = q(vec![item(&[], &["course:c1"]), item(&[], &["student:s1"])]);
-        assert_eq!(read_pos(&store, &overlapping, fwd()).await, vec![1, 3, 4, 5, 6, 8]);
-
-        // An item matching nothing does not restrict the others.
-        let with_dead = q(vec![item(&["Never"], &[]), item(&["StudentRegistered"], &[])]);
-        assert_eq!(read_pos(&store, &with_dead, fwd()).await, vec![3, 7]);
-    }
-
-    /// Several types in one item: any of them matches.
-    pub async fn item_types_are_any_of<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let query = q1(&["CourseCreated", "StudentRegistered"], &[]);
-        assert_eq!(read_pos(&store, &query, fwd()).await, vec![1, 2, 3, 7]);
-        let with_unknown = q1(&["Never", "CourseCapacityChanged"], &[]);
-        assert_eq!(read_pos(&store, &with_unknown, fwd()).await, vec![6]);
-    }
-
-    /// Several tags in one item: the event must carry all of them.
-    pub async fn item_tags_are_all_of<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        assert_eq!(read_pos(&store, &q1(&[], &["course:c1", "student:s1"]), fwd()).await, vec![4]);
-        assert_eq!(read_pos(&store, &q1(&[], &["student:s1", "course:c2"]), fwd()).await, vec![5]);
-        assert_eq!(read_pos(&store, &q1(&[], &["course:c1", "student:s9"]), fwd()).await, Vec::<u64>::new());
-        assert_eq!(read_pos(&store, &q1(&[], &["course:c1", "course:c2"]), fwd()).await, Vec::<u64>::new());
-    }
-
-    /// An item with only types: no tag constraint.
-    pub async fn item_with_only_types<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        assert_eq!(read_pos(&store, &q1(&["StudentEnrolled"], &[]), fwd()).await, vec![4, 5, 8]);
-        assert_eq!(read_pos(&store, &q1(&["Never"], &[]), fwd()).await, Vec::<u64>::new());
-    }
-
-    /// An item with only tags: any type.
-    pub async fn item_with_only_tags<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        assert_eq!(read_pos(&store, &q1(&[], &["course:c1"]), fwd()).await, vec![1, 4, 6, 8]);
-        assert_eq!(read_pos(&store, &q1(&[], &["student:s1"]), fwd()).await, vec![3, 4, 5]);
-        assert_eq!(read_pos(&store, &q1(&[], &["course:c9"]), fwd()).await, Vec::<u64>::new());
-    }
-
-    /// An item with both: type among the types AND all tags.
-    pub async fn item_with_types_and_tags<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        assert_eq!(read_pos(&store, &q1(&["StudentEnrolled"], &["course:c1"]), fwd()).await, vec![4, 8]);
-        assert_eq!(
-            read_pos(&store, &q1(&["CourseCreated", "CourseCapacityChanged"], &["course:c1"]), fwd()).await,
-            vec![1, 6]
-        );
-        assert_eq!(read_pos(&store, &q1(&["CourseCreated"], &["student:s1"]), fwd()).await, Vec::<u64>::new());
-    }
-
-    /// `Query::all()` matches every event, with full payloads.
-    pub async fn query_all_matches_everything<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let all = store.read(&Query::all(), fwd()).await.unwrap();
-        assert_eq!(positions(&all), (1..=8).collect::<Vec<_>>());
-        let events: Vec<Event> = all.into_iter().map(|e| (*e.event).clone()).collect();
-        assert_eq!(events, standard_events());
-    }
-
-    // --- read options ----------------------------------------------------
-
-    /// Forwards, `from` is the first position considered, inclusive.
-    pub async fn from_is_inclusive_forwards<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let all = Query::all();
-        let c1 = q1(&[], &["course:c1"]);
-        assert_eq!(read_pos(&store, &all, opts(Some(1), false, None)).await, (1..=8).collect::<Vec<_>>());
-        assert_eq!(read_pos(&store, &all, opts(Some(4), false, None)).await, vec![4, 5, 6, 7, 8]);
-        assert_eq!(read_pos(&store, &all, opts(Some(8), false, None)).await, vec![8]);
-        // `from` on a matching position includes it ...
-        assert_eq!(read_pos(&store, &c1, opts(Some(4), false, None)).await, vec![4, 6, 8]);
-        // ... and on a non-matching one starts at the next match.
-        assert_eq!(read_pos(&store, &c1, opts(Some(5), false, None)).await, vec![6, 8]);
-    }
-
-    /// Backwards, `from` is the highest position considered, inclusive.
-    pub async fn from_is_highest_inclusive_backwards<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let all = Query::all();
-        let c1 = q1(&[], &["course:c1"]);
-        assert_eq!(read_pos(&store, &all, opts(Some(4), true, None)).await, vec![4, 3, 2, 1]);
-        assert_eq!(read_pos(&store, &all, opts(Some(1), true, None)).await, vec![1]);
-        assert_eq!(read_pos(&store, &all, opts(Some(8), true, None)).await, (1..=8).rev().collect::<Vec<_>>());
-        assert_eq!(read_pos(&store, &c1, opts(Some(6), true, None)).await, vec![6, 4, 1]);
-        assert_eq!(read_pos(&store, &c1, opts(Some(5), true, None)).await, vec![4, 1]);
-    }
-
-    /// `backwards` returns newest first.
-    pub async fn backwards_is_newest_first<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let all = store.read(&Query::all(), bwd()).await.unwrap();
-        assert_eq!(positions(&all), vec![8, 7, 6, 5, 4, 3, 2, 1]);
-        let mut expected = standard_events();
-        expected.reverse();
-        assert_eq!(all.into_iter().map(|e| (*e.event).clone()).collect::<Vec<_>>(), expected);
-        assert_eq!(read_pos(&store, &q1(&[], &["course:c1"]), bwd()).await, vec![8, 6, 4, 1]);
-    }
-
-    /// `limit`: `Some(0)` gives none, `Some(n)` caps (oldest n forwards,
-    /// newest n backwards), applied after the query filter and `from`.
-    pub async fn limit<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let all = Query::all();
-        let c1 = q1(&[], &["course:c1"]);
-        assert_eq!(read_pos(&store, &all, opts(None, false, Some(0))).await, Vec::<u64>::new());
-        assert_eq!(read_pos(&store, &all, opts(None, true, Some(0))).await, Vec::<u64>::new());
-        assert_eq!(read_pos(&store, &c1, opts(Some(2), false, Some(0))).await, Vec::<u64>::new());
-        assert_eq!(read_pos(&store, &all, opts(None, false, Some(3))).await, vec![1, 2, 3]);
-        assert_eq!(read_pos(&store, &all, opts(None, true, Some(3))).await, vec![8, 7, 6]);
-        assert_eq!(read_pos(&store, &c1, opts(None, false, Some(2))).await, vec![1, 4]);
-        assert_eq!(read_pos(&store, &c1, opts(None, true, Some(2))).await, vec![8, 6]);
-        assert_eq!(read_pos(&store, &c1, opts(None, true, Some(1))).await, vec![8]);
-        // Limit above the number of matches returns all matches.
-        assert_eq!(read_pos(&store, &c1, opts(None, false, Some(100))).await, vec![1, 4, 6, 8]);
-        assert_eq!(read_pos(&store, &all, opts(None, false, Some(usize::MAX))).await, (1..=8).collect::<Vec<_>>());
-        // Combined with `from`.
-        assert_eq!(read_pos(&store, &all, opts(Some(3), false, Some(2))).await, vec![3, 4]);
-        assert_eq!(read_pos(&store, &all, opts(Some(6), true, Some(2))).await, vec![6, 5]);
-        assert_eq!(read_pos(&store, &c1, opts(Some(5), false, Some(1))).await, vec![6]);
-        assert_eq!(read_pos(&store, &c1, opts(Some(5), true, Some(1))).await, vec![4]);
-    }
-
-    /// Forwards from beyond the head gives no events; backwards from beyond
-    /// the head is the same as backwards from the head.
-    pub async fn from_beyond_head<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let all = Query::all();
-        for from in [9, 10, 1_000, Position::MAX] {
-            assert_eq!(read_pos(&store, &all, opts(Some(from), false, None)).await, Vec::<u64>::new(), "from {from}");
-            assert_eq!(
-                read_pos(&store, &all, opts(Some(from), true, None)).await,
-                (1..=8).rev().collect::<Vec<_>>(),
-                "backwards from {from}"
-            );
-        }
-    }
-
-    // --- append conditions -----------------------------------------------
-
-    /// Without `after`, any matching event fails the append; none passes.
-    pub async fn condition_without_after<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let err = store.append(vec![unrelated()], cond(q1(&[], &["course:c1"]), None)).await;
-        assert_eq!(err, Err(StoreError::ConditionFailed { conflicting: 1, after: None }));
-        let err = store.append(vec![unrelated()], cond(q1(&["StudentEnrolled"], &[]), None)).await;
-        assert_eq!(err, Err(StoreError::ConditionFailed { conflicting: 4, after: None }));
-        let err = store.append(vec![unrelated()], cond(Query::all(), None)).await;
-        assert_eq!(err, Err(StoreError::ConditionFailed { conflicting: 1, after: None }));
-
-        let ok = store.append(vec![unrelated()], cond(q1(&[], &["course:c3"]), None)).await;
-        assert_eq!(ok, Ok(9));
-        assert_eq!(positions(&read_all(&store).await), (1..=9).collect::<Vec<_>>());
-    }
-
-    /// With `after`, only matches at positions strictly greater than `after`
-    /// fail the append. Matches of `course:c1`: 1, 4, 6, 8.
-    pub async fn condition_with_after_is_strictly_greater<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let c1 = q1(&[], &["course:c1"]);
-
-        // Last match exactly at `after`: passes.
-        assert_eq!(store.append(vec![unrelated()], cond(c1.clone(), Some(8))).await, Ok(9));
-        // A match just above `after`: fails, naming it.
-        assert_eq!(
-            store.append(vec![unrelated()], cond(c1.clone(), Some(7))).await,
-            Err(StoreError::ConditionFailed { conflicting: 8, after: Some(7) })
-        );
-        // Several matches above `after`: fails with the first.
-        assert_eq!(
-            store.append(vec![unrelated()], cond(c1.clone(), Some(4))).await,
-            Err(StoreError::ConditionFailed { conflicting: 6, after: Some(4) })
-        );
-        // `after: Some(0)` ("nothing read") behaves like no `after`.
-        assert_eq!(
-            store.append(vec![unrelated()], cond(c1.clone(), Some(0))).await,
-            Err(StoreError::ConditionFailed { conflicting: 1, after: Some(0) })
-        );
-        // `after` above the last match (the head read): passes.
-        assert_eq!(store.append(vec![unrelated()], cond(c1.clone(), Some(9))).await, Ok(10));
-        // `after` above the head: passes.
-        assert_eq!(store.append(vec![unrelated()], cond(c1.clone(), Some(1_000))).await, Ok(11));
-        // `Query::all()` with `after` = head passes, with head - 1 fails.
-        assert_eq!(store.append(vec![unrelated()], cond(Query::all(), Some(11))).await, Ok(12));
-        assert_eq!(
-            store.append(vec![unrelated()], cond(Query::all(), Some(11))).await,
-            Err(StoreError::ConditionFailed { conflicting: 12, after: Some(11) })
-        );
-        assert_eq!(positions(&read_all(&store).await), (1..=12).collect::<Vec<_>>());
-    }
-
-    /// A failed condition writes nothing, for single and multi-event appends,
-    /// and consumes no position.
-    pub async fn condition_failure_writes_nothing<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let before = read_all(&store).await;
-
-        let batch = vec![unrelated(), ev("CourseCreated", &["course:c3"]), unrelated()];
-        let err = store.append(batch, cond(q1(&["StudentRegistered"], &[]), Some(3))).await;
-        assert_eq!(err, Err(StoreError::ConditionFailed { conflicting: 7, after: Some(3) }));
-        let err = store.append(vec![unrelated()], cond(Query::all(), None)).await;
-        assert!(matches!(err, Err(StoreError::ConditionFailed { .. })), "{err:?}");
-        assert_eq!(read_all(&store).await, before, "a failed append changed the log");
-        assert_eq!(read_pos(&store, &q1(&["Unrelated"], &[]), fwd()).await, Vec::<u64>::new());
-
-        // The next successful append continues right after the head.
-        assert_eq!(store.append(vec![unrelated()], None).await, Ok(9));
-    }
-
-    /// `ConditionFailed` names the first matching position after `after`,
-    /// echoes `after`, and is the conflict a handler retries.
-    pub async fn condition_failed_carries_first_conflicting_position<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let err = store
-            .append(vec![unrelated()], cond(q1(&["StudentRegistered"], &[]), Some(3)))
-            .await
-            .expect_err("StudentRegistered at 7 > 3");
-        assert_eq!(err, StoreError::ConditionFailed { conflicting: 7, after: Some(3) });
-        assert!(err.is_conflict());
-
-        // Multi-item condition: the first position matching any item.
-        let multi = q(vec![item(&["StudentEnrolled"], &["student:s2"]), item(&["CourseCapacityChanged"], &[])]);
-        assert_eq!(
-            store.append(vec![unrelated()], cond(multi.clone(), Some(2))).await,
-            Err(StoreError::ConditionFailed { conflicting: 6, after: Some(2) })
-        );
-        assert_eq!(
-            store.append(vec![unrelated()], cond(multi, Some(6))).await,
-            Err(StoreError::ConditionFailed { conflicting: 8, after: Some(6) })
-        );
-        let msg = err.to_string();
-        assert!(msg.contains('7'), "ConditionFailed message should name the position: {msg}");
-    }
-
-    /// A condition whose query matches nothing passes, with or without `after`.
-    pub async fn condition_query_matching_nothing_passes<S: EventStore>(store: S) {
-        // Even `Query::all()` passes on an empty store.
-        assert_eq!(store.append(vec![unrelated()], cond(Query::all(), None)).await, Ok(1));
-        assert_eq!(
-            store.append(vec![ev("CourseCreated", &["course:c1"])], cond(q1(&["CourseCreated"], &[]), None)).await,
-            Ok(2)
-        );
-        assert_eq!(store.append(vec![unrelated()], cond(q1(&["Never"], &[]), None)).await, Ok(3));
-        assert_eq!(store.append(vec![unrelated()], cond(q1(&["Never"], &[]), Some(1))).await, Ok(4));
-        assert_eq!(store.append(vec![unrelated()], cond(q1(&[], &["course:c1", "student:s9"]), None)).await, Ok(5));
-        assert_eq!(positions(&read_all(&store).await), (1..=5).collect::<Vec<_>>());
-    }
-
-    /// Events after `after` that don't match the condition query don't fail it,
-    /// even when they share a type or a tag with it.
-    pub async fn non_matching_events_do_not_fail_condition<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        // course:c1 events at 4, 6, 8 are not CourseCreated; CourseCreated at 2 is course:c2.
-        assert_eq!(store.append(vec![unrelated()], cond(q1(&["CourseCreated"], &["course:c1"]), Some(1))).await, Ok(9));
-        // Events 4, 5 carry student:s1 but not course:c3.
-        assert_eq!(store.append(vec![unrelated()], cond(q1(&[], &["student:s1", "course:c3"]), None)).await, Ok(10));
-        // The appended events themselves are not checked against the condition.
-        assert_eq!(
-            store
-                .append(vec![ev("CourseCreated", &["course:c3"])], cond(q1(&["CourseCreated"], &["course:c3"]), None))
-                .await,
-            Ok(11)
-        );
-        assert_eq!(
-            store.append(vec![unrelated()], cond(q1(&["CourseCreated"], &["course:c3"]), None)).await,
-            Err(StoreError::ConditionFailed { conflicting: 11, after: None })
-        );
-    }
-
-    /// Eight tasks decide on the same (empty) state and append under the same
-    /// condition: exactly one wins, the others see its position as the
-    /// conflict. Trivial for the in-memory engine; meaningful for engines
-    /// whose append awaits between check and write.
-    pub async fn concurrent_conditional_appends_one_wins<S: EventStore + 'static>(store: S) {
-        let store = std::sync::Arc::new(store);
-        let query = q1(&["CourseCreated"], &["course:c1"]);
-        let tasks: Vec<_> = (0..8)
-            .map(|i| {
-                let store = store.clone();
-                let query = query.clone();
-                super::spawn(async move {
-                    let e = ev_data("CourseCreated", &["course:c1"], &format!("{{\"task\":{i}}}"));
-                    store.append(vec![e], cond(query, None)).await
-                })
-            })
-            .collect();
-        let mut results = Vec::new();
-        for t in tasks {
-            results.push(t.await);
-        }
-        let wins: Vec<Position> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
-        assert_eq!(wins, vec![1], "exactly one append wins: {results:?}");
-        for r in &results {
-            if let Err(e) = r {
-                assert_eq!(*e, StoreError::ConditionFailed { conflicting: 1, after: None });
-            }
-        }
-        assert_eq!(positions(&read_all(&*store).await), vec![1]);
-    }
-
-    // --- invalid input ---------------------------------------------------
-
-    /// An empty append is `EmptyAppend`, with or without a condition.
-    pub async fn invalid_empty_append<S: EventStore>(store: S) {
-        assert_eq!(store.append(vec![], None).await, Err(invalid(InvalidInput::EmptyAppend)));
-        assert_eq!(store.append(vec![], cond(Query::all(), None)).await, Err(invalid(InvalidInput::EmptyAppend)));
-        seed_standard(&store).await;
-        assert_eq!(
-            store.append(vec![], cond(q1(&["Never"], &[]), Some(8))).await,
-            Err(invalid(InvalidInput::EmptyAppend))
-        );
-    }
-
-    /// A query item with neither types nor tags is `EmptyQueryItem { index }`
-    /// in a read and in a condition (built by hand: the constructor rejects it).
-    pub async fn invalid_empty_query_item<S: EventStore>(store: S) {
-        assert_eq!(Query::from_items(vec![QueryItem::new()]), Err(InvalidInput::EmptyQueryItem { index: 0 }));
-        seed_standard(&store).await;
-        let first = Query::Items(vec![QueryItem::new()].into());
-        let second = Query::Items(vec![item(&["CourseCreated"], &[]), QueryItem::new()].into());
-        for options in [fwd(), bwd(), opts(Some(2), false, Some(1))] {
-            assert_eq!(
-                store.read(&first, options).await,
-                Err(invalid(InvalidInput::EmptyQueryItem { index: 0 }))
-            );
-            assert_eq!(
-                store.read(&second, options).await,
-                Err(invalid(InvalidInput::EmptyQueryItem { index: 1 }))
-            );
-        }
-        assert_eq!(
-            store.append(vec![unrelated()], cond(second, None)).await,
-            Err(invalid(InvalidInput::EmptyQueryItem { index: 1 }))
-        );
-        assert_eq!(
-            store.append(vec![unrelated()], cond(first, Some(8))).await,
-            Err(invalid(InvalidInput::EmptyQueryItem { index: 0 }))
-        );
-    }
-
-    /// A query with no items is `EmptyQuery` in a read and in a condition.
-    pub async fn invalid_empty_query<S: EventStore>(store: S) {
-        assert_eq!(Query::from_items(vec![]), Err(InvalidInput::EmptyQuery));
-        let empty = Query::Items(vec![].into());
-        assert_eq!(store.read(&empty, fwd()).await, Err(invalid(InvalidInput::EmptyQuery)));
-        seed_standard(&store).await;
-        assert_eq!(store.read(&empty, bwd()).await, Err(invalid(InvalidInput::EmptyQuery)));
-        assert_eq!(
-            store.append(vec![unrelated()], cond(empty, None)).await,
-            Err(invalid(InvalidInput::EmptyQuery))
-        );
-    }
-
-    /// An empty tag string in a query item is `EmptyTag` in a read and in a
-    /// condition (and the validated constructors reject it up front).
-    pub async fn invalid_empty_tag<S: EventStore>(store: S) {
-        let bad_item = QueryItem::new().tags([""]);
-        assert_eq!(Query::from_item(bad_item.clone()), Err(InvalidInput::EmptyTag));
-        assert_eq!(dcb_sim::store::Tag::new(""), Err(InvalidInput::EmptyTag));
-        assert_eq!(Event::new("CourseCreated", [""], "{}"), Err(InvalidInput::EmptyTag));
-
-        seed_standard(&store).await;
-        let only_empty = Query::Items(vec![bad_item].into());
-        let mixed = Query::Items(vec![QueryItem::new().types(["CourseCreated"]).tags(["course:c1", ""])].into());
-        for query in [&only_empty, &mixed] {
-            assert_eq!(store.read(query, fwd()).await, Err(invalid(InvalidInput::EmptyTag)));
-            assert_eq!(
-                store.append(vec![unrelated()], cond(query.clone(), None)).await,
-                Err(invalid(InvalidInput::EmptyTag))
-            );
-        }
-    }
-
-    /// An empty event type is `EmptyEventType`: in an event built by struct
-    /// literal (alone or inside a batch) and in a query item's types.
-    pub async fn invalid_empty_event_type<S: EventStore>(store: S) {
-        assert_eq!(Event::new("", ["course:c1"], "{}"), Err(InvalidInput::EmptyEventType));
-        let bad = Event { event_type: String::new(), tags: Default::default(), data: "{}".into() };
-        assert_eq!(store.append(vec![bad.clone()], None).await, Err(invalid(InvalidInput::EmptyEventType)));
-        seed_standard(&store).await;
-        assert_eq!(
-            store.append(vec![unrelated(), bad.clone(), unrelated()], cond(q1(&["Never"], &[]), None)).await,
-            Err(invalid(InvalidInput::EmptyEventType))
-        );
-        let bad_types = Query::Items(vec![QueryItem::new().types(["CourseCreated", ""])].into());
-        assert_eq!(store.read(&bad_types, fwd()).await, Err(invalid(InvalidInput::EmptyEventType)));
-        assert_eq!(
-            store.append(vec![unrelated()], cond(bad_types, None)).await,
-            Err(invalid(InvalidInput::EmptyEventType))
-        );
-    }
-
-    /// `from: Some(0)` is `FromZero`, forwards and backwards, with any query.
-    pub async fn invalid_from_zero<S: EventStore>(store: S) {
-        assert_eq!(store.read(&Query::all(), opts(Some(0), false, None)).await, Err(invalid(InvalidInput::FromZero)));
-        seed_standard(&store).await;
-        for options in [opts(Some(0), false, None), opts(Some(0), true, None), opts(Some(0), false, Some(0))] {
-            assert_eq!(store.read(&Query::all(), options).await, Err(invalid(InvalidInput::FromZero)));
-            assert_eq!(
-                store.read(&q1(&[], &["course:c1"]), options).await,
-                Err(invalid(InvalidInput::FromZero))
-            );
-        }
-    }
-
-    /// No invalid append changes the log or consumes a position, even when
-    /// its condition would have failed or passed.
-    pub async fn invalid_append_leaves_log_unchanged<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let before = read_all(&store).await;
-        let bad_event = Event { event_type: String::new(), tags: Default::default(), data: "{}".into() };
-        let attempts: Vec<(Vec<Event>, Option<AppendCondition>)> = vec![
-            (vec![], None),
-            (vec![], cond(q1(&["Never"], &[]), None)),
-            (vec![bad_event.clone()], None),
-            (vec![unrelated(), unrelated(), bad_event.clone()], None),
-            (vec![bad_event, unrelated()], cond(q1(&["Never"], &[]), Some(8))),
-            (vec![unrelated()], cond(Query::Items(vec![].into()), None)),
-            (vec![unrelated(), unrelated()], cond(Query::Items(vec![item(&["Never"], &[]), QueryItem::new()].into()), None)),
-            (vec![unrelated()], cond(Query::Items(vec![QueryItem::new().tags([""])].into()), Some(8))),
-        ];
-        for (events, condition) in attempts {
-            let desc = format!("{events:?} / {condition:?}");
-            let result = store.append(events, condition).await;
-            assert!(matches!(result, Err(StoreError::InvalidInput(_))), "{desc}: {result:?}");
-            assert_eq!(read_all(&store).await, before, "{desc} changed the log");
-        }
-        assert_eq!(store.append(vec![unrelated()], None).await, Ok(9));
-    }
-
-    /// Every error the store returns has a non-empty message that says how
-    /// to fix the input.
-    pub async fn error_messages_say_how_to_fix<S: EventStore>(store: S) {
-        seed_standard(&store).await;
-        let bad_event = Event { event_type: String::new(), tags: Default::default(), data: "{}".into() };
-        let errors = [
-            (store.append(vec![], None).await, InvalidInput::EmptyAppend, vec!["at least one event"]),
-            (
-                store.read(&Query::Items(vec![item(&["A"], &[]), QueryItem::new()].into()), fwd()).await.map(|_| 0),
-                InvalidInput::EmptyQueryItem { index: 1 },
-                vec!["Query::all", "1", "types", "tags"],
-            ),
-            (
-                store.read(&Query::Items(vec![].into()), fwd()).await.map(|_| 0),
-                InvalidInput::EmptyQuery,
-                vec!["Query::all"],
-            ),
-            (
-                store.read(&Query::Items(vec![QueryItem::new().tags([""])].into()), fwd()).await.map(|_| 0),
-                InvalidInput::EmptyTag,
-                vec!["tag", "non-empty"],
-            ),
-            (
-                store.append(vec![bad_event], None).await,
-                InvalidInput::EmptyEventType,
-                vec!["event type", "non-empty"],
-            ),
-            (
-                store.read(&Query::all(), opts(Some(0), false, None)).await.map(|_| 0),
-                InvalidInput::FromZero,
-                vec![">= 1", "None"],
-            ),
-        ];
-        for (result, expected, hints) in errors {
-            let err = result.expect_err("invalid input must be rejected");
-            assert_eq!(err, StoreError::InvalidInput(expected.clone()));
-            for msg in [err.to_string(), expected.to_string()] {
-                assert!(!msg.trim().is_empty(), "{expected:?} has an empty message");
-                for hint in &hints {
-                    assert!(msg.contains(hint), "message for {expected:?} should mention {hint:?}: {msg}");
-                }
-            }
-        }
-
-        let conflict = store
-            .append(vec![unrelated()], cond(q1(&[], &["course:c1"]), Some(6)))
-            .await
-            .expect_err("course:c1 at 8 > 6");
-        let msg = conflict.to_string();
-        assert!(msg.contains('8') && msg.contains("re-read"), "ConditionFailed message: {msg}");
-    }
-
-    // --- name rules: MAX_NAME_BYTES and control characters ----------------
-
-    fn long(n: usize) -> String {
-        "x".repeat(n)
-    }
-
-    /// A tag as the store sees it, built without validation (through a
-    /// query item, whose builder does not validate): the way a bad name can
-    /// reach an event that was not built with `Event::new`.
-    fn raw_tag(s: &str) -> dcb_sim::store::Tag {
-        QueryItem::new().tags([s]).tags.remove(0)
-    }
-
-    /// Tags and event types above `MAX_NAME_BYTES` (255 bytes of UTF-8) are
-    /// `NameTooLong { kind, len, max: 255 }`, in events (append) and in
-    /// query items (read and condition), and change nothing.
-    pub async fn invalid_oversized_names<S: EventStore>(store: S) {
-        use dcb_sim::store::{MAX_NAME_BYTES, NameKind, Tag};
-        assert_eq!(MAX_NAME_BYTES, 255);
-        let too_long = |kind, len| InvalidInput::NameTooLong { kind, len, max: 255 };
-        assert_eq!(Tag::new(long(256)), Err(too_long(NameKind::Tag, 256)));
-        assert_eq!(Event::new("T", [long(300)], "{}"), Err(too_long(NameKind::Tag, 300)));
-        assert_eq!(Event::new(long(256), ["a"], "{}"), Err(too_long(NameKind::EventType, 256)));
-        // Bytes, not characters: 86 three-byte characters are 258 bytes.
-        assert_eq!(Tag::new("✓".repeat(86)), Err(too_long(NameKind::Tag, 258)));
-
-        seed_standard(&store).await;
-        let before = read_all(&store).await;
-        let bad_type = Event { event_type: long(256), tags: Default::default(), data: "{}".into() };
-        let bad_tag = Event { event_type: "T".into(), tags: [raw_tag(&long(256))].into(), data: "{}".into() };
-        assert_eq!(store.append(vec![bad_type], None).await, Err(invalid(too_long(NameKind::EventType, 256))));
-        assert_eq!(
-            store.append(vec![unrelated(), bad_tag], cond(q1(&["Never"], &[]), None)).await,
-            Err(invalid(too_long(NameKind::Tag, 256)))
-        );
-        let long_tag = Query::Items(vec![QueryItem::new().tags(["course:c1".to_string(), long(1000)])].into());
-        let long_type = Query::Items(vec![item(&["CourseCreated"], &[]), QueryItem::new().types([long(256)])].into());
-        assert_eq!(store.read(&long_tag, fwd()).await, Err(invalid(too_long(NameKind::Tag, 1000))));
-        assert_eq!(store.read(&long_type, bwd()).await, Err(invalid(too_long(NameKind::EventType, 256))));
-        assert_eq!(
-            store.append(vec![unrelated()], cond(long_tag, Some(8))).await,
-            Err(invalid(too_long(NameKind::Tag, 1000)))
-        );
-        assert_eq!(
-            store.append(vec![unrelated()], cond(long_type, None)).await,
-            Err(invalid(too_long(NameKind::EventType, 256)))
-        );
-        assert_eq!(read_all(&store).await, before, "a rejected name changed the log");
-        assert_eq!(store.append(vec![unrelated()], None).await, Ok(9), "a rejected name consumed a position");
-
-        let msg = StoreError::InvalidInput(too_long(NameKind::Tag, 256)).to_string();
-        for hint in ["tag", "256", "255", "MAX_NAME_BYTES", "shorter"] {
-            assert!(msg.contains(hint), "NameTooLong message should mention {hint:?}: {msg}");
-        }
-    }
-
-    /// Control characters (Unicode Cc: NUL, tab, CR/LF, ESC, DEL, C1) in a
-    /// tag or event type are `ControlCharacter { kind, index (bytes), ch }`,
-    /// in events and in queries; payloads may contain anything.
-    pub async fn invalid_control_characters<S: EventStore>(store: S) {
-        use dcb_sim::store::{NameKind, Tag};
-        let cc = |kind, index, ch| InvalidInput::ControlCharacter { kind, index, ch };
-        assert_eq!(Tag::new("course:\n1"), Err(cc(NameKind::Tag, 7, '\n')));
-        assert_eq!(Event::new("Course\0Created", ["a"], "{}"), Err(cc(NameKind::EventType, 6, '\0')));
-        assert_eq!(Event::new("T", ["ok", "tab\there"], "{}"), Err(cc(NameKind::Tag, 3, '\t')));
-        assert_eq!(Tag::new("é\u{7f}"), Err(cc(NameKind::Tag, 2, '\u{7f}')));
-        assert_eq!(Tag::new("a\u{85}"), Err(cc(NameKind::Tag, 1, '\u{85}')));
-        assert!(Tag::new("naïve tag: ✓ / #1 (ok)").is_ok(), "printable text, spaces and punctuation are fine");
-
-        seed_standard(&store).await;
-        let before = read_all(&store).await;
-        let bad_type = Event { event_type: "Evil\r\nType".into(), tags: Default::default(), data: "{}".into() };
-        let bad_tag = Event { event_type: "T".into(), tags: [raw_tag("a\u{1b}[31m")].into(), data: "{}".into() };
-        assert_eq!(store.append(vec![bad_type], None).await, Err(invalid(cc(NameKind::EventType, 4, '\r'))));
-        assert_eq!(store.append(vec![unrelated(), bad_tag], None).await, Err(invalid(cc(NameKind::Tag, 1, '\u{1b}'))));
-        let nul_tag = Query::Items(vec![QueryItem::new().types(["CourseCreated"]).tags(["course:\0c1"])].into());
-        let tab_type = Query::Items(vec![item(&["StudentEnrolled"], &[]), QueryItem::new().types(["Course\tCreated"])].into());
-        assert_eq!(store.read(&nul_tag, fwd()).await, Err(invalid(cc(NameKind::Tag, 7, '\0'))));
-        assert_eq!(store.read(&tab_type, fwd()).await, Err(invalid(cc(NameKind::EventType, 6, '\t'))));
-        assert_eq!(
-            store.append(vec![unrelated()], cond(nul_tag, Some(8))).await,
-            Err(invalid(cc(NameKind::Tag, 7, '\0')))
-        );
-        assert_eq!(
-            store.append(vec![unrelated()], cond(tab_type, None)).await,
-            Err(invalid(cc(NameKind::EventType, 6, '\t')))
-        );
-        assert_eq!(read_all(&store).await, before, "a rejected name changed the log");
-
-        let payload = Event::new("Payload", ["p:1"], "line1\nline2\0end\t✓ '\"").expect("payloads are free-form");
-        assert_eq!(store.append(vec![payload.clone()], None).await, Ok(9));
-        let read = store.read(&q1(&["Payload"], &[]), fwd()).await.expect("read");
-        assert_eq!(read.iter().map(|e| (*e.event).clone()).collect::<Vec<_>>(), vec![payload]);
-
-        let msg = StoreError::InvalidInput(cc(NameKind::EventType, 4, '\r')).to_string();
-        for hint in ["event type", "control character", "'\\r'", "byte 4", "printable"] {
-            assert!(msg.contains(hint), "ControlCharacter message should mention {hint:?}: {msg}");
-        }
-    }
-
-    /// Names of exactly 255 bytes (ASCII or multi-byte) are stored, read
-    /// back exactly and matched, in reads and conditions.
-    pub async fn names_at_the_limit_round_trip<S: EventStore>(store: S) {
-        let ty = "T".repeat(255);
-        let ascii = format!("k:{}", "a".repeat(253));
-        let utf8 = "✓".repeat(85);
-        assert_eq!((ty.len(), ascii.len(), utf8.len()), (255, 255, 255));
-        let e = Event::new(ty.clone(), [ascii.clone(), utf8.clone()], "{}").expect("255 bytes is allowed");
-        assert_eq!(store.append(vec![e.clone()], None).await, Ok(1));
-        let q = q1(&[ty.as_str()], &[ascii.as_str(), utf8.as_str()]);
-        let read = store.read(&q, fwd()).await.expect("read");
-        assert_eq!(read.iter().map(|e| (*e.event).clone()).collect::<Vec<_>>(), vec![e]);
-        assert_eq!(
-            store.append(vec![unrelated()], cond(q.clone(), None)).await,
-            Err(StoreError::ConditionFailed { conflicting: 1, after: None })
-        );
-        assert_eq!(store.append(vec![unrelated()], cond(q, Some(1))).await, Ok(2));
-    }
+/// The per-engine test list is the exported suite, case for case.
+#[test]
+fn test_list_matches_exported_cases() {
+    let exported: Vec<&str> = CASES.iter().map(|c| c.name).collect();
+    assert_eq!(memory::CASE_NAMES, exported.as_slice(), "the conformance_tests! list and dcb_sim::conformance::CASES differ");
 }
 
 // ---------------------------------------------------------------------------
@@ -1357,12 +560,8 @@ mod engines {
     }
 
     impl EventStore for Erased {
-        fn read(
-            &self,
-            query: &Query,
-            options: ReadOptions,
-        ) -> impl Future<Output = Result<Vec<SequencedEvent>, StoreError>> + Send {
-            async move { self.0.read(query, options).await }
+        async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+            self.0.read(query, options).await
         }
 
         fn append(
@@ -1401,23 +600,27 @@ mod engines {
 mod postgres_non_atomic {
     use std::sync::Arc;
 
+    use dcb_sim::conformance::cases::RACE_WRITERS;
     use dcb_sim::retry::TokioSleeper;
     use dcb_sim::sim::plants::NonAtomicStore;
     use tokio::sync::Barrier;
 
-    use super::runners::{Tokio, run_case};
+    use super::runners::{Tokio, run_case, try_case};
     use super::*;
 
     /// Rounds of the 8-writer case, for each store.
     const ROUNDS: usize = 30;
 
-    /// Appends of the case that race (its 8 tasks).
-    const WRITERS: usize = 8;
+    /// Appends of the case that race (its 8 concurrent appends).
+    const WRITERS: usize = RACE_WRITERS;
+
+    /// The case under test.
+    const CASE: &str = "concurrent_conditional_appends_one_wins";
 
     /// Placed under the `NonAtomicStore` (which calls it between its check
     /// and its insert): every append waits until all [`WRITERS`] appends
     /// have made their check, so the race happens in every round, not
-    /// when the clock happens to interleave the tasks.
+    /// when the clock happens to interleave the appends.
     struct InsertAfterAllChecked<S> {
         inner: S,
         barrier: Arc<Barrier>,
@@ -1450,16 +653,15 @@ mod postgres_non_atomic {
                 let inner = InsertAfterAllChecked { inner: super::engines::postgres_store(true).await, barrier: Arc::new(Barrier::new(WRITERS)) };
                 super::engines::Erased::new(NonAtomicStore::with_sleeper(inner, TokioSleeper::new(), TokioSleeper::MIN_SLEEP))
             };
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_case(&exec, make, super::cases::concurrent_conditional_appends_one_wins)
-            }));
-            let Err(panic) = outcome else {
+            let Err(failure) = try_case(&exec, make, CASE) else {
                 panic!("round {round}: the check-then-insert passed the concurrent case: the test no longer shows its race");
             };
-            let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
-            assert!(msg.contains("exactly one append wins"), "round {round}: failed for another reason: {msg}");
-            let wins = msg.matches("Ok(").count();
-            assert_eq!(wins, WRITERS, "round {round}: with every check made before any insert, all {WRITERS} appends must win: {msg}");
+            let CaseFailure::Mismatch { check, .. } = &failure else {
+                panic!("round {round}: failed for another reason: {failure}");
+            };
+            assert!(check.contains("exactly one append wins"), "round {round}: failed another check: {failure}");
+            let wins = check.matches("Ok(").count();
+            assert_eq!(wins, WRITERS, "round {round}: with every check made before any insert, all {WRITERS} appends must win: {failure}");
         }
         eprintln!("check-then-insert over PostgreSQL: all {WRITERS} appends passed the same condition in each of {ROUNDS} rounds");
     }
@@ -1472,7 +674,175 @@ mod postgres_non_atomic {
         }
         let exec = Tokio::new();
         for _ in 0..ROUNDS {
-            run_case(&exec, || super::engines::postgres(true), super::cases::concurrent_conditional_appends_one_wins);
+            run_case(&exec, || super::engines::postgres(true), CASE);
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The exported entry points
+// ---------------------------------------------------------------------------
+
+/// `dcb_sim::conformance` as a user calls it: `check` over a whole suite,
+/// the report, failures that name the rule, panics caught per case, and
+/// the simulator's planted stores caught by the cases they break.
+mod suite_api {
+    use std::collections::BTreeSet;
+
+    use dcb_sim::conformance::{self, ConformanceReport};
+    use dcb_sim::sim::plants::{AfterEqualityStore, NonAtomicStore};
+    use dcb_sim::store::MemoryStore;
+
+    use super::*;
+
+    const RACE: &str = "concurrent_conditional_appends_one_wins";
+
+    /// The names of the failed cases.
+    fn failed(report: &ConformanceReport) -> Vec<&'static str> {
+        report.failed().map(|r| r.case.name).collect()
+    }
+
+    /// Names are unique, rules are one non-empty line, lookup by name works.
+    #[test]
+    fn cases_have_unique_names_and_one_line_rules() {
+        let names: BTreeSet<&str> = CASES.iter().map(|c| c.name).collect();
+        assert_eq!(names.len(), CASES.len(), "duplicate case names");
+        for case in CASES {
+            assert!(!case.rule.trim().is_empty() && !case.rule.contains('\n'), "{case:?}: the rule must be one non-empty line");
+            assert_eq!(Case::named(case.name), Some(case));
+        }
+        assert_eq!(Case::named("no_such_case"), None);
+    }
+
+    /// The one call, on the reference engine in the simulator: every case
+    /// runs, in order, and passes.
+    #[test]
+    fn check_runs_every_case_and_the_memory_engine_passes_all() {
+        let report = conformance::check_in_madsim(|| async { MemoryStore::new() });
+        let ran: Vec<&str> = report.results().iter().map(|r| r.case.name).collect();
+        assert_eq!(ran, CASES.iter().map(|c| c.name).collect::<Vec<_>>());
+        assert!(report.all_passed(), "{report}");
+        assert_eq!(report.to_string(), format!("DCB conformance: {n} of {n} cases passed", n = CASES.len()));
+        report.assert_all_passed();
+    }
+
+    /// The same call inside a tokio runtime (no madsim): the suite itself
+    /// needs no particular runtime, and its future is `Send` (spawnable).
+    #[test]
+    fn check_runs_on_a_tokio_runtime() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+        let report = rt.block_on(async { tokio::spawn(conformance::check(|| async { MemoryStore::new() })).await.expect("not panicked") });
+        assert_eq!(report.results().len(), CASES.len());
+        report.assert_all_passed();
+    }
+
+    /// The one call on a real engine, in a multi-thread tokio runtime:
+    /// PostgreSQL, a fresh schema per case. Needs `DCB_PG_URL`.
+    #[test]
+    fn check_runs_on_postgres_in_tokio() {
+        if dcb_sim::store::postgres::test_url("store_conformance::suite_api").is_none() {
+            return;
+        }
+        let rt = super::runners::Tokio::new();
+        let report = super::runners::Exec::block_on(&rt, conformance::check(|| super::engines::postgres_store(false)));
+        assert_eq!(report.results().len(), CASES.len());
+        report.assert_all_passed();
+    }
+
+    /// Check-then-insert in the simulator (madsim time between check and
+    /// insert): the race case catches it on every run, all 8 appends win;
+    /// no other case notices.
+    #[test]
+    fn non_atomic_store_fails_exactly_the_race_case() {
+        for _ in 0..3 {
+            let report = conformance::check_in_madsim(|| async { NonAtomicStore::new(MemoryStore::new()) });
+            assert_eq!(failed(&report), [RACE], "{report}");
+            let failure = report.get(RACE).and_then(|r| r.failure()).expect("the race case failed");
+            let CaseFailure::Mismatch { check, actual, .. } = failure else { panic!("{failure}") };
+            assert!(check.contains("exactly one append wins"), "{failure}");
+            assert_eq!(check.matches("Ok(").count(), 8, "all 8 appends pass the same check: {failure}");
+            assert_eq!(*actual, "[1, 2, 3, 4, 5, 6, 7, 8]", "{failure}");
+        }
+    }
+
+    /// A condition compared by equality with `after + 1`: the `after`
+    /// cases fail, and the report says which rule and how.
+    #[test]
+    fn after_equality_store_fails_the_after_rule_with_a_clear_message() {
+        let report = conformance::check_in_madsim(|| async { AfterEqualityStore::new(MemoryStore::new()) });
+        let failed = failed(&report);
+        assert!(failed.contains(&"condition_with_after_is_strictly_greater"), "{report}");
+        assert!(!failed.contains(&"limit") && !failed.contains(&"empty_store_read"), "{report}");
+        assert_eq!(report.passed().count() + failed.len(), CASES.len());
+        let result = report.get("condition_with_after_is_strictly_greater").expect("ran");
+        let text = result.to_string();
+        for part in ["FAIL condition_with_after_is_strictly_greater", result.case.rule, "expected", "got", "src/conformance/cases.rs:"] {
+            assert!(text.contains(part), "the failure should mention {part:?}: {text}");
+        }
+        // The report lists every failed case; assert_all_passed panics with it.
+        let shown = report.to_string();
+        for name in &failed {
+            assert!(shown.contains(&format!("FAIL {name}: ")), "{name} missing from the report: {shown}");
+        }
+        let panic = std::panic::catch_unwind(|| report.assert_all_passed()).expect_err("a case failed");
+        let msg = panic.downcast_ref::<String>().expect("a formatted message");
+        assert!(msg.contains(&shown), "assert_all_passed should list every failed case: {msg}");
+    }
+
+    /// A store that panics in `append`.
+    struct PanicsOnAppend(MemoryStore);
+
+    impl EventStore for PanicsOnAppend {
+        async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+            self.0.read(query, options).await
+        }
+
+        async fn append(&self, _: Vec<Event>, _: Option<AppendCondition>) -> Result<Position, StoreError> {
+            panic!("disk on fire");
+        }
+    }
+
+    /// A panic in the store fails the case it happens in, and only that
+    /// one: every case still runs.
+    #[test]
+    fn a_panicking_store_fails_each_case_without_stopping_the_others() {
+        let report = conformance::check_in_madsim(|| async { PanicsOnAppend(MemoryStore::new()) });
+        assert_eq!(report.results().len(), CASES.len());
+        // The only case that never appends.
+        assert_eq!(report.passed().map(|r| r.case.name).collect::<Vec<_>>(), ["empty_store_read"], "{report}");
+        for result in report.failed() {
+            let failure = result.failure().expect("failed");
+            assert!(matches!(failure, CaseFailure::Panicked { message } if message == "disk on fire"), "{result}");
+        }
+    }
+
+    /// A panic in the factory is reported for each case it should have
+    /// built a store for.
+    #[test]
+    fn a_panicking_factory_is_reported_per_case() {
+        let cases = ["limit", RACE].map(|n| Case::named(n).expect("exists"));
+        let report = madsim::runtime::Runtime::new().block_on(conformance::check_cases(cases, || async {
+            if true {
+                panic!("no database");
+            }
+            MemoryStore::new()
+        }));
+        assert_eq!(failed(&report), ["limit", RACE]);
+        for result in report.results() {
+            assert_eq!(result.outcome, Err(CaseFailure::FactoryPanicked { message: "no database".into() }));
+        }
+    }
+
+    /// One case on a store built by hand.
+    #[test]
+    fn a_case_runs_on_a_given_store() {
+        madsim::runtime::Runtime::new().block_on(async {
+            assert_eq!(Case::named("limit").expect("exists").run(MemoryStore::new()).await, Ok(()));
+            let store = MemoryStore::new();
+            store.append(vec![Event::new("A", ["t:1"], "{}").expect("valid")], None).await.expect("append");
+            // Not empty: the first append of the standard log gets position 2.
+            let outcome = Case::named("limit").expect("exists").run(store).await;
+            assert!(matches!(&outcome, Err(CaseFailure::Mismatch { check, .. }) if check.contains("seeding the standard log")), "{outcome:?}");
+        });
     }
 }
