@@ -2,7 +2,8 @@
 //!
 //! Semantics follow the <https://dcb.events> specification. Where published
 //! implementations disagree, dcb-sim makes these choices (and tests them in the
-//! conformance suite, `sim-tests/store_conformance.rs`):
+//! conformance suite, [`conformance`](crate::conformance), run on every engine by
+//! `sim-tests/store_conformance.rs`):
 //!
 //! | point | choice | why |
 //! |---|---|---|
@@ -25,7 +26,8 @@
 //! | `SqliteStore` (`store::sqlite`) | `sqlite` (default) | a file or `:memory:` | `BEGIN IMMEDIATE`: the write lock is taken before the condition is checked |
 //! | `PostgresStore` (`store::postgres`) | `postgres` (default) | a PostgreSQL server | READ COMMITTED + a transaction-scoped advisory lock taken before the check (the unsafe check-then-insert is tested as the simulator's `NonAtomicStore` wrapper over it) |
 //!
-//! All engines pass the same conformance suite (`sim-tests/store_conformance.rs`).
+//! All engines pass the same conformance suite ([`conformance`](crate::conformance));
+//! run it on your own adapter with `dcb_sim::conformance::check(|| async { MyAdapter::new() }).await.assert_all_passed()`.
 //!
 //! ```
 //! # madsim::runtime::Runtime::new().block_on(async {

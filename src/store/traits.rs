@@ -8,7 +8,7 @@ use super::types::{Event, Position, SequencedEvent};
 
 /// A DCB event store. Implemented by [`MemoryStore`](super::MemoryStore),
 /// by the simulator's wrappers, and by planted buggy engines; every engine is
-/// held to the conformance suite in `sim-tests/store_conformance.rs`.
+/// held to the conformance suite ([`conformance`](crate::conformance)); yours can be too.
 ///
 /// The futures are `Send` so handlers can run on spawned tasks.
 pub trait EventStore: Send + Sync {
