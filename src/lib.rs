@@ -174,6 +174,8 @@
 //!   shrink, replay, timelines, tuning.
 //! - [`domain`]: the two built-in domains (course enrollment, library).
 
+#[cfg(all(madsim, feature = "cli"))]
+pub mod cli;
 pub mod conformance;
 pub mod domain;
 pub mod handler;

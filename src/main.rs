@@ -1,4 +1,6 @@
-//! The `dcb-sim` command line: explore schedules, replay one.
+//! The `dcb-sim` command line: explore schedules, replay one. A thin entry
+//! over the library's `dcb_sim::cli` with the built-in workloads; your own
+//! crate gets the same command line for its workloads from `dcb_sim::cli::main`.
 //!
 //! Exit codes: 0 all invariants held; 1 a safety invariant was violated;
 //! 2 usage error (bad flag or input); 3 liveness violation; 4 harness error;
@@ -10,9 +12,6 @@ fn main() {
     eprintln!("Build it from the repository root (its .cargo/config.toml sets the flag), or keep `--cfg madsim` in RUSTFLAGS.");
     std::process::exit(2);
 }
-
-#[cfg(madsim)]
-mod cli;
 
 /// Simulation allocates many small, short-lived objects; mimalloc runs them
 /// markedly faster than the system allocator (see `dcb-sim bench`).
@@ -31,5 +30,5 @@ fn main() {
         }
         default_hook(info);
     }));
-    std::process::exit(cli::main());
+    std::process::exit(dcb_sim::cli::main(dcb_sim::cli::Registry::builtin()));
 }

@@ -7,12 +7,13 @@
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use dcb_sim::retry::{NoopObserver, RetryEngine, RetryPolicy, RuntimeSleeper};
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::library::LibraryWorkload;
-use dcb_sim::sim::{ExploreOptions, Workload, explore};
-use dcb_sim::store::StoreError;
 use serde::Serialize;
+
+use crate::retry::{NoopObserver, RetryEngine, RetryPolicy, RuntimeSleeper};
+use crate::sim::enrollment::EnrollmentWorkload;
+use crate::sim::library::LibraryWorkload;
+use crate::sim::{ExploreOptions, Workload, explore};
+use crate::store::StoreError;
 
 /// `bench` flags.
 #[derive(Debug, Args)]
@@ -74,7 +75,7 @@ fn retry_overhead(calls: u64) -> (f64, f64) {
     let engine_run = || {
         madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default()).block_on(async move {
             let engine = RetryEngine::new(RetryPolicy::go_default(), RuntimeSleeper::new());
-            let mut rng = dcb_sim::rng::seeded(1);
+            let mut rng = crate::rng::seeded(1);
             let mut ok = 0u64;
             for i in 0..calls {
                 let r = engine.run(&mut rng, &mut NoopObserver, |_| async move { Ok::<u64, StoreError>(i) }).await;

@@ -4,15 +4,15 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use dcb_sim::sim::{Expect, ExploreOptions, Regression, Summary, Workload, explore_parallel, shard_range};
 
-use super::{WorkloadArgs, with_workload};
+use super::WorkloadArgs;
+use crate::sim::{Expect, ExploreOptions, Regression, Summary, Workload, explore_parallel, shard_range};
 
 /// `explore` flags.
 #[derive(Debug, Args)]
 pub struct ExploreArgs {
     #[command(flatten)]
-    workload: WorkloadArgs,
+    pub(super) workload: WorkloadArgs,
     /// Number of schedules (seeds) to run (in all shards together).
     #[arg(long, default_value_t = 10_000)]
     seeds: u64,
@@ -58,8 +58,8 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     Ok((i, n))
 }
 
-/// Runs `explore`.
-pub fn run(args: &ExploreArgs) -> i32 {
+/// Runs `explore` on `workload` (built from the registry entry `args.workload` names).
+pub(super) fn explore_cmd<W: Workload + Sync>(workload: &W, args: &ExploreArgs) -> i32 {
     let range = match args.shard {
         Some((i, n)) => shard_range(args.start_seed, args.seeds, i, n),
         None => args.start_seed..args.start_seed + args.seeds,
@@ -77,11 +77,7 @@ pub fn run(args: &ExploreArgs) -> i32 {
         faults: false,
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let show = args.progress || (!args.no_progress && !args.json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
-    with_workload!(args.workload, |w| explore_cmd(&w, &opts, jobs, show, args))
-}
-
-fn explore_cmd<W: Workload + Sync>(workload: &W, opts: &ExploreOptions, jobs: usize, show_progress: bool, args: &ExploreArgs) -> i32 {
+    let show_progress = args.progress || (!args.no_progress && !args.json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
     let bar = show_progress.then(|| {
         let bar = indicatif::ProgressBar::new(opts.seeds);
         bar.set_style(
@@ -96,7 +92,7 @@ fn explore_cmd<W: Workload + Sync>(workload: &W, opts: &ExploreOptions, jobs: us
             bar.set_message(format!("{failing} failing"));
         }
     };
-    let mut summary = explore_parallel(workload, opts, jobs, &progress);
+    let mut summary = explore_parallel(workload, &opts, jobs, &progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

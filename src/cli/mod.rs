@@ -1,15 +1,36 @@
-//! Argument parsing and dispatch.
+//! The `dcb-sim` command line, as a library entry: `explore`, `replay`,
+//! `check-determinism`, `tune` and `merge` for the workloads of a
+//! [`Registry`] (and `bench`, which measures the built-in workloads).
+//!
+//! The `dcb-sim` binary is [`main`] over [`Registry::builtin`]. Your crate
+//! gets the same command line for its own workloads with a three-line
+//! binary (e.g. `examples/my-sim.rs`, with dcb-sim's `cli` feature on and
+//! built with `--cfg madsim`):
+//!
+//! ```ignore
+//! fn main() {
+//!     std::process::exit(dcb_sim::cli::main(dcb_sim::cli::Registry::new().add("claims", "username claims", |_knobs| Claims)))
+//! }
+//! ```
+//!
+//! `cargo run --release --example my-sim -- explore --seeds 10000` then
+//! explores it, and every failure it reports prints the replay command for
+//! this very binary (see [`Registry::replay_program`]).
 
 mod bench;
 mod explore;
+mod registry;
 mod replay;
 mod tune;
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use dcb_sim::plant::Plant;
-use dcb_sim::sim::Workload;
+use clap::builder::{PossibleValue, PossibleValuesParser};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+pub use registry::{Knobs, Registry};
+
+use crate::plant::Plant;
 
 /// Deterministic simulation of DCB command handlers with retries.
 #[derive(Debug, Parser)]
@@ -24,38 +45,35 @@ struct Cli {
     command: Command,
 }
 
-/// A built-in workload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WorkloadName {
-    /// Course enrollment (C# sample): capacity, double enrollment, tier limits.
-    Enrollment,
-    /// The library (Go example): six handlers, loans, the 10-book limit.
-    Library,
-}
-
 /// Which workload and how it is drawn; shared by every subcommand.
 #[derive(Debug, Clone, Args)]
-pub struct WorkloadArgs {
+struct WorkloadArgs {
     /// Workload to run.
-    #[arg(long, value_enum, default_value = "enrollment")]
-    pub workload: WorkloadName,
-    /// Exactly this many clients per scenario (default: 3–10, drawn per seed).
+    #[arg(long, id = WORKLOAD_ARG, value_name = "NAME")]
+    workload: Option<String>,
+    /// Exactly this many clients per scenario (default: the workload's range, drawn per seed; 3–10 for the built-in ones).
     #[arg(long)]
-    pub clients: Option<u32>,
+    clients: Option<u32>,
     /// Inject storage faults (latency spikes, unavailability, timeouts, ambiguous commits, client crashes), drawn per seed.
     #[arg(long)]
-    pub faults: bool,
+    faults: bool,
     /// Plant a bug (negative control): non-atomic-store, narrow-condition, stale-decision, after-equality, retry-business, ignore-cap.
     #[arg(long, value_parser = parse_plant)]
-    pub plant: Option<Plant>,
+    plant: Option<Plant>,
     /// Storage engine under the simulation: memory (the model) or sqlite (in-memory SQLite per run).
     #[arg(long, value_enum)]
-    pub engine: Option<EngineName>,
+    engine: Option<EngineName>,
 }
+
+/// The id of `--workload`, whose values come from the registry.
+const WORKLOAD_ARG: &str = "workload";
+
+/// The subcommands with a `--workload`.
+const WORKLOAD_COMMANDS: [&str; 4] = ["explore", "replay", "check-determinism", "tune"];
 
 /// A storage engine the simulator can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EngineName {
+enum EngineName {
     /// The in-memory reference store.
     Memory,
     /// SQLite, an in-memory database per run.
@@ -64,36 +82,18 @@ pub enum EngineName {
 
 impl WorkloadArgs {
     /// The engine to use, if one was given.
-    pub fn engine(&self) -> Option<dcb_sim::sim::Engine> {
+    fn engine(&self) -> Option<crate::sim::Engine> {
         self.engine.map(|e| match e {
-            EngineName::Memory => dcb_sim::sim::Engine::Memory,
-            EngineName::Sqlite => dcb_sim::sim::Engine::Sqlite,
+            EngineName::Memory => crate::sim::Engine::Memory,
+            EngineName::Sqlite => crate::sim::Engine::Sqlite,
         })
     }
-}
 
-/// Runs `$body` with `$w` bound to the selected workload.
-macro_rules! with_workload {
-    ($args:expr, |$w:ident| $body:expr) => {{
-        let a: &$crate::cli::WorkloadArgs = &$args;
-        match a.workload {
-            $crate::cli::WorkloadName::Enrollment => {
-                let mut $w = a.clients.map_or_else(
-                    dcb_sim::sim::enrollment::EnrollmentWorkload::default,
-                    dcb_sim::sim::enrollment::EnrollmentWorkload::with_clients,
-                );
-                $w.faults = a.faults;
-                $body
-            }
-            $crate::cli::WorkloadName::Library => {
-                let mut $w = a.clients.map_or_else(dcb_sim::sim::library::LibraryWorkload::default, dcb_sim::sim::library::LibraryWorkload::with_clients);
-                $w.faults = a.faults;
-                $body
-            }
-        }
-    }};
+    /// The knobs handed to the workload's factory.
+    fn knobs(&self) -> Knobs {
+        Knobs { clients: self.clients, faults: self.faults }
+    }
 }
-pub(crate) use with_workload;
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -124,7 +124,7 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         max_reports: usize,
     },
-    /// Measure schedules/s against the madsim floor, retry overhead and memory.
+    /// Measure schedules/s of the built-in workloads (enrollment, library) against the madsim floor, retry overhead and memory.
     Bench(bench::BenchArgs),
     /// Compare retry policies on the same seeds of a contended workload: success, retries, exhaustion, latency, store calls.
     Tune(tune::TuneArgs),
@@ -137,27 +137,67 @@ fn parse_plant(s: &str) -> Result<Plant, String> {
     })
 }
 
-/// Runs the CLI; returns the exit code.
-pub fn main() -> i32 {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Explore(args) => explore::run(&args),
-        Command::Replay(args) => replay::run(&args),
-        Command::CheckDeterminism { workload, seeds, start_seed } => with_workload!(workload, |w| {
-            match dcb_sim::sim::check_determinism(&w, start_seed, seeds) {
-                Ok(n) => {
-                    println!("dcb-sim check-determinism · workload {} · {n} seeds from {start_seed}: every seed ran twice gave identical histories", w.name());
-                    0
-                }
-                Err(d) => {
-                    println!("{d}");
-                    println!("replay: cargo run --release -- replay --workload {} --seed {}", w.name(), d.seed);
-                    5
-                }
-            }
-        }),
-        Command::Merge { files, json, max_reports } => explore::merge(&files, json, max_reports),
-        Command::Bench(args) => bench::run(&args),
-        Command::Tune(args) => tune::run(&args),
+/// Runs the command line over `registry`'s workloads and returns the exit
+/// code: 0 all invariants held, 1 safety violation, 2 usage error (an
+/// unknown `--workload` lists the registered names), 3 liveness violation,
+/// 4 harness error, 5 nondeterminism. `--help` and `--version` print and
+/// return 0.
+///
+/// Replay commands printed in reports start with the path this binary was
+/// invoked with (`std::env::args_os().next()`, quoted for a shell when it
+/// needs it), unless [`Registry::replay_program`] set another; it is set
+/// process-wide with [`set_replay_program`](crate::sim::set_replay_program).
+pub fn main(registry: Registry) -> i32 {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let program = registry.program().map(str::to_string).or_else(|| args.first().map(|a| shell_word(&a.to_string_lossy())));
+    if let Some(program) = program.filter(|p| !p.is_empty()) {
+        crate::sim::set_replay_program(program);
     }
+    let matches = match command(&registry).try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let workload = |args: &WorkloadArgs| registry.resolve(args.workload.as_deref());
+    let run = || -> Result<i32, i32> {
+        Ok(match cli.command {
+            Command::Explore(args) => workload(&args.workload)?.explore(&args.workload.knobs(), &args),
+            Command::Replay(args) => workload(&args.workload)?.replay(&args.workload.knobs(), &args),
+            Command::CheckDeterminism { workload: w, seeds, start_seed } => workload(&w)?.check_determinism(&w.knobs(), start_seed, seeds),
+            Command::Merge { files, json, max_reports } => explore::merge(&files, json, max_reports),
+            Command::Bench(args) => bench::run(&args),
+            Command::Tune(args) => {
+                tune::check_args(&args)?;
+                workload(&args.workload)?.tune(&args.workload.knobs(), &args)
+            }
+        })
+    };
+    run().unwrap_or_else(|code| code)
+}
+
+/// The clap command, with `--workload`'s values (and default) from `registry`.
+fn command(registry: &Registry) -> clap::Command {
+    let mut cmd = Cli::command();
+    let values: Vec<PossibleValue> = registry.described().map(|(name, about)| PossibleValue::new(name).help(about)).collect();
+    let Some(first) = registry.names().next() else { return cmd };
+    for sub in WORKLOAD_COMMANDS {
+        let values = values.clone();
+        cmd = cmd.mut_subcommand(sub, |s| s.mut_arg(WORKLOAD_ARG, |a| a.value_parser(PossibleValuesParser::new(values)).default_value(first)));
+    }
+    cmd
+}
+
+/// `word` as one shell word: as is when that is safe, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !word.is_empty() && word.chars().all(safe) { word.to_string() } else { format!("'{}'", word.replace('\'', "'\\''")) }
 }

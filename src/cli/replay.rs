@@ -3,15 +3,15 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use dcb_sim::sim::{SCENARIO_STREAM, Scenario, Workload, html, timeline_with};
 
-use super::{WorkloadArgs, with_workload};
+use super::WorkloadArgs;
+use crate::sim::{SCENARIO_STREAM, Scenario, Workload, html, replay_program, timeline_with};
 
 /// `replay` flags.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     #[command(flatten)]
-    workload: WorkloadArgs,
+    pub(super) workload: WorkloadArgs,
     /// The seed to replay.
     #[arg(long)]
     seed: u64,
@@ -26,8 +26,8 @@ pub struct ReplayArgs {
     html: Option<PathBuf>,
 }
 
-/// Runs `replay`.
-pub fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
+/// Runs `replay` on `workload` (built from the registry entry `args.workload` names).
+pub(super) fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
     let mut scenario = match &args.scenario {
         Some(path) => {
             let text = match std::fs::read_to_string(path) {
@@ -45,7 +45,7 @@ pub fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
                 }
             }
         }
-        None => workload.generate(&mut dcb_sim::rng::substream(args.seed, SCENARIO_STREAM)),
+        None => workload.generate(&mut crate::rng::substream(args.seed, SCENARIO_STREAM)),
     };
     if args.workload.plant.is_some() {
         scenario.plant = args.workload.plant;
@@ -57,7 +57,7 @@ pub fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
         println!("{}", scenario.to_json());
         return 0;
     }
-    let result = dcb_sim::sim::run(workload, &scenario, args.seed);
+    let result = crate::sim::run(workload, &scenario, args.seed);
     println!(
         "dcb-sim replay · workload {} · seed {} · {} clients · {} commands · plant {} · history hash {:016x}",
         workload.name(),
@@ -75,9 +75,10 @@ pub fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
     if let Some(path) = &args.html {
         let json = serde_json::to_value(&scenario).expect("scenarios serialize");
         let replay = match &args.scenario {
-            Some(file) => format!("cargo run --release -- replay --workload {} --seed {} --scenario {}", workload.name(), args.seed, file.display()),
+            Some(file) => format!("{} replay --workload {} --seed {} --scenario {}", replay_program(), workload.name(), args.seed, file.display()),
             None => format!(
-                "cargo run --release -- replay --workload {} --seed {}{}",
+                "{} replay --workload {} --seed {}{}",
+                replay_program(),
                 workload.name(),
                 args.seed,
                 scenario.plant.map_or(String::new(), |p| format!(" --plant {}", p.name()))
@@ -96,9 +97,4 @@ pub fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
     } else {
         result.violations.iter().map(|v| v.exit_code()).min().unwrap_or(1)
     }
-}
-
-/// Dispatches `replay` to the selected workload.
-pub fn run(args: &ReplayArgs) -> i32 {
-    with_workload!(args.workload, |w| run_replay(&w, args))
 }

@@ -1,9 +1,10 @@
 //! `dcb-sim tune`: compare retry policies on the same seeds of a contended workload.
 
 use clap::Args;
-use dcb_sim::retry::RetryPolicy;
 
-use super::{WorkloadArgs, with_workload};
+use super::WorkloadArgs;
+use crate::retry::RetryPolicy;
+use crate::sim::Workload;
 
 /// Named retry policies, as parsed from `--policies` (a type alias, so clap
 /// takes the whole list as one value).
@@ -13,9 +14,9 @@ type NamedPolicies = Vec<(String, RetryPolicy)>;
 #[derive(Debug, Args)]
 pub struct TuneArgs {
     #[command(flatten)]
-    workload: WorkloadArgs,
+    pub(super) workload: WorkloadArgs,
     /// Comma-separated retry policies to compare: default, csharp, full-jitter, equal-jitter, decorrelated, no-retry, or all.
-    #[arg(long, default_value = "all", value_parser = dcb_sim::sim::parse_policies)]
+    #[arg(long, default_value = "all", value_parser = crate::sim::parse_policies)]
     policies: NamedPolicies,
     /// Seeds per policy (every policy runs the same seeds' scenarios).
     #[arg(long, default_value_t = 200)]
@@ -28,19 +29,22 @@ pub struct TuneArgs {
     json: bool,
 }
 
-/// Runs `tune`; exit code 0, 1 when any run violated an invariant, 2 for `--plant`.
-pub fn run(args: &TuneArgs) -> i32 {
+/// Refuses `--plant` (exit code 2): tune compares policies on correct code.
+pub(super) fn check_args(args: &TuneArgs) -> Result<(), i32> {
     if args.workload.plant.is_some() {
         eprintln!("error: tune compares retry policies on correct code; use --plant with explore or replay");
-        return 2;
+        return Err(2);
     }
-    with_workload!(args.workload, |w| {
-        let report = dcb_sim::sim::tune(&w, &args.policies, args.start_seed, args.seeds);
-        if args.json {
-            println!("{}", serde_json::to_string_pretty(&report).expect("tune reports serialize"));
-        } else {
-            print!("{report}");
-        }
-        if report.policies.iter().any(|p| p.violations > 0) { 1 } else { 0 }
-    })
+    Ok(())
+}
+
+/// Runs `tune` on `workload`; exit code 0, or 1 when any run violated an invariant.
+pub(super) fn run_tune<W: Workload>(workload: &W, args: &TuneArgs) -> i32 {
+    let report = crate::sim::tune(workload, &args.policies, args.start_seed, args.seeds);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("tune reports serialize"));
+    } else {
+        print!("{report}");
+    }
+    if report.policies.iter().any(|p| p.violations > 0) { 1 } else { 0 }
 }

@@ -114,7 +114,7 @@ pub use explore::{CHUNK, ExploreOptions, FAULTS_STREAM, SCENARIO_STREAM, Summary
 pub use gate::{Check, SCENARIO_ENV, TestTarget};
 pub use history::{CommandRecord, GhostWrite, History};
 pub use regression::{Expect, Regression, RegressionError};
-pub use report::{FailureReport, ShrunkReport};
+pub use report::{DEFAULT_REPLAY_PROGRAM, FailureReport, ShrunkReport, replay_program, set_replay_program};
 pub use runner::{FAULT_STREAM, LATENCY_STREAM, RunResult, run, run_unchecked};
 pub use scenario::{Engine, Latency, Scenario, ScenarioError, Scheduled};
 pub use shrink::{Shrunk, shrink};

@@ -60,7 +60,7 @@ pub enum RegressionError {
         message: String,
     },
     /// The run did not show what the file expects.
-    #[error("{path}: expected {expected:?}, got violations {got:?}; replay: cargo run --release -- replay --workload {workload} --seed {seed} --scenario <the file's scenario>")]
+    #[error("{path}: expected {expected:?}, got violations {got:?}; replay: {program} replay --workload {workload} --seed {seed} --scenario <the file's scenario>", program = super::report::replay_program())]
     Mismatch {
         /// The file.
         path: String,

@@ -10,6 +10,34 @@ use super::scenario::{Scenario, ScenarioError};
 use super::violation::Violation;
 use super::workload::{Cmd, Workload};
 
+/// How replay commands in reports start when nothing set another program:
+/// the `dcb-sim` binary of this repository, run through cargo.
+pub const DEFAULT_REPLAY_PROGRAM: &str = "cargo run --release --";
+
+/// The program set by [`set_replay_program`], if any.
+static REPLAY_PROGRAM: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
+
+/// Sets how the replay commands printed in reports
+/// ([`FailureReport::replay_command`], [`ShrunkReport::replay_command`])
+/// start, for the rest of the process: the command line that runs the CLI,
+/// before its `replay` subcommand, e.g. `target/release/examples/seats-sim`
+/// or `cargo run --release -p my-crate --example my-sim --`. It is printed
+/// verbatim (quote a path with spaces yourself).
+///
+/// `dcb_sim::cli::main` (feature `cli`) sets it to the path its binary
+/// was invoked with, so that a report names the binary that is actually
+/// running; until something sets it, reports print
+/// [`DEFAULT_REPLAY_PROGRAM`].
+pub fn set_replay_program(program: impl Into<String>) {
+    *REPLAY_PROGRAM.write().unwrap_or_else(|p| p.into_inner()) = Some(program.into());
+}
+
+/// How replay commands in reports start: the program set by
+/// [`set_replay_program`], else [`DEFAULT_REPLAY_PROGRAM`].
+pub fn replay_program() -> String {
+    REPLAY_PROGRAM.read().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_else(|| DEFAULT_REPLAY_PROGRAM.to_string())
+}
+
 /// A failed run: workload, seed, scenario, violations, and the exact
 /// commands that replay it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,10 +86,11 @@ pub struct ShrunkReport {
 }
 
 impl ShrunkReport {
-    /// The command that replays the minimal scenario.
+    /// The command that replays the minimal scenario (starting with
+    /// [`replay_program`]).
     pub fn replay_command(&self, workload: &str) -> String {
         let file = self.scenario_file.as_ref().map_or_else(|| "<minimal.json>".to_string(), |p| p.display().to_string());
-        format!("cargo run --release -- replay --workload {workload} --seed {} --scenario {file}", self.seed)
+        format!("{} replay --workload {workload} --seed {} --scenario {file}", replay_program(), self.seed)
     }
 }
 
@@ -93,9 +122,10 @@ impl FailureReport {
         Ok(run(workload, &scenario, self.seed))
     }
 
-    /// The command that replays the run with the CLI.
+    /// The command that replays the run with the CLI (starting with
+    /// [`replay_program`]).
     pub fn replay_command(&self) -> String {
-        let mut cmd = format!("cargo run --release -- replay --workload {} --seed {}", self.workload, self.seed);
+        let mut cmd = format!("{} replay --workload {} --seed {}", replay_program(), self.workload, self.seed);
         if let Some(p) = &self.plant {
             cmd.push_str(&format!(" --plant {p}"));
         }
