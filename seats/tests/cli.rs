@@ -19,8 +19,15 @@ fn seats_sim() -> &'static PathBuf {
         // target/<profile>/deps/cli-<hash>
         let exe = std::env::current_exe().expect("the test binary's path");
         let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+        let target_dir = profile_dir.parent().expect("target/<profile>");
         let mut build = Command::new(env!("CARGO"));
+        // The same flags and target directory as this test's own build (here
+        // the workspace config sets them; a user crate's `cargo simtest`
+        // alias passes them on the command line, which a nested cargo does
+        // not inherit).
         build.current_dir(env!("CARGO_MANIFEST_DIR")).args(["build", "--quiet", "-p", "seats", "--example", "seats-sim"]);
+        build.args(["--config", "build.rustflags=['--cfg','madsim']", "--config", "build.rustdocflags=['--cfg','madsim']"]);
+        build.arg("--target-dir").arg(target_dir);
         match profile_dir.file_name().and_then(|n| n.to_str()) {
             Some("debug") => {}
             Some("release") => {

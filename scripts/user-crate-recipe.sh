@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Proves the set-up recipe a user crate follows (README, "Set up your crate"):
+# plain `cargo build` / `cargo test` stay production builds (no madsim), and
+# `cargo simtest` runs the simulation tests with `--cfg madsim` in a target
+# directory of their own (no rebuild of everything when switching).
+#
+# It copies seats/ out of this workspace into a temporary directory, points
+# its dcb-sim dependency at this checkout, adds exactly the README's
+# .cargo/config.toml, and checks both sides.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r "$repo/seats" "$work/seats"
+cd "$work/seats"
+sed -i "s|path = \"..\"|path = \"$repo\"|g" Cargo.toml
+printf '\n# standalone, as in a user repository\n[workspace]\n' >> Cargo.toml
+cp "$repo/Cargo.lock" Cargo.lock
+export CARGO_TARGET_DIR="$work/seats/target"
+
+mkdir -p .cargo
+# --- the recipe (keep in sync with README.md) ---
+cat > .cargo/config.toml <<'EOF'
+[alias]
+# Simulation tests: madsim's virtual time and scheduler, in their own target dir.
+simtest = ["test", "--config", "build.rustflags=['--cfg','madsim']", "--config", "build.rustdocflags=['--cfg','madsim']", "--target-dir", "target/madsim"]
+EOF
+# ---
+
+echo "== production build (no madsim): the library compiles"
+cargo build --release --quiet
+echo "== a plain 'cargo test' of a simulation test refuses to run without madsim"
+if cargo test --release --quiet --test correct >"$work/plain.log" 2>&1; then
+    echo "FAIL: the simulation test ran without --cfg madsim" >&2
+    exit 1
+fi
+grep -q "need --cfg madsim\|needs --cfg madsim" "$work/plain.log" || { echo "FAIL: not the madsim guard:" >&2; tail -20 "$work/plain.log" >&2; exit 1; }
+echo "== cargo simtest: the simulation tests run"
+unset CARGO_TARGET_DIR
+cargo simtest --release 2>&1 | tee "$work/sim.log" | grep -E "^test result|Running" || true
+if grep -q "FAILED\|error\[" "$work/sim.log" || ! grep -q "^test result: ok" "$work/sim.log"; then
+    echo "FAIL: cargo simtest" >&2
+    tail -40 "$work/sim.log" >&2
+    exit 1
+fi
+echo "user-crate recipe OK"
