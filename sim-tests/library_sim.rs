@@ -216,7 +216,9 @@ const BUDGET: u64 = 1_000;
 /// seed replays from the report's scenario alone. Returns the report.
 fn catch(plant: Plant, expected: &[&str]) -> FailureReport {
     let w = LibraryWorkload::default();
-    let opts = ExploreOptions { seeds: BUDGET, plant: Some(plant), stop_on_failure: true, max_reports: 1, test: Some(TEST.into()), ..ExploreOptions::default() };
+    // DCB_SEED=S (the line a report prints) starts the search at S, so it
+    // replays that failing seed first.
+    let opts = ExploreOptions { start_seed: dcb_sim::sim::SimConfig::from_env().seed.unwrap_or(0), seeds: BUDGET, plant: Some(plant), stop_on_failure: true, max_reports: 1, test: Some(TEST.into()), ..ExploreOptions::default() };
     let summary = explore(&w, &opts);
     let report = summary.failures.first().unwrap_or_else(|| panic!("{plant} was not caught in {BUDGET} seeds\n{summary}")).clone();
     let fired: BTreeSet<&str> = report.violations.iter().map(|v| v.invariant()).collect();

@@ -22,7 +22,9 @@ fn catch(plant: Plant, first: &[&str], also: &[&str]) -> (FailureReport, u64) {
     for name in also {
         assert!(all.violations_by_invariant.contains_key(*name), "{plant}: [{name}] never fired in {BUDGET} seeds: {:?}", all.violations_by_invariant);
     }
-    let opts = ExploreOptions { seeds: BUDGET, plant: Some(plant), stop_on_failure: true, max_reports: 1, test: Some("planted".into()), ..ExploreOptions::default() };
+    // DCB_SEED=S (the line a report prints) starts the search at S, so it
+    // replays that failing seed first.
+    let opts = ExploreOptions { start_seed: dcb_sim::sim::SimConfig::from_env().seed.unwrap_or(0), seeds: BUDGET, plant: Some(plant), stop_on_failure: true, max_reports: 1, test: Some("planted".into()), ..ExploreOptions::default() };
     let summary = explore(&w, &opts);
     let report = summary.failures.first().unwrap_or_else(|| panic!("{plant} was not caught in {BUDGET} seeds\n{summary}")).clone();
     let fired: Vec<&str> = report.violations.iter().map(|v| v.invariant()).collect();
