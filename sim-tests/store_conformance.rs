@@ -473,7 +473,6 @@ conformance_tests!(postgres, runner = postgres_rt, || crate::engines::postgres(f
 /// Store factories for the durable engines.
 mod engines {
     use std::path::PathBuf;
-    use std::pin::Pin;
     use std::sync::atomic::{AtomicU64, Ordering};
 
     use dcb_sim::store::{PgOptions, PostgresStore, SqliteStore};
@@ -529,49 +528,10 @@ mod engines {
         }
     }
 
-    type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-    /// The object-safe face of an engine (boxed futures).
-    trait DynStore: Send + Sync {
-        fn read<'a>(&'a self, query: &'a Query, options: ReadOptions) -> BoxFuture<'a, Result<Vec<SequencedEvent>, StoreError>>;
-        fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> BoxFuture<'_, Result<Position, StoreError>>;
-    }
-
-    impl<S: EventStore> DynStore for S {
-        fn read<'a>(&'a self, query: &'a Query, options: ReadOptions) -> BoxFuture<'a, Result<Vec<SequencedEvent>, StoreError>> {
-            Box::pin(EventStore::read(self, query, options))
-        }
-        fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> BoxFuture<'_, Result<Position, StoreError>> {
-            Box::pin(EventStore::append(self, events, condition))
-        }
-    }
-
-    /// A type-erased engine. The cases are generic; instantiating every
-    /// case and the model test once per engine type made this the slowest
-    /// test binary to compile, so the durable engines all go through this
-    /// one type: a pure forwarding adapter (each call is the engine's own,
-    /// boxed), so the cases test exactly the engine inside.
-    pub struct Erased(Box<dyn DynStore>);
-
-    impl Erased {
-        pub fn new(store: impl EventStore + 'static) -> Self {
-            Erased(Box::new(store))
-        }
-    }
-
-    impl EventStore for Erased {
-        async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
-            self.0.read(query, options).await
-        }
-
-        fn append(
-            &self,
-            events: Vec<Event>,
-            condition: Option<AppendCondition>,
-        ) -> impl Future<Output = Result<Position, StoreError>> + Send {
-            self.0.append(events, condition)
-        }
-    }
+    /// A type-erased engine (the suite's own [`ErasedStore`]): the cases
+    /// and the model test are compiled once for it instead of once per
+    /// engine type; each call is the engine's own future, boxed.
+    pub type Erased = dcb_sim::conformance::ErasedStore<'static>;
 
     /// A PostgreSQL store on a fresh schema of `DCB_PG_URL` (the runner
     /// checked that it is set); `prewarm` opens all 8 connections up

@@ -27,11 +27,13 @@ impl<S: EventStore> DynStore for S {
 
 /// A type-erased engine: a pure forwarding adapter (each call is the
 /// engine's own future, boxed), so a case tests exactly the engine inside.
-pub(crate) struct ErasedStore<'a>(Box<dyn DynStore + 'a>);
+/// Useful when you test several adapters with generic code of your own and
+/// want it compiled once.
+pub struct ErasedStore<'a>(Box<dyn DynStore + 'a>);
 
 impl<'a> ErasedStore<'a> {
     /// Erases `store`.
-    pub(crate) fn new(store: impl EventStore + 'a) -> Self {
+    pub fn new(store: impl EventStore + 'a) -> Self {
         ErasedStore(Box::new(store))
     }
 }

@@ -103,4 +103,5 @@ pub use report::{CaseFailure, CaseResult, ConformanceReport};
 #[cfg(madsim)]
 pub use runner::check_in_madsim;
 pub use runner::{check, check_cases};
+pub use erased::ErasedStore;
 pub use suite::{CASES, Case};
