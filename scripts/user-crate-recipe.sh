@@ -43,4 +43,24 @@ if grep -q "FAILED\|error\[" "$work/sim.log" || ! grep -q "^test result: ok" "$w
     tail -40 "$work/sim.log" >&2
     exit 1
 fi
+echo "== a failing simulation test's printed replay lines run verbatim (without the alias)"
+if cargo simtest --release --test check -- fixture_two_reads_bug_fails_the_check --exact --include-ignored >"$work/fixture.log" 2>&1; then
+    echo "FAIL: the fixture passed; it must fail on purpose" >&2
+    exit 1
+fi
+mapfile -t lines < <(grep -E '^ +DCB_(SEED|SCENARIO)=[^ ]+ cargo test ' "$work/fixture.log" | sed -E 's/^ +//')
+[ "${#lines[@]}" -ge 2 ] || { echo "FAIL: no replay lines:" >&2; tail -40 "$work/fixture.log" >&2; exit 1; }
+for line in "${lines[@]}"; do
+    echo "   replay: $line"
+    if bash -c "$line" >"$work/replay.log" 2>&1; then
+        echo "FAIL: the replay line passed instead of failing again" >&2
+        exit 1
+    fi
+    if ! grep -q "^test result: FAILED. 0 passed; 1 failed" "$work/replay.log" || ! grep -q "\[dcb-soundness\]" "$work/replay.log"; then
+        echo "FAIL: the replay did not fail the test with [dcb-soundness]:" >&2
+        tail -40 "$work/replay.log" >&2
+        exit 1
+    fi
+    echo "   ok: fails again with [dcb-soundness]"
+done
 echo "user-crate recipe OK"

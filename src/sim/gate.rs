@@ -267,6 +267,11 @@ pub struct TestTarget {
     pub filter: Option<String>,
     /// Built with optimisations (print `--release`).
     pub release: bool,
+    /// A target directory other than the default `target` (a user crate's
+    /// `cargo simtest` alias builds in `target/madsim`): the printed line
+    /// then passes that directory and `--cfg madsim` itself, so it runs
+    /// verbatim without the alias.
+    pub target_dir: Option<PathBuf>,
 }
 
 impl TestTarget {
@@ -282,7 +287,9 @@ impl TestTarget {
         let lib = |n: &str| package.as_deref().is_some_and(|p| p.replace('-', "_") == n);
         let test = name.filter(|n| !lib(n));
         let thread = std::thread::current().name().filter(|n| *n != "main").map(str::to_string);
-        TestTarget { package, test, filter: filter.map(str::to_string).or(thread), release: !cfg!(debug_assertions) }
+        // target/<profile>/deps/<binary>: the target directory is three up.
+        let target_dir = std::env::current_exe().ok().and_then(|e| e.ancestors().nth(3).map(Path::to_path_buf)).filter(|d| d.file_name().is_some_and(|n| n != "target"));
+        TestTarget { package, test, filter: filter.map(str::to_string).or(thread), release: !cfg!(debug_assertions), target_dir }
     }
 
     /// `<env> cargo test …` for this target.
@@ -293,6 +300,12 @@ impl TestTarget {
         }
         if let Some(p) = &self.package {
             cmd.push_str(&format!(" -p {p}"));
+        }
+        if let Some(dir) = &self.target_dir {
+            cmd.push_str(&format!(
+                " --config \"build.rustflags=['--cfg','madsim']\" --config \"build.rustdocflags=['--cfg','madsim']\" --target-dir {}",
+                dir.display()
+            ));
         }
         match &self.test {
             Some(t) => cmd.push_str(&format!(" --test {t}")),
