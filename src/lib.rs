@@ -152,8 +152,8 @@
 //!   minimal: 2 commands (from 4), 0 setup (from 0), 2 clients (from 4); seed 3
 //!   | …timeline…
 //!   replay:
-//!     DCB_SEED=12 cargo test --release -p my-crate --test claims -- usernames_are_claimed_once --exact
-//!     DCB_SCENARIO=/…/target/dcb-failures/claims-12-min.json cargo test --release -p my-crate --test claims -- usernames_are_claimed_once --exact
+//!     DCB_SEED=12 cargo test --release -p my-crate --test claims -- usernames_are_claimed_once --exact --include-ignored
+//!     DCB_SCENARIO=/…/target/dcb-failures/usernames_are_claimed_once-claims-12-min.json cargo test --release -p my-crate --test claims -- usernames_are_claimed_once --exact --include-ignored
 //! ```
 //!
 //! **5. Replay it** with either line: the same seed and scenario give the

@@ -20,15 +20,5 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[cfg(madsim)]
 fn main() {
-    // Exit quietly when stdout is closed early (`dcb-sim explore | head`)
-    // instead of panicking on the broken pipe.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let msg = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or("");
-        if msg.contains("Broken pipe") {
-            std::process::exit(0);
-        }
-        default_hook(info);
-    }));
     std::process::exit(dcb_sim::cli::main(dcb_sim::cli::Registry::builtin()));
 }

@@ -148,6 +148,7 @@ fn parse_plant(s: &str) -> Result<Plant, String> {
 /// needs it), unless [`Registry::replay_program`] set another; it is set
 /// process-wide with [`set_replay_program`](crate::sim::set_replay_program).
 pub fn main(registry: Registry) -> i32 {
+    exit_quietly_on_broken_pipe();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let program = registry.program().map(str::to_string).or_else(|| args.first().map(|a| shell_word(&a.to_string_lossy())));
     if let Some(program) = program.filter(|p| !p.is_empty()) {
@@ -200,4 +201,18 @@ fn command(registry: &Registry) -> clap::Command {
 fn shell_word(word: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
     if !word.is_empty() && word.chars().all(safe) { word.to_string() } else { format!("'{}'", word.replace('\'', "'\\''")) }
+}
+
+/// Exit quietly when stdout is closed early (`dcb-sim explore | head`)
+/// instead of panicking on the broken pipe; every other panic goes to the
+/// previous hook.
+fn exit_quietly_on_broken_pipe() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or("");
+        if msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
 }

@@ -176,7 +176,7 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
     fn describe(&self, report: &mut FailureReport, dir: &Path, target: &TestTarget) -> String {
         let first = &report.violations[0];
         let mut out = format!("  seed {}: {first}\n", report.seed);
-        let (original, minimal) = self.save(report, dir);
+        let (original, minimal) = self.save(report, dir, target);
         if let Some(s) = &report.shrunk {
             out.push_str(&format!(
                 "  minimal: {} commands (from {}), {} setup (from {}), {} clients (from {}); seed {}\n",
@@ -199,7 +199,7 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
 
     /// Writes the original and minimal scenarios as regression files
     /// (scenario + seed + the invariant they violate); returns their paths.
-    fn save(&self, report: &FailureReport, dir: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
+    fn save(&self, report: &FailureReport, dir: &Path, target: &TestTarget) -> (Option<PathBuf>, Option<PathBuf>) {
         let invariant = report.violations[0].invariant().to_string();
         let write = |name: String, seed: u64, scenario: &serde_json::Value, note: &str| -> Option<PathBuf> {
             let regression = Regression { workload: self.workload.name().to_string(), seed, expect: Expect::Violates(invariant.clone()), note: note.to_string(), scenario: scenario.clone() };
@@ -208,7 +208,9 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             std::fs::write(&path, serde_json::to_string_pretty(&regression).ok()?).ok()?;
             Some(std::path::absolute(&path).unwrap_or(path))
         };
-        let stem = format!("{}-{}", self.workload.name(), report.seed);
+        // <test>-<workload>-<seed>: two tests failing at the same seed keep their own files.
+        let test: String = target.filter.as_deref().unwrap_or("check").chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+        let stem = format!("{test}-{}-{}", self.workload.name(), report.seed);
         let original = write(format!("{stem}.json"), report.seed, &report.scenario, "the failing scenario as generated");
         let minimal = report.shrunk.as_ref().and_then(|s| write(format!("{stem}-min.json"), s.seed, &s.scenario, "the failing scenario, shrunk"));
         (original, minimal)
