@@ -56,6 +56,11 @@ pub fn attempt_numbers(calls: &[StoreCall]) -> Vec<u32> {
         .collect()
 }
 
+/// Attempt `n` starting at `at`, before any call is folded into it.
+fn blank(n: u32, delay_before: Duration, at: Duration) -> AttemptRecord {
+    AttemptRecord { attempt: n, delay_before, started_at: at, ended_at: at, read_after: None, read_events: 0, decision: None, append: AppendRecord::NotAttempted, error: None }
+}
+
 /// The report of a command that made `calls` (started at `started_at`) and
 /// ended with `outcome`.
 pub fn report(calls: &[StoreCall], outcome: &Outcome, started_at: Duration) -> HandleReport {
@@ -69,17 +74,7 @@ pub fn report(calls: &[StoreCall], outcome: &Outcome, started_at: Duration) -> H
                 Some(_) if !call.slept_before.is_zero() => call.slept_before,
                 Some(prev) => call.started_at.saturating_sub(prev.ended_at),
             };
-            attempts.push(AttemptRecord {
-                attempt: n,
-                delay_before,
-                started_at: call.started_at,
-                ended_at: call.ended_at,
-                read_after: None,
-                read_events: 0,
-                decision: None,
-                append: AppendRecord::NotAttempted,
-                error: None,
-            });
+            attempts.push(blank(n, delay_before, call.started_at));
         }
         let a = attempts.last_mut().expect("pushed above");
         a.ended_at = call.ended_at;
@@ -102,17 +97,7 @@ pub fn report(calls: &[StoreCall], outcome: &Outcome, started_at: Duration) -> H
         }
     }
     if attempts.is_empty() {
-        attempts.push(AttemptRecord {
-            attempt: 1,
-            delay_before: Duration::ZERO,
-            started_at,
-            ended_at: started_at,
-            read_after: None,
-            read_events: 0,
-            decision: None,
-            append: AppendRecord::NotAttempted,
-            error: None,
-        });
+        attempts.push(blank(1, Duration::ZERO, started_at));
     }
     let last = attempts.last_mut().expect("at least one attempt");
     match outcome {

@@ -82,7 +82,7 @@ impl FaultPlan {
         self.probabilities().iter().all(|(_, p)| *p == 0.0)
     }
 
-    pub(crate) fn probabilities(&self) -> [(&'static str, f64); 5] {
+    fn probabilities(&self) -> [(&'static str, f64); 5] {
         [
             ("spike_probability", self.spike_probability),
             ("unavailable_probability", self.unavailable_probability),
