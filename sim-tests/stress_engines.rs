@@ -224,7 +224,7 @@ fn run_real<W: DeciderWorkload, E: RealEngine>(workload: &W, scenario: &Scenario
         }
     });
     records.sort_by_key(|r| r.index);
-    History { seed, commands: records, log: engine.log(), faults: Vec::new(), metrics: recorder.snapshot() }
+    History { seed, commands: records, log: engine.log(), faults: Vec::new(), metrics: recorder.snapshot(), schedule: None }
 }
 
 /// Handles one command as the simulator's runner does (same RNG stream,

@@ -144,7 +144,7 @@ fn html_escapes_everything_from_the_run() {
         calls: vec![],
     };
     let event = Event::new("Odd<Type>", ["k:<v>&"], nasty).unwrap();
-    let history = History { seed: 1, commands: vec![record], log: vec![SequencedEvent::new(1, event)], faults: vec![], metrics: Default::default() };
+    let history = History { seed: 1, commands: vec![record], log: vec![SequencedEvent::new(1, event)], faults: vec![], metrics: Default::default(), schedule: None };
     let violations = [Violation::safety("<inv>", Some(0), nasty), Violation::Liveness { detail: nasty.into() }];
     let scenario = serde_json::json!({ "plant": "<p>", "policy": { "name": nasty } });
 

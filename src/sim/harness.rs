@@ -9,7 +9,7 @@
 //! drawn in the order the calls are made.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rand::RngExt;
@@ -17,6 +17,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::calls::{AppendResult, CallOp, ReadResult, StoreCall};
 use super::faults::{FaultKind, FaultPlan, FaultRecord};
+use super::sched::turn::Turn;
+use super::sched::{Footprint, Step};
 use super::scenario::Latency;
 use crate::handler::CallHooks;
 use crate::retry::{Classify, RuntimeSleeper, Sleeper};
@@ -37,6 +39,7 @@ pub struct Harness<S> {
     journal: Mutex<Vec<FaultRecord>>,
     head: AtomicU64,
     clock: Clock,
+    turn: Option<Arc<Turn>>,
 }
 
 /// The run's clock read straight from madsim's time source (no
@@ -78,7 +81,15 @@ impl<S: EventStore> Harness<S> {
             journal: Mutex::new(Vec::new()),
             head: AtomicU64::new(0),
             clock: Clock::new(clock),
+            turn: None,
         }
+    }
+
+    /// Hands the clients' store steps to a controlled scheduler: calls of a
+    /// client view take no latency and take effect when the turn releases them.
+    pub(crate) fn with_turn(mut self, turn: Arc<Turn>) -> Self {
+        self.turn = Some(turn);
+        self
     }
 
     /// Reads the store's head through the trait (a store may start non-empty).
@@ -106,7 +117,13 @@ impl<S: EventStore> Harness<S> {
 
     /// A view for command `index`.
     pub fn view(&self, index: usize) -> CommandStore<'_, S> {
-        CommandStore { harness: self, command: index, state: Mutex::new(ViewState::default()) }
+        self.view_as(index, None)
+    }
+
+    /// A view for command `index` of `client` (`None`: a setup command,
+    /// which never waits for a turn).
+    pub(crate) fn view_as(&self, index: usize, client: Option<u32>) -> CommandStore<'_, S> {
+        CommandStore { harness: self, command: index, client, state: Mutex::new(ViewState::default()) }
     }
 
     fn draw(&self, min: Duration, max: Duration) -> Duration {
@@ -235,6 +252,7 @@ struct ViewState {
 pub struct CommandStore<'h, S> {
     harness: &'h Harness<S>,
     command: usize,
+    client: Option<u32>,
     state: Mutex<ViewState>,
 }
 
@@ -255,6 +273,11 @@ impl<S> CommandStore<'_, S> {
     fn finish(&self, index: usize, call: StoreCall) {
         lock(&self.state).calls[index] = Some(call);
     }
+
+    /// The turn this view's calls wait for, with the client, if controlled.
+    fn turn(&self) -> Option<(&Turn, u32)> {
+        self.harness.turn.as_deref().zip(self.client)
+    }
 }
 
 impl<S: EventStore> EventStore for CommandStore<'_, S> {
@@ -263,9 +286,15 @@ impl<S: EventStore> EventStore for CommandStore<'_, S> {
         let started_at = h.clock.now();
         let (index, slept_before, independent) = self.begin();
         let l = h.latency;
-        h.pause(l.read_min, l.read_max).await;
+        match self.turn() {
+            Some((turn, client)) => turn.take_turn(Step { client, command: self.command, call: index, footprint: Footprint::Read(query.clone()) }).await,
+            None => h.pause(l.read_min, l.read_max).await,
+        }
         let (result, head, fault) = h.faulty_read(query, options, self.command, index).await;
-        h.pause(l.read_min, l.read_max).await;
+        match self.turn() {
+            Some((turn, client)) => turn.left_store(client),
+            None => h.pause(l.read_min, l.read_max).await,
+        }
         let recorded = match &result {
             Ok(events) => ReadResult::Events {
                 count: u32::try_from(events.len()).unwrap_or(u32::MAX),
@@ -286,9 +315,15 @@ impl<S: EventStore> EventStore for CommandStore<'_, S> {
         let n = u32::try_from(events.len()).unwrap_or(u32::MAX);
         let (conditional, after) = (condition.is_some(), condition.as_ref().and_then(|c| c.after));
         let l = h.latency;
-        h.pause(l.append_min, l.append_max).await;
+        match self.turn() {
+            Some((turn, client)) => turn.take_turn(Step { client, command: self.command, call: index, footprint: Footprint::Append(events.clone()) }).await,
+            None => h.pause(l.append_min, l.append_max).await,
+        }
         let (result, applied, fault) = h.faulty_append(events, condition, self.command, index).await;
-        h.pause(l.append_min, l.append_max).await;
+        match self.turn() {
+            Some((turn, client)) => turn.left_store(client),
+            None => h.pause(l.append_min, l.append_max).await,
+        }
         let recorded = match &result {
             Ok(last) => AppendResult::Written { first: last + 1 - u64::from(n), last: *last },
             Err(StoreError::ConditionFailed { conflicting, .. }) => AppendResult::Conflict { conflicting: *conflicting },

@@ -9,6 +9,7 @@ use super::calls::StoreCall;
 use super::derive::attempt_numbers;
 use super::faults::FaultRecord;
 use super::metrics::MetricsSnapshot;
+use super::sched::ScheduleRecord;
 use crate::handler::{HandleReport, Outcome};
 use crate::store::{Position, SequencedEvent};
 
@@ -51,6 +52,10 @@ pub struct History<C> {
     pub faults: Vec<FaultRecord>,
     /// Metrics recorded by the handlers' [`MetricsObserver`](crate::retry::MetricsObserver)s.
     pub metrics: MetricsSnapshot,
+    /// The order of store steps a controlled scheduler chose (`None` under
+    /// [`Scheduler::Random`](super::Scheduler::Random)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleRecord>,
 }
 
 /// An append that was applied although its caller got an error (ambiguous

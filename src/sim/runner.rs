@@ -1,6 +1,6 @@
 //! [`run`]: one scenario under one seed on a fresh madsim runtime.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use super::history::{CommandRecord, History};
 use super::metrics::MemoryRecorder;
 use super::plants::{PlantedStore, planted_policy};
 use super::scenario::{Scenario, Scheduled};
+use super::sched::turn::{Chooser, Tracked, Turn};
 use super::violation::Violation;
 use super::workload::{Cmd, Workload};
 use crate::handler::{Ctx, Handler};
@@ -36,10 +37,15 @@ pub struct RunResult<C> {
 /// Runs `scenario` under `seed` and checks every invariant: the generic
 /// ones ([`check::all`]) and the workload's own.
 pub fn run<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) -> RunResult<Cmd<W>> {
-    let (history, mut violations) = match run_unchecked(workload, scenario, seed) {
+    checked(workload, scenario, seed, run_unchecked(workload, scenario, seed))
+}
+
+/// Checks the outcome of one run.
+pub(crate) fn checked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, outcome: Result<History<Cmd<W>>, Violation>) -> RunResult<Cmd<W>> {
+    let (history, mut violations) = match outcome {
         Ok(history) => (history, Vec::new()),
         Err(v) => {
-            let history = History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default() };
+            let history = History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
             return RunResult { history, violations: vec![v] };
         }
     };
@@ -55,6 +61,14 @@ pub fn run<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) ->
 /// does not support, a store that cannot open, or a panic inside the run;
 /// a [`Violation::Liveness`] when every task blocked forever.
 pub fn run_unchecked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) -> Result<History<Cmd<W>>, Violation> {
+    let clients: Vec<u32> = scenario.commands.iter().map(|s| s.client).collect::<BTreeSet<u32>>().into_iter().collect();
+    let chooser = scenario.scheduler.chooser(seed, &clients, scenario.commands.len());
+    run_with(workload, scenario, seed, chooser)
+}
+
+/// [`run_unchecked`] with the store steps ordered by `chooser` (`None`:
+/// random latency), whatever the scenario's scheduler says.
+pub(crate) fn run_with<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, chooser: Option<Box<dyn Chooser>>) -> Result<History<Cmd<W>>, Violation> {
     scenario.validate().map_err(|e| Violation::Harness { detail: e.to_string() })?;
     if let Some(plant) = scenario.plant
         && !workload.plants().contains(&plant)
@@ -67,7 +81,7 @@ pub fn run_unchecked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, see
     let rt = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
     let recorder = MemoryRecorder::new();
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        metrics::with_local_recorder(&recorder, || rt.block_on(simulate(workload, scenario, seed)))
+        metrics::with_local_recorder(&recorder, || rt.block_on(simulate(workload, scenario, seed, chooser)))
     }));
     match result {
         Ok(Ok(mut history)) => {
@@ -100,11 +114,15 @@ struct Shared<S, H> {
     seed: u64,
 }
 
-async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) -> Result<History<Cmd<W>>, Violation> {
+async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, chooser: Option<Box<dyn Chooser>>) -> Result<History<Cmd<W>>, Violation> {
     let clock = RuntimeSleeper::new();
+    let turn = chooser.map(|c| Turn::new(scenario.commands.iter().map(|s| s.client).collect::<BTreeSet<u32>>(), c));
     let store = workload.store(scenario).map_err(|e| Violation::Harness { detail: format!("the workload's store could not open: {e}") })?;
     let store = PlantedStore::new(store, scenario.plant);
-    let harness = Harness::new(store, scenario.latency, rng::substream(seed, LATENCY_STREAM), scenario.faults, rng::substream(seed, FAULT_STREAM), clock);
+    let mut harness = Harness::new(store, scenario.latency, rng::substream(seed, LATENCY_STREAM), scenario.faults, rng::substream(seed, FAULT_STREAM), clock);
+    if let Some(turn) = &turn {
+        harness = harness.with_turn(turn.clone());
+    }
     harness.init_head().await.map_err(|e| Violation::Harness { detail: format!("the workload's store could not be read: {e}") })?;
     let policy = planted_policy(&scenario.policy, scenario.plant);
     let shared = Rc::new(Shared { harness, handler: workload.handler(scenario), policy, clock, seed });
@@ -126,7 +144,7 @@ async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: 
         let commands: Vec<(usize, Duration, Option<String>, Cmd<W>)> =
             commands.into_iter().map(|(i, s)| (i, s.start, scenario.request_id(i), s.command.clone())).collect();
         let shared = shared.clone();
-        tasks.push(madsim::task::spawn_local(async move {
+        let client_task = async move {
             let mut out = Vec::with_capacity(commands.len());
             for (index, start, request, command) in commands {
                 let wait = (t0 + start).saturating_sub(shared.clock.now());
@@ -136,14 +154,19 @@ async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: 
                 out.push(execute(&shared, index, request, Some(client), command).await);
             }
             out
-        }));
+        };
+        tasks.push(match &turn {
+            Some(turn) => madsim::task::spawn_local(Tracked::new(turn.clone(), client, client_task)),
+            None => madsim::task::spawn_local(client_task),
+        });
     }
     for task in tasks {
         records.extend(task.await.expect("client tasks do not panic"));
     }
     records.sort_by_key(|r| r.index);
     let log = shared.harness.log().await.map_err(|e| Violation::Harness { detail: format!("the workload's store could not be read back: {e}") })?;
-    Ok(History { seed, commands: records, log, faults: shared.harness.journal(), metrics: Default::default() })
+    let schedule = turn.map(|t| t.record());
+    Ok(History { seed, commands: records, log, faults: shared.harness.journal(), metrics: Default::default(), schedule })
 }
 
 /// A client's commands with their indices.
@@ -152,7 +175,7 @@ type ClientQueue<'a, C> = Vec<(usize, &'a Scheduled<C>)>;
 async fn execute<C, S: EventStore, H: Handler<C>>(shared: &Shared<S, H>, index: usize, request: Option<String>, client: Option<u32>, command: C) -> CommandRecord<C> {
     let mut rng = rng::substream(shared.seed, index as u64 + 1);
     let started_at = shared.clock.now();
-    let view = shared.harness.view(index);
+    let view = shared.harness.view_as(index, client);
     let ctx = Ctx::new(&view, shared.clock, &mut rng, request.as_deref(), &shared.policy, &view);
     let outcome = shared.handler.handle(ctx, &command).await;
     let ended_at = shared.clock.now();

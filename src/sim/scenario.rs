@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::plant::Plant;
 use crate::retry::{PolicyError, RetryPolicy};
 use super::faults::{FaultPlan, FaultPlanError};
+use super::sched::Scheduler;
 
 /// A command issued by `client` at virtual time `start` (after setup).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -166,12 +167,16 @@ pub struct Scenario<C> {
     /// A planted bug (negative control), or none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plant: Option<Plant>,
+    /// Who orders the store steps (random latency by default; see
+    /// [`sched`](super::sched)).
+    #[serde(default, skip_serializing_if = "Scheduler::is_random")]
+    pub scheduler: Scheduler,
 }
 
 impl<C> Scenario<C> {
     /// A scenario with the C# policy, default latency and no plant.
     pub fn new(setup: Vec<C>, commands: Vec<Scheduled<C>>) -> Self {
-        Scenario { setup, commands, policy: RetryPolicy::csharp(), latency: Latency::default(), request_ids: true, engine: Engine::Memory, faults: FaultPlan::default(), plant: None }
+        Scenario { setup, commands, policy: RetryPolicy::csharp(), latency: Latency::default(), request_ids: true, engine: Engine::Memory, faults: FaultPlan::default(), plant: None, scheduler: Scheduler::Random }
     }
 
     /// Checks the policy and latency ranges.

@@ -158,7 +158,7 @@ mod tests {
                 calls,
             })
             .collect();
-        History { seed: 0, commands, log, faults: vec![], metrics: Default::default() }
+        History { seed: 0, commands, log, faults: vec![], metrics: Default::default(), schedule: None }
     }
 
     fn violations(h: &History<String>) -> Vec<Violation> {

@@ -1,0 +1,95 @@
+//! Schedulers at the store boundary: who takes the next store step.
+//!
+//! For DCB handlers the only shared state is the event store, so the
+//! interleavings that matter are the orders in which clients' store calls
+//! take effect. Each read or append of a client is a **step**. A
+//! [`Scheduler`] decides the order:
+//!
+//! - [`Scheduler::Random`] (the default): every store call sleeps a random
+//!   latency before and after it takes effect ([`Latency`](super::Latency)),
+//!   and madsim's timers order the steps. Every seed, regression file and
+//!   snapshot from before the schedulers replays unchanged.
+//! - [`Scheduler::Pct`]: store calls take no latency; whenever no client
+//!   can run, the pending step of the highest-priority client takes effect,
+//!   with random priorities and `depth − 1` priority change points drawn
+//!   from the seed ([PCT](pct)).
+//! - [`Scheduler::Script`]: the choices of a [`Schedule`], e.g. one a
+//!   report printed; `DCB_SCHEDULE=…` in tests, `replay --schedule …` on
+//!   the command line.
+//! - [`exhaustive`]: every distinct order of steps of one scenario, with a
+//!   sleep-set partial-order reduction; a complete run with no violation
+//!   is a proof for that scenario.
+//!
+//! Under the controlled schedulers (all but `Random`), a decision is made
+//! only when no client can run: each is parked at a step, blocked (on a
+//! backoff sleep, a timeout, anything) or done. Virtual time still runs:
+//! a client sleeping a backoff delay joins the pending steps when it
+//! wakes, so steps are ordered freely among the clients pending at the same
+//! time, never across another client's sleep. A store call that itself
+//! waits inside the store (an adapter's round trip, a timeout fault) lets
+//! the scheduler release other steps meanwhile, or [`Choice::Wait`] for it.
+
+pub mod exhaustive;
+mod pct;
+mod schedule;
+mod script;
+mod step;
+pub(crate) mod turn;
+
+pub use exhaustive::{ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, exhaustive};
+pub use schedule::{Choice, Schedule, ScheduleError, ScheduleRecord};
+pub(crate) use step::{Footprint, Step};
+
+use serde::{Deserialize, Serialize};
+
+use crate::rng;
+
+/// RNG stream the PCT scheduler draws its priorities and change points from.
+pub const PCT_STREAM: u64 = u64::MAX - 3;
+
+/// Who decides the order of store steps in a run (see the [module docs](self)).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scheduler {
+    /// Random store latency; madsim's timers order the steps.
+    #[default]
+    Random,
+    /// Probabilistic concurrency testing with `depth − 1` change points.
+    Pct {
+        /// The bug depth PCT targets (≥ 1; 3 is a good default).
+        depth: u32,
+    },
+    /// Replays a schedule.
+    Script {
+        /// The choices, as a report printed them.
+        schedule: Schedule,
+    },
+}
+
+impl Scheduler {
+    /// True for the default (kept out of scenario files).
+    pub fn is_random(&self) -> bool {
+        matches!(self, Scheduler::Random)
+    }
+
+    /// The chooser for one run (`None` for `Random`). `commands` is the
+    /// number of concurrent commands (PCT places its change points among
+    /// the first 4 steps per command: a read and an append, twice).
+    pub(crate) fn chooser(&self, seed: u64, clients: &[u32], commands: usize) -> Option<Box<dyn turn::Chooser>> {
+        match self {
+            Scheduler::Random => None,
+            Scheduler::Pct { depth } => Some(Box::new(pct::Pct::new(&mut rng::substream(seed, PCT_STREAM), clients, *depth, 4 * commands))),
+            Scheduler::Script { schedule } => Some(Box::new(script::Script::new(schedule))),
+        }
+    }
+}
+
+impl std::fmt::Display for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scheduler::Random => f.write_str("random"),
+            Scheduler::Pct { depth } => write!(f, "pct (depth {depth})"),
+            Scheduler::Script { schedule } => write!(f, "script {schedule}"),
+        }
+    }
+}

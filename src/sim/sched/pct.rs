@@ -1,0 +1,66 @@
+//! PCT (probabilistic concurrency testing, Burckhardt et al., ASPLOS 2010)
+//! over store steps, as shuttle implements it: every client gets a random
+//! distinct priority; at each decision the pending step of the
+//! highest-priority client takes effect; at `depth − 1` change points,
+//! drawn uniformly among the first `k` decisions, the client that took the
+//! previous step drops below every initial priority. A bug that needs `d`
+//! ordering constraints among `n` clients and `k` steps is found with
+//! probability at least 1 / (n · k^(d−1)) per run.
+
+use std::collections::BTreeMap;
+
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+use super::schedule::Choice;
+use super::turn::{Chooser, Options};
+
+/// The PCT scheduler of one run.
+#[derive(Debug)]
+pub(crate) struct Pct {
+    priorities: BTreeMap<u32, u64>,
+    change_points: Vec<usize>,
+    decisions: usize,
+    next_low: u64,
+}
+
+impl Pct {
+    /// Priorities for `clients` and `depth − 1` change points among the
+    /// first `steps` decisions, from `rng`.
+    pub fn new(rng: &mut ChaCha8Rng, clients: &[u32], depth: u32, steps: usize) -> Self {
+        let mut order = clients.to_vec();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+        let depth = u64::from(depth.max(1));
+        let priorities = order.iter().enumerate().map(|(rank, c)| (*c, depth + rank as u64)).collect();
+        let mut pool: Vec<usize> = (1..=steps.max(1)).collect();
+        let mut change_points = Vec::new();
+        for _ in 1..depth {
+            if pool.is_empty() {
+                break;
+            }
+            change_points.push(pool.swap_remove(rng.random_range(0..pool.len())));
+        }
+        Pct { priorities, change_points, decisions: 0, next_low: depth - 1 }
+    }
+
+    fn priority(&self, client: u32) -> u64 {
+        self.priorities.get(&client).copied().unwrap_or(0)
+    }
+}
+
+impl Chooser for Pct {
+    fn choose(&mut self, options: &Options<'_>) -> Choice {
+        self.decisions += 1;
+        if self.change_points.contains(&self.decisions)
+            && let Some(last) = options.last
+        {
+            self.priorities.insert(last, self.next_low);
+            self.next_low = self.next_low.saturating_sub(1);
+        }
+        let best_step = options.steps.iter().map(|s| (self.priority(s.client), Choice::Step(s.client))).max();
+        let wait = options.in_store.iter().map(|c| (self.priority(*c), Choice::Wait)).max();
+        best_step.into_iter().chain(wait).max_by_key(|(p, _)| *p).map_or_else(|| options.non_preemptive(), |(_, c)| c)
+    }
+}
