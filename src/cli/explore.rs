@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::WorkloadArgs;
+use super::scheduler::SchedulerArgs;
 use crate::sim::{Expect, ExploreOptions, Regression, Summary, Workload, explore_parallel, shard_range};
 
 /// `explore` flags.
@@ -13,6 +14,8 @@ use crate::sim::{Expect, ExploreOptions, Regression, Summary, Workload, explore_
 pub struct ExploreArgs {
     #[command(flatten)]
     pub(super) workload: WorkloadArgs,
+    #[command(flatten)]
+    scheduler: SchedulerArgs,
     /// Number of schedules (seeds) to run (in all shards together).
     #[arg(long, default_value_t = 10_000)]
     seeds: u64,
@@ -75,6 +78,8 @@ pub(super) fn explore_cmd<W: Workload + Sync>(workload: &W, args: &ExploreArgs) 
         engine: args.workload.engine(),
         // --faults selects the workload's own fault swarm (see WorkloadArgs).
         faults: false,
+        scheduler: args.scheduler.scheduler(),
+        exhaustive: args.scheduler.exhaustive(),
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let show_progress = args.progress || (!args.no_progress && !args.json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());

@@ -21,6 +21,7 @@ mod bench;
 mod explore;
 mod registry;
 mod replay;
+mod scheduler;
 mod tune;
 
 use std::path::PathBuf;

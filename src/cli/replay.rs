@@ -5,13 +5,16 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::WorkloadArgs;
-use crate::sim::{SCENARIO_STREAM, Scenario, Workload, html, replay_program, timeline_with};
+use super::scheduler::SchedulerArgs;
+use crate::sim::{SCENARIO_STREAM, Scenario, Scheduler, Workload, html, replay_program, timeline_with};
 
 /// `replay` flags.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     #[command(flatten)]
     pub(super) workload: WorkloadArgs,
+    #[command(flatten)]
+    scheduler: SchedulerArgs,
     /// The seed to replay.
     #[arg(long)]
     seed: u64,
@@ -53,6 +56,14 @@ pub(super) fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
     if let Some(engine) = args.workload.engine() {
         scenario.engine = engine;
     }
+    if args.scheduler.exhaustive().is_some() {
+        eprintln!("error: replay runs one schedule; use --schedule with the string a report printed, or --scheduler pct");
+        return 2;
+    }
+    let scheduler = args.scheduler.scheduler();
+    if !scheduler.is_random() {
+        scenario.scheduler = scheduler;
+    }
     if args.print_scenario {
         println!("{}", scenario.to_json());
         return 0;
@@ -70,6 +81,14 @@ pub(super) fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
     println!("policy: {}", serde_json::to_string(&scenario.policy).expect("policies serialize"));
     if !scenario.faults.is_none() {
         println!("faults: {}", serde_json::to_string(&scenario.faults).expect("plans serialize"));
+    }
+    if let Some(record) = &result.history.schedule {
+        println!("scheduler: {} · schedule {} · {} preemptions", scenario.scheduler, record.schedule, record.preemptions);
+        if let Scheduler::Script { schedule } = &scenario.scheduler
+            && !record.schedule.choices().starts_with(schedule.choices())
+        {
+            println!("note: the schedule did not fit this scenario everywhere; where a scripted step was not pending, the run went on without preempting");
+        }
     }
     print!("{}", timeline_with(&result.history, &result.violations));
     if let Some(path) = &args.html {

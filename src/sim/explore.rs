@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::report::{FailureReport, ShrunkReport};
 use super::shrink::shrink;
 use super::runner::run;
+use super::sched::{ExhaustiveOptions, Scheduler, exhaustive_with};
+use super::violation::Violation;
 use super::workload::Workload;
 use crate::plant::Plant;
 use crate::retry::ErrorKind;
@@ -39,11 +41,30 @@ pub struct ExploreOptions {
     /// Give a scenario whose workload drew no faults a fault plan drawn
     /// from its seed ([`swarm_faults`](super::swarm_faults)).
     pub faults: bool,
+    /// The scheduler of every scenario ([`Scheduler::Random`]: as the
+    /// workload generates it, which is random latency for the built-ins).
+    pub scheduler: Scheduler,
+    /// Enumerate every order of store steps of each seed's scenario,
+    /// within this many runs per scenario ([`exhaustive`]); `schedules`
+    /// then counts every checked order, not seeds.
+    pub exhaustive: Option<u64>,
 }
 
 impl Default for ExploreOptions {
     fn default() -> Self {
-        ExploreOptions { start_seed: 0, seeds: 1000, plant: None, max_reports: 5, stop_on_failure: false, test: None, shrink_budget: 0, engine: None, faults: false }
+        ExploreOptions {
+            start_seed: 0,
+            seeds: 1000,
+            plant: None,
+            max_reports: 5,
+            stop_on_failure: false,
+            test: None,
+            shrink_budget: 0,
+            engine: None,
+            faults: false,
+            scheduler: Scheduler::Random,
+            exhaustive: None,
+        }
     }
 }
 
@@ -172,6 +193,9 @@ pub fn scenario_for<W: Workload>(workload: &W, opts: &ExploreOptions, seed: u64)
     if opts.faults && scenario.faults.is_none() {
         super::swarm_faults(&mut rng::substream(seed, FAULTS_STREAM), &mut scenario);
     }
+    if !opts.scheduler.is_random() {
+        scenario.scheduler = opts.scheduler.clone();
+    }
     scenario
 }
 
@@ -179,7 +203,49 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
     let mut s = Summary { workload: workload.name().to_string(), start_seed: seeds.start, ..Summary::default() };
     for seed in seeds {
         let scenario = scenario_for(workload, opts, seed);
-        let result = run(workload, &scenario, seed);
+        let failed_before = s.violations;
+        match opts.exhaustive {
+            None => s.tally(workload, opts, seed, &scenario, run(workload, &scenario, seed)),
+            Some(budget) => {
+                let options = ExhaustiveOptions { budget, reduction: true, stop_at_first: opts.stop_on_failure };
+                let mut results = Vec::new();
+                let outcome = exhaustive_with(workload, &scenario, seed, options, |r| {
+                    if r.violations.is_empty() {
+                        results.push(None);
+                    } else {
+                        results.push(Some(r.clone()));
+                    }
+                });
+                match outcome {
+                    Ok(_) => {}
+                    Err(e) => {
+                        let history = super::History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
+                        s.tally(workload, opts, seed, &scenario, super::RunResult { history, violations: vec![Violation::Harness { detail: e.to_string() }] });
+                    }
+                }
+                for r in results {
+                    match r {
+                        None => s.schedules += 1,
+                        Some(r) => {
+                            let schedule = r.history.schedule.clone().unwrap_or_default().schedule;
+                            let scripted = super::Scenario { scheduler: Scheduler::Script { schedule }, ..scenario.clone() };
+                            s.tally(workload, opts, seed, &scripted, r);
+                        }
+                    }
+                }
+            }
+        }
+        if opts.stop_on_failure && s.violations > failed_before {
+            break;
+        }
+    }
+    s
+}
+
+impl Summary {
+    /// Counts one checked run of `scenario` under `seed`.
+    fn tally<W: Workload>(&mut self, workload: &W, opts: &ExploreOptions, seed: u64, scenario: &super::Scenario<super::workload::Cmd<W>>, result: super::RunResult<super::workload::Cmd<W>>) {
+        let s = self;
         s.schedules += 1;
         for c in &result.history.commands {
             s.commands += 1;
@@ -204,18 +270,15 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
                 *s.violations_by_invariant.entry(n.to_string()).or_default() += 1;
             }
             if s.failures.len() < opts.max_reports {
+                let schedule = result.history.schedule.clone();
                 s.failures.push(FailureReport {
                     scenario_from_seed: true,
                     test: opts.test.clone(),
-                    ..FailureReport::new(workload.name(), seed, &scenario, result.violations)
+                    ..FailureReport::new(workload.name(), seed, scenario, result.violations).with_schedule(schedule.as_ref())
                 });
-            }
-            if opts.stop_on_failure {
-                break;
             }
         }
     }
-    s
 }
 
 /// Shrinks each kept failure (when `opts.shrink_budget > 0`).

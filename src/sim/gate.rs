@@ -19,6 +19,7 @@
 //! | `DCB_SEED=S` | run exactly seed `S` and print its timeline (with `DCB_SEEDS`, start there) |
 //! | `DCB_SEEDS=N` | run `N` seeds instead of the test's own count |
 //! | `DCB_SCENARIO=FILE` | run the scenario file a report wrote (typically the minimal one) under its seed |
+//! | `DCB_SCHEDULE=S` | order the store steps as the schedule string `S` a report printed (with `DCB_SEED`) |
 //!
 //! The test's name and target are found from the running test binary, so
 //! the printed `cargo test` line selects exactly this test.
@@ -31,12 +32,16 @@ use super::regression::{Expect, Regression};
 use super::report::FailureReport;
 use super::runner::{RunResult, run};
 use super::scenario::Scenario;
+use super::sched::{Schedule, Scheduler};
 use super::timeline::timeline_with;
 use super::workload::{Cmd, Workload};
 use crate::plant::Plant;
 
 /// The environment variable naming a scenario file to replay.
 pub const SCENARIO_ENV: &str = "DCB_SCENARIO";
+
+/// The environment variable holding a schedule string to replay.
+pub const SCHEDULE_ENV: &str = "DCB_SCHEDULE";
 
 /// A simulation test over a workload: configure, then [`Check::run`].
 #[derive(Debug, Clone)]
@@ -50,6 +55,8 @@ pub struct Check<'w, W> {
     shrink_budget: u64,
     max_reports: usize,
     test: Option<String>,
+    scheduler: Scheduler,
+    exhaustive: Option<u64>,
 }
 
 impl<'w, W: Workload + Sync> Check<'w, W> {
@@ -57,7 +64,7 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
     /// shrunk with up to 2,000 runs each, at most 3 reported.
     pub fn new(workload: &'w W) -> Self {
         let jobs = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        Check { workload, start: 0, seeds: 1_000, plant: None, faults: false, jobs, shrink_budget: 2_000, max_reports: 3, test: None }
+        Check { workload, start: 0, seeds: 1_000, plant: None, faults: false, jobs, shrink_budget: 2_000, max_reports: 3, test: None, scheduler: Scheduler::Random, exhaustive: None }
     }
 
     /// Run `n` seeds (`DCB_SEEDS` overrides it).
@@ -109,16 +116,39 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
         self
     }
 
+    /// Order the store steps with `scheduler` (e.g. [`Scheduler::Pct`];
+    /// default: the workload's own, random latency for the built-ins).
+    pub fn scheduler(mut self, scheduler: Scheduler) -> Self {
+        self.scheduler = scheduler;
+        self
+    }
+
+    /// Enumerate every order of store steps of each seed's scenario, up to
+    /// `budget` runs per scenario ([`exhaustive`](super::exhaustive)).
+    pub fn exhaustive(mut self, budget: u64) -> Self {
+        self.exhaustive = Some(budget);
+        self
+    }
+
     fn options(&self, start: u64, seeds: u64) -> ExploreOptions {
-        ExploreOptions {
+        let mut opts = ExploreOptions {
             start_seed: start,
             seeds,
             plant: self.plant,
             faults: self.faults,
             max_reports: self.max_reports,
             shrink_budget: self.shrink_budget,
+            scheduler: self.scheduler.clone(),
+            exhaustive: self.exhaustive,
             ..ExploreOptions::default()
+        };
+        if let Some(text) = std::env::var_os(SCHEDULE_ENV) {
+            let text = text.to_string_lossy();
+            let schedule: Schedule = text.parse().unwrap_or_else(|e| panic!("{SCHEDULE_ENV}={text}: {e}"));
+            opts.scheduler = Scheduler::Script { schedule };
+            opts.exhaustive = None;
         }
+        opts
     }
 
     /// Runs the check and returns the summary for further assertions (for
@@ -190,7 +220,8 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             }
         }
         out.push_str("  replay:\n");
-        out.push_str(&format!("    {}\n", target.command(&format!("DCB_SEED={}", report.seed))));
+        let schedule = report.schedule.as_ref().map_or_else(String::new, |s| format!(" {SCHEDULE_ENV}={s}"));
+        out.push_str(&format!("    {}\n", target.command(&format!("DCB_SEED={}{schedule}", report.seed))));
         if let Some(file) = minimal.as_ref().or(original.as_ref()) {
             out.push_str(&format!("    {}\n", target.command(&format!("{SCENARIO_ENV}={}", file.display()))));
         }

@@ -112,7 +112,7 @@ pub use harness::{CommandStore, Harness};
 pub use shell_handler::ShellHandler;
 pub use determinism::{Divergence, check_determinism, first_difference};
 pub use explore::{CHUNK, ExploreOptions, FAULTS_STREAM, SCENARIO_STREAM, Summary, assert_no_violations, explore, explore_parallel, scenario_for, shard_range};
-pub use gate::{Check, SCENARIO_ENV, TestTarget};
+pub use gate::{Check, SCENARIO_ENV, SCHEDULE_ENV, TestTarget};
 pub use history::{CommandRecord, GhostWrite, History};
 pub use regression::{Expect, Regression, RegressionError};
 pub use report::{DEFAULT_REPLAY_PROGRAM, FailureReport, ShrunkReport, replay_program, set_replay_program};

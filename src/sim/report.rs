@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::runner::{RunResult, run};
 use super::scenario::{Scenario, ScenarioError};
+use super::sched::{Schedule, ScheduleRecord};
 use super::violation::Violation;
 use super::workload::{Cmd, Workload};
 
@@ -62,6 +63,10 @@ pub struct FailureReport {
     /// The minimal failing scenario, when the explorer shrank it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shrunk: Option<ShrunkReport>,
+    /// The order of store steps of the failing run, when a controlled
+    /// scheduler chose it: `--schedule` / `DCB_SCHEDULE` replay it exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
 }
 
 /// The shrunk form of a failure.
@@ -108,7 +113,15 @@ impl FailureReport {
             violations,
             test: None,
             shrunk: None,
+            schedule: None,
         }
+    }
+
+    /// The report with the failing run's schedule (see [`FailureReport::schedule`]).
+    #[must_use]
+    pub fn with_schedule(mut self, schedule: Option<&ScheduleRecord>) -> Self {
+        self.schedule = schedule.map(|r| r.schedule.clone());
+        self
     }
 
     /// Re-runs the failure from the report alone (its scenario JSON and
@@ -128,6 +141,9 @@ impl FailureReport {
         let mut cmd = format!("{} replay --workload {} --seed {}", replay_program(), self.workload, self.seed);
         if let Some(p) = &self.plant {
             cmd.push_str(&format!(" --plant {p}"));
+        }
+        if let Some(s) = &self.schedule {
+            cmd.push_str(&format!(" --schedule {s}"));
         }
         if !self.scenario_from_seed {
             let file = self.scenario_file.as_ref().map_or_else(|| "<scenario.json>".to_string(), |p| p.display().to_string());
@@ -169,7 +185,8 @@ impl fmt::Display for FailureReport {
         writeln!(f, "  replay:")?;
         writeln!(f, "    {}", self.replay_command())?;
         if let Some(test) = &self.test {
-            writeln!(f, "    DCB_SEED={} cargo test --release --test {test}", self.seed)?;
+            let schedule = self.schedule.as_ref().map_or_else(String::new, |s| format!("DCB_SCHEDULE={s} "));
+            writeln!(f, "    DCB_SEED={} {schedule}cargo test --release --test {test}", self.seed)?;
         }
         if let Some(s) = &self.shrunk {
             writeln!(f, "  shrunk ({} runs): {} → {} commands, {} → {} setup, {} → {} clients; seed {}", s.runs, s.commands.0, s.commands.1, s.setup.0, s.setup.1, s.clients.0, s.clients.1, s.seed)?;

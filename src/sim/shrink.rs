@@ -5,7 +5,8 @@
 //! only if the run still violates the invariant: drop a concurrent command,
 //! drop a setup command, move a client's commands onto another client,
 //! switch a fault kind off, collapse latency ranges to their minimum, and
-//! pull start times to zero. A change of the scenario changes the
+//! pull start times to zero; for a scripted schedule, then the fewest
+//! preemptions that still fail. A change of the scenario changes the
 //! interleaving, so each candidate is tried under the current seed and a
 //! few small seeds (0–15); the seed that reproduces is kept with it.
 
@@ -18,6 +19,7 @@ use super::scenario::Scenario;
 use super::violation::Violation;
 use super::workload::{Cmd, Workload};
 use super::faults::FaultPlan;
+use super::sched::{Schedule, Scheduler};
 
 /// A shrunk failure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +41,17 @@ const SEEDS: std::ops::Range<u64> = 0..16;
 /// `invariant`) within `budget` runs.
 pub fn shrink<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, invariant: &str, budget: u64) -> Shrunk<Cmd<W>> {
     let mut runs = 0;
+    // A PCT run is pinned to the schedule it took, so cutting commands
+    // keeps the order of the steps that remain.
+    let pinned;
+    let scenario = if let Scheduler::Pct { .. } = scenario.scheduler {
+        runs += 1;
+        let schedule = run(workload, scenario, seed).history.schedule.unwrap_or_default().schedule;
+        pinned = Scenario { scheduler: Scheduler::Script { schedule }, ..scenario.clone() };
+        &pinned
+    } else {
+        scenario
+    };
     let fails = |s: &Scenario<Cmd<W>>, seed: u64, runs: &mut u64| -> Option<Vec<Violation>> {
         *runs += 1;
         let r = run(workload, s, seed);
@@ -70,8 +83,47 @@ pub fn shrink<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64,
             }
         }
     }
+    shrink_schedule(workload, &mut best, invariant, budget, &mut runs);
     best.runs = runs;
     best
+}
+
+/// For a scripted schedule: the fewest preemptions (then the fewest
+/// decisions) that still violate `invariant` — shorter prefixes of the
+/// script first (past its end the run goes on without preempting), then
+/// the script with one choice dropped. Each kept candidate is pinned to
+/// the schedule its run recorded, so the result replays exactly.
+fn shrink_schedule<W: Workload>(workload: &W, best: &mut Shrunk<Cmd<W>>, invariant: &str, budget: u64, runs: &mut u64) {
+    let measure = |scenario: &Scenario<Cmd<W>>, runs: &mut u64| {
+        *runs += 1;
+        let r = run(workload, scenario, best.seed);
+        let record = r.history.schedule.clone().unwrap_or_default();
+        r.violations.iter().any(|v| v.invariant() == invariant).then_some((record, r.violations))
+    };
+    let Scheduler::Script { .. } = best.scenario.scheduler else { return };
+    let Some((mut record, _)) = measure(&best.scenario, runs) else { return };
+    let mut improved = true;
+    while improved && *runs < budget {
+        improved = false;
+        let choices = record.schedule.choices().to_vec();
+        let prefixes = (0..choices.len()).map(|n| choices[..n].to_vec());
+        let drops = (0..choices.len()).map(|i| [&choices[..i], &choices[i + 1..]].concat());
+        for candidate in prefixes.chain(drops) {
+            if *runs >= budget {
+                break;
+            }
+            let scenario = Scenario { scheduler: Scheduler::Script { schedule: Schedule::new(candidate) }, ..best.scenario.clone() };
+            if let Some((r, violations)) = measure(&scenario, runs)
+                && (r.preemptions, r.schedule.len()) < (record.preemptions, record.schedule.len())
+            {
+                best.scenario = Scenario { scheduler: Scheduler::Script { schedule: r.schedule.clone() }, ..best.scenario.clone() };
+                best.violations = violations;
+                record = r;
+                improved = true;
+                break;
+            }
+        }
+    }
 }
 
 /// Smaller variants of `s`, biggest cuts first.

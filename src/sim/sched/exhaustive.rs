@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::schedule::{Choice, Schedule};
 use super::step::{Step, independent};
 use super::turn::{Chooser, Options};
-use crate::sim::runner::{checked, run_with};
+use crate::sim::runner::{RunResult, checked, run_with};
 use crate::sim::scenario::Scenario;
 use crate::sim::violation::Violation;
 use crate::sim::workload::{Cmd, Workload};
@@ -162,7 +162,7 @@ struct Dfs {
 impl Dfs {
     fn options(options: &Options<'_>) -> Vec<Opt> {
         let mut out: Vec<Opt> = options.steps.iter().map(|s| Opt { choice: Choice::Step(s.client), step: Some((*s).clone()) }).collect();
-        if !options.in_store.is_empty() {
+        if !options.blocked.is_empty() {
             out.push(Opt { choice: Choice::Wait, step: None });
         }
         out
@@ -255,6 +255,21 @@ impl Chooser for DfsChooser {
 /// assert!(report.schedules >= 2);
 /// ```
 pub fn exhaustive<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, options: ExhaustiveOptions) -> Result<ExhaustiveReport, ExhaustiveError> {
+    exhaustive_with(workload, scenario, seed, options, |_| {})
+}
+
+/// [`exhaustive`], handing every checked run to `each` (its history
+/// carries its [`schedule`](crate::sim::History::schedule)).
+///
+/// # Errors
+/// As [`exhaustive`].
+pub fn exhaustive_with<W: Workload>(
+    workload: &W,
+    scenario: &Scenario<Cmd<W>>,
+    seed: u64,
+    options: ExhaustiveOptions,
+    mut each: impl FnMut(&RunResult<Cmd<W>>),
+) -> Result<ExhaustiveReport, ExhaustiveError> {
     if !scenario.faults.is_none() {
         return Err(ExhaustiveError::RandomFaults);
     }
@@ -290,6 +305,7 @@ pub fn exhaustive<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: 
         } else {
             report.schedules += 1;
             let result = checked(workload, scenario, seed, outcome);
+            each(&result);
             if !result.violations.is_empty() {
                 let record = result.history.schedule.unwrap_or_default();
                 report.failures.push(ExhaustiveFailure { schedule: record.schedule, preemptions: record.preemptions, found_after: report.schedules, violations: result.violations });

@@ -20,14 +20,15 @@
 //!   sleep-set partial-order reduction; a complete run with no violation
 //!   is a proof for that scenario.
 //!
-//! Under the controlled schedulers (all but `Random`), a decision is made
-//! only when no client can run: each is parked at a step, blocked (on a
-//! backoff sleep, a timeout, anything) or done. Virtual time still runs:
-//! a client sleeping a backoff delay joins the pending steps when it
-//! wakes, so steps are ordered freely among the clients pending at the same
-//! time, never across another client's sleep. A store call that itself
-//! waits inside the store (an adapter's round trip, a timeout fault) lets
-//! the scheduler release other steps meanwhile, or [`Choice::Wait`] for it.
+//! Under the controlled schedulers (all but `Random`), store calls take no
+//! latency of their own and a decision is made only when no client can
+//! run: each is parked at a step, blocked (on a backoff sleep, a start
+//! time, a timeout, a store call that waits inside the store) or done. The
+//! scheduler then releases one pending step, or — while some client is
+//! blocked — chooses [`Choice::Wait`]: virtual time runs to the next event
+//! first, so a pending call can be delayed past other clients' sleeps (as a
+//! slow store call can). Backoff sleeps and timeouts last exactly as long
+//! as in production; only the time a call spends pending varies.
 
 pub mod exhaustive;
 mod pct;
@@ -36,7 +37,7 @@ mod script;
 mod step;
 pub(crate) mod turn;
 
-pub use exhaustive::{ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, exhaustive};
+pub use exhaustive::{ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, exhaustive, exhaustive_with};
 pub use schedule::{Choice, Schedule, ScheduleError, ScheduleRecord};
 pub(crate) use step::{Footprint, Step};
 

@@ -1,7 +1,9 @@
 //! PCT (probabilistic concurrency testing, Burckhardt et al., ASPLOS 2010)
 //! over store steps, as shuttle implements it: every client gets a random
 //! distinct priority; at each decision the pending step of the
-//! highest-priority client takes effect; at `depth − 1` change points,
+//! highest-priority client takes effect, or, when a blocked client (one
+//! sleeping or inside a store call) has the highest priority, the
+//! scheduler waits for it; at `depth − 1` change points,
 //! drawn uniformly among the first `k` decisions, the client that took the
 //! previous step drops below every initial priority. A bug that needs `d`
 //! ordering constraints among `n` clients and `k` steps is found with
@@ -60,7 +62,8 @@ impl Chooser for Pct {
             self.next_low = self.next_low.saturating_sub(1);
         }
         let best_step = options.steps.iter().map(|s| (self.priority(s.client), Choice::Step(s.client))).max();
-        let wait = options.in_store.iter().map(|c| (self.priority(*c), Choice::Wait)).max();
+        // Waiting lets a blocked client go first: it has that client's priority.
+        let wait = options.blocked.iter().map(|(c, _)| (self.priority(*c), Choice::Wait)).max();
         best_step.into_iter().chain(wait).max_by_key(|(p, _)| *p).map_or_else(|| options.non_preemptive(), |(_, c)| c)
     }
 }

@@ -5,12 +5,11 @@
 //! is being polled or was woken (it can run), is blocked (it waits on a
 //! timer or anything else), is parked at the store boundary with a pending
 //! [`Step`], or is done. Whenever no client can run, the [`Chooser`] picks
-//! one pending step (or, when a released store call is itself blocked
-//! inside the store, may [`Choice::Wait`] for it); that client is woken and
-//! its call takes effect. Virtual time runs as usual: a client sleeping a
-//! backoff delay is blocked on madsim's timer and joins the pending steps
-//! when it wakes, so the schedulers order steps that are pending at the
-//! same time and never move a step across another client's sleep.
+//! one pending step, or (while some client is blocked) [`Choice::Wait`]:
+//! no step goes yet and virtual time runs to the next event, so a pending
+//! call can be delayed past another client's backoff sleep, as a slow
+//! store call can in production. The released client is woken and its
+//! call takes effect.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -30,9 +29,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Options<'a> {
     /// Pending steps, one per client at most, ordered by client.
     pub steps: Vec<&'a Step>,
-    /// Clients whose released store call is blocked inside the store (a
-    /// [`Choice::Wait`] lets it go on first); empty when waiting is not an option.
-    pub in_store: Vec<u32>,
+    /// Blocked clients (on a backoff sleep, a start time, or inside a
+    /// released store call: `true`), ordered by client. While any is
+    /// blocked, [`Choice::Wait`] is an option: no pending step goes yet,
+    /// virtual time runs to the next event — a pending call may take
+    /// arbitrarily long, as a slow store's can.
+    pub blocked: Vec<(u32, bool)>,
     /// The client that took the previous step.
     pub last: Option<u32>,
 }
@@ -42,8 +44,13 @@ impl Options<'_> {
     pub fn offers(&self, choice: Choice) -> bool {
         match choice {
             Choice::Step(c) => self.steps.iter().any(|s| s.client == c),
-            Choice::Wait => !self.in_store.is_empty(),
+            Choice::Wait => !self.blocked.is_empty(),
         }
+    }
+
+    /// Whether `client`'s released store call is blocked inside the store.
+    pub fn in_store(&self, client: u32) -> bool {
+        self.blocked.iter().any(|(c, in_store)| *c == client && *in_store)
     }
 
     /// The choice that preempts nobody: the previous client's step if it
@@ -54,7 +61,7 @@ impl Options<'_> {
             if self.offers(Choice::Step(last)) {
                 return Choice::Step(last);
             }
-            if self.in_store.contains(&last) {
+            if self.in_store(last) {
                 return Choice::Wait;
             }
         }
@@ -145,7 +152,7 @@ impl Turn {
         }
         let options = Options {
             steps: st.clients.values().filter_map(|s| if let Phase::At(step) = &s.phase { Some(step) } else { None }).collect(),
-            in_store: st.clients.iter().filter(|(_, s)| s.in_store && matches!(s.phase, Phase::Blocked)).map(|(c, _)| *c).collect(),
+            blocked: st.clients.iter().filter(|(_, s)| matches!(s.phase, Phase::Blocked)).map(|(c, s)| (*c, s.in_store)).collect(),
             last: st.last,
         };
         if options.steps.is_empty() {
@@ -153,7 +160,7 @@ impl Turn {
         }
         let choice = st.chooser.choose(&options);
         assert!(options.offers(choice), "scheduler chose {choice}, which is not among the options");
-        let last_could_go = st.last.is_some_and(|l| options.offers(Choice::Step(l)) || options.in_store.contains(&l));
+        let last_could_go = st.last.is_some_and(|l| options.offers(Choice::Step(l)) || options.in_store(l));
         drop(options);
         st.choices.push(choice);
         let Choice::Step(client) = choice else { return None };
