@@ -154,3 +154,43 @@ fn a_pct_failure_shrinks_to_a_schedule_that_replays() {
     assert!(min.scenario.commands.len() <= scenario.commands.len());
     eprintln!("seed {seed}: {} → {} commands, preemptions {before} → {}; schedule {schedule}", scenario.commands.len(), min.scenario.commands.len(), record.preemptions);
 }
+
+/// Schedules to the first violation of `plant` from each of 20 start
+/// seeds (0, 10,000, …): median and worst, `None` = not within `cap`.
+fn seeds_to_find<W: Workload>(w: &W, plant: Plant, scheduler: &Scheduler, cap: u64) -> (Option<u64>, Option<u64>, u32) {
+    let opts = ExploreOptions { plant: Some(plant), scheduler: scheduler.clone(), ..ExploreOptions::default() };
+    let mut found: Vec<u64> = Vec::new();
+    let mut missed = 0;
+    for i in 0..20u64 {
+        let start = i * 10_000;
+        match (0..cap).find(|k| !run(w, &scenario_for(w, &opts, start + k), start + k).violations.is_empty()) {
+            Some(k) => found.push(k + 1),
+            None => missed += 1,
+        }
+    }
+    found.sort_unstable();
+    let median = (missed < 10).then(|| found[(20 / 2 - 1).min(found.len() - 1)]);
+    (median, found.last().copied().filter(|_| missed == 0), missed)
+}
+
+/// The table of the README's "Choosing a scheduler": schedules-to-find per
+/// plant under random and PCT (run with `--ignored --nocapture`).
+#[test]
+#[ignore = "a measurement (about a minute in release); run with --ignored --nocapture"]
+fn measure_schedules_to_find() {
+    let show = |x: Option<u64>| x.map_or_else(|| "–".to_string(), |v| v.to_string());
+    let enrollment = EnrollmentWorkload::default();
+    let library = dcb_sim::sim::library::LibraryWorkload::default();
+    println!("| workload | plant | random median / worst | pct(3) median / worst |");
+    for plant in Plant::ALL {
+        for (name, supported) in [("enrollment", enrollment.plants().contains(&plant)), ("library", library.plants().contains(&plant))] {
+            if !supported {
+                continue;
+            }
+            let row = |s: &Scheduler| if name == "enrollment" { seeds_to_find(&enrollment, plant, s, 3_000) } else { seeds_to_find(&library, plant, s, 3_000) };
+            let (rm, rw, rmiss) = row(&Scheduler::Random);
+            let (pm, pw, pmiss) = row(&Scheduler::Pct { depth: 3 });
+            println!("| {name} | {} | {} / {} ({rmiss} missed) | {} / {} ({pmiss} missed) |", plant.name(), show(rm), show(rw), show(pm), show(pw));
+        }
+    }
+}

@@ -75,8 +75,13 @@ pub struct Summary {
     pub workload: String,
     /// First seed run.
     pub start_seed: u64,
-    /// Schedules (seeds) run.
+    /// Schedules run (one per seed, except under the exhaustive scheduler,
+    /// which checks every order of each seed's scenario).
     pub schedules: u64,
+    /// Exhaustive scheduler only: scenarios (seeds) whose enumeration
+    /// completed, and how many of those had no violation (proofs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exhaustive: Option<ExhaustiveTally>,
     /// Schedules with at least one violation.
     pub violations: u64,
     /// Violations by invariant name (one count per failing schedule and invariant).
@@ -102,6 +107,17 @@ pub struct Summary {
     pub elapsed_secs: f64,
     /// `schedules / elapsed_secs`.
     pub schedules_per_sec: f64,
+}
+
+/// What the exhaustive scheduler did over the seeds of an exploration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExhaustiveTally {
+    /// Scenarios (one per seed) enumerated.
+    pub scenarios: u64,
+    /// Of those, enumerated completely (not stopped by the budget or a failure).
+    pub complete: u64,
+    /// Of those, complete without a violation: proved.
+    pub proved: u64,
 }
 
 /// Runs `opts.seeds` schedules of `workload` on this thread, each on the
@@ -216,8 +232,13 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
                         results.push(Some(r.clone()));
                     }
                 });
+                let tally = s.exhaustive.get_or_insert_with(ExhaustiveTally::default);
+                tally.scenarios += 1;
                 match outcome {
-                    Ok(_) => {}
+                    Ok(report) => {
+                        tally.complete += u64::from(report.complete);
+                        tally.proved += u64::from(report.proved());
+                    }
                     Err(e) => {
                         let history = super::History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
                         s.tally(workload, opts, seed, &scenario, super::RunResult { history, violations: vec![Violation::Harness { detail: e.to_string() }] });
@@ -314,6 +335,12 @@ impl Summary {
             self.start_seed = self.start_seed.min(other.start_seed);
         }
         self.schedules += other.schedules;
+        if let Some(o) = other.exhaustive {
+            let t = self.exhaustive.get_or_insert_with(ExhaustiveTally::default);
+            t.scenarios += o.scenarios;
+            t.complete += o.complete;
+            t.proved += o.proved;
+        }
         self.violations += other.violations;
         self.commands += other.commands;
         self.attempts += other.attempts;
@@ -346,8 +373,12 @@ impl Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "dcb-sim explore · workload {} · seeds {}..{}", self.workload, self.start_seed, self.start_seed + self.schedules)?;
+        let seeds = self.exhaustive.map_or(self.schedules, |t| t.scenarios);
+        writeln!(f, "dcb-sim explore · workload {} · seeds {}..{}", self.workload, self.start_seed, self.start_seed + seeds)?;
         writeln!(f, "  schedules      {:>10}   ({:.0}/s, {:.2}s)", self.schedules, self.schedules_per_sec, self.elapsed_secs)?;
+        if let Some(t) = self.exhaustive {
+            writeln!(f, "  exhaustive     {:>10}   scenarios enumerated completely of {}; {} proved (every order of their store steps checked, none violating)", t.complete, t.scenarios, t.proved)?;
+        }
         writeln!(f, "  commands       {:>10}", self.commands)?;
         writeln!(f, "  attempts       {:>10}", self.attempts)?;
         writeln!(f, "  conflicts      {:>10}", self.conflicts)?;
