@@ -55,3 +55,31 @@ fn the_correct_handler_is_proved_on_three_client_scopes() {
         assert!(report.schedules <= full.schedules);
     }
 }
+
+/// Generated seeds to the first violation from 20 start seeds (0, 10,000,
+/// …) under random latency and under PCT (run with `--ignored --nocapture`).
+#[test]
+#[ignore = "measurement: run with --ignored --nocapture"]
+fn measure_random_and_pct() {
+    use dcb_sim::sim::{ExploreOptions, scenario_for};
+    let bugs = [
+        ("handler NarrowCondition", SeatsWorkload::with_handler(HandlerVariant::NarrowCondition)),
+        ("handler StaleRetry", SeatsWorkload::with_handler(HandlerVariant::StaleRetry)),
+        ("handler TwoReadsMaxAfter", SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter)),
+        ("adapter CheckThenInsert", SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert)),
+    ];
+    println!("| bug | random median / worst | pct(3) median / worst |");
+    for (label, w) in bugs {
+        let mut cells = Vec::new();
+        for scheduler in [Scheduler::Random, Scheduler::Pct { depth: 3 }] {
+            let opts = ExploreOptions { scheduler, ..ExploreOptions::default() };
+            let mut counts: Vec<Option<u64>> = (0..20u64)
+                .map(|i| (0..3_000u64).find(|k| !run(&w, &scenario_for(&w, &opts, i * 10_000 + k), i * 10_000 + k).violations.is_empty()).map(|k| k + 1))
+                .collect();
+            counts.sort_by_key(|c| c.unwrap_or(u64::MAX));
+            let show = |c: Option<u64>| c.map_or_else(|| ">3000".to_string(), |n| n.to_string());
+            cells.push(format!("{} / {}", show(counts[9]), show(counts[19])));
+        }
+        println!("| {label} | {} | {} |", cells[0], cells[1]);
+    }
+}
