@@ -66,7 +66,7 @@ fn exhaustive_catches_the_non_atomic_store() {
     let failure = report.failures.first().unwrap_or_else(|| panic!("not caught: {report}"));
     eprintln!("schedule {} after {}", failure.schedule, failure.found_after);
     assert!(failure.violations.iter().any(|v| v.invariant() == "capacity"), "{:?}", failure.violations);
-    let replay = run(&w, &Scenario { scheduler: Scheduler::Script { schedule: failure.schedule.clone() }, ..scenario.clone() }, 0);
+    let replay = run(&w, &failure.scenario(&scenario), 0);
     assert_eq!(replay.violations, failure.violations);
     assert_eq!(replay.history.schedule.unwrap().schedule, failure.schedule);
 }
@@ -182,14 +182,16 @@ fn measure_schedules_to_find() {
     let enrollment = EnrollmentWorkload::default();
     let library = dcb_sim::sim::library::LibraryWorkload::default();
     println!("| workload | plant | random median / worst | pct(3) median / worst |");
-    for plant in Plant::ALL {
+    let only = std::env::var("PLANT").ok();
+    for plant in Plant::ALL.into_iter().filter(|p| only.as_deref().is_none_or(|o| o == p.name())) {
         for (name, supported) in [("enrollment", enrollment.plants().contains(&plant)), ("library", library.plants().contains(&plant))] {
             if !supported {
                 continue;
             }
             let row = |s: &Scheduler| if name == "enrollment" { seeds_to_find(&enrollment, plant, s, 3_000) } else { seeds_to_find(&library, plant, s, 3_000) };
             let (rm, rw, rmiss) = row(&Scheduler::Random);
-            let (pm, pw, pmiss) = row(&Scheduler::Pct { depth: 3 });
+            let depth = std::env::var("PCT_DEPTH").ok().and_then(|d| d.parse().ok()).unwrap_or(3);
+            let (pm, pw, pmiss) = row(&Scheduler::Pct { depth });
             println!("| {name} | {} | {} / {} ({rmiss} missed) | {} / {} ({pmiss} missed) |", plant.name(), show(rm), show(rw), show(pm), show(pw));
         }
     }

@@ -26,7 +26,7 @@ fn found(w: &SeatsWorkload, scenario: &Scenario<SeatCommand>, expected: &[&str],
     names.sort_unstable();
     names.dedup();
     assert_eq!(names, expected, "{label}");
-    let replay = run(w, &Scenario { scheduler: Scheduler::Script { schedule: failure.schedule.clone() }, ..scenario.clone() }, 0);
+    let replay = run(w, &failure.scenario(scenario), 0);
     assert_eq!(replay.violations, failure.violations, "{label}: the schedule did not replay");
 }
 

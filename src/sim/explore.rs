@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::report::{FailureReport, ShrunkReport};
 use super::shrink::shrink;
 use super::runner::run;
-use super::sched::{ExhaustiveOptions, Scheduler, exhaustive_with};
+use super::sched::{ExhaustiveFailure, ExhaustiveOptions, Scheduler, exhaustive_with};
 use super::violation::Violation;
 use super::workload::Workload;
 use crate::plant::Plant;
@@ -221,7 +221,7 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
         let scenario = scenario_for(workload, opts, seed);
         let failed_before = s.violations;
         match opts.exhaustive {
-            None => s.tally(workload, opts, seed, &scenario, run(workload, &scenario, seed)),
+            None => s.tally(workload, opts, seed, &scenario, run(workload, &scenario, seed), true),
             Some(budget) => {
                 let options = ExhaustiveOptions { budget, reduction: true, stop_at_first: opts.stop_on_failure };
                 let mut results = Vec::new();
@@ -241,16 +241,16 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
                     }
                     Err(e) => {
                         let history = super::History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
-                        s.tally(workload, opts, seed, &scenario, super::RunResult { history, violations: vec![Violation::Harness { detail: e.to_string() }] });
+                        s.tally(workload, opts, seed, &scenario, super::RunResult { history, violations: vec![Violation::Harness { detail: e.to_string() }] }, true);
                     }
                 }
                 for r in results {
                     match r {
                         None => s.schedules += 1,
                         Some(r) => {
-                            let schedule = r.history.schedule.clone().unwrap_or_default().schedule;
-                            let scripted = super::Scenario { scheduler: Scheduler::Script { schedule }, ..scenario.clone() };
-                            s.tally(workload, opts, seed, &scripted, r);
+                            let failure = ExhaustiveFailure { schedule: r.history.schedule.clone().unwrap_or_default().schedule, preemptions: 0, found_after: 0, violations: Vec::new() };
+                            // Run without latency: the scenario file, not the seed, replays it.
+                            s.tally(workload, opts, seed, &failure.scenario(&scenario), r, false);
                         }
                     }
                 }
@@ -265,7 +265,7 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
 
 impl Summary {
     /// Counts one checked run of `scenario` under `seed`.
-    fn tally<W: Workload>(&mut self, workload: &W, opts: &ExploreOptions, seed: u64, scenario: &super::Scenario<super::workload::Cmd<W>>, result: super::RunResult<super::workload::Cmd<W>>) {
+    fn tally<W: Workload>(&mut self, workload: &W, opts: &ExploreOptions, seed: u64, scenario: &super::Scenario<super::workload::Cmd<W>>, result: super::RunResult<super::workload::Cmd<W>>, from_seed: bool) {
         let s = self;
         s.schedules += 1;
         for c in &result.history.commands {
@@ -293,7 +293,7 @@ impl Summary {
             if s.failures.len() < opts.max_reports {
                 let schedule = result.history.schedule.clone();
                 s.failures.push(FailureReport {
-                    scenario_from_seed: true,
+                    scenario_from_seed: from_seed,
                     test: opts.test.clone(),
                     ..FailureReport::new(workload.name(), seed, scenario, result.violations).with_schedule(schedule.as_ref())
                 });

@@ -220,8 +220,10 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             }
         }
         out.push_str("  replay:\n");
-        let schedule = report.schedule.as_ref().map_or_else(String::new, |s| format!(" {SCHEDULE_ENV}={s}"));
-        out.push_str(&format!("    {}\n", target.command(&format!("DCB_SEED={}{schedule}", report.seed))));
+        if report.scenario_from_seed {
+            let schedule = report.schedule.as_ref().map_or_else(String::new, |s| format!(" {SCHEDULE_ENV}={s}"));
+            out.push_str(&format!("    {}\n", target.command(&format!("DCB_SEED={}{schedule}", report.seed))));
+        }
         if let Some(file) = minimal.as_ref().or(original.as_ref()) {
             out.push_str(&format!("    {}\n", target.command(&format!("{SCENARIO_ENV}={}", file.display()))));
         }

@@ -286,15 +286,18 @@ impl<S: EventStore> EventStore for CommandStore<'_, S> {
         let started_at = h.clock.now();
         let (index, slept_before, independent) = self.begin();
         let l = h.latency;
-        match self.turn() {
-            Some((turn, client)) => turn.take_turn(Step { client, command: self.command, call: index, footprint: Footprint::Read(query.clone()) }).await,
-            None => h.pause(l.read_min, l.read_max).await,
+        if let Some((turn, client)) = self.turn() {
+            turn.entered_store(client);
+        }
+        h.pause(l.read_min, l.read_max).await;
+        if let Some((turn, client)) = self.turn() {
+            turn.take_turn(Step { client, command: self.command, call: index, footprint: Footprint::Read(query.clone()) }).await;
         }
         let (result, head, fault) = h.faulty_read(query, options, self.command, index).await;
-        match self.turn() {
-            Some((turn, client)) => turn.left_store(client),
-            None => h.pause(l.read_min, l.read_max).await,
+        if let Some((turn, client)) = self.turn() {
+            turn.left_store(client);
         }
+        h.pause(l.read_min, l.read_max).await;
         let recorded = match &result {
             Ok(events) => ReadResult::Events {
                 count: u32::try_from(events.len()).unwrap_or(u32::MAX),
@@ -315,15 +318,18 @@ impl<S: EventStore> EventStore for CommandStore<'_, S> {
         let n = u32::try_from(events.len()).unwrap_or(u32::MAX);
         let (conditional, after) = (condition.is_some(), condition.as_ref().and_then(|c| c.after));
         let l = h.latency;
-        match self.turn() {
-            Some((turn, client)) => turn.take_turn(Step { client, command: self.command, call: index, footprint: Footprint::Append(events.clone()) }).await,
-            None => h.pause(l.append_min, l.append_max).await,
+        if let Some((turn, client)) = self.turn() {
+            turn.entered_store(client);
+        }
+        h.pause(l.append_min, l.append_max).await;
+        if let Some((turn, client)) = self.turn() {
+            turn.take_turn(Step { client, command: self.command, call: index, footprint: Footprint::Append(events.clone()) }).await;
         }
         let (result, applied, fault) = h.faulty_append(events, condition, self.command, index).await;
-        match self.turn() {
-            Some((turn, client)) => turn.left_store(client),
-            None => h.pause(l.append_min, l.append_max).await,
+        if let Some((turn, client)) = self.turn() {
+            turn.left_store(client);
         }
+        h.pause(l.append_min, l.append_max).await;
         let recorded = match &result {
             Ok(last) => AppendResult::Written { first: last + 1 - u64::from(n), last: *last },
             Err(StoreError::ConditionFailed { conflicting, .. }) => AppendResult::Conflict { conflicting: *conflicting },

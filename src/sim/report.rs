@@ -184,7 +184,9 @@ impl fmt::Display for FailureReport {
         }
         writeln!(f, "  replay:")?;
         writeln!(f, "    {}", self.replay_command())?;
-        if let Some(test) = &self.test {
+        if let Some(test) = &self.test
+            && self.scenario_from_seed
+        {
             let schedule = self.schedule.as_ref().map_or_else(String::new, |s| format!("DCB_SCHEDULE={s} "));
             writeln!(f, "    DCB_SEED={} {schedule}cargo test --release --test {test}", self.seed)?;
         }

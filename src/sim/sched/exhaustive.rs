@@ -29,7 +29,8 @@ use super::schedule::{Choice, Schedule};
 use super::step::{Step, independent};
 use super::turn::{Chooser, Options};
 use crate::sim::runner::{RunResult, checked, run_with};
-use crate::sim::scenario::Scenario;
+use crate::sim::scenario::{Latency, Scenario};
+use super::Scheduler;
 use crate::sim::violation::Violation;
 use crate::sim::workload::{Cmd, Workload};
 
@@ -78,6 +79,15 @@ pub struct ExhaustiveReport {
     pub max_decisions: usize,
     /// Violating schedules, in the order found.
     pub failures: Vec<ExhaustiveFailure>,
+}
+
+impl ExhaustiveFailure {
+    /// The scenario that replays this failure with [`run`](crate::sim::run)
+    /// under the same seed: `original` with no store latency (as
+    /// [`exhaustive`] ran it) and this schedule.
+    pub fn scenario<C: Clone>(&self, original: &Scenario<C>) -> Scenario<C> {
+        Scenario { latency: Latency::zero(), scheduler: Scheduler::Script { schedule: self.schedule.clone() }, ..original.clone() }
+    }
 }
 
 impl ExhaustiveReport {
@@ -230,7 +240,11 @@ impl Chooser for DfsChooser {
 
 /// Explores every distinct order of the store steps of `scenario` under
 /// `seed` (the seed fixes everything else: jitter draws, madsim's task
-/// order). The scenario's own scheduler is ignored.
+/// order). The scenario's own scheduler is ignored, and so is its store
+/// latency: calls take no time of their own, so the orders are those of
+/// the steps alone (a pending call can still be delayed past other
+/// clients' sleeps, see [`Choice::Wait`]). Replay a failure with
+/// [`ExhaustiveFailure::scenario`].
 ///
 /// # Errors
 /// [`ExhaustiveError`]: random faults in the scenario, nondeterminism, or
@@ -273,6 +287,7 @@ pub fn exhaustive_with<W: Workload>(
     if !scenario.faults.is_none() {
         return Err(ExhaustiveError::RandomFaults);
     }
+    let scenario = &Scenario { latency: Latency::zero(), ..scenario.clone() };
     let dfs = Arc::new(Mutex::new(Dfs { reduction: options.reduction, ..Dfs::default() }));
     let mut report = ExhaustiveReport::default();
     let mut runs = 0;

@@ -62,8 +62,10 @@ impl Chooser for Pct {
             self.next_low = self.next_low.saturating_sub(1);
         }
         let best_step = options.steps.iter().map(|s| (self.priority(s.client), Choice::Step(s.client))).max();
-        // Waiting lets a blocked client go first: it has that client's priority.
-        let wait = options.blocked.iter().map(|(c, _)| (self.priority(*c), Choice::Wait)).max();
+        // Waiting lets a call in flight take effect first: it has the
+        // priority of that call's client. (Not of a client sleeping a
+        // backoff: waiting for it would run the clients one by one.)
+        let wait = options.blocked.iter().filter(|(_, in_store)| *in_store).map(|(c, _)| (self.priority(*c), Choice::Wait)).max();
         best_step.into_iter().chain(wait).max_by_key(|(p, _)| *p).map_or_else(|| options.non_preemptive(), |(_, c)| c)
     }
 }

@@ -134,7 +134,16 @@ impl Turn {
         TakeTurn { turn: self, client: step.client, step: Some(step) }
     }
 
-    /// The released call of `client` returned.
+    /// `client` issued a store call that is now in flight (its request
+    /// latency), before it reaches the store boundary.
+    pub fn entered_store(&self, client: u32) {
+        if let Some(slot) = lock(&self.state).clients.get_mut(&client) {
+            slot.in_store = true;
+        }
+    }
+
+    /// The released call of `client` took effect (its response may still
+    /// be on the way back).
     pub fn left_store(&self, client: u32) {
         if let Some(slot) = lock(&self.state).clients.get_mut(&client) {
             slot.in_store = false;
