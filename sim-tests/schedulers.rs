@@ -196,3 +196,24 @@ fn measure_schedules_to_find() {
         }
     }
 }
+
+/// The CLI prints a `--schedule` replay line for a PCT failure, and that
+/// line, run verbatim, shows the same violation.
+#[test]
+fn the_cli_prints_a_schedule_line_that_replays() {
+    let bin = env!("CARGO_BIN_EXE_dcb-sim");
+    let out = std::process::Command::new(bin)
+        .args(["explore", "--seeds", "40", "--scheduler", "pct", "--plant", "narrow-condition", "--max-reports", "1", "--shrink-budget", "0", "--no-progress", "--jobs", "1"])
+        .env("CI", "true")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let line = text.lines().map(str::trim).find(|l| l.contains(" replay ") && l.contains("--schedule ")).unwrap_or_else(|| panic!("no --schedule replay line:\n{text}"));
+    let violation = text.lines().find(|l| l.trim_start().starts_with("- [")).expect("a violation line").trim().to_string();
+    let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+    let replay = std::process::Command::new(bin).args(&args).output().expect("replays");
+    let replayed = String::from_utf8_lossy(&replay.stdout);
+    assert_eq!(replay.status.code(), Some(1), "{line}\n{replayed}");
+    assert!(replayed.contains(&violation), "{line} did not show `{violation}`:\n{replayed}");
+}

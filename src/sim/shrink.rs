@@ -102,6 +102,8 @@ fn shrink_schedule<W: Workload>(workload: &W, best: &mut Shrunk<Cmd<W>>, invaria
     };
     let Scheduler::Script { .. } = best.scenario.scheduler else { return };
     let Some((mut record, _)) = measure(&best.scenario, runs) else { return };
+    // Pin the choices the run made (a lenient script may not have fit everywhere).
+    best.scenario.scheduler = Scheduler::Script { schedule: record.schedule.clone() };
     let mut improved = true;
     while improved && *runs < budget {
         improved = false;
