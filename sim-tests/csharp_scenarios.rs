@@ -1,8 +1,11 @@
-//! The C# document's three concurrent enrollment scenarios, forced by a
-//! scripted interleaving: fixed 1 ms store latency, client A at t = 0 and
-//! client B 1 ms later (the clock's smallest sleep), so both read (at 1 and
-//! 2 ms) before either appends (at 3 and 4 ms), A's append lands first and B's conflicts. B then waits exactly
-//! 50 ms (the C# policy) and decides again on fresh state.
+//! The C# document's concurrent enrollment scenarios, forced by an
+//! explicit order of store steps ([`Scheduler::Script`]): store calls take
+//! no latency, and the schedule string says which client's read or append
+//! takes effect next (`w`: let virtual time run first). Both clients of a
+//! race read before either appends, A's append lands first and B's
+//! conflicts; B then waits exactly the C# policy's 50 ms and decides again
+//! on fresh state. Each test asserts that its schedule fit exactly (every
+//! scripted step was the one taken).
 
 #[cfg(not(madsim))]
 compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
@@ -13,7 +16,7 @@ use dcb_sim::domain::enrollment::{EnrollmentCommand, Tier};
 use dcb_sim::handler::{AppendRecord, DecisionRecord, Outcome};
 use dcb_sim::retry::ErrorKind;
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{CommandRecord, Latency, RunResult, Scenario, Scheduled, run};
+use dcb_sim::sim::{CommandRecord, Latency, RunResult, Scenario, Schedule, Scheduled, Scheduler, run};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -27,18 +30,30 @@ fn enroll(c: &str, s: &str) -> EnrollmentCommand {
     EnrollmentCommand::Enroll { course: c.into(), student: s.into() }
 }
 
-/// Two enrollments racing: A at t=0, B at t=1 ms, fixed 1 ms latency on
-/// each side of every store call.
-fn race(setup: Vec<EnrollmentCommand>, a: EnrollmentCommand, b: EnrollmentCommand, seed: u64) -> RunResult<EnrollmentCommand> {
-    let commands = vec![
-        Scheduled { client: 0, start: Duration::ZERO, command: a },
-        Scheduled { client: 1, start: MS, command: b },
-    ];
+/// Runs `commands` (all starting at 0) after `setup` under `schedule`,
+/// with no store latency; asserts no invariant broke and the schedule was
+/// followed exactly.
+fn scripted(setup: Vec<EnrollmentCommand>, commands: Vec<Scheduled<EnrollmentCommand>>, schedule: &str, seed: u64) -> RunResult<EnrollmentCommand> {
+    let schedule: Schedule = schedule.parse().expect("a valid schedule");
     let mut scenario = Scenario::new(setup, commands);
-    scenario.latency = Latency { read_min: MS, read_max: MS, append_min: MS, append_max: MS };
+    scenario.latency = Latency::zero();
+    scenario.scheduler = Scheduler::Script { schedule: schedule.clone() };
     let result = run(&EnrollmentWorkload::default(), &scenario, seed);
     assert!(result.violations.is_empty(), "seed {seed}: {:?}", result.violations);
+    let taken = &result.history.schedule.as_ref().expect("a scripted run records its schedule").schedule;
+    assert_eq!(taken, &schedule, "seed {seed}: the run did not follow the script\n{}", dcb_sim::sim::timeline(&result.history));
     result
+}
+
+/// A (client 0) reads, B (client 1) reads, A appends, B appends and
+/// conflicts, B waits 50 ms, then reads and appends again.
+const RACE_THEN_APPEND: &str = "0.1.0.1.1.1";
+/// As [`RACE_THEN_APPEND`], but B's second read leads to a rejection: no append.
+const RACE_THEN_REJECT: &str = "0.1.0.1.1";
+
+fn race(setup: Vec<EnrollmentCommand>, a: EnrollmentCommand, b: EnrollmentCommand, schedule: &str, seed: u64) -> RunResult<EnrollmentCommand> {
+    let commands = vec![Scheduled { client: 0, start: Duration::ZERO, command: a }, Scheduled { client: 1, start: Duration::ZERO, command: b }];
+    scripted(setup, commands, schedule, seed)
 }
 
 fn racer(r: &RunResult<EnrollmentCommand>, client: u32) -> &CommandRecord<EnrollmentCommand> {
@@ -58,29 +73,17 @@ fn assert_a_wins_b_retries_into(r: &RunResult<EnrollmentCommand>, b_outcome: Out
     assert_eq!(b.report.attempts[0].append, AppendRecord::Conflict { conflicting: a_pos });
     assert_eq!(b.report.attempts[0].error, Some(ErrorKind::Conflict));
     assert_eq!(b.report.attempts.len(), 2);
-    assert_eq!(b.report.attempts[1].delay_before, Duration::from_millis(50));
-    assert_eq!(b.report.total_delay, Duration::from_millis(50));
-    // Virtual time: setup ends at T; A starts at T, reads at T+1, appends at
-    // T+3 and returns at T+4 ms. B starts at T+1, reads at T+2, appends at
-    // T+4 and returns at T+5 ms; its retry starts exactly 50 ms later. madsim advances
-    // its clock 50–100 ns per task poll, so each instant may be a few
-    // hundred ns late, never early.
-    let ticks = |d: Duration, expected: Duration| d >= expected && d < expected + Duration::from_micros(5);
-    let t = r.history.commands.iter().filter(|c| c.client.is_none()).map(|c| c.ended_at).max().expect("setup ran");
-    assert!(ticks(a.started_at - t, Duration::ZERO), "A started at {:?}", a.started_at - t);
-    assert!(ticks(a.ended_at - t, 4 * MS), "A ended at {:?}", a.ended_at - t);
-    assert!(ticks(b.started_at - t, MS), "B started at {:?}", b.started_at - t);
-    let b1_end = b.report.attempts[0].ended_at - t;
-    assert!(ticks(b1_end, 5 * MS), "B's first attempt ended at {b1_end:?}");
-    let b2_start = b.report.attempts[1].started_at - t;
-    assert!(ticks(b2_start, b1_end + 50 * MS), "retry started at {b2_start:?}, first attempt ended at {b1_end:?}");
+    assert_eq!(b.report.attempts[1].delay_before, 50 * MS);
+    assert_eq!(b.report.total_delay, 50 * MS);
+    // Virtual time: the retry cannot start before the 50 ms have passed.
+    assert!(b.report.attempts[1].started_at >= b.report.attempts[0].ended_at + 50 * MS);
     assert_eq!(b.report.outcome, b_outcome);
 }
 
 #[test]
 fn enrollment_two_different_students_race_for_a_roomy_course_both_succeed() {
     for seed in 0..20 {
-        let r = race(vec![course("c1", 10), student("s1"), student("s2")], enroll("c1", "s1"), enroll("c1", "s2"), seed);
+        let r = race(vec![course("c1", 10), student("s1"), student("s2")], enroll("c1", "s1"), enroll("c1", "s2"), RACE_THEN_APPEND, seed);
         assert_a_wins_b_retries_into(&r, Outcome::Succeeded);
         assert_eq!(r.history.log.iter().filter(|e| e.event.event_type == "StudentEnrolledToCourse").count(), 2);
     }
@@ -89,7 +92,7 @@ fn enrollment_two_different_students_race_for_a_roomy_course_both_succeed() {
 #[test]
 fn enrollment_same_student_twice_at_once_gets_already_enrolled() {
     for seed in 0..20 {
-        let r = race(vec![course("c1", 10), student("s1")], enroll("c1", "s1"), enroll("c1", "s1"), seed);
+        let r = race(vec![course("c1", 10), student("s1")], enroll("c1", "s1"), enroll("c1", "s1"), RACE_THEN_REJECT, seed);
         assert_a_wins_b_retries_into(&r, Outcome::Rejected { reason: "Student is already enrolled in this course.".into() });
         assert_eq!(r.history.log.iter().filter(|e| e.event.event_type == "StudentEnrolledToCourse").count(), 1);
     }
@@ -105,7 +108,7 @@ fn enrollment_last_seat_of_thirty_two_students_race_one_gets_at_maximum_capacity
         setup.push(enroll("c1", &format!("s{i}")));
     }
     for seed in 0..20 {
-        let r = race(setup.clone(), enroll("c1", "s29"), enroll("c1", "s30"), seed);
+        let r = race(setup.clone(), enroll("c1", "s29"), enroll("c1", "s30"), RACE_THEN_REJECT, seed);
         assert!(r.history.commands[..setup.len()].iter().all(|c| c.report.outcome == Outcome::Succeeded));
         assert_a_wins_b_retries_into(&r, Outcome::Rejected { reason: "Course is at maximum capacity (30 students).".into() });
         assert_eq!(r.history.log.iter().filter(|e| e.event.event_type == "StudentEnrolledToCourse").count(), 30);
@@ -114,22 +117,24 @@ fn enrollment_last_seat_of_thirty_two_students_race_one_gets_at_maximum_capacity
 
 #[test]
 fn enrollment_three_conflicts_in_a_row_fail_after_three_attempts_with_waits_0_50_100() {
-    // B retries into a stream of other enrollments: each of B's attempts
-    // reads, then another client appends for the same course before B does.
+    // B (client 9) retries into a stream of other enrollments: before each
+    // of B's appends, another client (0, 1, 2) reads and appends for the
+    // same course; while B waits, the others wait too (`w`).
     let setup: Vec<_> = [course("c1", 10)].into_iter().chain((0..4).map(|i| student(&format!("s{i}")))).collect();
-    let mut commands = vec![Scheduled { client: 9, start: Duration::from_micros(1), command: enroll("c1", "s0") }];
-    // B's attempts read at ≈1 ms, ≈55 ms and ≈159 ms; an interferer reads
-    // just before each and appends just before B.
-    for (i, start_us) in [0u64, 54_000, 158_000].into_iter().enumerate() {
-        commands.push(Scheduled { client: i as u32, start: Duration::from_micros(start_us), command: enroll("c1", &format!("s{}", i + 1)) });
+    let mut commands = vec![Scheduled { client: 9, start: Duration::ZERO, command: enroll("c1", "s0") }];
+    for i in 0..3u32 {
+        commands.push(Scheduled { client: i, start: Duration::ZERO, command: enroll("c1", &format!("s{}", i + 1)) });
     }
-    let mut scenario = Scenario::new(setup, commands);
-    scenario.latency = Latency { read_min: MS, read_max: MS, append_min: MS, append_max: MS };
-    let r = run(&EnrollmentWorkload::default(), &scenario, 7);
-    assert!(r.violations.is_empty(), "{:?}", r.violations);
-    let b = racer(&r, 9);
-    let delays: Vec<_> = b.report.attempts.iter().map(|a| a.delay_before).collect();
-    assert_eq!(delays, [Duration::ZERO, 50 * MS, 100 * MS], "{}", dcb_sim::sim::timeline(&r.history));
-    assert_eq!(b.report.outcome, Outcome::Exhausted { attempts: 3 });
-    assert_eq!(b.report.outcome.to_string(), "failed after 3 attempts due to concurrent updates");
+    for seed in 0..20 {
+        let r = scripted(setup.clone(), commands.clone(), "9.0*2.9.w.9.1*2.9.w.9.2*2.9", seed);
+        let b = racer(&r, 9);
+        let delays: Vec<_> = b.report.attempts.iter().map(|a| a.delay_before).collect();
+        assert_eq!(delays, [Duration::ZERO, 50 * MS, 100 * MS], "{}", dcb_sim::sim::timeline(&r.history));
+        assert!(b.report.attempts.iter().all(|a| a.error == Some(ErrorKind::Conflict)));
+        assert_eq!(b.report.outcome, Outcome::Exhausted { attempts: 3 });
+        assert_eq!(b.report.outcome.to_string(), "failed after 3 attempts due to concurrent updates");
+        for i in 0..3 {
+            assert_eq!(racer(&r, i).report.outcome, Outcome::Succeeded);
+        }
+    }
 }
