@@ -5,8 +5,9 @@
 //! - the study's robust orderings hold at 100 clients over seeds 0..30
 //!   (no jitter does the most work and takes the longest; equal jitter takes
 //!   longer than full and decorrelated; decorrelated does more work than
-//!   full), and bounding the exponential term by the cap before the jitter
-//!   (as the study does) is what keeps full and equal jitter fast;
+//!   full), bounding the exponential term by the cap before the jitter
+//!   (as the study does) is what keeps full and equal jitter fast, and the
+//!   cap trades work for time;
 //! - the workload's own invariant (`sequence`) holds on every schedule,
 //!   with faults too, and catches a handler that appends without a
 //!   condition and the planted stale decision;
@@ -102,6 +103,26 @@ fn capping_after_the_jitter_slows_full_and_equal_jitter_at_100_clients() {
         let (before, after) = (figures(&report, N, name).0, figures(&report, N, &format!("{name}-clamped")).0);
         assert!(after > before * 1.1, "{name}: clamped after the jitter {after} ms, bounded before it {before} ms");
     }
+}
+
+/// The cap of full jitter at 100 clients: a small one finishes sooner but
+/// makes every client retry more (work), a large one saves little work and
+/// leaves the last clients waiting (time). The README's cap table.
+#[test]
+fn the_cap_trades_work_for_time_at_100_clients() {
+    let caps = [50, 500, 2_000, 10_000];
+    let policies: Vec<(String, RetryPolicy)> = caps
+        .iter()
+        .map(|&ms| (format!("full, cap {ms} ms"), RetryPolicy { max_delay: Some(std::time::Duration::from_millis(ms)), ..RetryPolicy::study(dcb_sim::retry::Jitter::Full) }))
+        .collect();
+    let report = study_sweep(&[N], &policies);
+    println!("{report}");
+    let f: Vec<(f64, f64)> = policies.iter().map(|(name, _)| figures(&report, N, name)).collect();
+    for (i, w) in f.windows(2).enumerate() {
+        assert!(w[0].0 < w[1].0, "a larger cap must take longer: cap {} ms {} ms, cap {} ms {} ms", caps[i], w[0].0, caps[i + 1], w[1].0);
+    }
+    assert!(f[0].1 > f[1].1 && f[1].1 > f[2].1, "a smaller cap must do more work: {f:?}");
+    assert!(f[0].1 > 1.5 * f[2].1, "a 50 ms cap for 100 clients is far too small: {f:?}");
 }
 
 #[test]
@@ -223,7 +244,12 @@ fn a_sweep_is_deterministic_and_survives_json() {
         let end = points.last().map_or(0.0, |p| p.1);
         assert!((end - s.succeeded as f64 / s.commands as f64).abs() < 1e-9, "{}: ends at the success share", s.policy);
     }
+    for p in &a.points {
+        assert!(p.attempts_p99 >= 1 && p.attempts_p99 <= p.attempts_max, "{p:?}");
+        assert!(p.attempts_max <= p.stats.policy.max_attempts);
+    }
     let default = a.point(12, "default").unwrap();
+    assert_eq!(default.attempts_max, 5, "exhausted commands made all 5 attempts");
     assert!(default.stats.exhausted > 0, "5 attempts do not serve 12 clients on one key");
     assert!(cdf.series[1].succeeded < cdf.series[1].commands);
 }
@@ -303,7 +329,11 @@ fn tune_clients_sweep_prints_json_and_writes_the_page() {
     std::fs::create_dir_all(&dir).unwrap();
     let html = dir.join("tune.html");
     let html_arg = html.to_str().unwrap();
-    let out = dcb_sim(&["tune", "--workload", "hotkey", "--clients-sweep", "6,2", "--policies", "study", "--seeds", "2", "--json", "--html", html_arg]);
+    let svgs = dir.join("svg");
+    std::fs::create_dir_all(&svgs).unwrap();
+    let out = dcb_sim(&[
+        "tune", "--workload", "hotkey", "--clients-sweep", "6,2", "--policies", "study", "--seeds", "2", "--json", "--html", html_arg, "--svg-dir", svgs.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(v["workload"], "hotkey");
@@ -312,11 +342,15 @@ fn tune_clients_sweep_prints_json_and_writes_the_page() {
     assert_eq!(v["cdf"]["clients"], 6, "the CDF defaults to the largest count");
     let page = std::fs::read_to_string(&html).unwrap();
     assert_eq!(page.matches("<svg").count(), 3);
+    for name in ["writes", "time", "cdf"] {
+        let svg = std::fs::read_to_string(svgs.join(format!("{name}.svg"))).unwrap_or_else(|e| panic!("{name}.svg: {e}"));
+        assert!(svg.starts_with("<svg") && svg.contains("xmlns=\"http://www.w3.org/2000/svg\"") && svg.contains("study-full"), "{name}.svg");
+    }
 
     let text = dcb_sim(&["tune", "--workload", "hotkey", "--clients-sweep", "2,6", "--policies", "study-full,csharp", "--seeds", "2", "--cdf-at", "2"]);
     assert_eq!(text.status.code(), Some(0));
     let text = String::from_utf8_lossy(&text.stdout);
-    for needle in ["clients 2,6", "time ms", "writes/run", "calls/success", "exhausted %", "p99 ms", "study-full", "csharp", "cap 2s before jitter"] {
+    for needle in ["clients 2,6", "time ms", "writes/run", "calls/success", "attempts max", "exhausted %", "p99 ms", "study-full", "csharp", "cap 2s before jitter"] {
         assert!(text.contains(needle), "{needle:?} missing:\n{text}");
     }
 
@@ -329,11 +363,12 @@ fn tune_clients_sweep_prints_json_and_writes_the_page() {
 
 #[test]
 fn tune_clients_sweep_rejects_bad_input_clearly() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--clients-sweep", "0,10"], "client count 0 is out of range"),
         (&["--clients-sweep", "5,x"], "`x` is not a client count"),
         (&["--clients-sweep", "5,10", "--cdf-at", "7"], "--cdf-at 7 is not one of the swept client counts (5, 10)"),
         (&["--html", "x.html"], "--clients-sweep"),
+        (&["--svg-dir", "."], "--clients-sweep"),
         (&["--clients", "5", "--clients-sweep", "5"], "cannot be used with"),
         (&["--clients-sweep", "5", "--policies", "studdy"], "study-decorrelated"),
     ];

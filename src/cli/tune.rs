@@ -42,6 +42,9 @@ pub struct TuneArgs {
     /// With --clients-sweep: also write a self-contained HTML page with SVG charts (writes and completion time against clients, latency CDF per policy) to FILE.
     #[arg(long, value_name = "FILE", requires = "clients_sweep")]
     html: Option<PathBuf>,
+    /// With --clients-sweep: also write each chart as a standalone SVG file to DIR (writes.svg, time.svg, cdf.svg), e.g. for a README.
+    #[arg(long, value_name = "DIR", requires = "clients_sweep")]
+    svg_dir: Option<PathBuf>,
     /// With --clients-sweep: the client count (one of the swept ones) whose latency distribution the page plots as a CDF (default: the largest).
     #[arg(long, value_name = "N", requires = "clients_sweep")]
     cdf_at: Option<u32>,
@@ -83,7 +86,7 @@ pub(super) fn run_tune<W: Workload>(workload: &W, args: &TuneArgs) -> i32 {
 
 /// Runs `tune --clients-sweep` with `workload(n)` the workload for `n`
 /// clients; exit code 0, 1 when any run violated an invariant, 2 when the
-/// page cannot be written, 4 when it cannot be drawn.
+/// page or a chart cannot be written, 4 when one cannot be drawn.
 pub(super) fn run_sweep<W: Workload, F: Fn(u32) -> W>(workload: F, args: &TuneArgs) -> i32 {
     let clients = args.clients_sweep().unwrap_or_default();
     let cdf_at = args.cdf_at.or_else(|| clients.last().copied());
@@ -92,6 +95,23 @@ pub(super) fn run_sweep<W: Workload, F: Fn(u32) -> W>(workload: F, args: &TuneAr
         println!("{}", serde_json::to_string_pretty(&report).expect("sweep reports serialize"));
     } else {
         print!("{report}");
+    }
+    if let Some(dir) = &args.svg_dir {
+        let charts = match crate::sim::sweep_html::charts(&report) {
+            Ok(charts) => charts,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 4;
+            }
+        };
+        for (name, svg) in charts {
+            let path = dir.join(format!("{name}.svg"));
+            if let Err(e) = std::fs::write(&path, svg) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return 2;
+            }
+            eprintln!("wrote {}", path.display());
+        }
     }
     if let Some(path) = &args.html {
         let page = match crate::sim::sweep_html::render(&report) {

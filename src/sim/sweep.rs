@@ -14,6 +14,7 @@
 //! | `writes/run` ([`SweepPoint::writes_per_run`]) | mean over runs of the appends made (written, conflict or error); in a workload whose every attempt ends in a conditional write, the attempts: the study's "calls", which counts the writes its server saw |
 //! | `calls/run` ([`SweepPoint::calls_per_run`]) | mean over runs of all store calls, reads and appends (tune's `calls/cmd` times the commands) |
 //! | `calls/success` ([`SweepPoint::calls_per_success`]) | store calls / commands that took effect (succeeded or idempotent): the price of one success |
+//! | `attempts p99` / `max` ([`SweepPoint::attempts_p99`], [`attempts_max`](SweepPoint::attempts_max)) | attempts of one command, nearest-rank 99th percentile and maximum over all commands of all runs: what an attempt limit must allow |
 //!
 //! and the [`PolicyStats`] columns per command (retries, exhaustion,
 //! p50/p95/p99 latency, violations). At one chosen `N`
@@ -135,6 +136,11 @@ pub struct SweepPoint {
     pub calls_per_run: f64,
     /// Store calls per command that took effect (`0` when none did).
     pub calls_per_success: f64,
+    /// Attempts of a command, 99th percentile (nearest rank) over all
+    /// commands of all runs: the attempt limit that would have ended 1 %.
+    pub attempts_p99: u32,
+    /// Most attempts any command made.
+    pub attempts_max: u32,
 }
 
 /// The latency distribution of one policy's successful commands (all runs)
@@ -221,6 +227,7 @@ struct RunAcc {
     completion_max: Duration,
     writes: u64,
     calls: u64,
+    attempts: Vec<u32>,
     latencies: Vec<Duration>,
 }
 
@@ -251,6 +258,7 @@ pub fn sweep<W: Workload, F: Fn(u32) -> W>(workload: F, clients: &[u32], policie
                 let writes = c.calls.iter().filter(|call| call.is_append()).count() as u64;
                 acc.writes += writes;
                 acc.calls += c.calls.len() as u64;
+                acc.attempts.push(u32::try_from(c.report.attempts.len()).unwrap_or(u32::MAX));
                 if keep && matches!(c.outcome(), Outcome::Succeeded | Outcome::Idempotent) {
                     acc.latencies.push(c.ended_at.saturating_sub(c.started_at));
                 }
@@ -263,6 +271,8 @@ pub fn sweep<W: Workload, F: Fn(u32) -> W>(workload: F, clients: &[u32], policie
                 let (commands, succeeded) = (stats.commands, stats.succeeded + stats.idempotent);
                 series.push(CdfSeries { policy: stats.name.clone(), commands, succeeded, quantiles_ms: quantiles(&acc.latencies) });
             }
+            acc.attempts.sort_unstable();
+            let attempts_p99 = if acc.attempts.is_empty() { 0 } else { acc.attempts[(acc.attempts.len() * 99).div_ceil(100).max(1) - 1] };
             let runs = acc.runs.max(1) as f64;
             let successes = stats.succeeded + stats.idempotent;
             points.push(SweepPoint {
@@ -273,6 +283,8 @@ pub fn sweep<W: Workload, F: Fn(u32) -> W>(workload: F, clients: &[u32], policie
                 writes_per_run: round6(acc.writes as f64 / runs),
                 calls_per_run: round6(acc.calls as f64 / runs),
                 calls_per_success: ratio(acc.calls, successes, 0.0),
+                attempts_p99,
+                attempts_max: acc.attempts.last().copied().unwrap_or(0),
                 stats,
             });
         }
@@ -306,11 +318,11 @@ impl fmt::Display for SweepReport {
             self.start_seed + self.seeds,
             self.seeds
         )?;
-        const HEAD: [&str; 12] = [
-            "clients", "policy", "time ms", "writes/run", "calls/run", "calls/success", "retries/cmd", "exhausted %", "p50 ms", "p95 ms", "p99 ms",
-            "violations",
+        const HEAD: [&str; 14] = [
+            "clients", "policy", "time ms", "writes/run", "calls/run", "calls/success", "retries/cmd", "attempts p99", "attempts max", "exhausted %",
+            "p50 ms", "p95 ms", "p99 ms", "violations",
         ];
-        let rows: Vec<[String; 12]> = self
+        let rows: Vec<[String; 14]> = self
             .points
             .iter()
             .map(|p| {
@@ -323,6 +335,8 @@ impl fmt::Display for SweepReport {
                     format!("{:.1}", p.calls_per_run),
                     format!("{:.2}", p.calls_per_success),
                     format!("{:.2}", s.avg_retries),
+                    p.attempts_p99.to_string(),
+                    p.attempts_max.to_string(),
                     format!("{:.2}", s.exhaustion_rate * 100.0),
                     format!("{:.1}", s.latency_p50_ms),
                     format!("{:.1}", s.latency_p95_ms),

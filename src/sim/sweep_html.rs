@@ -14,7 +14,9 @@
 //!   latency axis; a curve ends at the share that succeeded);
 //!
 //! then the sweep's table and a description of each policy. Each chart is a
-//! `<figure>` with an id (`chart-writes`, `chart-time`, `chart-cdf`).
+//! `<figure>` with an id (`chart-writes`, `chart-time`, `chart-cdf`) and
+//! its title inside the SVG; [`charts`] gives the same charts as standalone
+//! SVG files.
 //!
 //! ```
 //! use dcb_sim::sim::hotkey::HotKeyWorkload;
@@ -49,8 +51,11 @@ pub enum PlotError {
     },
 }
 
-/// Chart size in pixels.
-const SIZE: (u32, u32) = (760, 430);
+/// Chart size in pixels, the legend's column included.
+const SIZE: (u32, u32) = (900, 430);
+
+/// Width of the legend's column, right of the plot.
+const LEGEND_WIDTH: u32 = 180;
 
 /// Line colours, one per policy (cycled): distinct in colour and lightness.
 const COLOURS: [RGBColor; 8] = [
@@ -79,7 +84,6 @@ struct Chart<'a> {
     x_desc: &'a str,
     y_desc: &'a str,
     series: Vec<Series>,
-    legend: SeriesLabelPosition,
     /// Tick label of a y value.
     y_label: fn(&f64) -> String,
 }
@@ -102,13 +106,14 @@ fn percent(v: &f64) -> String {
     format!("{:.0} %", v * 100.0)
 }
 
-/// Renders the page of `report`.
+/// The charts of `report` as standalone SVG documents, by name: `writes`,
+/// `time`, and `cdf` when the report kept a latency distribution. Each
+/// carries its title; `dcb-sim tune --svg-dir DIR` writes them as
+/// `DIR/NAME.svg` (e.g. for a README).
 ///
 /// # Errors
 /// [`PlotError`] when plotters fails to draw a chart.
-pub fn render(report: &SweepReport) -> Result<String, PlotError> {
-    let mut title = format!("dcb-sim tune · workload {} · {} clients", report.workload, span(&report.clients));
-    let _ = write!(title, " · seeds {}..{}", report.start_seed, report.start_seed + report.seeds);
+pub fn charts(report: &SweepReport) -> Result<Vec<(&'static str, String)>, PlotError> {
     let colour = |i: usize| COLOURS[i % COLOURS.len()];
     let by_policy = |f: &dyn Fn(&super::sweep::SweepPoint) -> f64| -> Vec<Series> {
         report
@@ -123,7 +128,53 @@ pub fn render(report: &SweepReport) -> Result<String, PlotError> {
             })
             .collect()
     };
+    let mut out = Vec::new();
+    let writes = Chart {
+        name: "writes",
+        caption: "Work: store writes per run (the study's calls)",
+        x_desc: "clients",
+        y_desc: "writes per run",
+        series: by_policy(&|p| p.writes_per_run),
+        y_label: count,
+    };
+    out.push((writes.name, draw(&writes, |c| linear_x(&report.clients, c), linear_y)?));
+    let time = Chart {
+        name: "time",
+        caption: "Time until the last client is done (log scale)",
+        x_desc: "clients",
+        y_desc: "completion time, virtual ms",
+        series: by_policy(&|p| p.completion_ms),
+        y_label: count,
+    };
+    out.push((time.name, draw(&time, |c| linear_x(&report.clients, c), log_y)?));
+    if let Some(cdf) = &report.cdf {
+        let caption = format!("Latency of the commands that succeeded, {} clients", cdf.clients);
+        let series = cdf
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Series { name: s.policy.clone(), colour: colour(i), points: s.points(), markers: false })
+            .collect();
+        let chart = Chart {
+            name: "cdf",
+            caption: &caption,
+            x_desc: "command latency, virtual ms (log scale)",
+            y_desc: "share of all commands succeeded",
+            series,
+            y_label: percent,
+        };
+        out.push((chart.name, draw(&chart, log_x, |_| -> plotters::coord::types::RangedCoordf64 { (0.0..1.0).into() })?));
+    }
+    Ok(out)
+}
 
+/// Renders the page of `report`.
+///
+/// # Errors
+/// [`PlotError`] when plotters fails to draw a chart.
+pub fn render(report: &SweepReport) -> Result<String, PlotError> {
+    let mut title = format!("dcb-sim tune · workload {} · {} clients", report.workload, span(&report.clients));
+    let _ = write!(title, " · seeds {}..{}", report.start_seed, report.start_seed + report.seeds);
     let mut out = String::with_capacity(128 * 1024);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     let _ = writeln!(out, "<title>{}</title>", esc(&title));
@@ -132,43 +183,16 @@ pub fn render(report: &SweepReport) -> Result<String, PlotError> {
     let _ = writeln!(
         out,
         "<p class=\"meta\">Every policy ran the same seeds at each client count; times are virtual. \
-         Writes are the conditional appends the store saw (the study's \"calls\"); the time is when the last client was done, averaged over the runs.</p>"
+         Writes are the conditional appends the store saw (the study's \"calls\"); the time is when the last client was done \
+         (succeeded or gave up), averaged over the runs. The latency CDF counts only the commands that succeeded, against all \
+         commands, so a curve ends at the share that succeeded.</p>"
     );
-
-    let writes = Chart {
-        name: "writes",
-        caption: "Work: store writes per run (the study's calls) against clients",
-        x_desc: "clients",
-        y_desc: "writes per run",
-        series: by_policy(&|p| p.writes_per_run),
-        legend: SeriesLabelPosition::UpperLeft,
-        y_label: count,
-    };
-    figure(&mut out, &writes, |c| linear_x(&report.clients, c), linear_y)?;
-
-    let time = Chart {
-        name: "time",
-        caption: "Time until every client is done (succeeded or gave up) against clients (log scale)",
-        x_desc: "clients",
-        y_desc: "completion time, virtual ms",
-        series: by_policy(&|p| p.completion_ms),
-        legend: SeriesLabelPosition::UpperLeft,
-        y_label: count,
-    };
-    figure(&mut out, &time, |c| linear_x(&report.clients, c), log_y)?;
-
-    if let Some(cdf) = &report.cdf {
-        let caption = format!("Latency CDF of the commands that succeeded, at {} clients (log scale; a curve ends at the share that succeeded)", cdf.clients);
-        let series = cdf
-            .series
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Series { name: s.policy.clone(), colour: colour(i), points: s.points(), markers: false })
-            .collect();
-        let chart = Chart { name: "cdf", caption: &caption, x_desc: "command latency, virtual ms", y_desc: "share of commands succeeded", series, legend: SeriesLabelPosition::LowerRight, y_label: percent };
-        figure(&mut out, &chart, log_x, |_| -> plotters::coord::types::RangedCoordf64 { (0.0..1.0).into() })?;
+    for (name, svg) in charts(report)? {
+        // Inline SVG in HTML takes its namespace from the parser: drop the
+        // attribute, so the page names no URL at all.
+        let svg = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
+        let _ = writeln!(out, "<figure id=\"chart-{name}\">\n{svg}</figure>");
     }
-
     out.push_str(
         "<p class=\"meta\">A policy that gives up (see exhausted % below) ends early and does little work: \
          read its time and writes together with its exhaustion.</p>\n",
@@ -233,8 +257,8 @@ fn log_x(c: &Chart<'_>) -> LogCoord<f64> {
     log_range(values(c, |p| p.0)).log_scale().into()
 }
 
-/// Draws `chart` on the axes `x` and `y` build, as a `<figure>` appended to `out`.
-fn figure<X, Y>(out: &mut String, chart: &Chart<'_>, x: impl Fn(&Chart<'_>) -> X, y: impl Fn(&Chart<'_>) -> Y) -> Result<(), PlotError>
+/// Draws `chart` on the axes `x` and `y` build, as a standalone SVG document.
+fn draw<X, Y>(chart: &Chart<'_>, x: impl Fn(&Chart<'_>) -> X, y: impl Fn(&Chart<'_>) -> Y) -> Result<String, PlotError>
 where
     X: AsRangedCoord<Value = f64>,
     Y: AsRangedCoord<Value = f64>,
@@ -246,8 +270,11 @@ where
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| fail(&e))?;
+        // The legend stands beside the plot, never over a line.
+        let (plot, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
         let (x, y) = (x(chart), y(chart));
-        let mut ctx = ChartBuilder::on(&root)
+        let mut ctx = ChartBuilder::on(&plot)
+            .caption(chart.caption, ("sans-serif", 17))
             .margin(12)
             .margin_right(28)
             .x_label_area_size(42)
@@ -269,34 +296,25 @@ where
         for s in &chart.series {
             let colour = s.colour;
             let points: Vec<(f64, f64)> = s.points.iter().copied().map(clamp).collect();
-            ctx.draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))
-                .map_err(|e| fail(&e))?
-                .label(s.name.as_str())
-                .legend(move |(lx, ly)| PathElement::new(vec![(lx, ly), (lx + 20, ly)], colour.stroke_width(3)));
+            ctx.draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2))).map_err(|e| fail(&e))?;
             if s.markers {
                 ctx.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled()))).map_err(|e| fail(&e))?;
             }
         }
-        ctx.configure_series_labels()
-            .position(chart.legend.clone())
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(0xad, 0xb5, 0xbd))
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(|e| fail(&e))?;
+        for (i, s) in chart.series.iter().enumerate() {
+            let y = 48 + 22 * i32::try_from(i).unwrap_or(i32::MAX / 32);
+            legend.draw(&PathElement::new(vec![(4, y), (28, y)], s.colour.stroke_width(3))).map_err(|e| fail(&e))?;
+            legend.draw(&Text::new(s.name.as_str(), (36, y - 8), ("sans-serif", 14))).map_err(|e| fail(&e))?;
+        }
         root.present().map_err(|e| fail(&e))?;
     }
-    // Inline SVG in HTML takes its namespace from the parser: drop the
-    // attribute, so the page names no URL at all.
-    let svg = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
-    let _ = writeln!(out, "<figure id=\"chart-{}\">\n<figcaption>{}</figcaption>\n{svg}</figure>", chart.name, esc(chart.caption));
-    Ok(())
+    Ok(svg)
 }
 
 /// The sweep's table, grouped by client count.
 fn table(out: &mut String, report: &SweepReport) {
     out.push_str("<h2>Figures</h2>\n<table>\n<thead><tr>");
-    for h in ["clients", "policy", "time ms", "writes/run", "calls/run", "calls/success", "retries/cmd", "exhausted %", "p50 ms", "p95 ms", "p99 ms", "violations"] {
+    for h in ["clients", "policy", "time ms", "writes/run", "calls/run", "calls/success", "retries/cmd", "attempts p99", "attempts max", "exhausted %", "p50 ms", "p95 ms", "p99 ms", "violations"] {
         let _ = write!(out, "<th>{h}</th>");
     }
     out.push_str("</tr></thead>\n<tbody>\n");
@@ -305,7 +323,7 @@ fn table(out: &mut String, report: &SweepReport) {
         let first = i == 0 || report.points[i - 1].clients != p.clients;
         let _ = writeln!(
             out,
-            "<tr{}><td>{}</td><td>{}</td><td>{:.0}</td><td>{:.1}</td><td>{:.1}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td{}>{}</td></tr>",
+            "<tr{}><td>{}</td><td>{}</td><td>{:.0}</td><td>{:.1}</td><td>{:.1}</td><td>{:.2}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td{}>{}</td></tr>",
             if first && i > 0 { " class=\"group\"" } else { "" },
             p.clients,
             esc(&s.name),
@@ -314,6 +332,8 @@ fn table(out: &mut String, report: &SweepReport) {
             p.calls_per_run,
             p.calls_per_success,
             s.avg_retries,
+            p.attempts_p99,
+            p.attempts_max,
             s.exhaustion_rate * 100.0,
             s.latency_p50_ms,
             s.latency_p95_ms,
@@ -330,7 +350,6 @@ h1{font-size:19px;margin:0 0 6px}
 h2{font-size:15px;margin:18px 0 6px}
 .meta{color:#495057;font-size:13px;margin:0 0 10px;max-width:760px}
 figure{margin:10px 0 18px}
-figcaption{font-size:14px;font-weight:bold;margin:0 0 4px}
 table{border-collapse:collapse;font-size:12px}
 th,td{border-bottom:1px solid #dee2e6;padding:2px 8px;text-align:right;white-space:nowrap}
 th:nth-child(2),td:nth-child(2){text-align:left}
