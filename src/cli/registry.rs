@@ -20,7 +20,8 @@ use crate::store::StoreError;
 #[non_exhaustive]
 pub struct Knobs {
     /// `--clients N`: exactly this many clients per scenario (`None`: the
-    /// workload's own range, drawn per seed).
+    /// workload's own range, drawn per seed). `tune --clients-sweep` calls
+    /// the factory once per swept count, with that count here.
     pub clients: Option<u32>,
     /// `--faults`: inject storage faults, drawn per seed (the built-in
     /// workloads turn on their own fault swarm).
