@@ -10,7 +10,7 @@
 //! Every client starts at virtual time 0 with one command; store calls
 //! take the study's latency ([`study_latency`]); the retry policy is one of
 //! the study's four ([`RetryPolicy::study`], drawn per seed, replaced by
-//! `dcb-sim tune`). Its own invariant is the [`sequence`](super::check::sequence)
+//! `dcb-sim tune`). Its own invariant is the [`sequence`](mod@super::check::sequence)
 //! checker (numbers 1, 2, 3, … without repeat or gap, one per client, held
 //! exactly by the clients whose command took effect), besides the generic
 //! checks and the decider's sequential re-run.

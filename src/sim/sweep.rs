@@ -3,7 +3,7 @@
 //! Jitter" study (how much work, and how long until every client is done,
 //! as `N` grows).
 //!
-//! [`sweep`] runs [`tune`](super::tune) once per client count `N` (the
+//! [`sweep`] runs [`tune`](super::tune()) once per client count `N` (the
 //! workload built for exactly `N` clients by the caller's factory, every
 //! policy over the same seeds, every run checked) and adds, per run, the
 //! figures a [`PolicyStats`] row does not keep:

@@ -41,6 +41,9 @@
 //! identical report (no wall-clock figures are stored in it; time the call
 //! yourself if you need throughput).
 //!
+//! To compare policies as the number of clients grows (work, completion
+//! time, latency distribution, with charts), see [`sweep`](mod@super::sweep).
+//!
 //! ```
 //! use dcb_sim::sim::enrollment::EnrollmentWorkload;
 //! use dcb_sim::sim::{parse_policies, tune};
