@@ -9,8 +9,6 @@
 #[cfg(not(madsim))]
 compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use dcb_sim::domain::enrollment::EnrollmentCommand;
@@ -20,6 +18,13 @@ use dcb_sim::sim::enrollment::EnrollmentWorkload;
 use dcb_sim::sim::html::{self, Page};
 use dcb_sim::sim::{CommandRecord, ExploreOptions, History, RunResult, SCENARIO_STREAM, Scenario, Violation, Workload, explore, run, timeline, timeline_with};
 use dcb_sim::store::{Event, SequencedEvent};
+
+#[path = "support/chromium.rs"]
+mod chromium;
+use chromium::{chromium_run, find_chromium};
+#[path = "support/page.rs"]
+mod page;
+use page::check_balanced;
 
 /// Seeds explored to find the planted bug (it is caught at a low seed).
 const BUDGET: u64 = 2_000;
@@ -191,101 +196,4 @@ fn html_page_renders_in_headless_chromium() {
     } else {
         let _ = std::fs::remove_dir_all(&dir);
     }
-}
-
-/// `/usr/bin/chromium`, else `chromium` on `PATH`.
-fn find_chromium() -> Option<PathBuf> {
-    let system = PathBuf::from("/usr/bin/chromium");
-    if system.is_file() {
-        return Some(system);
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("chromium")).find(|p| p.is_file())
-}
-
-/// Runs headless Chromium with a fresh profile, no network chatter, and a
-/// 120 s limit; panics unless it exits successfully.
-fn chromium_run(chromium: &Path, profile: &Path, args: &[String]) -> std::process::Output {
-    let mut cmd = Command::new(chromium);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()))
-    .args(args)
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", chromium.display()));
-    // Drain the pipes while waiting, so a full pipe cannot stall Chromium.
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let tx2 = tx.clone();
-    #[allow(clippy::disallowed_methods, reason = "a real OS process outside any simulation; its pipes need real threads")]
-    let readers = [
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
-            let _ = tx.send((0, buf));
-        }),
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
-            let _ = tx2.send((1, buf));
-        }),
-    ];
-    let mut status = None;
-    for _ in 0..1200 {
-        if let Some(s) = child.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let Some(status) = status else {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("chromium {args:?} did not finish within 120 s");
-    };
-    for r in readers {
-        let _ = r.join();
-    }
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    for (which, buf) in rx.try_iter() {
-        if which == 0 { out = buf } else { err = buf }
-    }
-    assert!(status.success(), "chromium {args:?} failed ({status}):\n{}", String::from_utf8_lossy(&err));
-    std::process::Output { status, stdout: out, stderr: err }
-}
-
-/// Asserts every element that is opened is closed, in order (void elements
-/// and `<… />` excepted): the page is well-formed as XML would need it.
-fn check_balanced(page: &str) {
-    const VOID: [&str; 3] = ["meta", "br", "!DOCTYPE"];
-    let mut stack: Vec<&str> = Vec::new();
-    let mut rest = page;
-    while let Some(open) = rest.find('<') {
-        let after = &rest[open + 1..];
-        let close = after.find('>').expect("unterminated tag");
-        let tag = &after[..close];
-        rest = &after[close + 1..];
-        let name = tag.trim_start_matches('/').split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("");
-        if VOID.contains(&name) || tag.ends_with('/') {
-            continue;
-        }
-        if tag.starts_with('/') {
-            let top = stack.pop().unwrap_or_else(|| panic!("</{name}> closes nothing"));
-            assert_eq!(top, name, "</{name}> closes <{top}>");
-        } else {
-            stack.push(name);
-        }
-    }
-    assert!(stack.is_empty(), "unclosed elements: {stack:?}");
 }

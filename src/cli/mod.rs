@@ -52,7 +52,7 @@ struct WorkloadArgs {
     /// Workload to run.
     #[arg(long, id = WORKLOAD_ARG, value_name = "NAME")]
     workload: Option<String>,
-    /// Exactly this many clients per scenario (default: the workload's range, drawn per seed; 3–10 for the built-in ones).
+    /// Exactly this many clients per scenario (default: the workload's range, drawn per seed; 3–10 for enrollment and library, 2–20 for hotkey).
     #[arg(long)]
     clients: Option<u32>,
     /// Inject storage faults (latency spikes, unavailability, timeouts, ambiguous commits, client crashes), drawn per seed.

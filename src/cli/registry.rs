@@ -8,9 +8,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::explore::{ExploreArgs, explore_cmd};
 use super::replay::{ReplayArgs, run_replay};
-use super::tune::{TuneArgs, run_tune};
+use super::tune::{TuneArgs, run_sweep, run_tune};
 use crate::plant::Plant;
-use crate::sim::{History, Scenario, Violation, Workload, enrollment::EnrollmentWorkload, library::LibraryWorkload, replay_program};
+use crate::sim::{History, Scenario, Violation, Workload, enrollment::EnrollmentWorkload, hotkey::HotKeyWorkload, library::LibraryWorkload, replay_program};
 use crate::store::StoreError;
 
 /// The workload knobs of the command line, handed to a workload factory
@@ -20,7 +20,8 @@ use crate::store::StoreError;
 #[non_exhaustive]
 pub struct Knobs {
     /// `--clients N`: exactly this many clients per scenario (`None`: the
-    /// workload's own range, drawn per seed).
+    /// workload's own range, drawn per seed). `tune --clients-sweep` calls
+    /// the factory once per swept count, with that count here.
     pub clients: Option<u32>,
     /// `--faults`: inject storage faults, drawn per seed (the built-in
     /// workloads turn on their own fault swarm).
@@ -58,8 +59,9 @@ impl Registry {
         Registry { entries: Vec::new(), replay_program: None }
     }
 
-    /// The `dcb-sim` binary's workloads: `enrollment` (the default) and
-    /// `library`, with `--clients` and `--faults` as documented on them.
+    /// The `dcb-sim` binary's workloads: `enrollment` (the default),
+    /// `library` and `hotkey`, with `--clients` and `--faults` as documented
+    /// on them.
     pub fn builtin() -> Self {
         Registry::new()
             .add("enrollment", "Course enrollment (C# sample): capacity, double enrollment, tier limits", |k: &Knobs| {
@@ -69,6 +71,11 @@ impl Registry {
             })
             .add("library", "The library (Go example): six handlers, loans, the 10-book limit", |k: &Knobs| {
                 let mut w = k.clients.map_or_else(LibraryWorkload::default, LibraryWorkload::with_clients);
+                w.faults = k.faults;
+                w
+            })
+            .add("hotkey", "A hot key: N clients each take one number from one DCB sequence at once (the AWS backoff study)", |k: &Knobs| {
+                let mut w = k.clients.map_or_else(HotKeyWorkload::default, HotKeyWorkload::with_clients);
                 w.faults = k.faults;
                 w
             })
@@ -206,6 +213,9 @@ impl<W: Workload + Sync + 'static, F: Fn(&Knobs) -> W> ErasedWorkload for Factor
     }
 
     fn tune(&self, knobs: &Knobs, args: &TuneArgs) -> i32 {
+        if args.clients_sweep().is_some() {
+            return run_sweep(|n| self.build(&Knobs { clients: Some(n), ..knobs.clone() }), args);
+        }
         run_tune(&self.build(knobs), args)
     }
 }

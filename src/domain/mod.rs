@@ -2,3 +2,4 @@
 
 pub mod enrollment;
 pub mod library;
+pub mod sequence;

@@ -53,15 +53,26 @@ impl RetryPolicy {
         if raw.is_finite() { raw } else { f64::MAX }
     }
 
+    /// The term the jitter is drawn on before `attempt`: the
+    /// [exponential](RetryPolicy::exponential) one, bounded by the cap
+    /// first when [`cap_before_jitter`](RetryPolicy::cap_before_jitter) is set.
+    fn jitter_term(&self, attempt: u32) -> f64 {
+        let d = self.exponential(attempt);
+        if self.cap_before_jitter { d.min(secs(self.ceiling())) } else { d }
+    }
+
     /// The delay before `attempt` (≥ 2; attempt 1 never waits). `previous`
     /// is the delay taken before the previous attempt (used only by
     /// decorrelated jitter; `None` before attempt 2). Draws at most one
-    /// number from `rng`. The result never exceeds [`RetryPolicy::ceiling`].
+    /// number from `rng`. The result never exceeds [`RetryPolicy::ceiling`]
+    /// (the jittered delay is clamped to it last, whether or not
+    /// [`cap_before_jitter`](RetryPolicy::cap_before_jitter) bounded the term
+    /// before the jitter).
     pub fn delay_before(&self, attempt: u32, previous: Option<Duration>, rng: &mut ChaCha8Rng) -> Duration {
         if attempt <= 1 {
             return Duration::ZERO;
         }
-        let d = self.exponential(attempt);
+        let d = self.jitter_term(attempt);
         let jittered = match self.jitter {
             Jitter::None => d,
             Jitter::Proportional { factor } => d + rng.random::<f64>() * d * factor,
@@ -88,7 +99,7 @@ impl RetryPolicy {
         if attempt <= 1 {
             return DelayBounds { lo: Duration::ZERO, hi: Duration::ZERO };
         }
-        let d = self.exponential(attempt);
+        let d = self.jitter_term(attempt);
         let (lo, hi) = match self.jitter {
             Jitter::None => (d, d),
             Jitter::Proportional { factor } => (d, d + d * factor),
@@ -149,6 +160,27 @@ mod tests {
         assert_eq!(p.delay_before(10_000, None, &mut rng), Duration::from_secs(30));
         let no_cap = RetryPolicy { max_delay: None, ..p };
         assert_eq!(no_cap.delay_before(10_000, None, &mut rng), RetryPolicy::MAX_DELAY_LIMIT);
+    }
+
+    #[test]
+    fn cap_before_jitter_keeps_full_jitter_spread_below_the_cap() {
+        let base = RetryPolicy::builder().base_delay(Duration::from_millis(10)).max_delay(Duration::from_secs(2)).max_attempts(100).jitter(Jitter::Full);
+        let (after, before) = (base.clone().build().unwrap(), base.cap_before_jitter(true).build().unwrap());
+        // Attempt 20: d = 10 ms · 2^18 ≈ 44 min, far above the 2 s cap.
+        let (mut at_cap_after, mut at_cap_before) = (0, 0);
+        let mut rng = crate::rng::seeded(5);
+        for _ in 0..1_000 {
+            let (a, b) = (after.delay_before(20, None, &mut rng), before.delay_before(20, None, &mut rng));
+            assert!(a <= Duration::from_secs(2) && b <= Duration::from_secs(2));
+            at_cap_after += u32::from(a == Duration::from_secs(2));
+            at_cap_before += u32::from(b == Duration::from_secs(2));
+        }
+        assert!(at_cap_after > 990, "clamped after jitter: almost always the cap ({at_cap_after})");
+        assert!(at_cap_before < 10, "bounded before jitter: uniform below the cap ({at_cap_before})");
+        assert_eq!(before.bounds_before(20, None).lo, Duration::ZERO);
+        let equal = RetryPolicy { jitter: Jitter::Equal, ..before };
+        let b = equal.bounds_before(20, None);
+        assert!(b.lo < Duration::from_secs(1) && b.lo > Duration::from_millis(999) && b.hi == Duration::from_secs(2), "{b:?}");
     }
 
     #[test]

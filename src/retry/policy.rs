@@ -96,11 +96,25 @@ pub struct RetryPolicy {
     /// starts (a sleep that would end at or past it is not taken).
     #[serde(rename = "deadline_us", with = "crate::util::duration_us::option", default)]
     pub deadline: Option<Duration>,
+    /// Bound the exponential term by the cap *before* the jitter is drawn,
+    /// as the AWS study's formulas do (full jitter: uniform in `[0, min(cap,
+    /// d)]`; equal jitter: `m/2 + U · m/2` with `m = min(cap, d)`). Off (the
+    /// default), the jittered delay is clamped to the cap afterwards, so
+    /// once `d` passes the cap more and more draws land exactly on it: full
+    /// and equal jitter turn into a fixed wait at the cap on long retry
+    /// chains. Either way no delay exceeds the cap; no jitter and
+    /// decorrelated jitter give the same delays either way.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cap_before_jitter: bool,
     /// Also retry [`ErrorKind::Transient`] errors (store unavailable but
     /// retryable). Conflicts are always retried; deadline, cancellation and
     /// business errors never.
     #[serde(default)]
     pub retry_transient: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for RetryPolicy {
@@ -130,6 +144,7 @@ impl RetryPolicy {
             jitter: Jitter::Proportional { factor: 0.3 },
             budget: None,
             deadline: None,
+            cap_before_jitter: false,
             retry_transient: false,
         }
     }
@@ -149,13 +164,64 @@ impl RetryPolicy {
             "equal-jitter" => RetryPolicy { jitter: Jitter::Equal, max_delay: Some(Duration::from_millis(50)), ..Self::go_default() },
             "decorrelated" => RetryPolicy { jitter: Jitter::Decorrelated, max_delay: Some(Duration::from_millis(50)), ..Self::go_default() },
             "no-retry" => RetryPolicy { max_attempts: 1, ..Self::go_default() },
+            "study-none" => Self::study(Jitter::None),
+            "study-full" => Self::study(Jitter::Full),
+            "study-equal" => Self::study(Jitter::Equal),
+            "study-decorrelated" => Self::study(Jitter::Decorrelated),
             _ => return None,
         };
         Some(p)
     }
 
-    /// Names accepted by [`RetryPolicy::preset`].
+    /// Names accepted by [`RetryPolicy::preset`] (besides the
+    /// [`STUDY_PRESETS`](RetryPolicy::STUDY_PRESETS)).
     pub const PRESETS: &'static [&'static str] = &["default", "csharp", "full-jitter", "equal-jitter", "decorrelated", "no-retry"];
+
+    /// The four policies of the AWS Architecture Blog's "Exponential Backoff
+    /// And Jitter" study ([`RetryPolicy::study`]), also accepted by
+    /// [`RetryPolicy::preset`]: no jitter, full, equal and decorrelated.
+    pub const STUDY_PRESETS: &'static [&'static str] = &["study-none", "study-full", "study-equal", "study-decorrelated"];
+
+    /// The attempt limit of the study presets: generous, so that contention
+    /// and not the limit decides how long a client retries (the study
+    /// retries until success).
+    pub const STUDY_MAX_ATTEMPTS: u32 = 1_000;
+
+    /// One of the study's policies, with its parameters: base 5 ms, cap 2 s,
+    /// ×2, up to [`STUDY_MAX_ATTEMPTS`](RetryPolicy::STUDY_MAX_ATTEMPTS)
+    /// attempts, and `jitter` (none, full, equal or decorrelated).
+    ///
+    /// The delays are the study simulator's
+    /// (`aws-samples/aws-arch-backoff-simulator`), draw for draw: its
+    /// exponential term before the retry after failure `n` is
+    /// `min(cap, 2^n · 5 ms)` with `n` starting at 1, so its first retry
+    /// waits 10 ms (full jitter: up to 10 ms), which is this crate's
+    /// `base_delay` of 10 ms (`base · 2^(attempt−2)`); its decorrelated
+    /// jitter starts from the 5 ms base itself (`uniform(base, 3 ·
+    /// previous)`, the first previous being the base), so that one has
+    /// `base_delay` 5 ms. The cap bounds the exponential term before the
+    /// jitter is drawn, as in the study ([`RetryPolicy::cap_before_jitter`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use dcb_sim::retry::{Jitter, RetryPolicy};
+    /// let full = RetryPolicy::study(Jitter::Full);
+    /// assert_eq!(full, RetryPolicy::preset("study-full").unwrap());
+    /// assert_eq!((full.max_attempts, full.max_delay), (1_000, Some(Duration::from_secs(2))));
+    /// assert_eq!(RetryPolicy::study(Jitter::Decorrelated).base_delay, Duration::from_millis(5));
+    /// ```
+    pub fn study(jitter: Jitter) -> Self {
+        let base_delay = if jitter == Jitter::Decorrelated { Duration::from_millis(5) } else { Duration::from_millis(10) };
+        RetryPolicy {
+            max_attempts: Self::STUDY_MAX_ATTEMPTS,
+            base_delay,
+            multiplier: 2.0,
+            max_delay: Some(Duration::from_secs(2)),
+            jitter,
+            cap_before_jitter: true,
+            ..Self::go_default()
+        }
+    }
 
     /// Checks every rule; the first broken one is returned.
     ///
@@ -259,6 +325,12 @@ impl RetryPolicyBuilder {
     /// Per-command deadline measured from the command's start.
     pub fn deadline(mut self, d: Duration) -> Self {
         self.policy.deadline = Some(d);
+        self
+    }
+    /// Bound the exponential term by the cap before drawing the jitter (see
+    /// [`RetryPolicy::cap_before_jitter`]).
+    pub fn cap_before_jitter(mut self, yes: bool) -> Self {
+        self.policy.cap_before_jitter = yes;
         self
     }
     /// Also retry transient (retryable) store errors.

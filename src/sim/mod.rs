@@ -83,6 +83,7 @@ mod determinism;
 mod engine_store;
 pub mod enrollment;
 pub mod library;
+pub mod hotkey;
 mod explore;
 mod faults;
 mod gate;
@@ -99,6 +100,9 @@ mod scenario;
 mod shell_handler;
 mod shrink;
 mod swarm;
+pub mod sweep;
+#[cfg(feature = "plots")]
+pub mod sweep_html;
 mod timeline;
 pub mod tune;
 mod violation;

@@ -41,6 +41,9 @@
 //! identical report (no wall-clock figures are stored in it; time the call
 //! yourself if you need throughput).
 //!
+//! To compare policies as the number of clients grows (work, completion
+//! time, latency distribution, with charts), see [`sweep`](mod@super::sweep).
+//!
 //! ```
 //! use dcb_sim::sim::enrollment::EnrollmentWorkload;
 //! use dcb_sim::sim::{parse_policies, tune};
@@ -60,8 +63,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::explore::SCENARIO_STREAM;
-use super::runner::run;
-use super::workload::Workload;
+use super::runner::{RunResult, run};
+use super::workload::{Cmd, Workload};
 use crate::handler::{AppendRecord, Outcome};
 use crate::retry::{Jitter, RetryPolicy};
 use crate::rng;
@@ -73,7 +76,11 @@ pub const MAX_VIOLATING_SEEDS: usize = 5;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TuneError {
     /// A name that is not a preset.
-    #[error("unknown retry policy `{name}`; valid names: {}, or `all` for every one", RetryPolicy::PRESETS.join(", "))]
+    #[error(
+        "unknown retry policy `{name}`; valid names: {}, {}, or `all` for the first six, `study` for the four study-* ones",
+        RetryPolicy::PRESETS.join(", "),
+        RetryPolicy::STUDY_PRESETS.join(", ")
+    )]
     UnknownPolicy {
         /// The name given.
         name: String,
@@ -89,10 +96,12 @@ pub enum TuneError {
     Duplicate(String),
 }
 
-/// Parses a comma-separated list of preset names ([`RetryPolicy::PRESETS`],
-/// plus the alias `go` for `default`, which [`RetryPolicy::preset`] accepts)
-/// into named policies, in the order given. `all` stands for every preset.
-/// Whitespace around names is ignored.
+/// Parses a comma-separated list of preset names ([`RetryPolicy::PRESETS`]
+/// and [`RetryPolicy::STUDY_PRESETS`], plus the alias `go` for `default`,
+/// which [`RetryPolicy::preset`] accepts) into named policies, in the order
+/// given. `all` stands for every one of [`RetryPolicy::PRESETS`], `study`
+/// for the four study presets (the AWS backoff study's policies, see
+/// [`RetryPolicy::study`]). Whitespace around names is ignored.
 ///
 /// ```
 /// use dcb_sim::sim::parse_policies;
@@ -113,7 +122,11 @@ pub fn parse_policies(list: &str) -> Result<Vec<(String, RetryPolicy)>, TuneErro
         if name.is_empty() {
             return Err(TuneError::EmptyName { list: list.to_string() });
         }
-        let names: Vec<&str> = if name == "all" { RetryPolicy::PRESETS.to_vec() } else { vec![name] };
+        let names: Vec<&str> = match name {
+            "all" => RetryPolicy::PRESETS.to_vec(),
+            "study" => RetryPolicy::STUDY_PRESETS.to_vec(),
+            _ => vec![name],
+        };
         for name in names {
             let policy = RetryPolicy::preset(name).ok_or_else(|| TuneError::UnknownPolicy { name: name.to_string() })?;
             if out.iter().any(|(n, _)| n == name) {
@@ -227,6 +240,19 @@ struct Acc {
 /// ([`RetryPolicy::validate`]); an invalid one runs no command and shows up
 /// as one harness violation per seed.
 pub fn tune<W: Workload>(workload: &W, policies: &[(String, RetryPolicy)], start_seed: u64, seeds: u64) -> TuneReport {
+    tune_observed(workload, policies, start_seed, seeds, |_, _| {})
+}
+
+/// [`tune`], handing every run to `observe` as well (with the index of its
+/// policy in `policies`), for figures a [`PolicyStats`] row does not keep
+/// (the [sweep](super::sweep) takes completion times and latencies).
+pub(crate) fn tune_observed<W: Workload>(
+    workload: &W,
+    policies: &[(String, RetryPolicy)],
+    start_seed: u64,
+    seeds: u64,
+    mut observe: impl FnMut(usize, &RunResult<Cmd<W>>),
+) -> TuneReport {
     let end = start_seed.saturating_add(seeds);
     let mut accs: Vec<Acc> = policies.iter().map(|_| Acc::default()).collect();
     let (mut clients_min, mut clients_max) = (u64::MAX, 0);
@@ -235,9 +261,10 @@ pub fn tune<W: Workload>(workload: &W, policies: &[(String, RetryPolicy)], start
         let clients = scenario.clients() as u64;
         clients_min = clients_min.min(clients);
         clients_max = clients_max.max(clients);
-        for ((_, policy), acc) in policies.iter().zip(&mut accs) {
+        for (i, ((_, policy), acc)) in policies.iter().zip(&mut accs).enumerate() {
             scenario.policy = policy.clone();
             let result = run(workload, &scenario, seed);
+            observe(i, &result);
             if !result.violations.is_empty() {
                 acc.violations += result.violations.len() as u64;
                 if acc.violating_seeds.len() < MAX_VIOLATING_SEEDS {
@@ -273,22 +300,22 @@ pub fn tune<W: Workload>(workload: &W, policies: &[(String, RetryPolicy)], start
 
 /// `num / den` rounded to 6 decimals (so the value survives a JSON round
 /// trip exactly); `empty` when `den` is 0.
-fn ratio(num: u64, den: u64, empty: f64) -> f64 {
+pub(crate) fn ratio(num: u64, den: u64, empty: f64) -> f64 {
     if den == 0 { empty } else { round6(num as f64 / den as f64) }
 }
 
-fn round6(x: f64) -> f64 {
+pub(crate) fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
 /// Milliseconds with microsecond resolution.
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_micros() as f64 / 1e3
 }
 
 /// Nearest-rank percentile of sorted values: the value at rank ⌈p/100 · n⌉
 /// (1-based); zero for no values.
-fn percentile(sorted: &[Duration], p: u64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: u64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -347,6 +374,9 @@ pub fn describe(policy: &RetryPolicy) -> String {
         .as_str();
         if let Some(cap) = policy.max_delay {
             s += &format!(", cap {cap:?}");
+            if policy.cap_before_jitter && !matches!(policy.jitter, Jitter::None | Jitter::Decorrelated) {
+                s += " before jitter";
+            }
         }
         if let Some(budget) = policy.budget {
             s += &format!(", budget {budget:?}");
@@ -471,6 +501,11 @@ mod tests {
         assert_eq!(parse_policies("csharp,csharp"), Err(TuneError::Duplicate("csharp".into())));
         assert!(matches!(parse_policies("csharp,"), Err(TuneError::EmptyName { .. })));
         assert!(matches!(parse_policies(""), Err(TuneError::EmptyName { .. })));
+        let study = parse_policies("study,default").unwrap();
+        assert_eq!(study.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["study-none", "study-full", "study-equal", "study-decorrelated", "default"]);
+        assert_eq!(parse_policies("study,study-full"), Err(TuneError::Duplicate("study-full".into())));
+        let unknown = parse_policies("nope").unwrap_err().to_string();
+        assert!(unknown.contains("study-decorrelated") && unknown.contains("`study`"), "{unknown}");
     }
 
     #[test]

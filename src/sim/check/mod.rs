@@ -16,6 +16,7 @@ pub mod library_returns_match;
 pub mod log;
 pub mod metrics;
 pub mod retry_class;
+pub mod sequence;
 pub mod serializable;
 pub mod soundness;
 pub mod tier_limit;
