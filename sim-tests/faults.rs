@@ -11,7 +11,7 @@ use dcb_sim::handler::{Decider, DeciderHandler, Decision, Outcome};
 use dcb_sim::retry::ErrorKind;
 use dcb_sim::retry::metrics::{MAX_RETRIES_REACHED_TOTAL, RETRIES_TOTAL, RETRY_DELAY_SECONDS};
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{FaultKind, FaultPlan, History, Latency, RunResult, Scenario, Scheduled, Violation, Workload, assert_no_violations, run};
+use dcb_sim::sim::{CallKind, CallTarget, FaultKind, FaultPlan, History, Latency, RunResult, Scenario, Scheduled, ScriptedFault, ScriptedKind, Violation, Workload, assert_no_violations, run};
 use dcb_sim::store::{Event, MemoryStore, Query, QueryItem, SequencedEvent, StoreError};
 use rand_chacha::ChaCha8Rng;
 
@@ -38,54 +38,52 @@ fn last(r: &RunResult<EnrollmentCommand>) -> &Outcome {
     r.history.commands.last().unwrap().outcome()
 }
 
-/// Only faults on appends, and only after the setup (whose appends the
-/// first commands make) — the plan applies to every call, so we retry the
-/// run over seeds until the enroll command met the fault.
-fn until_fault(plan: FaultPlan, kind: FaultKind) -> RunResult<EnrollmentCommand> {
-    let w = EnrollmentWorkload::default();
-    for seed in 0..500 {
-        let r = run(&w, &one_enrollment(plan), seed);
-        let enroll_idx = r.history.commands.len() - 1;
-        let hit = r.history.commands[enroll_idx].report.attempts.iter().any(|a| format!("{:?}", a.append).contains("[fault #"));
-        if hit && r.history.faults.iter().any(|f| f.kind == kind) && r.history.commands[..enroll_idx].iter().all(|c| *c.outcome() == Outcome::Succeeded) {
-            return r;
-        }
-    }
-    panic!("no seed in 0..500 hit {kind:?} on the enroll command");
+/// The enroll command's index (after the two setup commands).
+const ENROLL: usize = 2;
+
+/// One enrollment (seed 0, no random faults) with `fault` aimed at the
+/// call `at`; asserts the journal holds exactly that fault, on that call
+/// of that attempt (numbered as the history's attempt records are).
+fn scripted(at: CallTarget, fault: ScriptedKind, kind: FaultKind, request_ids: bool) -> RunResult<EnrollmentCommand> {
+    let mut scenario = one_enrollment(FaultPlan::default());
+    scenario.request_ids = request_ids;
+    scenario.scripted_faults = vec![ScriptedFault { at, fault }];
+    let r = run(&EnrollmentWorkload::default(), &scenario, 0);
+    assert_eq!(r.history.faults.len(), 1, "{:?}", r.history.faults);
+    let f = &r.history.faults[0];
+    assert_eq!((f.kind, f.command), (kind, at.command));
+    let calls = &r.history.commands[at.command].calls;
+    assert_eq!(dcb_sim::sim::derive::attempt_numbers(calls)[f.call], at.attempt, "the fault hit another attempt");
+    assert_eq!(calls[f.call].fault, Some(f.id));
+    assert_eq!(calls[f.call].is_append(), at.kind == CallKind::Append);
+    r
+}
+
+fn append_of(attempt: u32) -> CallTarget {
+    CallTarget::new(ENROLL, attempt, CallKind::Append)
+}
+
+fn attempts(r: &RunResult<EnrollmentCommand>) -> usize {
+    r.history.commands[ENROLL].report.attempts.len()
 }
 
 #[test]
 fn ambiguous_commit_then_retry_sees_its_own_event_and_reports_it_done() {
-    let r = until_fault(FaultPlan { ambiguous_probability: 0.5, ..FaultPlan::default() }, FaultKind::Ambiguous);
+    let r = scripted(append_of(1), ScriptedKind::Ambiguous, FaultKind::Ambiguous, true);
     assert!(r.violations.is_empty(), "{:?}", r.violations);
     assert_eq!(enrolled(&r), 1, "the effect happened exactly once");
-    let ghosts: Vec<_> = r.history.ghost_writes().into_iter().collect::<Result<_, _>>().unwrap();
-    assert!(!ghosts.is_empty());
-    // With a request id the retry recognises its own enrollment.
+    let ghosts = r.history.ghost_writes();
+    assert_eq!(ghosts.len(), 1);
+    let ghost = ghosts[0].expect("attributed to an attempt");
+    assert_eq!((ghost.command, ghost.attempt), (ENROLL, 1));
+    assert_eq!(attempts(&r), 2);
+    assert_eq!(r.history.commands[ENROLL].report.attempts[1].delay_before, 50 * MS);
     assert_eq!(*last(&r), Outcome::Idempotent);
 }
 
 #[test]
 fn without_request_ids_an_ambiguous_commit_turns_into_already_enrolled_and_is_reported() {
-    // The C# design has no idempotency key: its retry cannot tell "mine"
-    // and reports its own success as a rejection (no duplicate, though).
-    // The caller is told "rejected" for a command whose effect happened:
-    // log-consistency reports it.
-    let w = EnrollmentWorkload::default();
-    let plan = FaultPlan { ambiguous_probability: 0.5, ..FaultPlan::default() };
-    let r = (0..500)
-        .map(|seed| {
-            let mut s = one_enrollment(plan);
-            s.request_ids = false;
-            run(&w, &s, seed)
-        })
-        .find(|r| {
-            let enroll = r.history.commands.last().unwrap();
-            r.history.commands.iter().filter(|c| c.client.is_none()).all(|c| *c.outcome() == Outcome::Succeeded)
-                && enroll.report.attempts.first().is_some_and(|a| format!("{:?}", a.append).contains("connection lost after commit"))
-                && r.history.ghost_writes().len() == 1
-        })
-        .expect("a seed where the enrollment's first append was an applied ambiguous commit");
+    let r = scripted(append_of(1), ScriptedKind::Ambiguous, FaultKind::Ambiguous, false);
     assert_eq!(enrolled(&r), 1);
     assert_eq!(*last(&r), Outcome::Rejected { reason: "Student is already enrolled in this course.".into() });
     let names: Vec<&str> = r.violations.iter().map(Violation::invariant).collect();
@@ -94,16 +92,48 @@ fn without_request_ids_an_ambiguous_commit_turns_into_already_enrolled_and_is_re
 }
 
 #[test]
+fn an_ambiguous_commit_on_the_second_append_is_addressed_by_attempt() {
+    // Attempt 1's append is refused (retryable), attempt 2's append commits
+    // behind a lost connection, attempt 3 finds its own write.
+    let mut scenario = one_enrollment(FaultPlan::default());
+    scenario.scripted_faults = vec![
+        ScriptedFault { at: append_of(1), fault: ScriptedKind::Unavailable { retryable: true } },
+        ScriptedFault { at: append_of(2), fault: ScriptedKind::Ambiguous },
+    ];
+    let r = run(&EnrollmentWorkload::default(), &scenario, 0);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    let kinds: Vec<FaultKind> = r.history.faults.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [FaultKind::Unavailable, FaultKind::Ambiguous]);
+    let numbers = dcb_sim::sim::derive::attempt_numbers(&r.history.commands[ENROLL].calls);
+    assert_eq!(r.history.faults.iter().map(|f| numbers[f.call]).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(attempts(&r), 3);
+    assert_eq!(enrolled(&r), 1);
+    assert_eq!(*last(&r), Outcome::Idempotent);
+}
+
+#[test]
 fn timeout_after_the_write_is_not_retried_and_leaves_a_whole_append() {
-    let r = until_fault(FaultPlan { timeout_probability: 0.5, call_timeout: 10 * MS, ..FaultPlan::default() }, FaultKind::TimeoutAfter);
+    let r = scripted(append_of(1), ScriptedKind::Timeout { applied: true, after: 5 * MS }, FaultKind::TimeoutAfter, true);
     assert!(r.violations.is_empty(), "{:?}", r.violations);
     assert!(matches!(last(&r), Outcome::Failed { error: ErrorKind::DeadlineExceeded, .. }), "{:?}", last(&r));
+    assert_eq!(attempts(&r), 1);
     assert_eq!(enrolled(&r), 1);
+    assert!(r.history.faults[0].applied.is_some());
 }
 
 #[test]
 fn timeout_before_the_write_leaves_nothing() {
-    let r = until_fault(FaultPlan { timeout_probability: 0.5, call_timeout: 10 * MS, ..FaultPlan::default() }, FaultKind::TimeoutBefore);
+    let r = scripted(append_of(1), ScriptedKind::Timeout { applied: false, after: 5 * MS }, FaultKind::TimeoutBefore, true);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    assert!(matches!(last(&r), Outcome::Failed { error: ErrorKind::DeadlineExceeded, .. }), "{:?}", last(&r));
+    assert_eq!(attempts(&r), 1);
+    assert_eq!(enrolled(&r), 0);
+    assert_eq!(r.history.faults[0].applied, None);
+}
+
+#[test]
+fn a_read_timeout_fails_the_command_before_any_write() {
+    let r = scripted(CallTarget::new(ENROLL, 1, CallKind::Read), ScriptedKind::Timeout { applied: false, after: 5 * MS }, FaultKind::TimeoutBefore, true);
     assert!(r.violations.is_empty(), "{:?}", r.violations);
     assert!(matches!(last(&r), Outcome::Failed { error: ErrorKind::DeadlineExceeded, .. }), "{:?}", last(&r));
     assert_eq!(enrolled(&r), 0);
@@ -111,27 +141,38 @@ fn timeout_before_the_write_leaves_nothing() {
 
 #[test]
 fn a_client_crash_between_read_and_append_writes_nothing_and_is_not_retried() {
-    let r = until_fault(FaultPlan { crash_probability: 0.5, ..FaultPlan::default() }, FaultKind::Crash);
+    let r = scripted(append_of(1), ScriptedKind::Crash, FaultKind::Crash, true);
     assert!(r.violations.is_empty(), "{:?}", r.violations);
     assert!(matches!(last(&r), Outcome::Failed { error: ErrorKind::Canceled, .. }), "{:?}", last(&r));
-    assert_eq!(r.history.commands.last().unwrap().report.attempts.len(), 1);
+    assert_eq!(attempts(&r), 1);
     assert_eq!(enrolled(&r), 0);
 }
 
 #[test]
 fn unavailable_is_retried_only_when_retryable() {
-    let retryable = FaultPlan { unavailable_probability: 0.3, unavailable_retryable: true, ..FaultPlan::default() };
-    let r = until_fault(retryable, FaultKind::Unavailable);
+    let read = CallTarget::new(ENROLL, 1, CallKind::Read);
+    let r = scripted(read, ScriptedKind::Unavailable { retryable: true }, FaultKind::Unavailable, true);
     assert!(r.violations.is_empty(), "{:?}", r.violations);
-    assert!(r.history.commands.last().unwrap().report.attempts.len() > 1, "a retryable error is retried");
-
-    let fatal = FaultPlan { unavailable_retryable: false, ..retryable };
-    let r = until_fault(fatal, FaultKind::Unavailable);
+    assert_eq!(attempts(&r), 2, "a retryable error is retried once, then the enrollment goes through");
+    assert_eq!(*last(&r), Outcome::Succeeded);
+    assert_eq!(enrolled(&r), 1);
+    let r = scripted(read, ScriptedKind::Unavailable { retryable: false }, FaultKind::Unavailable, true);
     assert!(r.violations.is_empty(), "{:?}", r.violations);
+    assert_eq!(attempts(&r), 1);
     assert!(matches!(last(&r), Outcome::Failed { error: ErrorKind::Other, .. }), "{:?}", last(&r));
+    assert_eq!(enrolled(&r), 0);
 }
 
-/// 2,000 seeds of the enrollment workload with a fault plan drawn per seed.
+#[test]
+fn a_scripted_fault_that_only_an_append_can_have_is_refused_on_a_read() {
+    let mut scenario = one_enrollment(FaultPlan::default());
+    scenario.scripted_faults = vec![ScriptedFault { at: CallTarget::new(ENROLL, 1, CallKind::Read), fault: ScriptedKind::Ambiguous }];
+    let r = run(&EnrollmentWorkload::default(), &scenario, 0);
+    assert_eq!(r.violations.len(), 1);
+    assert_eq!(r.violations[0].invariant(), "harness");
+    assert!(r.violations[0].to_string().contains("only happens to an append"), "{}", r.violations[0]);
+}
+
 #[test]
 fn explore_enrollment_with_faults_holds_every_invariant() {
     let s = assert_no_violations(&EnrollmentWorkload::default().with_faults(), "faults", 0, 2_000);

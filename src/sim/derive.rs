@@ -39,9 +39,16 @@ pub const GAP: Duration = Duration::from_micros(100);
 
 /// Whether `call` starts a new attempt, given the call before it.
 fn starts_attempt(prev: Option<&StoreCall>, call: &StoreCall) -> bool {
+    starts_attempt_at(prev, call.slept_before, call.started_at)
+}
+
+/// Whether a call made at `started_at`, after sleeping `slept_before`,
+/// starts a new attempt, given the call before it (the harness numbers
+/// attempts online with this, for [`ScriptedFault`](super::ScriptedFault)s).
+pub(crate) fn starts_attempt_at(prev: Option<&StoreCall>, slept_before: Duration, started_at: Duration) -> bool {
     match prev {
         None => true,
-        Some(prev) => prev.is_append() || prev.failed() || !call.slept_before.is_zero() || call.started_at.saturating_sub(prev.ended_at) > GAP,
+        Some(prev) => prev.is_append() || prev.failed() || !slept_before.is_zero() || started_at.saturating_sub(prev.ended_at) > GAP,
     }
 }
 

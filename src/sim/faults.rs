@@ -151,6 +151,150 @@ pub struct FaultRecord {
     pub call: usize,
 }
 
+/// Which kind of store call a [`ScriptedFault`] hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallKind {
+    /// A read.
+    Read,
+    /// An append.
+    Append,
+}
+
+/// A store call, addressed by the command that makes it, the attempt (as
+/// [`derive`](super::derive) numbers attempts: a new one starts after an
+/// append, a failed call, or a wait), the kind of call and, for a handler
+/// that reads more than once per attempt, which one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CallTarget {
+    /// The command's index (setup commands first, as in [`History::commands`](crate::sim::History::commands)).
+    pub command: usize,
+    /// The attempt, from 1.
+    pub attempt: u32,
+    /// Read or append.
+    pub kind: CallKind,
+    /// The `nth` call of that kind in the attempt, from 1.
+    #[serde(default = "one")]
+    pub nth: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl CallTarget {
+    /// The first call of `kind` in `attempt` of `command`.
+    pub fn new(command: usize, attempt: u32, kind: CallKind) -> Self {
+        CallTarget { command, attempt, kind, nth: 1 }
+    }
+}
+
+/// The fault a [`ScriptedFault`] injects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum ScriptedKind {
+    /// Extra latency before the call, which then runs normally.
+    Spike {
+        /// How long (≥ 1 ms).
+        #[serde(rename = "duration_us", with = "crate::util::duration_us")]
+        duration: Duration,
+    },
+    /// [`StoreError::Unavailable`](crate::store::StoreError::Unavailable) before doing anything.
+    Unavailable {
+        /// Whether the error says a retry may succeed.
+        retryable: bool,
+    },
+    /// The call hangs for `after`, then fails with a timeout; an append is
+    /// applied first when `applied`.
+    Timeout {
+        /// The append was applied before the timeout (appends only).
+        applied: bool,
+        /// How long the call hangs (≥ 1 ms).
+        #[serde(rename = "after_us", with = "crate::util::duration_us")]
+        after: Duration,
+    },
+    /// The append is applied, the caller gets a retryable error (appends only).
+    Ambiguous,
+    /// The client crashes between its read and this append (appends only).
+    Crash,
+}
+
+/// A fault aimed at one store call, injected whatever the seed (in
+/// addition to the plan's random faults, which it replaces for that call).
+///
+/// ```
+/// use dcb_sim::sim::{CallKind, CallTarget, ScriptedFault, ScriptedKind};
+///
+/// // An ambiguous commit on the second append of command #3.
+/// let f = ScriptedFault { at: CallTarget::new(3, 2, CallKind::Append), fault: ScriptedKind::Ambiguous };
+/// assert!(f.validate().is_ok());
+/// let bad = ScriptedFault { at: CallTarget::new(3, 1, CallKind::Read), fault: ScriptedKind::Crash };
+/// assert!(bad.validate().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ScriptedFault {
+    /// The call it hits.
+    pub at: CallTarget,
+    /// What happens to it.
+    #[serde(flatten)]
+    pub fault: ScriptedKind,
+}
+
+/// What was wrong with a scripted fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScriptedFaultError {
+    /// Attempts and `nth` count from 1.
+    #[error("scripted fault on command #{command}: attempt and nth count from 1 (got attempt {attempt}, nth {nth})")]
+    ZeroIndex {
+        /// The command.
+        command: usize,
+        /// The attempt given.
+        attempt: u32,
+        /// The nth given.
+        nth: u32,
+    },
+    /// A fault that only an append can have, aimed at a read.
+    #[error("scripted fault on command #{command}: {fault} only happens to an append; aim it at `kind: append`")]
+    AppendOnly {
+        /// The command.
+        command: usize,
+        /// The fault.
+        fault: &'static str,
+    },
+    /// A duration below the clock's 1 ms resolution.
+    #[error("scripted fault on command #{command}: its duration must be at least 1000 µs (the simulated clock sleeps at least 1 ms)")]
+    Duration {
+        /// The command.
+        command: usize,
+    },
+}
+
+impl ScriptedFault {
+    /// Checks the target and the fault fit together.
+    ///
+    /// # Errors
+    /// [`ScriptedFaultError`].
+    pub fn validate(&self) -> Result<(), ScriptedFaultError> {
+        let (command, t) = (self.at.command, self.at);
+        if t.attempt == 0 || t.nth == 0 {
+            return Err(ScriptedFaultError::ZeroIndex { command, attempt: t.attempt, nth: t.nth });
+        }
+        let append_only = match self.fault {
+            ScriptedKind::Timeout { applied: true, .. } => Some("a timeout after the write"),
+            ScriptedKind::Ambiguous => Some("an ambiguous commit"),
+            ScriptedKind::Crash => Some("a crash between read and append"),
+            _ => None,
+        };
+        if let (Some(fault), CallKind::Read) = (append_only, t.kind) {
+            return Err(ScriptedFaultError::AppendOnly { command, fault });
+        }
+        match self.fault {
+            ScriptedKind::Spike { duration: d } | ScriptedKind::Timeout { after: d, .. } if d < RuntimeSleeper::MIN_SLEEP => Err(ScriptedFaultError::Duration { command }),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl FaultRecord {
     /// The tag injected error messages start with.
     pub fn tag(id: u64) -> String {

@@ -16,7 +16,8 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::calls::{AppendResult, CallOp, ReadResult, StoreCall};
-use super::faults::{FaultKind, FaultPlan, FaultRecord};
+use super::derive::starts_attempt_at;
+use super::faults::{CallKind, FaultKind, FaultPlan, FaultRecord, ScriptedFault, ScriptedKind};
 use super::sched::turn::Turn;
 use super::sched::{Footprint, Step};
 use super::scenario::Latency;
@@ -40,6 +41,7 @@ pub struct Harness<S> {
     head: AtomicU64,
     clock: Clock,
     turn: Option<Arc<Turn>>,
+    scripted: Vec<ScriptedFault>,
 }
 
 /// The run's clock read straight from madsim's time source (no
@@ -82,8 +84,16 @@ impl<S: EventStore> Harness<S> {
             head: AtomicU64::new(0),
             clock: Clock::new(clock),
             turn: None,
+            scripted: Vec::new(),
         }
     }
+
+    /// Injects `faults` into the calls they address (see [`ScriptedFault`]).
+    pub fn with_scripted_faults(mut self, faults: Vec<ScriptedFault>) -> Self {
+        self.scripted = faults;
+        self
+    }
+
 
     /// Hands the clients' store steps to a controlled scheduler: calls of a
     /// client view take no latency and take effect when the turn releases them.
@@ -163,9 +173,77 @@ impl<S: EventStore> Harness<S> {
     }
 
     fn unavailable(&self, command: usize, call: usize) -> (u64, StoreError) {
+        self.unavailable_as(self.plan.unavailable_retryable, command, call)
+    }
+
+    fn unavailable_as(&self, retryable: bool, command: usize, call: usize) -> (u64, StoreError) {
         let id = self.record(FaultKind::Unavailable, None, command, call);
         let reason = format!("{} store unavailable", FaultRecord::tag(id));
-        (id, StoreError::Unavailable { retryable: self.plan.unavailable_retryable, reason })
+        (id, StoreError::Unavailable { retryable, reason })
+    }
+
+    async fn scripted_spike(&self, d: Duration, command: usize, call: usize) {
+        self.record(FaultKind::Spike, None, command, call);
+        madsim::time::sleep(d).await;
+    }
+
+    /// A read with a scripted fault.
+    async fn scripted_read(&self, fault: ScriptedKind, query: &Query, options: ReadOptions, command: usize, call: usize) -> (Result<Vec<SequencedEvent>, StoreError>, Position, Option<u64>) {
+        match fault {
+            ScriptedKind::Unavailable { retryable } => {
+                let (id, e) = self.unavailable_as(retryable, command, call);
+                (Err(e), self.head.load(Ordering::Relaxed), Some(id))
+            }
+            ScriptedKind::Timeout { after, .. } => {
+                let id = self.record(FaultKind::TimeoutBefore, None, command, call);
+                madsim::time::sleep(after).await;
+                let e = StoreError::Timeout(format!("{} read timed out after {after:?}", FaultRecord::tag(id)));
+                (Err(e), self.head.load(Ordering::Relaxed), Some(id))
+            }
+            ScriptedKind::Spike { duration } => {
+                self.scripted_spike(duration, command, call).await;
+                let head = self.head.load(Ordering::Relaxed);
+                (self.store.read(query, options).await, head, None)
+            }
+            // Append-only faults are refused by validation.
+            ScriptedKind::Ambiguous | ScriptedKind::Crash => {
+                let head = self.head.load(Ordering::Relaxed);
+                (self.store.read(query, options).await, head, None)
+            }
+        }
+    }
+
+    /// An append with a scripted fault.
+    async fn scripted_append(&self, fault: ScriptedKind, events: Vec<Event>, condition: Option<AppendCondition>, command: usize, call: usize) -> (Result<Position, StoreError>, Option<(Position, Position)>, Option<u64>) {
+        let n = events.len();
+        match fault {
+            ScriptedKind::Spike { duration } => {
+                self.scripted_spike(duration, command, call).await;
+                (self.inner_append(events, condition).await, None, None)
+            }
+            ScriptedKind::Unavailable { retryable } => {
+                let (id, e) = self.unavailable_as(retryable, command, call);
+                (Err(e), None, Some(id))
+            }
+            ScriptedKind::Crash => {
+                let id = self.record(FaultKind::Crash, None, command, call);
+                (Err(StoreError::Canceled(format!("{} client crashed between read and append", FaultRecord::tag(id)))), None, Some(id))
+            }
+            ScriptedKind::Timeout { applied, after } => {
+                let applied = if applied { self.inner_append(events, condition).await.ok().map(|last| written(last, n)) } else { None };
+                let kind = if applied.is_some() { FaultKind::TimeoutAfter } else { FaultKind::TimeoutBefore };
+                let id = self.record(kind, applied, command, call);
+                madsim::time::sleep(after).await;
+                let e = StoreError::Timeout(format!("{} append timed out after {after:?}", FaultRecord::tag(id)));
+                (Err(e), applied, Some(id))
+            }
+            ScriptedKind::Ambiguous => {
+                let applied = self.inner_append(events, condition).await.ok().map(|last| written(last, n));
+                let id = self.record(FaultKind::Ambiguous, applied, command, call);
+                let reason = format!("{} connection lost after commit (outcome unknown)", FaultRecord::tag(id));
+                (Err(StoreError::Unavailable { retryable: true, reason }), applied, Some(id))
+            }
+        }
     }
 
     async fn inner_append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
@@ -243,6 +321,11 @@ struct ViewState {
     slept: Duration,
     /// The next read is marked independent.
     independent: bool,
+    /// The current attempt (as [`derive`](super::derive) numbers them) and
+    /// the reads and appends made in it so far.
+    attempt: u32,
+    reads: u32,
+    appends: u32,
 }
 
 /// One command's view of the [`Harness`]: an [`EventStore`] whose every
@@ -263,11 +346,33 @@ impl<S> CommandStore<'_, S> {
     }
 
     /// Reserves the next call's slot; returns its index, the sleep announced
-    /// before it and whether it is marked independent.
-    fn begin(&self) -> (usize, Duration, bool) {
+    /// before it, whether it is marked independent, and the scripted fault
+    /// aimed at it.
+    fn begin(&self, kind: CallKind, started_at: Duration) -> (usize, Duration, bool, Option<ScriptedKind>) {
         let mut st = lock(&self.state);
+        let slept = std::mem::take(&mut st.slept);
+        let scripted = if self.harness.scripted.is_empty() {
+            None
+        } else {
+            if starts_attempt_at(st.calls.last().and_then(Option::as_ref), slept, started_at) {
+                st.attempt += 1;
+                (st.reads, st.appends) = (0, 0);
+            }
+            let nth = match kind {
+                CallKind::Read => {
+                    st.reads += 1;
+                    st.reads
+                }
+                CallKind::Append => {
+                    st.appends += 1;
+                    st.appends
+                }
+            };
+            let (command, attempt) = (self.command, st.attempt);
+            self.harness.scripted.iter().find(|f| f.at.command == command && f.at.attempt == attempt && f.at.kind == kind && f.at.nth == nth).map(|f| f.fault)
+        };
         st.calls.push(None);
-        (st.calls.len() - 1, std::mem::take(&mut st.slept), std::mem::take(&mut st.independent))
+        (st.calls.len() - 1, slept, std::mem::take(&mut st.independent), scripted)
     }
 
     fn finish(&self, index: usize, call: StoreCall) {
@@ -284,7 +389,7 @@ impl<S: EventStore> EventStore for CommandStore<'_, S> {
     async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         let h = self.harness;
         let started_at = h.clock.now();
-        let (index, slept_before, independent) = self.begin();
+        let (index, slept_before, independent, scripted) = self.begin(CallKind::Read, started_at);
         let l = h.latency;
         if let Some((turn, client)) = self.turn() {
             turn.entered_store(client);
@@ -293,7 +398,10 @@ impl<S: EventStore> EventStore for CommandStore<'_, S> {
         if let Some((turn, client)) = self.turn() {
             turn.take_turn(Step { client, command: self.command, call: index, footprint: Footprint::Read(query.clone()) }).await;
         }
-        let (result, head, fault) = h.faulty_read(query, options, self.command, index).await;
+        let (result, head, fault) = match scripted {
+            Some(f) => h.scripted_read(f, query, options, self.command, index).await,
+            None => h.faulty_read(query, options, self.command, index).await,
+        };
         if let Some((turn, client)) = self.turn() {
             turn.left_store(client);
         }
@@ -314,7 +422,7 @@ impl<S: EventStore> EventStore for CommandStore<'_, S> {
     async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         let h = self.harness;
         let started_at = h.clock.now();
-        let (index, slept_before, _) = self.begin();
+        let (index, slept_before, _, scripted) = self.begin(CallKind::Append, started_at);
         let n = u32::try_from(events.len()).unwrap_or(u32::MAX);
         let (conditional, after) = (condition.is_some(), condition.as_ref().and_then(|c| c.after));
         let l = h.latency;
@@ -325,7 +433,10 @@ impl<S: EventStore> EventStore for CommandStore<'_, S> {
         if let Some((turn, client)) = self.turn() {
             turn.take_turn(Step { client, command: self.command, call: index, footprint: Footprint::Append(events.clone()) }).await;
         }
-        let (result, applied, fault) = h.faulty_append(events, condition, self.command, index).await;
+        let (result, applied, fault) = match scripted {
+            Some(f) => h.scripted_append(f, events, condition, self.command, index).await,
+            None => h.faulty_append(events, condition, self.command, index).await,
+        };
         if let Some((turn, client)) = self.turn() {
             turn.left_store(client);
         }

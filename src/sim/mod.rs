@@ -111,7 +111,7 @@ mod workload;
 pub use calls::{AppendResult, CallOp, ReadResult, StoreCall, covered};
 pub use config::SimConfig;
 pub use engine_store::EngineStore;
-pub use faults::{FaultKind, FaultPlan, FaultPlanError, FaultRecord};
+pub use faults::{CallKind, CallTarget, FaultKind, FaultPlan, FaultPlanError, FaultRecord, ScriptedFault, ScriptedFaultError, ScriptedKind};
 pub use harness::{CommandStore, Harness};
 pub use shell_handler::ShellHandler;
 pub use determinism::{Divergence, check_determinism, first_difference};

@@ -123,6 +123,9 @@ async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: 
     if let Some(turn) = &turn {
         harness = harness.with_turn(turn.clone());
     }
+    if !scenario.scripted_faults.is_empty() {
+        harness = harness.with_scripted_faults(scenario.scripted_faults.clone());
+    }
     harness.init_head().await.map_err(|e| Violation::Harness { detail: format!("the workload's store could not be read: {e}") })?;
     let policy = planted_policy(&scenario.policy, scenario.plant);
     let shared = Rc::new(Shared { harness, handler: workload.handler(scenario), policy, clock, seed });

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::plant::Plant;
 use crate::retry::{PolicyError, RetryPolicy};
-use super::faults::{FaultPlan, FaultPlanError};
+use super::faults::{FaultPlan, FaultPlanError, ScriptedFault, ScriptedFaultError};
 use super::sched::Scheduler;
 
 /// A command issued by `client` at virtual time `start` (after setup).
@@ -129,6 +129,9 @@ pub enum ScenarioError {
     /// The fault plan is invalid.
     #[error("invalid fault plan: {0}")]
     Faults(#[from] FaultPlanError),
+    /// A scripted fault is invalid.
+    #[error("invalid scripted fault: {0}")]
+    ScriptedFault(#[from] ScriptedFaultError),
     /// The engine was not compiled in.
     #[error("engine {0:?} is not available in this build; enable its cargo feature (e.g. --features sqlite)")]
     EngineUnavailable(Engine),
@@ -164,6 +167,9 @@ pub struct Scenario<C> {
     /// Storage faults to inject (none by default).
     #[serde(default, skip_serializing_if = "FaultPlan::is_none")]
     pub faults: FaultPlan,
+    /// Faults aimed at specific store calls, whatever the seed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scripted_faults: Vec<ScriptedFault>,
     /// A planted bug (negative control), or none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plant: Option<Plant>,
@@ -176,7 +182,7 @@ pub struct Scenario<C> {
 impl<C> Scenario<C> {
     /// A scenario with the C# policy, default latency and no plant.
     pub fn new(setup: Vec<C>, commands: Vec<Scheduled<C>>) -> Self {
-        Scenario { setup, commands, policy: RetryPolicy::csharp(), latency: Latency::default(), request_ids: true, engine: Engine::Memory, faults: FaultPlan::default(), plant: None, scheduler: Scheduler::Random }
+        Scenario { setup, commands, policy: RetryPolicy::csharp(), latency: Latency::default(), request_ids: true, engine: Engine::Memory, faults: FaultPlan::default(), scripted_faults: Vec::new(), plant: None, scheduler: Scheduler::Random }
     }
 
     /// Checks the policy and latency ranges.
@@ -186,6 +192,9 @@ impl<C> Scenario<C> {
     pub fn validate(&self) -> Result<(), ScenarioError> {
         self.policy.validate()?;
         self.faults.validate()?;
+        for f in &self.scripted_faults {
+            f.validate()?;
+        }
         if self.engine == Engine::Sqlite && !cfg!(feature = "sqlite") {
             return Err(ScenarioError::EngineUnavailable(self.engine));
         }
