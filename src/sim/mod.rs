@@ -76,6 +76,7 @@
 //! ```
 
 mod calls;
+pub mod catch;
 pub mod check;
 mod config;
 pub mod derive;
@@ -103,6 +104,7 @@ pub mod tune;
 mod violation;
 mod workload;
 
+pub use catch::{Catch, CatchError, Caught};
 pub use calls::{AppendResult, CallOp, ReadResult, StoreCall, covered};
 pub use config::SimConfig;
 pub use engine_store::EngineStore;
