@@ -8,9 +8,12 @@
 #[cfg(not(madsim))]
 compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
+use std::time::Duration;
+
+use dcb_sim::domain::enrollment::{EnrollmentCommand, EnrollmentEvent};
 use dcb_sim::plant::Plant;
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{Caught, Catch, ExploreOptions, explore};
+use dcb_sim::sim::{Caught, Catch, Engine, ExploreOptions, Latency, Scenario, Scheduled, explore, run};
 
 /// Seeds the exploration may use to find each planted bug.
 const BUDGET: u64 = 2_000;
@@ -84,6 +87,64 @@ fn ignoring_the_cap_is_caught() {
 fn the_table_covers_every_plant_once() {
     let rows: Vec<Plant> = CAUGHT_BY.iter().map(|(p, _)| *p).collect();
     assert_eq!(rows, Plant::ALL);
+}
+
+/// Every engine the simulator runs a scenario on.
+fn engines() -> [Engine; 2] {
+    // A new engine stops this from compiling until it is listed here.
+    match Engine::Memory {
+        Engine::Memory | Engine::Sqlite => {}
+    }
+    [Engine::Memory, Engine::Sqlite]
+}
+
+/// Two students enroll in a one-seat course at the same instant, every
+/// store call taking exactly 2 ms: both appends reach the store together,
+/// so a check-then-insert store makes both checks before either insert,
+/// under any seed.
+fn same_instant_race() -> Scenario<EnrollmentCommand> {
+    let enroll = |student: &str| EnrollmentCommand::Enroll { course: "c1".into(), student: student.into() };
+    let setup = vec![
+        EnrollmentCommand::CreateCourse { course: "c1".into(), capacity: 1 },
+        EnrollmentCommand::RegisterStudent { student: "s1".into(), tier: Default::default() },
+        EnrollmentCommand::RegisterStudent { student: "s2".into(), tier: Default::default() },
+    ];
+    let mut scenario = Scenario::new(setup, vec![Scheduled::at_ms(0, 0, enroll("s1")), Scheduled::at_ms(1, 0, enroll("s2"))]);
+    let fixed = Duration::from_millis(2);
+    scenario.latency = Latency { read_min: fixed, read_max: fixed, append_min: fixed, append_max: fixed };
+    scenario
+}
+
+/// The `non-atomic-store` plant can fire on every engine it wraps in the
+/// simulator: on [`same_instant_race`], under every seed of 0..20, both
+/// enrollments pass the same condition (two students in the one seat,
+/// caught by `capacity` and `dcb-soundness`), while the engine alone lets
+/// exactly one through. An engine made "correct" in a way that leaves the
+/// plant nothing to break fails here, by name.
+#[test]
+fn non_atomic_plant_fires_on_every_simulated_engine() {
+    let w = EnrollmentWorkload::default();
+    for engine in engines() {
+        for seed in 0..20 {
+            let mut scenario = same_instant_race();
+            scenario.engine = engine;
+            let enrolled = |scenario: &Scenario<EnrollmentCommand>| {
+                let result = run(&w, scenario, seed);
+                let seats = EnrollmentEvent::decode_all(&result.history.log).filter(|(_, e)| matches!(e, EnrollmentEvent::Enrolled { .. })).count();
+                let mut names: Vec<String> = result.violations.iter().map(|v| v.invariant().to_string()).collect();
+                names.sort();
+                names.dedup();
+                (seats, names)
+            };
+            assert_eq!(enrolled(&scenario), (1, vec![]), "{engine:?} seed {seed}: the engine alone must let exactly one enrollment through, with no violation");
+            scenario.plant = Some(Plant::NonAtomicStore);
+            let (seats, names) = enrolled(&scenario);
+            assert_eq!(seats, 2, "{engine:?} seed {seed}: over a check-then-insert both enrollments must pass the same condition (the plant did not fire)");
+            for name in ["capacity", "dcb-soundness"] {
+                assert!(names.iter().any(|n| n == name), "{engine:?} seed {seed}: [{name}] must catch the double booking: {names:?}");
+            }
+        }
+    }
 }
 
 /// Without a plant the same budget finds nothing (the controls are not
