@@ -111,7 +111,7 @@ pub use engine_store::EngineStore;
 pub use faults::{FaultKind, FaultPlan, FaultPlanError, FaultRecord};
 pub use harness::{CommandStore, Harness};
 pub use shell_handler::ShellHandler;
-pub use determinism::{Divergence, check_determinism, first_difference};
+pub use determinism::{Determinism, Divergence, check_determinism, check_determinism_with, first_difference};
 pub use explore::{CHUNK, ExploreOptions, FAULTS_STREAM, SCENARIO_STREAM, Summary, assert_no_violations, explore, explore_parallel, scenario_for, shard_range};
 pub use gate::{Check, SCENARIO_ENV, TestTarget};
 pub use history::{CommandRecord, GhostWrite, History};
