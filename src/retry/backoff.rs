@@ -57,23 +57,44 @@ impl RetryPolicy {
     /// is the delay taken before the previous attempt (used only by
     /// decorrelated jitter; `None` before attempt 2). Draws at most one
     /// number from `rng`. The result never exceeds [`RetryPolicy::ceiling`].
+    ///
+    /// With `d` the exponential term, `c` the ceiling and `U` the draw:
+    /// - proportional (the Go library): `d + U·d·factor`, the jitter part
+    ///   truncated to whole nanoseconds as Go's `time.Duration(…)` does;
+    /// - full / equal (AWS): the cap applies to the exponential term
+    ///   *before* the jitter, `t = min(c, d)`; full is `U·t`, equal is
+    ///   `t/2 + U·t/2` (so the jitter still spreads delays once the cap
+    ///   binds, instead of piling them up at the cap);
+    /// - decorrelated (AWS): `base + U·(3·previous − base)`, `previous`
+    ///   starting at `base`.
+    ///
+    /// Every result is then clamped to `c` (last, after jitter).
     pub fn delay_before(&self, attempt: u32, previous: Option<Duration>, rng: &mut ChaCha8Rng) -> Duration {
         if attempt <= 1 {
             return Duration::ZERO;
         }
+        let ceiling = self.ceiling();
         let d = self.exponential(attempt);
         let jittered = match self.jitter {
             Jitter::None => d,
-            Jitter::Proportional { factor } => d + rng.random::<f64>() * d * factor,
-            Jitter::Full => rng.random::<f64>() * d,
-            Jitter::Equal => d / 2.0 + rng.random::<f64>() * d / 2.0,
+            Jitter::Proportional { factor } => {
+                let d = to_duration(d, ceiling);
+                // Go: time.Duration(rand.Float64() * float64(delay) * jitterFactor), truncated.
+                let extra = rng.random::<f64>() * d.as_nanos() as f64 * factor;
+                return d.saturating_add(Duration::from_nanos(extra as u64)).min(ceiling);
+            }
+            Jitter::Full => rng.random::<f64>() * d.min(secs(ceiling)),
+            Jitter::Equal => {
+                let t = d.min(secs(ceiling));
+                t / 2.0 + rng.random::<f64>() * t / 2.0
+            }
             Jitter::Decorrelated => {
                 let (lo, hi) = self.decorrelated_range(previous);
                 lo + rng.random::<f64>() * (hi - lo)
             }
         };
         // Clamp last: jitter can never push a delay above the cap.
-        to_duration(jittered, self.ceiling())
+        to_duration(jittered, ceiling)
     }
 
     fn decorrelated_range(&self, previous: Option<Duration>) -> (f64, f64) {
@@ -89,11 +110,12 @@ impl RetryPolicy {
             return DelayBounds { lo: Duration::ZERO, hi: Duration::ZERO };
         }
         let d = self.exponential(attempt);
+        let t = d.min(secs(self.ceiling()));
         let (lo, hi) = match self.jitter {
             Jitter::None => (d, d),
             Jitter::Proportional { factor } => (d, d + d * factor),
-            Jitter::Full => (0.0, d),
-            Jitter::Equal => (d / 2.0, d),
+            Jitter::Full => (0.0, t),
+            Jitter::Equal => (t / 2.0, t),
             Jitter::Decorrelated => self.decorrelated_range(previous),
         };
         let ceiling = self.ceiling();
@@ -149,6 +171,36 @@ mod tests {
         assert_eq!(p.delay_before(10_000, None, &mut rng), Duration::from_secs(30));
         let no_cap = RetryPolicy { max_delay: None, ..p };
         assert_eq!(no_cap.delay_before(10_000, None, &mut rng), RetryPolicy::MAX_DELAY_LIMIT);
+    }
+
+    /// Each jitter kind stays within its definition's range, written here
+    /// in integer nanoseconds (not with this module's helpers): base 10 ms,
+    /// ×2, cap 50 ms, attempts 2..=8, 200 seeds.
+    #[test]
+    fn each_jitter_kind_stays_within_its_definition() {
+        const BASE: u128 = 10_000_000;
+        const CAP: u128 = 50_000_000;
+        for jitter in [Jitter::None, Jitter::Proportional { factor: 0.3 }, Jitter::Full, Jitter::Equal, Jitter::Decorrelated] {
+            let p = RetryPolicy { jitter, max_attempts: 8, max_delay: Some(Duration::from_nanos(CAP as u64)), ..RetryPolicy::go_default() };
+            for seed in 0..200 {
+                let mut previous = BASE;
+                for (i, d) in p.schedule(&mut crate::rng::seeded(seed)).enumerate() {
+                    let d = d.as_nanos();
+                    let exp = BASE << i; // base · 2^(attempt-2)
+                    let t = exp.min(CAP);
+                    let (lo, hi) = match jitter {
+                        Jitter::None => (t, t),
+                        // d + U·d·0.3, U < 1; the jitter part truncated.
+                        Jitter::Proportional { .. } => (exp.min(CAP), (exp + exp * 3 / 10).min(CAP)),
+                        Jitter::Full => (0, t),
+                        Jitter::Equal => (t / 2, t),
+                        Jitter::Decorrelated => (BASE, (3 * previous).min(CAP)),
+                    };
+                    assert!(lo <= d && d <= hi, "{jitter:?} seed {seed} attempt {}: {d} ns outside {lo}..={hi}", i + 2);
+                    previous = d;
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,26 +6,31 @@ use serde::{Deserialize, Serialize};
 
 use super::classify::ErrorKind;
 
-/// How a delay is randomised (applied before the cap).
+/// How a delay is randomised.
 ///
-/// With `d` the exponential delay before an attempt and `U` uniform in
-/// `[0, 1)` drawn from the run's RNG:
+/// With `d` the exponential delay before an attempt (`base ·
+/// multiplier^(attempt-2)`), `c` the cap (or the global limit) and `U`
+/// uniform in `[0, 1)` drawn from the run's RNG; every result is clamped to
+/// `c` last:
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Jitter {
     /// `d` exactly (the C# design).
     None,
-    /// `d · (1 + U · factor)`: additive, positive-only (the Go design, factor 0.3).
+    /// `d + U · d · factor`, the jitter part truncated to whole
+    /// nanoseconds: additive, positive-only (the Go design, factor 0.3).
     Proportional {
         /// In `0.0..=1.0`.
         factor: f64,
     },
-    /// `U · d` (AWS "full jitter").
+    /// `U · min(c, d)` (AWS "full jitter": `random_between(0, min(cap,
+    /// base · 2^attempt))`).
     Full,
-    /// `d/2 + U · d/2` (AWS "equal jitter").
+    /// `t/2 + U · t/2` with `t = min(c, d)` (AWS "equal jitter").
     Equal,
-    /// Uniform in `[base, 3 · previous delay]` (AWS "decorrelated jitter";
-    /// the exponential term is not used).
+    /// Uniform in `[base, 3 · previous delay]`, the previous delay
+    /// starting at `base` (AWS "decorrelated jitter": `min(cap,
+    /// random_between(base, sleep · 3))`; the exponential term is not used).
     Decorrelated,
 }
 
