@@ -212,7 +212,7 @@ async fn lockstep_chains(store: Arc<PostgresStore>, writers: usize, rounds: usiz
         per_writer.push(bounded("a writer", t).await.expect("writer task"));
     }
     for round in 0..rounds {
-        let won: Vec<usize> = (0..writers).filter(|w| per_writer[*w][round]).collect();
+        let won: Vec<usize> = per_writer.iter().enumerate().filter(|(_, won)| won[round]).map(|(w, _)| w).collect();
         assert_eq!(won.len(), 1, "round {round}: every writer read before any appended, so exactly one condition holds; writers that won: {won:?}");
     }
     let log = store.snapshot().await.expect("read");

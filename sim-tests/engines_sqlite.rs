@@ -414,13 +414,14 @@ impl Child {
         let stdin = process.stdin.take().expect("piped stdin");
         let stdout = process.stdout.take().expect("piped stdout");
         let (tx, answers) = mpsc::channel();
+        #[allow(clippy::disallowed_methods, reason = "a real reader thread for a child process's pipe, outside any simulation")]
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
                 // libtest may print its own text before our first answer on a line.
-                if let Some(i) = line.find("@@") {
-                    if tx.send(line[i + 2..].trim().to_string()).is_err() {
-                        break;
-                    }
+                if let Some(i) = line.find("@@")
+                    && tx.send(line[i + 2..].trim().to_string()).is_err()
+                {
+                    break;
                 }
             }
         });

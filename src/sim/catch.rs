@@ -271,7 +271,12 @@ impl<'w, W: Workload> Catch<'w, W> {
     ///
     /// # Panics
     /// When `DCB_SEED` / `DCB_SEEDS` is malformed.
-    pub fn try_expect(self, expected: &[&str]) -> Result<Caught, CatchError> {
+    pub fn try_expect(self, expected: &[&str]) -> Result<Caught, Box<CatchError>> {
+        self.check(expected).map_err(Box::new)
+    }
+
+    #[allow(clippy::result_large_err, reason = "private; boxed by try_expect")]
+    fn check(self, expected: &[&str]) -> Result<Caught, CatchError> {
         let config = SimConfig::from_env();
         let seeds = config.seeds_or(self.start, self.seeds);
         let stated = seeds == (self.start..self.start.saturating_add(self.seeds));
@@ -337,6 +342,7 @@ impl<'w, W: Workload> Catch<'w, W> {
 
     /// `report` replays from its JSON scenario, as a regression file
     /// expecting each of its invariants, and from its seed alone.
+    #[allow(clippy::result_large_err, reason = "private; boxed by try_expect")]
     fn replays(&self, label: &str, report: &FailureReport) -> Result<(), CatchError> {
         let mismatch = |how: &'static str, replayed: Vec<Violation>| CatchError::NotReplayed {
             label: label.to_string(),
@@ -404,7 +410,7 @@ mod tests {
     #[test]
     fn an_invariant_that_is_not_listed_fails_with_its_seed_and_replay_lines() {
         let err = narrow().try_expect(&["dcb-soundness", "serializability"]).unwrap_err();
-        let CatchError::Unexpected { invariant, seed, replay, .. } = &err else { panic!("{err}") };
+        let CatchError::Unexpected { invariant, seed, replay, .. } = &*err else { panic!("{err}") };
         assert_eq!(invariant, "capacity");
         assert!(replay.contains(&format!("DCB_SEED={seed} cargo test")), "{replay}");
         assert!(replay.contains(&format!("replay --workload enrollment --seed {seed} --plant narrow-condition")), "{replay}");
@@ -415,13 +421,13 @@ mod tests {
         let mut expected = NARROW.to_vec();
         expected.push("tier-limit");
         let err = narrow().try_expect(&expected).unwrap_err();
-        assert!(matches!(&err, CatchError::Missing { invariant, .. } if invariant == "tier-limit"), "{err}");
+        assert!(matches!(&*err, CatchError::Missing { invariant, .. } if invariant == "tier-limit"), "{err}");
     }
 
     #[test]
     fn correct_code_is_not_caught() {
         let err = Catch::new(&EnrollmentWorkload::default()).seeds(20).try_expect(&["serializability"]).unwrap_err();
-        assert!(matches!(&err, CatchError::NotCaught { seeds, .. } if *seeds == (0..20)), "{err}");
+        assert!(matches!(&*err, CatchError::NotCaught { seeds, .. } if *seeds == (0..20)), "{err}");
     }
 
     /// A workload whose own check fires on every other call: its failures
@@ -449,7 +455,7 @@ mod tests {
         }
         fn check(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, out: &mut Vec<Violation>) {
             self.inner.check(scenario, history, out);
-            if self.calls.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+            if self.calls.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
                 out.push(Violation::safety("flaky", None, "every other run"));
             }
         }
@@ -459,7 +465,7 @@ mod tests {
     fn a_failure_that_does_not_replay_fails() {
         let w = Flaky { inner: EnrollmentWorkload::default(), calls: AtomicU64::new(0) };
         let err = Catch::new(&w).seeds(1).try_expect(&["flaky"]).unwrap_err();
-        assert!(matches!(&err, CatchError::NotReplayed { seed: 0, how: "from its report", .. }), "{err}");
+        assert!(matches!(&*err, CatchError::NotReplayed { seed: 0, how: "from its report", .. }), "{err}");
     }
 
     #[test]

@@ -138,7 +138,7 @@ mod tests {
             self.0.generate(rng)
         }
         fn check(&self, _: &Scenario<Self::Command>, _: &History<Self::Command>, out: &mut Vec<Violation>) {
-            if self.1.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+            if self.1.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
                 out.push(Violation::safety("flaky", None, "every other run"));
             }
         }
