@@ -9,18 +9,24 @@
 //!   barrier between check and insert ([`InsertAfterAllChecked`]) forces
 //!   the race: in every round all 8 pass the same condition. The engine
 //!   itself, in as many rounds, lets exactly one through each time.
-//! * `locked_chains_never_break`: 8 writers race read-decide-append cycles
-//!   on 4 hot keys; each append records the position it read; per key the
-//!   chain must be unbroken (no two appends passed the same condition) and
-//!   positions gap-free despite hundreds of rejected appends.
+//! * `locked_chains_never_break`: 8 writers race in lock step on 4 keys in
+//!   turn: each round all read the round's key, a barrier waits until all
+//!   have read, then all append under "nothing after what I read" — every
+//!   condition but one is stale by construction, so exactly one append
+//!   wins each of the 40 rounds; each append records the position it read;
+//!   per key the chain must be unbroken and positions gap-free despite the
+//!   280 rejected appends.
 //! * `lost_connections_are_retryable_and_the_pool_recovers`: the server
 //!   terminates every connection of the store (found by its
-//!   `application_name`, `dcb-sim:<schema>`); the next call fails with a
-//!   retryable `Unavailable` or succeeds on a fresh connection, and calls
-//!   after that succeed.
+//!   `application_name`, `dcb-sim:<schema>`) and the test waits until they
+//!   are gone; the next call fails with a retryable `Unavailable` or
+//!   succeeds on a fresh connection, and calls after that succeed.
 //! * `missing_server_is_skipped_locally_and_fails_in_ci`: re-runs this
 //!   binary without `DCB_PG_URL`: it passes with `SKIPPED: ...` when `CI` is
 //!   unset and fails when `CI=true` (needs no server).
+//!
+//! No wall-clock sleep decides an outcome: races are forced by barriers,
+//! and every wait is bounded, failing the test with a message after 60 s.
 //!
 //! Without `DCB_PG_URL` the PostgreSQL tests print `SKIPPED: DCB_PG_URL not
 //! set (start one with scripts/pg-throwaway.sh)` and pass, except with
@@ -39,7 +45,6 @@ use dcb_sim::retry::TokioSleeper;
 use dcb_sim::sim::plants::NonAtomicStore;
 use dcb_sim::store::postgres::test_url;
 use dcb_sim::store::{AppendCondition, Event, EventStore, PgOptions, Position, PostgresStore, Query, QueryItem, ReadOptions, SequencedEvent, StoreError};
-use rand::RngExt;
 use tokio::sync::Barrier;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -159,37 +164,59 @@ fn non_atomic_lets_every_writer_pass_the_same_condition() {
     });
 }
 
-/// Per key, every append must have read its predecessor (data = the
-/// position read); positions gap-free. Returns (appends, conflicts).
-async fn chain_race(store: Arc<PostgresStore>, writers: usize, appends_per_writer: usize, keys: usize) -> (usize, u32) {
+/// How long any step of a race may take before the test fails loudly.
+const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `fut`, failing the test with `what` after [`STEP_TIMEOUT`].
+async fn bounded<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(STEP_TIMEOUT, fut).await.unwrap_or_else(|_| panic!("{what}: not done within {STEP_TIMEOUT:?}"))
+}
+
+/// The lock-step chain race: `writers` tasks on the store's pool, `rounds`
+/// rounds on `keys` keys in turn. Each round every writer reads the
+/// round's key, a barrier waits until all have read, then all append under
+/// "nothing of this key after what I read" (the event's payload is the
+/// position read): every condition but one is stale by construction, so
+/// exactly one append must win each round. Then, per key, every event must
+/// have read its predecessor, and positions are gap-free despite the
+/// rejected appends. Returns the number of conflicts.
+async fn lockstep_chains(store: Arc<PostgresStore>, writers: usize, rounds: usize, keys: usize) -> usize {
+    let read = Arc::new(Barrier::new(writers));
     let tasks: Vec<_> = (0..writers)
         .map(|w| {
-            let store = store.clone();
+            let (store, read) = (store.clone(), read.clone());
             tokio::spawn(async move {
-                let mut rng = dcb_sim::rng::seeded(w as u64);
-                let (mut ok, mut conflicts) = (0usize, 0u32);
-                while ok < appends_per_writer {
-                    let key = rng.random_range(0..keys);
+                let mut won = Vec::with_capacity(rounds);
+                for round in 0..rounds {
+                    let key = round % keys;
                     let query = Query::from_item(QueryItem::new().tags([format!("key:{key}")])).expect("valid");
-                    let read = store.read(&query, ReadOptions::default()).await.expect("read");
-                    let after = read.last().map(|e| e.position);
+                    let seen = store.read(&query, ReadOptions::default()).await.unwrap_or_else(|e| panic!("writer {w} round {round}: read: {e}"));
+                    let after = seen.last().map(|e| e.position);
+                    bounded(&format!("round {round}: every writer's read"), read.wait()).await;
                     let event = Event::new("Counted", [format!("key:{key}")], after.unwrap_or(0).to_string()).expect("valid");
-                    match store.append(vec![event], Some(AppendCondition::new(query, after))).await {
-                        Ok(_) => ok += 1,
-                        Err(StoreError::ConditionFailed { .. }) => conflicts += 1,
-                        Err(e) => panic!("writer {w}: {e}"),
-                    }
+                    won.push(match store.append(vec![event], Some(AppendCondition::new(query, after))).await {
+                        Ok(_) => true,
+                        Err(StoreError::ConditionFailed { .. }) => false,
+                        Err(e) => panic!("writer {w} round {round}: append: {e}"),
+                    });
+                    // The next round's reads must see this round's winner: a
+                    // writer reads only when every append of the round is done.
+                    bounded(&format!("round {round}: every writer's append"), read.wait()).await;
                 }
-                conflicts
+                won
             })
         })
         .collect();
-    let mut conflicts = 0;
+    let mut per_writer = Vec::new();
     for t in tasks {
-        conflicts += t.await.expect("task");
+        per_writer.push(bounded("a writer", t).await.expect("writer task"));
+    }
+    for round in 0..rounds {
+        let won: Vec<usize> = per_writer.iter().enumerate().filter(|(_, won)| won[round]).map(|(w, _)| w).collect();
+        assert_eq!(won.len(), 1, "round {round}: every writer read before any appended, so exactly one condition holds; writers that won: {won:?}");
     }
     let log = store.snapshot().await.expect("read");
-    assert_eq!(log.len(), writers * appends_per_writer);
+    assert_eq!(log.len(), rounds, "one event per round");
     let mut last_by_key: BTreeMap<String, u64> = BTreeMap::new();
     for (i, e) in log.iter().enumerate() {
         assert_eq!(e.position, i as u64 + 1, "positions must be gap-free (rejected appends consume none)");
@@ -198,16 +225,15 @@ async fn chain_race(store: Arc<PostgresStore>, writers: usize, appends_per_write
         let previous = last_by_key.insert(key.clone(), e.position).unwrap_or(0);
         assert_eq!(read, previous, "{key}: the append at {} read up to {read} but {previous} was its key's last event: two appends passed the same condition", e.position);
     }
-    (log.len(), conflicts)
+    rounds * (writers - 1)
 }
 
 #[test]
 fn locked_chains_never_break() {
     let Some(url) = test_url("engines_postgres::locked_chains_never_break") else { return };
     runtime().block_on(async {
-        let (appends, conflicts) = chain_race(store(&url, 8).await, 8, 40, 4).await;
-        eprintln!("locked: {appends} appends, {conflicts} conflicts, every chain unbroken, positions gap-free");
-        assert!(conflicts > 0, "no conflicts: the writers did not race");
+        let conflicts = lockstep_chains(store(&url, 8).await, 8, 40, 4).await;
+        eprintln!("locked: 40 lock-step rounds of 8 writers, one append won each ({conflicts} conflicts), every chain unbroken, positions gap-free");
     });
 }
 
@@ -230,7 +256,22 @@ fn lost_connections_are_retryable_and_the_pool_recovers() {
             .expect("terminate");
         let killed: i64 = killed.get(0);
         assert!(killed >= 4, "expected the store's 4 connections, terminated {killed}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // Wait until the server has ended them (polling, bounded: a backend
+        // that never goes away fails the test with a message).
+        bounded("the terminated backends to end", async {
+            loop {
+                let left: i64 = admin
+                    .query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", &[&format!("dcb-sim:{}", store.options().schema)])
+                    .await
+                    .expect("count backends")
+                    .get(0);
+                if left == 0 {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
         // The next calls either fail as retryable (nothing written) or
         // succeed on a fresh connection; soon they all succeed.
         let mut retryable_failures = 0;

@@ -9,12 +9,19 @@
 //!   bounds, drawn delay) for every preset at seed 42, pinned as insta
 //!   snapshots in the top-level `snapshots/` directory; the C# and Go seed
 //!   schedules are also asserted numerically.
+//! * [`exact`]: one exact-value test per published formula (the Go
+//!   library's proportional jitter, the C# schedule, AWS full, equal and
+//!   decorrelated jitter): the draws of a fixed RNG are pinned, and each
+//!   delay is worked out by hand from the formula and compared to the
+//!   nanosecond.
 //! * [`seeds`]: same seed ⇒ same jittered schedule; different seeds ⇒
 //!   different schedules.
 //! * [`properties`]: proptest over random valid policies, attempts (up to
 //!   `u32::MAX`), previous delays and seeds: no panic, never above the cap /
-//!   ceiling, always inside `bounds_before`; schedule length; exact delays
-//!   without jitter.
+//!   ceiling, always inside the range the definition allows
+//!   ([`definition::bounds`], written here, not taken from the backoff
+//!   code), and `bounds_before` (the public helper) agrees with it;
+//!   schedule length; exact delays without jitter.
 //! * [`engine`]: [`RetryEngine`] on madsim virtual time: classification,
 //!   exhaustion, deadline, budget, observer callbacks, measured sleeps.
 //!
@@ -59,6 +66,51 @@ fn fmt_ms(d: Duration) -> String {
 fn schedule(policy: &RetryPolicy, seed: u64) -> Vec<Duration> {
     let mut rng = seeded(seed);
     policy.schedule(&mut rng).collect()
+}
+
+/// Each jitter kind's range from its published definition, computed here
+/// and not with the backoff's own helpers (`bounds_before`, `exponential`,
+/// `ceiling`): an oracle that shares code with what it checks agrees with
+/// its bugs.
+mod definition {
+    use super::*;
+
+    /// The range of the delay before `attempt` (≥ 2) under `p`, `previous`
+    /// being the delay before the previous attempt (`None` before attempt
+    /// 2). With `d = base · m^(attempt-2)` and `c` the cap (else the global
+    /// limit), both ends clamped to `c`:
+    /// none `d`; proportional `f` (Go) `d ..= d·(1+f)`; full (AWS)
+    /// `0 ..= min(c, d)`; equal (AWS) `min(c, d)/2 ..= min(c, d)`;
+    /// decorrelated (AWS) `base ..= 3·previous` (previous = base at first).
+    /// Widened by 1 ns, or 10⁻¹² of the value if more, for f64 rounding
+    /// (the upper end never past `c`).
+    pub fn bounds(p: &RetryPolicy, attempt: u32, previous: Option<Duration>) -> (Duration, Duration) {
+        let ns = |d: Duration| d.as_nanos() as f64;
+        let cap = p.max_delay.map_or(RetryPolicy::MAX_DELAY_LIMIT, |c| c.min(RetryPolicy::MAX_DELAY_LIMIT));
+        let c = ns(cap);
+        let base = ns(p.base_delay);
+        let d = base * p.multiplier.powf(f64::from(attempt - 2));
+        let t = d.min(c);
+        let (lo, hi) = match p.jitter {
+            Jitter::None => (t, t),
+            Jitter::Proportional { factor } => (t, (d + d * factor).min(c)),
+            Jitter::Full => (0.0, t),
+            Jitter::Equal => (t / 2.0, t),
+            Jitter::Decorrelated => {
+                let prev = previous.map_or(base, ns);
+                (base.min(c), (3.0 * prev).max(base).min(c))
+            }
+        };
+        let slack = |x: f64| (x * 1e-12).max(1.0);
+        let at = |x: f64| if x <= 0.0 { Duration::ZERO } else { Duration::from_nanos(x as u64) };
+        (at((lo - slack(lo)).floor()), at((hi + slack(hi)).ceil()).min(cap))
+    }
+
+    /// Whether `d` is within [`bounds`].
+    pub fn allows(p: &RetryPolicy, attempt: u32, previous: Option<Duration>, d: Duration) -> bool {
+        let (lo, hi) = bounds(p, attempt, previous);
+        lo <= d && d <= hi
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -252,8 +304,8 @@ mod tables {
         match j {
             Jitter::None => "none (d)".to_string(),
             Jitter::Proportional { factor } => format!("proportional {factor} (d · (1 + U · {factor}))"),
-            Jitter::Full => "full (U · d)".to_string(),
-            Jitter::Equal => "equal (d/2 + U · d/2)".to_string(),
+            Jitter::Full => "full (U · t, t = min(cap, d))".to_string(),
+            Jitter::Equal => "equal (t/2 + U · t/2, t = min(cap, d))".to_string(),
             Jitter::Decorrelated => {
                 "decorrelated (uniform in [base, 3 · previous]; the exponential term is not used)".to_string()
             }
@@ -262,7 +314,7 @@ mod tables {
 
     /// The policy's settings, then one row per attempt: exponential term,
     /// bounds from `bounds_before` and the delay drawn by `schedule`.
-    /// Also checks each drawn delay against its bounds.
+    /// Also checks each drawn delay against the definition's range.
     fn delay_table(title: &str, policy: &RetryPolicy, seed: u64) -> String {
         let mut out = String::new();
         out += &format!("policy: {title}\n");
@@ -283,7 +335,8 @@ mod tables {
         for (i, delay) in schedule(policy, seed).into_iter().enumerate() {
             let attempt = i as u32 + 2;
             let bounds = policy.bounds_before(attempt, previous);
-            assert!(bounds.contains(delay), "{title}: attempt {attempt}: {delay:?} outside {bounds:?}");
+            let allowed = definition::bounds(policy, attempt, previous);
+            assert!(definition::allows(policy, attempt, previous, delay), "{title}: attempt {attempt}: {delay:?} outside {allowed:?}");
             let exp = format!("{:.3}", policy.exponential(attempt) * 1000.0);
             let range = format!("{} .. {}", fmt_ms(bounds.lo), fmt_ms(bounds.hi));
             out += &format!("{attempt:>7} | {exp:>14} | {range:>19} | {:>10}\n", fmt_ms(delay));
@@ -346,6 +399,122 @@ mod tables {
             assert_eq!(delays, [ms(50), ms(100)]);
             assert_eq!(delays.iter().sum::<Duration>(), ms(150));
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Exact values of the published formulas
+// ---------------------------------------------------------------------------
+
+/// One exact-value test per published formula. The draws `U` of the fixed
+/// RNG are pinned first; each expected delay is then worked out by hand
+/// from the formula (shown next to it, in ms) and compared with what the
+/// backoff returns, to the nanosecond (rounded to the nearest ns; the Go
+/// formula truncates its jitter part, as Go's `time.Duration(…)` does).
+/// Attempt `n` ≥ 2 is the AWS article's `attempt = n − 2`.
+mod exact {
+    use super::*;
+    use rand::RngExt;
+
+    /// The seed of every table.
+    const SEED: u64 = 42;
+
+    /// The first five draws of `seeded(42)` (`U` uniform in [0, 1)).
+    const U: [f64; 5] = [0.6818961923066714, 0.950275407672484, 0.4275164028565197, 0.6273605211973403, 0.2885938791411826];
+
+    fn ns(v: &[u64]) -> Vec<Duration> {
+        v.iter().map(|n| Duration::from_nanos(*n)).collect()
+    }
+
+    /// The backoff draws one number per delay, in order, from this RNG.
+    #[test]
+    fn the_fixed_rng_draws_these_numbers() {
+        let mut rng = seeded(SEED);
+        for u in U {
+            assert_eq!(rng.random::<f64>(), u);
+        }
+    }
+
+    /// Go library (`RetryWithExponentialBackoff`, seed-era defaults: 5
+    /// attempts, 10 ms, jitter 0.3): before attempt k ≥ 2,
+    /// `base·2^(k−2) + trunc(U · base·2^(k−2) · 0.3)` ns.
+    #[test]
+    fn go_library_proportional_jitter() {
+        let expected = [
+            10_000_000 + 2_045_688, // 10 + trunc(0.68190 · 10 · 0.3 = 2.0456885769) = 12.045688 ms
+            20_000_000 + 5_701_652, // 20 + trunc(0.95028 · 20 · 0.3 = 5.7016524460) = 25.701652 ms
+            40_000_000 + 5_130_196, // 40 + trunc(0.42752 · 40 · 0.3 = 5.1301968343) = 45.130196 ms
+            80_000_000 + 15_056_652, // 80 + trunc(0.62736 · 80 · 0.3 = 15.056652509) = 95.056652 ms
+        ];
+        assert_eq!(schedule(&RetryPolicy::go_default(), SEED), ns(&expected));
+    }
+
+    /// C# (`ExecuteDecisionAsync(maxRetries = 3, initialDelayMs = 50)`):
+    /// `50 · 2^i` ms after failed attempt i (0-based), no jitter, whatever
+    /// the seed.
+    #[test]
+    fn csharp_schedule() {
+        for seed in [SEED, 0, u64::MAX] {
+            assert_eq!(schedule(&RetryPolicy::csharp(), seed), [ms(50), ms(100)]);
+        }
+    }
+
+    /// 6 attempts, base 10 ms, ×2, cap 50 ms, with `jitter`.
+    fn capped(jitter: Jitter) -> RetryPolicy {
+        RetryPolicy::builder().max_attempts(6).base_delay(ms(10)).max_delay(ms(50)).jitter(jitter).build().unwrap()
+    }
+
+    /// AWS full jitter: `sleep = random_between(0, min(cap, base · 2^attempt))`.
+    /// The cap binds from attempt 5 on (80 ms, 160 ms → 50 ms) and the
+    /// jitter still spreads those delays.
+    #[test]
+    fn aws_full_jitter() {
+        let expected = [
+            6_818_962,  // 0.68190 · min(50, 10) = 6.8189619 ms
+            19_005_508, // 0.95028 · min(50, 20) = 19.005508 ms
+            17_100_656, // 0.42752 · min(50, 40) = 17.100656 ms
+            31_368_026, // 0.62736 · min(50, 80) = 31.368026 ms
+            14_429_694, // 0.28859 · min(50, 160) = 14.429694 ms
+        ];
+        assert_eq!(schedule(&capped(Jitter::Full), SEED), ns(&expected));
+    }
+
+    /// AWS equal jitter: `temp = min(cap, base · 2^attempt)`,
+    /// `sleep = temp/2 + random_between(0, temp/2)`.
+    #[test]
+    fn aws_equal_jitter() {
+        let expected = [
+            8_409_481,  // 5 + 0.68190 · 5 = 8.4094810 ms
+            19_502_754, // 10 + 0.95028 · 10 = 19.502754 ms
+            28_550_328, // 20 + 0.42752 · 20 = 28.550328 ms
+            40_684_013, // temp = min(50, 80) = 50: 25 + 0.62736 · 25 = 40.684013 ms
+            32_214_847, // temp = min(50, 160) = 50: 25 + 0.28859 · 25 = 32.214847 ms
+        ];
+        assert_eq!(schedule(&capped(Jitter::Equal), SEED), ns(&expected));
+    }
+
+    /// AWS decorrelated jitter: `sleep = min(cap, random_between(base,
+    /// sleep · 3))`, `sleep` starting at `base`: with a cap of 1 s (no cap
+    /// binds), then with 50 ms (binds from the second delay on).
+    #[test]
+    fn aws_decorrelated_jitter() {
+        let uncapped = RetryPolicy { max_delay: Some(ms(1_000)), ..capped(Jitter::Decorrelated) };
+        let expected = [
+            23_637_924,  // 10 + 0.68190 · (3 · 10 − 10) = 23.637924 ms
+            67_884_860,  // 10 + 0.95028 · (3 · 23.637924 − 10) = 67.884860 ms
+            92_790_509,  // 10 + 0.42752 · (3 · 67.884860 − 10) = 92.790509 ms
+            178_365_701, // 10 + 0.62736 · (3 · 92.790509 − 10) = 178.365701 ms
+            161_539_810, // 10 + 0.28859 · (3 · 178.365701 − 10) = 161.539810 ms
+        ];
+        assert_eq!(schedule(&uncapped, SEED), ns(&expected));
+        let expected = [
+            23_637_924, // as above
+            50_000_000, // min(50, 10 + 0.95028 · (3 · 23.637924 − 10) = 67.88) = 50 ms
+            50_000_000, // min(50, 10 + 0.42752 · (3 · 50 − 10) = 69.85) = 50 ms
+            50_000_000, // min(50, 10 + 0.62736 · 140 = 97.83) = 50 ms
+            50_000_000, // min(50, 10 + 0.28859 · 140 = 50.40) = 50 ms
+        ];
+        assert_eq!(schedule(&capped(Jitter::Decorrelated), SEED), ns(&expected));
     }
 }
 
@@ -476,7 +645,9 @@ mod properties {
         #![proptest_config(config(3_000))]
 
         /// `delay_before` never panics, never exceeds the ceiling or the cap,
-        /// lies within `bounds_before`, and depends only on its inputs.
+        /// lies within the range the definition allows, and depends only on
+        /// its inputs; `bounds_before` (the public helper for checkers)
+        /// contains it and agrees with the definition's range (to 1 ns).
         #[test]
         fn delay_within_bounds_and_cap(
             builder in policy(),
@@ -495,14 +666,19 @@ mod properties {
             if let Some(cap) = p.max_delay {
                 prop_assert!(d <= cap, "{:?} above cap {:?}", d, cap);
             }
+            let (lo, hi) = definition::bounds(&p, attempt, previous);
+            prop_assert!(lo <= d && d <= hi, "{:?} outside the definition's {:?}..={:?}", d, lo, hi);
             prop_assert!(bounds.lo <= bounds.hi, "{:?}", bounds);
             prop_assert!(bounds.hi <= p.ceiling(), "{:?}", bounds);
             prop_assert!(bounds.contains(d), "{:?} outside {:?}", d, bounds);
+            let ns = Duration::from_nanos(1);
+            prop_assert!(lo <= bounds.lo + ns && bounds.hi <= hi + ns, "bounds_before {:?} not within 1 ns of the definition's {:?}..={:?}", bounds, lo, hi);
             prop_assert_eq!(d, p.delay_before(attempt, previous, &mut seeded(seed)));
         }
 
-        /// The schedule has one delay per retry, each within the bounds given
-        /// the delay before it, and equals calling `delay_before` in a loop.
+        /// The schedule has one delay per retry, each within the range the
+        /// definition allows given the delay before it, and equals calling
+        /// `delay_before` in a loop.
         #[test]
         fn schedule_has_one_delay_per_retry(builder in policy(), attempts in 1u32..=50, seed in any::<u64>()) {
             let p = builder.max_attempts(attempts).build().unwrap();
@@ -512,9 +688,8 @@ mod properties {
             let mut previous = None;
             for (i, &d) in delays.iter().enumerate() {
                 let attempt = i as u32 + 2;
-                let bounds = p.bounds_before(attempt, previous);
-                prop_assert!(bounds.contains(d), "attempt {}: {:?} outside {:?}", attempt, d, bounds);
-                prop_assert!(d <= p.ceiling());
+                prop_assert!(definition::allows(&p, attempt, previous, d), "attempt {}: {:?} outside {:?}", attempt, d, definition::bounds(&p, attempt, previous));
+                prop_assert!(d <= p.max_delay.unwrap_or(RetryPolicy::MAX_DELAY_LIMIT));
                 prop_assert_eq!(d, p.delay_before(attempt, previous, &mut rng));
                 previous = Some(d);
             }

@@ -28,6 +28,15 @@
 //! `delays` finding (delay outside the policy's bounds, first attempt
 //! waited, total above budget, deadline) is kept.
 //!
+//! Whether the generated runs happen to conflict depends on the OS
+//! scheduler, so it is printed, not asserted. The race is asserted where
+//! it is forced: `herd_race_is_forced_on_sqlite` / `_on_postgres` play a
+//! thundering herd (8 clients enrolling 8 students into each of six 1-seat
+//! courses at the same instant) with every enrollment's append held until
+//! all 8 have read the course ([`EnrollAfterAllChecked`]): per course
+//! exactly one enrollment succeeds and the other 7 each hit exactly one
+//! conflict, re-read and are rejected as full, with every checker passing.
+//!
 //! Negative control: the simulator's [`NonAtomicStore`] over PostgreSQL
 //! (check with a read, sleep on the real clock, append with no condition)
 //! under a thundering herd (8 clients enrolling 8 students into a 1-seat
@@ -317,7 +326,8 @@ fn wall() -> std::time::Instant {
 }
 
 /// Runs `SEEDS` generated scenarios against a fresh engine each, and the
-/// same scenarios in the simulator; asserts no violations in either.
+/// same scenarios in the simulator; asserts no violations in either (how
+/// often the real clients happened to conflict is printed, not asserted).
 fn stress<W, E>(workload: &W, engine: impl Fn(u64) -> E)
 where
     W: DeciderWorkload,
@@ -347,7 +357,8 @@ where
     eprintln!("{}", simulated.line(&format!("{} simulated", workload.name()), sim_secs));
     assert!(simulated.violations.is_empty(), "the simulator found violations: {:#?}", simulated.violations);
     assert!(real.violations.is_empty(), "{} {name}: real-time runs violated invariants: {:#?}", workload.name(), real.violations);
-    assert!(real.conflicts > 0, "{} {name}: no conflicts at all in {} real runs: the clients did not race", workload.name(), real.runs);
+    // Whether these runs conflicted depends on the OS scheduler, so it is
+    // reported, not asserted; `herd_race_is_forced_on_*` force the race.
 }
 
 #[test]
@@ -397,15 +408,86 @@ fn thundering_herd() -> Scenario<EnrollmentCommand> {
     Scenario::new(setup, commands)
 }
 
-/// Placed under a [`NonAtomicStore`] (which calls it between its check and
-/// its insert): an enrollment's insert waits until all [`CLIENTS`]
-/// enrollments into the same course have made their check, so the herd
-/// races in every run instead of when the real clock interleaves it. Other
-/// appends (the setup) pass straight through.
+/// An enrollment's append waits until all [`CLIENTS`] enrollments into the
+/// same course have reached theirs, so the herd races in every run instead
+/// of when the real clock interleaves it. Over the engine itself this
+/// means every enrollment has read the course before any appends (exactly
+/// one condition holds); placed under a [`NonAtomicStore`] (which calls it
+/// between its check and its insert), every check is made before any
+/// insert. Other appends (the setup) pass straight through.
 struct EnrollAfterAllChecked<S> {
     inner: S,
     /// One barrier of [`CLIENTS`] per course.
     courses: Arc<BTreeMap<String, tokio::sync::Barrier>>,
+}
+
+/// One barrier of [`CLIENTS`] for each course of `scenario`'s setup.
+fn herd_barriers(scenario: &Scenario<EnrollmentCommand>) -> Arc<BTreeMap<String, tokio::sync::Barrier>> {
+    let courses = scenario.setup.iter().filter_map(|c| match c {
+        EnrollmentCommand::CreateCourse { course, .. } => Some((course.clone(), tokio::sync::Barrier::new(CLIENTS as usize))),
+        _ => None,
+    });
+    Arc::new(courses.collect())
+}
+
+/// A real engine whose handles hold every herd's appends until all its
+/// clients have read ([`EnrollAfterAllChecked`]).
+struct ForcedHerd<E> {
+    engine: E,
+    courses: Arc<BTreeMap<String, tokio::sync::Barrier>>,
+}
+
+impl<E: RealEngine> RealEngine for ForcedHerd<E> {
+    type Handle = EnrollAfterAllChecked<E::Handle>;
+    fn name(&self) -> &'static str {
+        self.engine.name()
+    }
+    fn handle(&self) -> Self::Handle {
+        EnrollAfterAllChecked { inner: self.engine.handle(), courses: self.courses.clone() }
+    }
+    fn log(&self) -> Vec<SequencedEvent> {
+        self.engine.log()
+    }
+}
+
+/// The thundering herd on `engine` with the race forced: every checker
+/// passes, and for each course exactly one enrollment succeeds at its first
+/// attempt while the other [`CLIENTS`]` − 1` each hit exactly one conflict,
+/// re-read, and are rejected as full.
+fn herd_race_is_forced<E: RealEngine>(engine: impl FnOnce(Arc<BTreeMap<String, tokio::sync::Barrier>>) -> ForcedHerd<E>) {
+    let workload = EnrollmentWorkload::with_clients(CLIENTS);
+    let scenario = thundering_herd();
+    let engine = engine(herd_barriers(&scenario));
+    let history = run_real(&workload, &scenario, 0, &engine);
+    let violations = check_real(&workload, &scenario, &history);
+    assert!(violations.is_empty(), "{}: {violations:#?}", engine.name());
+    for course in engine.courses.keys() {
+        let herd: Vec<_> = history.commands.iter().filter(|c| matches!(&c.command, EnrollmentCommand::Enroll { course: k, .. } if k == course)).collect();
+        assert_eq!(herd.len(), CLIENTS as usize);
+        let labels: Vec<(&str, u32, usize)> = herd
+            .iter()
+            .map(|c| (c.outcome().label(), c.report.attempts.len() as u32, c.report.attempts.iter().filter(|a| matches!(a.append, AppendRecord::Conflict { .. })).count()))
+            .collect();
+        let won = labels.iter().filter(|l| **l == ("succeeded", 1, 0)).count();
+        let lost = labels.iter().filter(|l| **l == ("rejected", 2, 1)).count();
+        assert_eq!((won, lost), (1, CLIENTS as usize - 1), "{} {course}: (outcome, attempts, conflicts) per client: {labels:?}", engine.name());
+        for c in herd.iter().filter(|c| c.outcome().label() == "rejected") {
+            assert!(matches!(c.outcome(), dcb_sim::handler::Outcome::Rejected { reason } if reason.starts_with("Course is at maximum capacity")), "{course}: {:?}", c.outcome());
+        }
+    }
+    eprintln!("{}: every herd raced; one enrollment per course won, {} conflicts in all", engine.name(), engine.courses.len() * (CLIENTS as usize - 1));
+}
+
+#[test]
+fn herd_race_is_forced_on_sqlite() {
+    herd_race_is_forced(|courses| ForcedHerd { engine: SqliteEngine::new("herd"), courses });
+}
+
+#[test]
+fn herd_race_is_forced_on_postgres() {
+    let Some(url) = test_url("stress_engines::herd_race_is_forced_on_postgres") else { return };
+    let io = pg_io();
+    herd_race_is_forced(|courses| ForcedHerd { engine: PgEngine::new(&io, &url), courses });
 }
 
 impl<S: EventStore> EventStore for EnrollAfterAllChecked<S> {
@@ -433,9 +515,8 @@ struct NonAtomicPgEngine {
 }
 
 impl NonAtomicPgEngine {
-    fn new(io: &Arc<tokio::runtime::Runtime>, url: &str, courses: impl IntoIterator<Item = String>) -> Self {
-        let courses = courses.into_iter().map(|c| (c, tokio::sync::Barrier::new(CLIENTS as usize))).collect();
-        NonAtomicPgEngine { pg: PgEngine::new(io, url), courses: Arc::new(courses) }
+    fn new(io: &Arc<tokio::runtime::Runtime>, url: &str, scenario: &Scenario<EnrollmentCommand>) -> Self {
+        NonAtomicPgEngine { pg: PgEngine::new(io, url), courses: herd_barriers(scenario) }
     }
 }
 
@@ -455,7 +536,8 @@ impl RealEngine for NonAtomicPgEngine {
 
 /// The same checkers catch the check-then-insert over PostgreSQL in a real
 /// run: with every check of a herd forced before its inserts, all 8
-/// students get each course's single seat (capacity, serializability).
+/// students get each course's single seat, caught by exactly `capacity`
+/// and `serializability`.
 /// Every one of 3 runs must be caught; the engine itself then passes the
 /// very same scenario.
 #[test]
@@ -474,11 +556,15 @@ fn non_atomic_postgres_is_caught_by_the_checkers() {
         })
         .collect();
     for run in 1..=RUNS {
-        let engine = NonAtomicPgEngine::new(&io, &url, courses.clone());
+        let engine = NonAtomicPgEngine::new(&io, &url, &scenario);
         let history = run_real(&workload, &scenario, run, &engine);
         let violations = check_real(&workload, &scenario, &history);
         let names: std::collections::BTreeSet<&str> = violations.iter().map(Violation::invariant).collect();
-        assert!(names.contains("capacity"), "run {run}: expected the capacity checker among {names:?}: {violations:#?}");
+        // Exactly these: the courses overbooked, and no order of the
+        // commands would give these outcomes (the real-time runner records
+        // no store calls, so dcb-soundness has nothing to look at; every
+        // student has Master tier and enrolls once per course).
+        assert_eq!(names, ["capacity", "serializability"].into(), "run {run}: {violations:#?}");
         for course in &courses {
             let seats = EnrollmentEvent::decode_all(&history.log).filter(|(_, e)| matches!(e, EnrollmentEvent::Enrolled { course: c, .. } if c == course)).count();
             assert_eq!(seats, CLIENTS as usize, "run {run}: every client must have passed the same condition for {course}");

@@ -1,9 +1,13 @@
 //! Each known bug — three handler variants, one adapter variant, and the
 //! harness's own `non-atomic-store` plant over our adapter — is caught
-//! **by name**: by the generic `dcb-soundness` checker alone (no domain
-//! model) within [`common::BUDGET`] generated seeds, by the domain
-//! invariant it should break, and on a hand-written race; every failing
-//! seed replays the same violations.
+//! **by exactly the invariants stated** in [`CAUGHT_BY`], through dcb-sim's
+//! public negative-control helper [`Catch`]: over [`common::BUDGET`]
+//! generated seeds with the generic checkers alone (no domain model), over
+//! the same seeds with our domain invariants too, and on a hand-written
+//! race under [`common::SCRIPT_SEEDS`] seeds. An invariant that is not
+//! listed fails the test, and so does a listed one that never fires; the
+//! first seed that fires each invariant replays from its report, as a
+//! regression file and from the seed alone.
 
 #[cfg(not(madsim))]
 compile_error!("the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
@@ -11,96 +15,147 @@ compile_error!("the seats simulation tests need --cfg madsim (set in .cargo/conf
 mod common;
 
 use dcb_sim::plant::Plant;
-use dcb_sim::sim::{ExploreOptions, Scenario, explore, run};
+use dcb_sim::sim::{Catch, Scenario};
 use seats::check::{customer_seat_limit, seat_held_once};
 use seats::{AdapterVariant, HandlerVariant, SeatCommand, SeatsWorkload};
 
 const SOUNDNESS: &str = "dcb-soundness";
+const HELD_ONCE: &str = seat_held_once::NAME;
+const SEAT_LIMIT: &str = customer_seat_limit::NAME;
 
-/// Generic checkers only: the first failing seed within the budget names
-/// `dcb-soundness`, and replays.
-fn caught_by_soundness(w: SeatsWorkload, plant: Option<Plant>, label: &str) {
-    let w = w.domain_checks(false);
-    let report = common::first_failure(&w, 0, common::BUDGET, plant).unwrap_or_else(|| panic!("{label}: not caught in {} seeds", common::BUDGET));
-    let fired: Vec<&str> = report.violations.iter().map(|v| v.invariant()).collect();
-    println!("{label}: generic checkers caught it at seed {}: {fired:?}", report.seed);
-    assert!(fired.contains(&SOUNDNESS), "{label}: expected [{SOUNDNESS}] among {fired:?}\n{report}");
-    common::assert_replays(&w, &report, plant);
+/// Exactly what catches each bug (measured, then pinned).
+struct Row {
+    /// The bug.
+    label: &'static str,
+    /// Over [`common::BUDGET`] generated seeds, generic checkers only.
+    generic: &'static [&'static str],
+    /// Over the same seeds, generic and domain checkers.
+    domain: &'static [&'static str],
+    /// The hand-written race of this bug.
+    script: fn() -> Scenario<SeatCommand>,
+    /// On it, under [`common::SCRIPT_SEEDS`] seeds, generic checkers only.
+    script_generic: &'static [&'static str],
+    /// On it, generic and domain checkers.
+    script_domain: &'static [&'static str],
 }
 
-/// Generic + domain checkers over the whole budget: each of `expected`
-/// fires in some seed, none of `absent` in any; the first failure replays.
-fn caught_by_domain(w: SeatsWorkload, expected: &[&str], absent: &[&str], label: &str) {
-    let w = w.domain_checks(true);
-    let s = explore(&w, &ExploreOptions { seeds: common::BUDGET, max_reports: 1, ..ExploreOptions::default() });
-    println!("{label}: {} of {} seeds failed: {:?}", s.violations, s.schedules, s.violations_by_invariant);
-    for name in expected {
-        assert!(s.violations_by_invariant.contains_key(*name), "{label}: [{name}] never fired\n{s}");
-    }
-    for name in absent {
-        assert!(!s.violations_by_invariant.contains_key(*name), "{label}: [{name}] fired but this bug cannot break it\n{s}");
-    }
-    let report = s.failures.first().unwrap_or_else(|| panic!("{label}: no failure\n{s}"));
-    println!("{label}: first failing seed {}", report.seed);
-    common::assert_replays(&w, report, None);
-}
+/// | bug | generic checkers, 2,000 seeds | + domain checkers, 2,000 seeds | hand-written race, 200 seeds (generic · + domain) |
+/// |---|---|---|---|
+/// | narrow condition | `dcb-soundness` | `dcb-soundness`, `customer-seat-limit` (the seats stay in the condition) | last seat of a customer: `dcb-soundness` · + `customer-seat-limit` |
+/// | stale retry | `dcb-soundness` | `dcb-soundness`, `seat-held-once`, `customer-seat-limit` | race then unrelated hold: `dcb-soundness` · + `seat-held-once` |
+/// | two reads, larger `after` | `dcb-soundness` | `dcb-soundness`, `seat-held-once` | holds between two reads: `dcb-soundness` · + `seat-held-once` |
+/// | check-then-insert adapter | `dcb-soundness` | `dcb-soundness`, `seat-held-once`, `customer-seat-limit` | one seat, two customers: `dcb-soundness` · + `seat-held-once` |
+/// | plant `non-atomic-store` over our adapter | `dcb-soundness` | `dcb-soundness`, `seat-held-once`, `customer-seat-limit` | one seat, two customers: `dcb-soundness` · + `seat-held-once` |
+const CAUGHT_BY: [Row; 5] = [
+    Row {
+        label: "narrow-condition",
+        generic: &[SOUNDNESS],
+        domain: &[SOUNDNESS, SEAT_LIMIT],
+        script: common::last_seat_of_a_customer,
+        script_generic: &[SOUNDNESS],
+        script_domain: &[SOUNDNESS, SEAT_LIMIT],
+    },
+    Row {
+        label: "stale-retry",
+        generic: &[SOUNDNESS],
+        domain: &[SOUNDNESS, HELD_ONCE, SEAT_LIMIT],
+        script: common::race_then_unrelated_hold,
+        script_generic: &[SOUNDNESS],
+        script_domain: &[SOUNDNESS, HELD_ONCE],
+    },
+    Row {
+        label: "two-reads-max-after",
+        generic: &[SOUNDNESS],
+        domain: &[SOUNDNESS, HELD_ONCE],
+        script: common::hold_between_two_reads,
+        script_generic: &[SOUNDNESS],
+        script_domain: &[SOUNDNESS, HELD_ONCE],
+    },
+    Row {
+        label: "check-then-insert",
+        generic: &[SOUNDNESS],
+        domain: &[SOUNDNESS, HELD_ONCE, SEAT_LIMIT],
+        script: common::one_seat_two_customers,
+        script_generic: &[SOUNDNESS],
+        script_domain: &[SOUNDNESS, HELD_ONCE],
+    },
+    Row {
+        label: "plant non-atomic-store",
+        generic: &[SOUNDNESS],
+        domain: &[SOUNDNESS, HELD_ONCE, SEAT_LIMIT],
+        script: common::one_seat_two_customers,
+        script_generic: &[SOUNDNESS],
+        script_domain: &[SOUNDNESS, HELD_ONCE],
+    },
+];
 
-/// A hand-written race under seeds `0..SCRIPT_SEEDS`: with the generic
-/// checkers alone `dcb-soundness` fires in some seed; with the domain
-/// checkers each of `expected` does; the first failing seed replays.
-fn caught_on_script(w: SeatsWorkload, scenario: &Scenario<SeatCommand>, expected: &[&str], label: &str) {
-    for (domain, names) in [(false, &[SOUNDNESS][..]), (true, expected)] {
+/// The bug's row in [`CAUGHT_BY`] and run on `w` (with `plant`): each of
+/// the four exact sets.
+fn caught(w: SeatsWorkload, plant: Option<Plant>, label: &str) {
+    let row = CAUGHT_BY.iter().find(|r| r.label == label).unwrap_or_else(|| panic!("no row for {label}"));
+    for (domain, expected) in [(false, row.generic), (true, row.domain)] {
         let w = w.domain_checks(domain);
-        let (by, first) = common::sweep(&w, scenario, common::SCRIPT_SEEDS);
-        println!("{label} (domain checks {domain}): {by:?} over {} seeds, first at {first:?}", common::SCRIPT_SEEDS);
-        for name in names {
-            assert!(by.contains_key(*name), "{label}: [{name}] never fired on the script: {by:?}");
+        let mut c = Catch::new(&w).seeds(common::BUDGET).label(&format!("{label} (domain checks {domain})"));
+        if let Some(p) = plant {
+            c = c.plant(p);
         }
-        let seed = first.unwrap_or_else(|| panic!("{label}: never caught"));
-        let (a, b) = (run(&w, scenario, seed), run(&w, scenario, seed));
-        assert_eq!(a.violations, b.violations, "{label}: seed {seed} did not replay");
+        println!("{}", c.expect(expected));
+    }
+    for (domain, expected) in [(false, row.script_generic), (true, row.script_domain)] {
+        let w = w.domain_checks(domain);
+        let mut c = Catch::new(&w).scenario((row.script)()).seeds(common::SCRIPT_SEEDS).label(&format!("{label} on its script (domain checks {domain})"));
+        if let Some(p) = plant {
+            c = c.plant(p);
+        }
+        println!("{}", c.expect(expected));
     }
 }
 
 #[test]
 fn narrow_condition_is_caught() {
-    let w = SeatsWorkload::with_handler(HandlerVariant::NarrowCondition);
-    caught_by_soundness(w, None, "narrow-condition");
-    // The seats stay in the condition: only the customer's limit can break.
-    caught_by_domain(w, &[SOUNDNESS, customer_seat_limit::NAME], &[seat_held_once::NAME], "narrow-condition");
-    caught_on_script(w, &common::last_seat_of_a_customer(), &[SOUNDNESS, customer_seat_limit::NAME], "narrow-condition, last seat of a customer");
+    caught(SeatsWorkload::with_handler(HandlerVariant::NarrowCondition), None, "narrow-condition");
 }
 
 #[test]
 fn stale_retry_is_caught() {
-    let w = SeatsWorkload::with_handler(HandlerVariant::StaleRetry);
-    caught_by_soundness(w, None, "stale-retry");
-    caught_by_domain(w, &[SOUNDNESS, seat_held_once::NAME], &[], "stale-retry");
-    caught_on_script(w, &common::race_then_unrelated_hold(), &[SOUNDNESS, seat_held_once::NAME], "stale-retry, race then unrelated hold");
+    caught(SeatsWorkload::with_handler(HandlerVariant::StaleRetry), None, "stale-retry");
 }
 
 #[test]
 fn two_reads_max_after_is_caught() {
-    let w = SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter);
-    caught_by_soundness(w, None, "two-reads-max-after");
-    caught_by_domain(w, &[SOUNDNESS, seat_held_once::NAME], &[], "two-reads-max-after");
-    caught_on_script(w, &common::hold_between_two_reads(), &[SOUNDNESS, seat_held_once::NAME], "two-reads-max-after, holds between two reads");
+    caught(SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter), None, "two-reads-max-after");
 }
 
 #[test]
 fn check_then_insert_adapter_is_caught() {
-    let w = SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert);
-    caught_by_soundness(w, None, "check-then-insert");
-    caught_by_domain(w, &[SOUNDNESS, seat_held_once::NAME, customer_seat_limit::NAME], &[], "check-then-insert");
-    caught_on_script(w, &common::one_seat_two_customers(), &[SOUNDNESS, seat_held_once::NAME], "check-then-insert, one seat two customers");
+    caught(SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert), None, "check-then-insert");
 }
 
 /// The harness's store plant wraps any store, ours included.
 #[test]
 fn harness_non_atomic_store_plant_is_caught_over_our_adapter() {
-    let plant = Some(Plant::NonAtomicStore);
-    caught_by_soundness(SeatsWorkload::default(), plant, "plant non-atomic-store");
+    caught(SeatsWorkload::default(), Some(Plant::NonAtomicStore), "plant non-atomic-store");
+}
+
+/// The harness's `non-atomic-store` plant can fire over our adapter: two
+/// customers hold the one seat at the same instant, every store call
+/// taking exactly 2 ms, so both appends reach the store together and a
+/// check-then-insert makes both checks before either insert. Under every
+/// seed of `0..SCRIPT_SEEDS` both holds land (caught by `dcb-soundness`
+/// and `seat-held-once`), while our adapter alone lets exactly one through.
+/// An adapter made "correct" in a way that leaves the plant nothing to
+/// break fails here, by name.
+#[test]
+fn harness_non_atomic_store_plant_can_fire_over_our_adapter() {
+    let w = SeatsWorkload::default();
     let mut scenario = common::one_seat_two_customers();
-    scenario.plant = plant;
-    caught_on_script(SeatsWorkload::default(), &scenario, &[SOUNDNESS, seat_held_once::NAME], "plant non-atomic-store, one seat two customers");
+    let fixed = std::time::Duration::from_millis(2);
+    scenario.latency = dcb_sim::sim::Latency { read_min: fixed, read_max: fixed, append_min: fixed, append_max: fixed };
+    for seed in 0..common::SCRIPT_SEEDS {
+        let alone = dcb_sim::sim::run(&w, &scenario, seed);
+        assert_eq!((alone.history.log.len(), common::fired(&alone)), (1, vec![]), "seed {seed}: our adapter alone must let exactly one hold through");
+        let planted = dcb_sim::sim::run(&w, &Scenario { plant: Some(Plant::NonAtomicStore), ..scenario.clone() }, seed);
+        assert_eq!(planted.history.log.len(), 2, "seed {seed}: over a check-then-insert both holds must pass the same condition (the plant did not fire)");
+        assert_eq!(common::fired(&planted), [SOUNDNESS, HELD_ONCE], "seed {seed}");
+    }
 }

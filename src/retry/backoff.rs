@@ -53,38 +53,48 @@ impl RetryPolicy {
         if raw.is_finite() { raw } else { f64::MAX }
     }
 
-    /// The term the jitter is drawn on before `attempt`: the
-    /// [exponential](RetryPolicy::exponential) one, bounded by the cap
-    /// first when [`cap_before_jitter`](RetryPolicy::cap_before_jitter) is set.
-    fn jitter_term(&self, attempt: u32) -> f64 {
-        let d = self.exponential(attempt);
-        if self.cap_before_jitter { d.min(secs(self.ceiling())) } else { d }
-    }
-
     /// The delay before `attempt` (≥ 2; attempt 1 never waits). `previous`
     /// is the delay taken before the previous attempt (used only by
     /// decorrelated jitter; `None` before attempt 2). Draws at most one
-    /// number from `rng`. The result never exceeds [`RetryPolicy::ceiling`]
-    /// (the jittered delay is clamped to it last, whether or not
-    /// [`cap_before_jitter`](RetryPolicy::cap_before_jitter) bounded the term
-    /// before the jitter).
+    /// number from `rng`. The result never exceeds [`RetryPolicy::ceiling`].
+    ///
+    /// With `d` the exponential term, `c` the ceiling and `U` the draw:
+    /// - proportional (the Go library): `d + U·d·factor`, the jitter part
+    ///   truncated to whole nanoseconds as Go's `time.Duration(…)` does;
+    /// - full / equal (AWS): the cap applies to the exponential term
+    ///   *before* the jitter, `t = min(c, d)`; full is `U·t`, equal is
+    ///   `t/2 + U·t/2` (so the jitter still spreads delays once the cap
+    ///   binds, instead of piling them up at the cap);
+    /// - decorrelated (AWS): `base + U·(3·previous − base)`, `previous`
+    ///   starting at `base`.
+    ///
+    /// Every result is then clamped to `c` (last, after jitter).
     pub fn delay_before(&self, attempt: u32, previous: Option<Duration>, rng: &mut ChaCha8Rng) -> Duration {
         if attempt <= 1 {
             return Duration::ZERO;
         }
-        let d = self.jitter_term(attempt);
+        let ceiling = self.ceiling();
+        let d = self.exponential(attempt);
         let jittered = match self.jitter {
             Jitter::None => d,
-            Jitter::Proportional { factor } => d + rng.random::<f64>() * d * factor,
-            Jitter::Full => rng.random::<f64>() * d,
-            Jitter::Equal => d / 2.0 + rng.random::<f64>() * d / 2.0,
+            Jitter::Proportional { factor } => {
+                let d = to_duration(d, ceiling);
+                // Go: time.Duration(rand.Float64() * float64(delay) * jitterFactor), truncated.
+                let extra = rng.random::<f64>() * d.as_nanos() as f64 * factor;
+                return d.saturating_add(Duration::from_nanos(extra as u64)).min(ceiling);
+            }
+            Jitter::Full => rng.random::<f64>() * d.min(secs(ceiling)),
+            Jitter::Equal => {
+                let t = d.min(secs(ceiling));
+                t / 2.0 + rng.random::<f64>() * t / 2.0
+            }
             Jitter::Decorrelated => {
                 let (lo, hi) = self.decorrelated_range(previous);
                 lo + rng.random::<f64>() * (hi - lo)
             }
         };
         // Clamp last: jitter can never push a delay above the cap.
-        to_duration(jittered, self.ceiling())
+        to_duration(jittered, ceiling)
     }
 
     fn decorrelated_range(&self, previous: Option<Duration>) -> (f64, f64) {
@@ -99,12 +109,13 @@ impl RetryPolicy {
         if attempt <= 1 {
             return DelayBounds { lo: Duration::ZERO, hi: Duration::ZERO };
         }
-        let d = self.jitter_term(attempt);
+        let d = self.exponential(attempt);
+        let t = d.min(secs(self.ceiling()));
         let (lo, hi) = match self.jitter {
             Jitter::None => (d, d),
             Jitter::Proportional { factor } => (d, d + d * factor),
-            Jitter::Full => (0.0, d),
-            Jitter::Equal => (d / 2.0, d),
+            Jitter::Full => (0.0, t),
+            Jitter::Equal => (t / 2.0, t),
             Jitter::Decorrelated => self.decorrelated_range(previous),
         };
         let ceiling = self.ceiling();
@@ -162,23 +173,52 @@ mod tests {
         assert_eq!(no_cap.delay_before(10_000, None, &mut rng), RetryPolicy::MAX_DELAY_LIMIT);
     }
 
+    /// Each jitter kind stays within its definition's range, written here
+    /// in integer nanoseconds (not with this module's helpers): base 10 ms,
+    /// ×2, cap 50 ms, attempts 2..=8, 200 seeds.
     #[test]
-    fn cap_before_jitter_keeps_full_jitter_spread_below_the_cap() {
-        let base = RetryPolicy::builder().base_delay(Duration::from_millis(10)).max_delay(Duration::from_secs(2)).max_attempts(100).jitter(Jitter::Full);
-        let (after, before) = (base.clone().build().unwrap(), base.cap_before_jitter(true).build().unwrap());
-        // Attempt 20: d = 10 ms · 2^18 ≈ 44 min, far above the 2 s cap.
-        let (mut at_cap_after, mut at_cap_before) = (0, 0);
+    fn each_jitter_kind_stays_within_its_definition() {
+        const BASE: u128 = 10_000_000;
+        const CAP: u128 = 50_000_000;
+        for jitter in [Jitter::None, Jitter::Proportional { factor: 0.3 }, Jitter::Full, Jitter::Equal, Jitter::Decorrelated] {
+            let p = RetryPolicy { jitter, max_attempts: 8, max_delay: Some(Duration::from_nanos(CAP as u64)), ..RetryPolicy::go_default() };
+            for seed in 0..200 {
+                let mut previous = BASE;
+                for (i, d) in p.schedule(&mut crate::rng::seeded(seed)).enumerate() {
+                    let d = d.as_nanos();
+                    let exp = BASE << i; // base · 2^(attempt-2)
+                    let t = exp.min(CAP);
+                    let (lo, hi) = match jitter {
+                        Jitter::None => (t, t),
+                        // d + U·d·0.3, U < 1; the jitter part truncated.
+                        Jitter::Proportional { .. } => (exp.min(CAP), (exp + exp * 3 / 10).min(CAP)),
+                        Jitter::Full => (0, t),
+                        Jitter::Equal => (t / 2, t),
+                        Jitter::Decorrelated => (BASE, (3 * previous).min(CAP)),
+                    };
+                    assert!(lo <= d && d <= hi, "{jitter:?} seed {seed} attempt {}: {d} ns outside {lo}..={hi}", i + 2);
+                    previous = d;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn full_and_equal_jitter_keep_their_spread_once_the_cap_binds() {
+        let policy = RetryPolicy::builder().base_delay(Duration::from_millis(10)).max_delay(Duration::from_secs(2)).max_attempts(100).jitter(Jitter::Full).build().unwrap();
+        // Attempt 20: d = 10 ms · 2^18 ≈ 44 min, far above the 2 s cap; the
+        // cap bounds d before the draw, so the delays stay uniform below it
+        // (clamping after the draw would put almost every one at the cap).
+        let mut at_cap = 0;
         let mut rng = crate::rng::seeded(5);
         for _ in 0..1_000 {
-            let (a, b) = (after.delay_before(20, None, &mut rng), before.delay_before(20, None, &mut rng));
-            assert!(a <= Duration::from_secs(2) && b <= Duration::from_secs(2));
-            at_cap_after += u32::from(a == Duration::from_secs(2));
-            at_cap_before += u32::from(b == Duration::from_secs(2));
+            let d = policy.delay_before(20, None, &mut rng);
+            assert!(d <= Duration::from_secs(2));
+            at_cap += u32::from(d == Duration::from_secs(2));
         }
-        assert!(at_cap_after > 990, "clamped after jitter: almost always the cap ({at_cap_after})");
-        assert!(at_cap_before < 10, "bounded before jitter: uniform below the cap ({at_cap_before})");
-        assert_eq!(before.bounds_before(20, None).lo, Duration::ZERO);
-        let equal = RetryPolicy { jitter: Jitter::Equal, ..before };
+        assert!(at_cap < 10, "bounded before jitter: uniform below the cap ({at_cap} at the cap)");
+        assert_eq!(policy.bounds_before(20, None).lo, Duration::ZERO);
+        let equal = RetryPolicy { jitter: Jitter::Equal, ..policy };
         let b = equal.bounds_before(20, None);
         assert!(b.lo < Duration::from_secs(1) && b.lo > Duration::from_millis(999) && b.hi == Duration::from_secs(2), "{b:?}");
     }

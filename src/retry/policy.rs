@@ -6,26 +6,31 @@ use serde::{Deserialize, Serialize};
 
 use super::classify::ErrorKind;
 
-/// How a delay is randomised (applied before the cap).
+/// How a delay is randomised.
 ///
-/// With `d` the exponential delay before an attempt and `U` uniform in
-/// `[0, 1)` drawn from the run's RNG:
+/// With `d` the exponential delay before an attempt (`base ·
+/// multiplier^(attempt-2)`), `c` the cap (or the global limit) and `U`
+/// uniform in `[0, 1)` drawn from the run's RNG; every result is clamped to
+/// `c` last:
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Jitter {
     /// `d` exactly (the C# design).
     None,
-    /// `d · (1 + U · factor)`: additive, positive-only (the Go design, factor 0.3).
+    /// `d + U · d · factor`, the jitter part truncated to whole
+    /// nanoseconds: additive, positive-only (the Go design, factor 0.3).
     Proportional {
         /// In `0.0..=1.0`.
         factor: f64,
     },
-    /// `U · d` (AWS "full jitter").
+    /// `U · min(c, d)` (AWS "full jitter": `random_between(0, min(cap,
+    /// base · 2^attempt))`).
     Full,
-    /// `d/2 + U · d/2` (AWS "equal jitter").
+    /// `t/2 + U · t/2` with `t = min(c, d)` (AWS "equal jitter").
     Equal,
-    /// Uniform in `[base, 3 · previous delay]` (AWS "decorrelated jitter";
-    /// the exponential term is not used).
+    /// Uniform in `[base, 3 · previous delay]`, the previous delay
+    /// starting at `base` (AWS "decorrelated jitter": `min(cap,
+    /// random_between(base, sleep · 3))`; the exponential term is not used).
     Decorrelated,
 }
 
@@ -96,16 +101,6 @@ pub struct RetryPolicy {
     /// starts (a sleep that would end at or past it is not taken).
     #[serde(rename = "deadline_us", with = "crate::util::duration_us::option", default)]
     pub deadline: Option<Duration>,
-    /// Bound the exponential term by the cap *before* the jitter is drawn,
-    /// as the AWS study's formulas do (full jitter: uniform in `[0, min(cap,
-    /// d)]`; equal jitter: `m/2 + U · m/2` with `m = min(cap, d)`). Off (the
-    /// default), the jittered delay is clamped to the cap afterwards, so
-    /// once `d` passes the cap more and more draws land exactly on it: full
-    /// and equal jitter turn into a fixed wait at the cap on long retry
-    /// chains. Either way no delay exceeds the cap; no jitter and
-    /// decorrelated jitter give the same delays either way.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub cap_before_jitter: bool,
     /// Also retry [`ErrorKind::Transient`] errors (store unavailable but
     /// retryable). Conflicts are always retried; deadline, cancellation and
     /// business errors never.
@@ -113,9 +108,6 @@ pub struct RetryPolicy {
     pub retry_transient: bool,
 }
 
-fn is_false(b: &bool) -> bool {
-    !*b
-}
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -144,7 +136,6 @@ impl RetryPolicy {
             jitter: Jitter::Proportional { factor: 0.3 },
             budget: None,
             deadline: None,
-            cap_before_jitter: false,
             retry_transient: false,
         }
     }
@@ -200,7 +191,8 @@ impl RetryPolicy {
     /// jitter starts from the 5 ms base itself (`uniform(base, 3 ·
     /// previous)`, the first previous being the base), so that one has
     /// `base_delay` 5 ms. The cap bounds the exponential term before the
-    /// jitter is drawn, as in the study ([`RetryPolicy::cap_before_jitter`]).
+    /// jitter is drawn, as in the study (and in every full and equal jitter
+    /// policy, see [`RetryPolicy::delay_before`]).
     ///
     /// ```
     /// use std::time::Duration;
@@ -218,7 +210,6 @@ impl RetryPolicy {
             multiplier: 2.0,
             max_delay: Some(Duration::from_secs(2)),
             jitter,
-            cap_before_jitter: true,
             ..Self::go_default()
         }
     }
@@ -325,12 +316,6 @@ impl RetryPolicyBuilder {
     /// Per-command deadline measured from the command's start.
     pub fn deadline(mut self, d: Duration) -> Self {
         self.policy.deadline = Some(d);
-        self
-    }
-    /// Bound the exponential term by the cap before drawing the jitter (see
-    /// [`RetryPolicy::cap_before_jitter`]).
-    pub fn cap_before_jitter(mut self, yes: bool) -> Self {
-        self.policy.cap_before_jitter = yes;
         self
     }
     /// Also retry transient (retryable) store errors.

@@ -4,11 +4,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::explore::SCENARIO_STREAM;
+use super::explore::{ExploreOptions, scenario_for};
 use super::history::History;
 use super::runner::run;
 use super::workload::Workload;
-use crate::rng;
 
 /// Where two runs of the same seed first differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,21 +62,94 @@ pub fn first_difference<C: fmt::Debug + PartialEq>(a: &History<C>, b: &History<C
     "no field differs (hash collision?)".to_string()
 }
 
+/// What [`check_determinism_with`] ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Determinism {
+    /// Seeds run twice, each with identical results.
+    pub seeds: u64,
+    /// Of those, seeds that violated an invariant (identically both times).
+    pub failing: u64,
+}
+
 /// Runs each seed of `start..start+seeds` twice (scenario generated from the
 /// seed, as `explore` does) and returns the number of seeds checked, or the
-/// first divergence.
+/// first divergence. See [`check_determinism_with`] for what must match.
 ///
 /// # Errors
 /// The first seed whose two runs differ.
 pub fn check_determinism<W: Workload>(workload: &W, start: u64, seeds: u64) -> Result<u64, Divergence> {
-    for seed in start..start.saturating_add(seeds) {
-        let scenario = workload.generate(&mut rng::substream(seed, SCENARIO_STREAM));
-        let a = run(workload, &scenario, seed).history;
-        let b = run(workload, &scenario, seed).history;
-        let (ha, hb) = (a.hash64(), b.hash64());
-        if ha != hb || a != b {
-            return Err(Divergence { seed, hashes: (ha, hb), first_difference: first_difference(&a, &b) });
+    check_determinism_with(workload, &ExploreOptions { start_seed: start, seeds, ..ExploreOptions::default() }).map(|d| d.seeds)
+}
+
+/// Runs each seed of `opts.start_seed..+opts.seeds` twice, on the scenario
+/// [`explore`](super::explore()) would run for it (the options' plant,
+/// engine and faults applied: a failing seed must replay too), and checks
+/// that the two runs agree: equal history hashes, equal histories (every
+/// command's store calls, attempts and outcome, the log, the fault
+/// journal, the metrics) and equal violations.
+///
+/// # Errors
+/// The first seed whose two runs differ.
+pub fn check_determinism_with<W: Workload>(workload: &W, opts: &ExploreOptions) -> Result<Determinism, Divergence> {
+    let mut failing = 0;
+    for seed in opts.start_seed..opts.start_seed.saturating_add(opts.seeds) {
+        let scenario = scenario_for(workload, opts, seed);
+        let a = run(workload, &scenario, seed);
+        let b = run(workload, &scenario, seed);
+        let (ha, hb) = (a.history.hash64(), b.history.hash64());
+        if ha != hb || a.history != b.history {
+            return Err(Divergence { seed, hashes: (ha, hb), first_difference: first_difference(&a.history, &b.history) });
+        }
+        if a.violations != b.violations {
+            return Err(Divergence { seed, hashes: (ha, hb), first_difference: format!("same history, different violations: {:?} vs {:?}", a.violations, b.violations) });
+        }
+        failing += u64::from(!a.violations.is_empty());
+    }
+    Ok(Determinism { seeds: opts.seeds, failing })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::sim::enrollment::EnrollmentWorkload;
+    use crate::sim::{Scenario, Violation};
+
+    /// The enrollment workload, but its own check fires on every other call.
+    struct FlakyCheck(EnrollmentWorkload, AtomicU64);
+
+    impl Workload for FlakyCheck {
+        type Command = <EnrollmentWorkload as Workload>::Command;
+        type Store = <EnrollmentWorkload as Workload>::Store;
+        type Handler = <EnrollmentWorkload as Workload>::Handler;
+        fn name(&self) -> &'static str {
+            "flaky"
+        }
+        fn store(&self, s: &Scenario<Self::Command>) -> Result<Self::Store, crate::store::StoreError> {
+            self.0.store(s)
+        }
+        fn handler(&self, s: &Scenario<Self::Command>) -> Self::Handler {
+            self.0.handler(s)
+        }
+        fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Self::Command> {
+            self.0.generate(rng)
+        }
+        fn check(&self, _: &Scenario<Self::Command>, _: &History<Self::Command>, out: &mut Vec<Violation>) {
+            if self.1.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
+                out.push(Violation::safety("flaky", None, "every other run"));
+            }
         }
     }
-    Ok(seeds)
+
+    #[test]
+    fn different_violations_on_the_same_history_are_a_divergence() {
+        let w = FlakyCheck(EnrollmentWorkload::default(), AtomicU64::new(0));
+        let d = check_determinism(&w, 4, 3).unwrap_err();
+        assert_eq!(d.seed, 4);
+        assert_eq!(d.hashes.0, d.hashes.1);
+        assert!(d.first_difference.starts_with("same history, different violations"), "{d}");
+    }
 }

@@ -76,6 +76,7 @@
 //! ```
 
 mod calls;
+pub mod catch;
 pub mod check;
 mod config;
 pub mod derive;
@@ -108,13 +109,14 @@ pub mod tune;
 mod violation;
 mod workload;
 
+pub use catch::{Catch, CatchError, Caught};
 pub use calls::{AppendResult, CallOp, ReadResult, StoreCall, covered};
 pub use config::SimConfig;
 pub use engine_store::EngineStore;
 pub use faults::{CallKind, CallTarget, FaultKind, FaultPlan, FaultPlanError, FaultRecord, ScriptedFault, ScriptedFaultError, ScriptedKind};
 pub use harness::{CommandStore, Harness};
 pub use shell_handler::ShellHandler;
-pub use determinism::{Divergence, check_determinism, first_difference};
+pub use determinism::{Determinism, Divergence, check_determinism, check_determinism_with, first_difference};
 pub use explore::{CHUNK, ExhaustiveTally, ExploreOptions, FAULTS_STREAM, SCENARIO_STREAM, Summary, assert_no_violations, explore, explore_parallel, scenario_for, shard_range};
 pub use gate::{Check, SCENARIO_ENV, SCHEDULE_ENV, TestTarget};
 pub use history::{CommandRecord, GhostWrite, History};

@@ -374,9 +374,6 @@ pub fn describe(policy: &RetryPolicy) -> String {
         .as_str();
         if let Some(cap) = policy.max_delay {
             s += &format!(", cap {cap:?}");
-            if policy.cap_before_jitter && !matches!(policy.jitter, Jitter::None | Jitter::Decorrelated) {
-                s += " before jitter";
-            }
         }
         if let Some(budget) = policy.budget {
             s += &format!(", budget {budget:?}");

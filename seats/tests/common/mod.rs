@@ -1,13 +1,10 @@
 //! Helpers shared by the seats test files: hand-written race scenarios,
-//! exploring until the first failure, replaying a seed, sweeping seeds.
+//! exploring until the first failure.
 
 #![allow(dead_code, reason = "each test file uses a different subset")]
 
-use std::collections::BTreeMap;
-
 use dcb_sim::plant::Plant;
-use dcb_sim::rng::substream;
-use dcb_sim::sim::{ExploreOptions, FailureReport, RunResult, SCENARIO_STREAM, Scenario, Scheduled, Workload, explore, run};
+use dcb_sim::sim::{ExploreOptions, FailureReport, RunResult, Scenario, Scheduled, Workload, explore};
 use seats::SeatCommand;
 use seats::generate::EVENT;
 
@@ -60,29 +57,4 @@ pub fn fired<C>(result: &RunResult<C>) -> Vec<String> {
 pub fn first_failure<W: Workload>(w: &W, start: u64, budget: u64, plant: Option<Plant>) -> Option<FailureReport> {
     let opts = ExploreOptions { start_seed: start, seeds: budget, plant, stop_on_failure: true, max_reports: 1, test: Some("bugs".into()), ..ExploreOptions::default() };
     explore(w, &opts).failures.into_iter().next()
-}
-
-/// Re-runs `seed` on the scenario `w` generates from it (with `plant`) and
-/// asserts the same violations as `report`; returns the replayed result.
-pub fn assert_replays<W: Workload>(w: &W, report: &FailureReport, plant: Option<Plant>) -> RunResult<W::Command> {
-    let mut scenario = w.generate(&mut substream(report.seed, SCENARIO_STREAM));
-    scenario.plant = plant;
-    let replayed = run(w, &scenario, report.seed);
-    assert_eq!(replayed.violations, report.violations, "seed {} did not replay", report.seed);
-    replayed
-}
-
-/// Runs `scenario` under seeds `0..seeds`: failing seeds per invariant and
-/// the first failing seed.
-pub fn sweep<W: Workload>(w: &W, scenario: &Scenario<W::Command>, seeds: u64) -> (BTreeMap<String, u64>, Option<u64>) {
-    let mut by = BTreeMap::new();
-    let mut first = None;
-    for seed in 0..seeds {
-        let result = run(w, scenario, seed);
-        for name in fired(&result) {
-            *by.entry(name).or_insert(0) += 1;
-            first.get_or_insert(seed);
-        }
-    }
-    (by, first)
 }

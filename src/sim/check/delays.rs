@@ -10,12 +10,18 @@
 //! tokio, madsim sleeps at least 1 ms ([`RuntimeSleeper::MIN_SLEEP`]), so a
 //! delay below 1 ms is measured against 1 ms.
 //!
+//! The bounds are written here from the published definitions ([`allowed`]),
+//! not taken from the backoff's own helpers (`RetryPolicy::bounds_before`,
+//! `RetryPolicy::exponential`): a checker that shares code with what it
+//! checks agrees with its bugs.
+//!
 //! Not verified: that jittered delays are *distributed* as the formula says
-//! (only their range), which the delay-table snapshots and a proptest cover.
+//! (only their range), which the delay-table snapshots, the exact-value
+//! tests of each formula and a proptest cover.
 
 use std::time::Duration;
 
-use crate::retry::RuntimeSleeper;
+use crate::retry::{Jitter, RetryPolicy, RuntimeSleeper};
 use crate::sim::{History, Scenario, Violation};
 
 /// The invariant's name.
@@ -23,6 +29,50 @@ pub const NAME: &str = "delays";
 
 /// How much longer than the delay the measured gap may be (poll ticks).
 pub const SLACK: Duration = Duration::from_micros(100);
+
+/// The range the delay before `attempt` (≥ 2) may take under `policy`,
+/// `previous` being the delay taken before the previous attempt (`None`
+/// before attempt 2), from the definitions alone. With `d = base ·
+/// multiplier^(attempt-2)` and `c` the cap (the global limit
+/// [`RetryPolicy::MAX_DELAY_LIMIT`] when unset):
+///
+/// | jitter | range, then both ends clamped to `c` |
+/// |---|---|
+/// | none (C#) | `d` |
+/// | proportional `f` (Go) | `d ..= d · (1 + f)` |
+/// | full (AWS: `random_between(0, min(cap, base · 2^attempt))`) | `0 ..= min(c, d)` |
+/// | equal (AWS: `t/2 + random_between(0, t/2)`, `t = min(cap, …)`) | `min(c, d)/2 ..= min(c, d)` |
+/// | decorrelated (AWS: `min(cap, random_between(base, sleep · 3))`) | `base ..= 3 · previous` (`previous` = `base` before attempt 2) |
+///
+/// Both ends are widened by 1 ns (or 10⁻¹³ of their value, if more) for the
+/// floating-point rounding of a delay's computation, except that the upper
+/// end never passes `c`. Attempt 1 never waits: `0 ..= 0`.
+pub fn allowed(policy: &RetryPolicy, attempt: u32, previous: Option<Duration>) -> (Duration, Duration) {
+    if attempt <= 1 {
+        return (Duration::ZERO, Duration::ZERO);
+    }
+    let ns = |d: Duration| d.as_nanos() as f64;
+    let cap = policy.max_delay.unwrap_or(RetryPolicy::MAX_DELAY_LIMIT).min(RetryPolicy::MAX_DELAY_LIMIT);
+    let c = ns(cap);
+    let base = ns(policy.base_delay);
+    let d = base * policy.multiplier.powf(f64::from(attempt - 2));
+    let d = if d.is_nan() { f64::INFINITY } else { d };
+    let t = d.min(c);
+    let (lo, hi) = match policy.jitter {
+        Jitter::None => (d, d),
+        Jitter::Proportional { factor } => (d, d * (1.0 + factor)),
+        Jitter::Full => (0.0, t),
+        Jitter::Equal => (t / 2.0, t),
+        Jitter::Decorrelated => {
+            let previous = previous.map_or(base, ns);
+            (base, (3.0 * previous).max(base))
+        }
+    };
+    let (lo, hi) = (lo.min(c), hi.min(c));
+    let slack = |x: f64| (x * 1e-13).max(1.0);
+    let to_duration = |x: f64| if x <= 0.0 { Duration::ZERO } else { Duration::from_nanos(x as u64) };
+    (to_duration((lo - slack(lo)).floor()), to_duration((hi + slack(hi)).ceil()).min(cap))
+}
 
 /// Checks every command.
 pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Violation>) {
@@ -39,9 +89,9 @@ pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Viol
                 }
                 continue;
             }
-            let bounds = p.bounds_before(a.attempt, previous);
-            if !bounds.contains(a.delay_before) {
-                bad(format!("waited {:?}, the policy allows {:?}..={:?}", a.delay_before, bounds.lo, bounds.hi));
+            let (lo, hi) = allowed(p, a.attempt, previous);
+            if a.delay_before < lo || a.delay_before > hi {
+                bad(format!("waited {:?}, the policy allows {lo:?}..={hi:?}", a.delay_before));
             }
             let gap = a.started_at.saturating_sub(attempts[i - 1].ended_at);
             if gap < a.delay_before || gap > a.delay_before.max(RuntimeSleeper::MIN_SLEEP) + SLACK {
@@ -62,6 +112,171 @@ pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Viol
             && total > budget
         {
             out.push(Violation::safety(NAME, Some(c.index), format!("waited {total:?} in all, above the budget {budget:?}")));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::handler::{Ctx, Handler, Outcome};
+    use crate::retry::{Classify, Sleeper};
+    use crate::sim::{Scheduled, Workload, run};
+    use crate::store::{AppendCondition, Event, EventStore, MemoryStore, Query, QueryItem, ReadOptions, StoreError};
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    const NS: Duration = Duration::from_nanos(1);
+
+    /// Each jitter kind's range, worked out by hand from its definition
+    /// (base 10 ms, ×2, cap 50 ms where set).
+    #[test]
+    fn allowed_ranges_follow_the_definitions() {
+        let capped = |jitter| RetryPolicy { jitter, max_delay: Some(ms(50)), ..RetryPolicy::go_default() };
+        // C#: 50 ms, then 100 ms, exactly.
+        assert_eq!(allowed(&RetryPolicy::csharp(), 2, None), (ms(50) - NS, ms(50) + NS));
+        assert_eq!(allowed(&RetryPolicy::csharp(), 3, Some(ms(50))), (ms(100) - NS, ms(100) + NS));
+        // Go: before attempt 3, 20 ms + 0–30 %.
+        assert_eq!(allowed(&RetryPolicy::go_default(), 3, Some(ms(12))), (ms(20) - NS, ms(26) + NS));
+        // Full: before attempt 3, 0..=min(50, 20); before attempt 5, 0..=min(50, 80).
+        assert_eq!(allowed(&capped(Jitter::Full), 3, None), (Duration::ZERO, ms(20) + NS));
+        assert_eq!(allowed(&capped(Jitter::Full), 5, None), (Duration::ZERO, ms(50)));
+        // Equal: t = min(50, 80) = 50 → 25..=50.
+        assert_eq!(allowed(&capped(Jitter::Equal), 5, None), (ms(25) - NS, ms(50)));
+        // Decorrelated: base..=3·previous (previous = base before attempt 2), capped.
+        assert_eq!(allowed(&capped(Jitter::Decorrelated), 2, None), (ms(10) - NS, ms(30) + NS));
+        assert_eq!(allowed(&capped(Jitter::Decorrelated), 3, Some(ms(12))), (ms(10) - NS, ms(36) + NS));
+        assert_eq!(allowed(&capped(Jitter::Decorrelated), 9, Some(ms(20))), (ms(10) - NS, ms(50)));
+        // The first attempt never waits.
+        assert_eq!(allowed(&capped(Jitter::Full), 1, None), (Duration::ZERO, Duration::ZERO));
+        // Far out, the cap holds and nothing overflows.
+        let far = allowed(&RetryPolicy { jitter: Jitter::None, ..capped(Jitter::None) }, u32::MAX, None);
+        assert_eq!(far, (ms(50) - NS, ms(50)));
+    }
+
+    /// How a test handler's backoff picks the delay before `attempt` (≥ 2),
+    /// given the delay before the previous one and the draw `u`.
+    type Backoff = fn(&RetryPolicy, u32, Duration, f64) -> Duration;
+
+    /// The draws the handler's backoff uses, fixed: the test forces the
+    /// delays it needs instead of hunting seeds for them.
+    const DRAWS: [f64; 3] = [0.05, 0.9, 0.5];
+
+    /// AWS decorrelated jitter as defined: `base + U · (3 · previous − base)`.
+    fn decorrelated(p: &RetryPolicy, _attempt: u32, previous: Duration, u: f64) -> Duration {
+        p.base_delay + (previous * 3 - p.base_delay).mul_f64(u)
+    }
+
+    /// The bug: decorrelated jitter that grows from the base
+    /// (`3 · base · 2^(attempt-2)`) instead of from the previous delay.
+    fn decorrelated_from_the_base(p: &RetryPolicy, attempt: u32, _previous: Duration, u: f64) -> Duration {
+        let grown = p.base_delay * 3 * 2u32.pow(attempt - 2);
+        p.base_delay + (grown - p.base_delay).mul_f64(u)
+    }
+
+    /// Claims `key` once; the setup wrote it already, so every append
+    /// conflicts and the handler retries until its attempts run out,
+    /// sleeping what `backoff` says between attempts.
+    struct Retrying {
+        policy: RetryPolicy,
+        backoff: Backoff,
+    }
+
+    impl Handler<String> for Retrying {
+        async fn handle<S: EventStore>(&self, ctx: Ctx<'_, S>, key: &String) -> Outcome {
+            let query = Query::from_item(QueryItem::new().types(["Claimed"]).tags([key.as_str()])).expect("valid");
+            let claim = || vec![Event::new("Claimed", [key.as_str()], "").expect("valid")];
+            let mut previous = self.policy.base_delay;
+            for attempt in 1..=self.policy.max_attempts {
+                if attempt > 1 {
+                    let d = (self.backoff)(&self.policy, attempt, previous, DRAWS[attempt as usize - 2]);
+                    ctx.clock().sleep(d).await;
+                    previous = d;
+                }
+                let seen = match ctx.store().read(&query, ReadOptions::default()).await {
+                    Ok(seen) => seen,
+                    Err(e) => return Outcome::Failed { error: e.kind(), message: e.to_string() },
+                };
+                // The setup claims unconditionally; the command must not
+                // find a claim after the one it read (there is none after
+                // position 0, so the condition always fails).
+                let condition = if seen.is_empty() { None } else { Some(AppendCondition::new(query.clone(), None)) };
+                match ctx.store().append(claim(), condition).await {
+                    Ok(_) => return Outcome::Succeeded,
+                    Err(StoreError::ConditionFailed { .. }) => {}
+                    Err(e) => return Outcome::Failed { error: e.kind(), message: e.to_string() },
+                }
+            }
+            Outcome::Exhausted { attempts: self.policy.max_attempts }
+        }
+    }
+
+    /// One setup claim and one command that retries 4 attempts against it,
+    /// under a decorrelated policy (base 10 ms, cap 1 s).
+    struct Claims(Backoff);
+
+    impl Workload for Claims {
+        type Command = String;
+        type Store = MemoryStore;
+        type Handler = Retrying;
+        fn name(&self) -> &'static str {
+            "claims"
+        }
+        fn store(&self, _: &Scenario<String>) -> Result<MemoryStore, StoreError> {
+            Ok(MemoryStore::new())
+        }
+        fn handler(&self, scenario: &Scenario<String>) -> Retrying {
+            Retrying { policy: scenario.policy.clone(), backoff: self.0 }
+        }
+        fn generate(&self, _: &mut ChaCha8Rng) -> Scenario<String> {
+            let mut s = Scenario::new(vec!["k:1".to_string()], vec![Scheduled::at_ms(0, 0, "k:1".to_string())]);
+            s.policy = RetryPolicy { max_attempts: 4, jitter: Jitter::Decorrelated, max_delay: Some(ms(1_000)), ..RetryPolicy::go_default() };
+            s
+        }
+        fn check(&self, _: &Scenario<String>, _: &History<String>, _: &mut Vec<Violation>) {}
+    }
+
+    fn violations(backoff: Backoff, seed: u64) -> Vec<Violation> {
+        let w = Claims(backoff);
+        let scenario = w.generate(&mut crate::rng::seeded(0));
+        let result = run(&w, &scenario, seed);
+        let command = result.history.commands.last().expect("the command ran");
+        assert_eq!(command.report.attempts.len(), 4, "every attempt conflicts: {:?}", result.violations);
+        result.violations
+    }
+
+    /// The checker is independent of the backoff code: a handler whose
+    /// decorrelated jitter grows from the base instead of the previous
+    /// delay waits 11 ms, then 10 + 0.9 · (60 − 10) = 55 ms, above 3 · 11 =
+    /// 33 ms, and is flagged for exactly that attempt; the same draws
+    /// through the definition (11 ms, 10 + 0.9 · (33 − 10) = 30.7 ms,
+    /// 10 + 0.5 · (92.1 − 10) = 51.05 ms) pass, under every seed.
+    #[test]
+    fn decorrelated_jitter_growing_from_the_base_is_flagged() {
+        for seed in 0..5 {
+            assert_eq!(violations(decorrelated, seed), vec![], "seed {seed}");
+            let found = violations(decorrelated_from_the_base, seed);
+            assert_eq!(found.len(), 1, "seed {seed}: {found:?}");
+            assert_eq!(found[0].invariant(), NAME);
+            let text = found[0].to_string();
+            assert!(text.contains("attempt 3: waited 55ms, the policy allows"), "{text}");
+            assert!(text.contains("..=33.000001ms"), "{text}");
+        }
+    }
+
+    /// The engine's own decorrelated backoff passes the same check.
+    #[test]
+    fn the_engines_decorrelated_backoff_passes() {
+        fn engine(p: &RetryPolicy, attempt: u32, previous: Duration, u: f64) -> Duration {
+            let previous = if attempt == 2 { None } else { Some(previous) };
+            p.delay_before(attempt, previous, &mut crate::rng::seeded(u.to_bits()))
+        }
+        for seed in 0..5 {
+            assert_eq!(violations(engine, seed), vec![], "seed {seed}");
         }
     }
 }

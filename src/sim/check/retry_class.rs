@@ -8,13 +8,31 @@
 //! retryable error with attempts left did so because of its deadline or
 //! budget (outcome `Failed`), never silently.
 //!
+//! Which errors may be retried is written here from the design (only
+//! concurrency conflicts, plus transient store errors when the policy
+//! enables them; never deadline, cancellation, business or other errors),
+//! not taken from `RetryPolicy::retries`, which the retry engine itself
+//! consults: a checker that shares code with what it checks agrees with its
+//! bugs.
+//!
 //! Not verified: the waits (see `delays`).
 
 use crate::handler::Outcome;
+use crate::retry::{ErrorKind, RetryPolicy};
 use crate::sim::{History, Scenario, Violation};
 
 /// The invariant's name.
 pub const NAME: &str = "retry-classification";
+
+/// Whether an error of `kind` may be retried under `policy`, by the
+/// design's rule.
+pub fn retryable(policy: &RetryPolicy, kind: ErrorKind) -> bool {
+    match kind {
+        ErrorKind::Conflict => true,
+        ErrorKind::Transient => policy.retry_transient,
+        ErrorKind::DeadlineExceeded | ErrorKind::Canceled | ErrorKind::Business | ErrorKind::Other => false,
+    }
+}
 
 /// Checks every command.
 pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Violation>) {
@@ -24,7 +42,7 @@ pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Viol
         let Some(last) = attempts.last() else { continue };
         for a in &attempts[..attempts.len() - 1] {
             match a.error {
-                Some(kind) if p.retries(kind) => {}
+                Some(kind) if retryable(p, kind) => {}
                 other => out.push(Violation::safety(
                     NAME,
                     Some(c.index),
@@ -32,7 +50,7 @@ pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Viol
                 )),
             }
         }
-        let retryable_end = last.error.is_some_and(|k| p.retries(k));
+        let retryable_end = last.error.is_some_and(|k| retryable(p, k));
         let all_used = last.attempt >= p.max_attempts;
         match c.outcome() {
             Outcome::Exhausted { attempts: n } if !(retryable_end && all_used && *n == last.attempt) => {
@@ -45,6 +63,29 @@ pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Viol
                 out.push(Violation::safety(NAME, Some(c.index), format!("outcome {} but the last attempt ended on a retryable error", c.outcome().label())));
             }
             _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KINDS: [ErrorKind; 6] = [ErrorKind::Conflict, ErrorKind::Transient, ErrorKind::DeadlineExceeded, ErrorKind::Canceled, ErrorKind::Business, ErrorKind::Other];
+
+    /// The design's rule, and the retry engine's own (`RetryPolicy::retries`)
+    /// agrees with it for every kind, with transient retries off and on.
+    #[test]
+    fn only_conflicts_and_enabled_transient_errors_are_retryable() {
+        let off = RetryPolicy::go_default();
+        let on = RetryPolicy { retry_transient: true, ..RetryPolicy::go_default() };
+        let retried = |p: &RetryPolicy| KINDS.into_iter().filter(|k| retryable(p, *k)).collect::<Vec<_>>();
+        assert_eq!(retried(&off), [ErrorKind::Conflict]);
+        assert_eq!(retried(&on), [ErrorKind::Conflict, ErrorKind::Transient]);
+        for p in [&off, &on] {
+            for kind in KINDS {
+                assert_eq!(p.retries(kind), retryable(p, kind), "{kind:?}, retry_transient {}", p.retry_transient);
+            }
         }
     }
 }
