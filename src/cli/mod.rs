@@ -106,6 +106,8 @@ enum Command {
     CheckDeterminism {
         #[command(flatten)]
         workload: WorkloadArgs,
+        #[command(flatten)]
+        scheduler: scheduler::SchedulerArgs,
         /// Seeds to check.
         #[arg(long, default_value_t = 1_000)]
         seeds: u64,
@@ -174,7 +176,13 @@ pub fn main(registry: Registry) -> i32 {
         Ok(match cli.command {
             Command::Explore(args) => workload(&args.workload)?.explore(&args.workload.knobs(), &args),
             Command::Replay(args) => workload(&args.workload)?.replay(&args.workload.knobs(), &args),
-            Command::CheckDeterminism { workload: w, seeds, start_seed } => workload(&w)?.check_determinism(&w.knobs(), start_seed, seeds),
+            Command::CheckDeterminism { workload: w, scheduler, seeds, start_seed } => {
+                if scheduler.exhaustive().is_some() {
+                    eprintln!("error: check-determinism runs each seed's schedule twice; use --scheduler random or pct (exhaustive runs are checked by the explorer itself)");
+                    return Err(2);
+                }
+                workload(&w)?.check_determinism(&w.knobs(), &scheduler.scheduler(), start_seed, seeds)
+            }
             Command::Merge { files, json, max_reports } => explore::merge(&files, json, max_reports),
             Command::Bench(args) => bench::run(&args),
             Command::Tune(args) => {

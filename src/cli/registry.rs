@@ -10,7 +10,7 @@ use super::explore::{ExploreArgs, explore_cmd};
 use super::replay::{ReplayArgs, run_replay};
 use super::tune::{TuneArgs, run_sweep, run_tune};
 use crate::plant::Plant;
-use crate::sim::{History, Scenario, Violation, Workload, enrollment::EnrollmentWorkload, hotkey::HotKeyWorkload, library::LibraryWorkload, replay_program};
+use crate::sim::{History, Scenario, Scheduler, Violation, Workload, enrollment::EnrollmentWorkload, hotkey::HotKeyWorkload, library::LibraryWorkload, replay_program};
 use crate::store::StoreError;
 
 /// The workload knobs of the command line, handed to a workload factory
@@ -170,7 +170,7 @@ pub(super) trait ErasedWorkload {
     /// `replay`.
     fn replay(&self, knobs: &Knobs, args: &ReplayArgs) -> i32;
     /// `check-determinism`.
-    fn check_determinism(&self, knobs: &Knobs, start_seed: u64, seeds: u64) -> i32;
+    fn check_determinism(&self, knobs: &Knobs, scheduler: &Scheduler, start_seed: u64, seeds: u64) -> i32;
     /// `tune`.
     fn tune(&self, knobs: &Knobs, args: &TuneArgs) -> i32;
 }
@@ -197,11 +197,12 @@ impl<W: Workload + Sync + 'static, F: Fn(&Knobs) -> W> ErasedWorkload for Factor
         run_replay(&self.build(knobs), args)
     }
 
-    fn check_determinism(&self, knobs: &Knobs, start_seed: u64, seeds: u64) -> i32 {
+    fn check_determinism(&self, knobs: &Knobs, scheduler: &Scheduler, start_seed: u64, seeds: u64) -> i32 {
         let w = self.build(knobs);
-        match crate::sim::check_determinism(&w, start_seed, seeds) {
+        let opts = crate::sim::ExploreOptions { start_seed, seeds, scheduler: scheduler.clone(), ..crate::sim::ExploreOptions::default() };
+        match crate::sim::check_determinism_with(&w, &opts).map(|d| d.seeds) {
             Ok(n) => {
-                println!("dcb-sim check-determinism · workload {} · {n} seeds from {start_seed}: every seed ran twice gave identical histories", w.name());
+                println!("dcb-sim check-determinism · workload {} · scheduler {scheduler} · {n} seeds from {start_seed}: every seed ran twice gave identical histories", w.name());
                 0
             }
             Err(d) => {
