@@ -6,7 +6,8 @@
 #
 # Reads .cargo/mutants.toml (features, postgres.rs excluded, timeouts) and
 # builds and runs only the tests that exercise the directory, in place
-# (mutates the working tree while it runs; it restores each file), -j 1.
+# (mutates the working tree while it runs, one mutant at a time; it restores
+# each file).
 # Output goes to mutants.out/<dir>/ (git-ignored).
 set -euo pipefail
 dir=${1:?usage: scripts/mutants.sh store|retry|handler|domain [cargo-mutants flags]}
@@ -21,4 +22,4 @@ esac
 args=()
 for t in "${tests[@]}"; do args+=(--cargo-arg="$t"); done
 mkdir -p "mutants.out/$dir"
-exec cargo mutants --in-place -j "${MUTANTS_JOBS:-1}" -f "src/$dir/**" "${args[@]}" -o "mutants.out/$dir" "$@"
+exec cargo mutants --in-place -f "src/$dir/**" "${args[@]}" -o "mutants.out/$dir" "$@"
