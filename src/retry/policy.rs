@@ -363,4 +363,13 @@ mod tests {
         assert_eq!(json.get("cap_before_jitter"), Some(&serde_json::Value::Bool(true)), "{json}");
         assert_eq!(serde_json::from_value::<RetryPolicy>(json).unwrap(), on);
     }
+
+    #[test]
+    fn study_policies_have_the_study_attempts_and_base_delays() {
+        let full = RetryPolicy::study(Jitter::Full);
+        assert_eq!((full.max_attempts, full.base_delay), (RetryPolicy::STUDY_MAX_ATTEMPTS, Duration::from_millis(10)));
+        assert_ne!(full.max_attempts, RetryPolicy::go_default().max_attempts);
+        let decorrelated = RetryPolicy::study(Jitter::Decorrelated);
+        assert_eq!((decorrelated.max_attempts, decorrelated.base_delay), (RetryPolicy::STUDY_MAX_ATTEMPTS, Duration::from_millis(5)));
+    }
 }
