@@ -369,6 +369,7 @@ mod tests {
         let full = RetryPolicy::study(Jitter::Full);
         assert_eq!((full.max_attempts, full.base_delay), (RetryPolicy::STUDY_MAX_ATTEMPTS, Duration::from_millis(10)));
         assert_ne!(full.max_attempts, RetryPolicy::go_default().max_attempts);
+        assert_eq!(full.max_delay, Some(Duration::from_secs(2)), "the study caps every delay at 2 s");
         let decorrelated = RetryPolicy::study(Jitter::Decorrelated);
         assert_eq!((decorrelated.max_attempts, decorrelated.base_delay), (RetryPolicy::STUDY_MAX_ATTEMPTS, Duration::from_millis(5)));
     }
