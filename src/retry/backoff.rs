@@ -232,4 +232,23 @@ mod tests {
             assert!(d >= base && d < base.mul_f64(1.3), "delay {i}: {d:?}");
         }
     }
+
+    #[test]
+    fn delay_bounds_contain_exactly_the_closed_range() {
+        let b = DelayBounds { lo: Duration::from_millis(10), hi: Duration::from_millis(20) };
+        assert!(b.contains(Duration::from_millis(10)) && b.contains(Duration::from_millis(15)) && b.contains(Duration::from_millis(20)));
+        assert!(!b.contains(Duration::from_millis(9)), "below lo");
+        assert!(!b.contains(Duration::from_millis(21)), "above hi");
+    }
+
+    #[test]
+    fn to_duration_maps_nan_and_non_positive_seconds_to_zero_and_saturates_at_the_limit() {
+        let limit = Duration::from_secs(2);
+        assert_eq!(to_duration(f64::NAN, limit), Duration::ZERO);
+        assert_eq!(to_duration(-1.0, limit), Duration::ZERO);
+        assert_eq!(to_duration(0.0, limit), Duration::ZERO);
+        assert_eq!(to_duration(0.5, limit), Duration::from_millis(500));
+        assert_eq!(to_duration(2.0, limit), limit);
+        assert_eq!(to_duration(f64::INFINITY, limit), limit);
+    }
 }

@@ -55,3 +55,24 @@ impl Classify for StoreError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_the_go_design_error_types() {
+        let labels: Vec<_> = [
+            ErrorKind::Conflict,
+            ErrorKind::Transient,
+            ErrorKind::DeadlineExceeded,
+            ErrorKind::Canceled,
+            ErrorKind::Business,
+            ErrorKind::Other,
+        ]
+        .into_iter()
+        .map(ErrorKind::label)
+        .collect();
+        assert_eq!(labels, ["concurrency_conflict", "transient", "context_deadline_exceeded", "context_canceled", "business", "other"]);
+    }
+}

@@ -179,3 +179,27 @@ impl<E> RetryError<E> {
         self.last().kind()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sleeper that never waits (no runtime needed).
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    struct Instant;
+    impl Sleeper for Instant {
+        async fn sleep(&self, _: Duration) {}
+        fn now(&self) -> Duration {
+            Duration::ZERO
+        }
+    }
+
+    #[test]
+    fn policy_and_sleeper_accessors_return_what_the_engine_was_built_with() {
+        let engine = RetryEngine::new(RetryPolicy::csharp(), Instant);
+        assert_eq!(engine.policy(), &RetryPolicy::csharp());
+        assert_eq!(engine.sleeper(), &Instant);
+        let engine = engine.with_policy(RetryPolicy::study(crate::retry::Jitter::Full));
+        assert_eq!(engine.policy(), &RetryPolicy::study(crate::retry::Jitter::Full));
+    }
+}

@@ -332,3 +332,30 @@ impl RetryPolicyBuilder {
         Ok(self.policy)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_before_jitter_is_serialized_only_when_set_and_round_trips() {
+        let off = RetryPolicy::go_default();
+        let json = serde_json::to_value(&off).unwrap();
+        assert!(json.get("cap_before_jitter").is_none(), "false is left out: {json}");
+        assert_eq!(serde_json::from_value::<RetryPolicy>(json).unwrap(), off);
+        let on = RetryPolicy::study(Jitter::Full);
+        let json = serde_json::to_value(&on).unwrap();
+        assert_eq!(json.get("cap_before_jitter"), Some(&serde_json::Value::Bool(true)), "{json}");
+        assert_eq!(serde_json::from_value::<RetryPolicy>(json).unwrap(), on);
+    }
+
+    #[test]
+    fn study_policies_have_the_study_attempts_and_base_delays() {
+        let full = RetryPolicy::study(Jitter::Full);
+        assert_eq!((full.max_attempts, full.base_delay), (RetryPolicy::STUDY_MAX_ATTEMPTS, Duration::from_millis(10)));
+        assert_ne!(full.max_attempts, RetryPolicy::go_default().max_attempts);
+        assert_eq!(full.max_delay, Some(Duration::from_secs(2)), "the study caps every delay at 2 s");
+        let decorrelated = RetryPolicy::study(Jitter::Decorrelated);
+        assert_eq!((decorrelated.max_attempts, decorrelated.base_delay), (RetryPolicy::STUDY_MAX_ATTEMPTS, Duration::from_millis(5)));
+    }
+}

@@ -114,3 +114,47 @@ impl Sleeper for TokioSleeper {
         Self::MIN_SLEEP
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sleeper that keeps the trait's default `min_sleep`.
+    struct Plain;
+    impl Sleeper for Plain {
+        async fn sleep(&self, _: Duration) {}
+        fn now(&self) -> Duration {
+            Duration::ZERO
+        }
+    }
+
+    #[test]
+    fn min_sleep_is_zero_by_default_and_one_millisecond_for_the_runtime_clocks() {
+        assert_eq!(Plain.min_sleep(), Duration::ZERO);
+        madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default()).block_on(async {
+            assert_eq!(RuntimeSleeper::new().min_sleep(), Duration::from_millis(1));
+        });
+        #[cfg(feature = "tokio")]
+        assert_eq!(TokioSleeper::new().min_sleep(), Duration::from_millis(1));
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods, reason = "madsim::time::Instant inside a madsim runtime is virtual time")]
+    fn runtime_sleeper_measures_virtual_time_from_its_origin() {
+        madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default()).block_on(async {
+            let origin = madsim::time::Instant::now();
+            let from_start = RuntimeSleeper::new();
+            from_start.sleep(Duration::from_millis(10)).await;
+            // madsim's clock advances a few microseconds per poll on top of
+            // the sleep itself: at least the sleep, well under 1 ms more.
+            let within = |d: Duration, lo: u64| d >= Duration::from_millis(lo) && d < Duration::from_millis(lo + 1);
+            assert!(within(from_start.now(), 10), "{:?}", from_start.now());
+            let late = RuntimeSleeper::new();
+            late.sleep(Duration::from_millis(5)).await;
+            assert!(within(late.now(), 5), "{:?}", late.now());
+            // An explicit origin counts from that instant, not from construction.
+            let since_origin = RuntimeSleeper::with_origin(origin).now();
+            assert!(within(since_origin, 15), "{since_origin:?}");
+        });
+    }
+}
