@@ -18,7 +18,7 @@ pub const REQUEST_TAG_PREFIX: &str = "request:";
 
 /// The tag of request `id`.
 pub fn request_tag(id: &str) -> String {
-    format!("{REQUEST_TAG_PREFIX}{id}")
+    [REQUEST_TAG_PREFIX, id].concat()
 }
 
 /// The query a request reads: the decider's, OR events tagged with the request.

@@ -64,11 +64,19 @@ fn key_string(key: &Key) -> String {
 #[derive(Debug, Default)]
 struct Store {
     snapshot: Mutex<MetricsSnapshot>,
+    /// `key_string` of each key registered so far: handlers emit the same
+    /// few metrics on every attempt, and formatting a key is the costly part.
+    names: Mutex<BTreeMap<Key, String>>,
 }
 
 impl Store {
     fn lock(&self) -> std::sync::MutexGuard<'_, MetricsSnapshot> {
         self.snapshot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn name(&self, key: &Key) -> String {
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        names.entry(key.clone()).or_insert_with(|| key_string(key)).clone()
     }
 }
 
@@ -105,6 +113,11 @@ impl MemoryRecorder {
     pub fn snapshot(&self) -> MetricsSnapshot {
         self.store.lock().clone()
     }
+
+    /// What was recorded, leaving the recorder empty (no copy).
+    pub fn take(&self) -> MetricsSnapshot {
+        std::mem::take(&mut *self.store.lock())
+    }
 }
 
 impl Recorder for MemoryRecorder {
@@ -113,7 +126,7 @@ impl Recorder for MemoryRecorder {
     fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
 
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
-        Counter::from_arc(Arc::new(CounterHandle(self.store.clone(), key_string(key))))
+        Counter::from_arc(Arc::new(CounterHandle(self.store.clone(), self.store.name(key))))
     }
 
     fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
@@ -121,6 +134,6 @@ impl Recorder for MemoryRecorder {
     }
 
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
-        Histogram::from_arc(Arc::new(HistogramHandle(self.store.clone(), key_string(key))))
+        Histogram::from_arc(Arc::new(HistogramHandle(self.store.clone(), self.store.name(key))))
     }
 }

@@ -85,7 +85,7 @@ pub(crate) fn run_with<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, s
     }));
     match result {
         Ok(Ok(mut history)) => {
-            history.metrics = recorder.snapshot();
+            history.metrics = recorder.take();
             Ok(history)
         }
         Ok(Err(v)) => Err(v),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::error::{InvalidInput, NameKind};
-use super::types::{Event, Position, Tag, validate_name};
+use super::types::{Event, Position, Tag, is_plain_name, validate_name};
 
 /// One OR-branch of a [`Query`]: matches an event whose type is one of
 /// `types` (empty = any type) **and** that carries all of `tags`.
@@ -53,6 +53,10 @@ impl QueryItem {
     fn validate(&self, index: usize) -> Result<(), InvalidInput> {
         if self.types.is_empty() && self.tags.is_empty() {
             return Err(InvalidInput::EmptyQueryItem { index });
+        }
+        // One pass for the common case; the ordered checks below name the error.
+        if self.types.iter().all(|t| is_plain_name(t)) && self.tags.iter().all(|t| is_plain_name(t.as_str())) {
+            return Ok(());
         }
         // Empty names first (as before), then length and characters, so
         // that queries obey the same name rules as events (validate_name).

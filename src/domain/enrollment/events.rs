@@ -9,12 +9,12 @@ use super::tier::Tier;
 
 /// The tag of a course.
 pub fn course_tag(course: &str) -> String {
-    format!("course:{course}")
+    ["course:", course].concat()
 }
 
 /// The tag of a student.
 pub fn student_tag(student: &str) -> String {
-    format!("student:{student}")
+    ["student:", student].concat()
 }
 
 /// Event type names.

@@ -31,12 +31,12 @@ const READER_PREFIX: &str = "reader:";
 
 /// The tag of a book copy: `book:<id>`.
 pub fn book_tag(book: &str) -> String {
-    format!("{BOOK_PREFIX}{book}")
+    [BOOK_PREFIX, book].concat()
 }
 
 /// The tag of a reader: `reader:<id>`.
 pub fn reader_tag(reader: &str) -> String {
-    format!("{READER_PREFIX}{reader}")
+    [READER_PREFIX, reader].concat()
 }
 
 /// Event type names (the Go example's).
