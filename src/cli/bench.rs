@@ -12,7 +12,8 @@ use serde::Serialize;
 use crate::retry::{NoopObserver, RetryEngine, RetryPolicy, RuntimeSleeper};
 use crate::sim::enrollment::EnrollmentWorkload;
 use crate::sim::library::LibraryWorkload;
-use crate::sim::{ExploreOptions, Workload, explore};
+use super::registry::{Knobs, Registry};
+use crate::sim::{ExploreOptions, Workload, explore, explore_parallel};
 use crate::store::StoreError;
 
 /// `bench` flags.
@@ -30,6 +31,18 @@ pub struct BenchArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// Also measure this registered workload (repeatable): a user's
+    /// workload in their own CLI binary (`Registry`), run through the same
+    /// runner and checkers, beside a built-in workload of the same size.
+    #[arg(long = "workload", value_name = "NAME")]
+    workloads: Vec<String>,
+    /// Clients per scenario of each `--workload` row and of the built-in
+    /// enrollment row it is compared with.
+    #[arg(long, default_value_t = 3)]
+    clients: u32,
+    /// Skip the `--jobs 2` against `--jobs 1` measurement.
+    #[arg(long)]
+    no_scaling: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -39,10 +52,31 @@ struct Throughput {
     ratio_to_floor: f64,
 }
 
+/// `--jobs 2` against `--jobs 1` on the same seeds.
+#[derive(Debug, Serialize)]
+struct Scaling {
+    name: String,
+    jobs1_per_sec: f64,
+    jobs2_per_sec: f64,
+    /// jobs2 / jobs1 (2.0 = perfect on two cores).
+    speedup: f64,
+}
+
+/// A registered workload beside the built-in enrollment of the same size.
+#[derive(Debug, Serialize)]
+struct Registered {
+    row: Throughput,
+    builtin: Throughput,
+    /// How many times slower per schedule than the built-in row (1.0 = same).
+    slowdown_vs_builtin: f64,
+}
+
 #[derive(Debug, Serialize)]
 struct BenchReport {
     floor_runtimes_per_sec: f64,
     workloads: Vec<Throughput>,
+    registered: Vec<Registered>,
+    scaling: Option<Scaling>,
     retry_engine_ns_per_call: f64,
     hand_loop_ns_per_call: f64,
     retry_overhead_ns_per_attempt: f64,
@@ -66,6 +100,28 @@ fn throughput<W: Workload>(name: &str, w: &W, seeds: u64, floor: f64) -> Through
     let s = explore(w, &ExploreOptions { seeds, ..ExploreOptions::default() });
     assert_eq!(s.violations, 0, "the benchmark workload {name} violated invariants:\n{s}");
     Throughput { name: name.into(), schedules_per_sec: s.schedules_per_sec, ratio_to_floor: floor / s.schedules_per_sec }
+}
+
+/// Schedules per second of a registered workload on one thread.
+///
+/// # Errors
+/// When the workload violated an invariant: a benchmark of a failing
+/// workload measures the shrinker, not the runner.
+pub(super) fn registered_rate<W: Workload>(w: &W, seeds: u64) -> Result<f64, String> {
+    let s = explore(w, &ExploreOptions { seeds, ..ExploreOptions::default() });
+    if s.violations > 0 {
+        return Err(format!("workload {} violated invariants in {} of {seeds} seeds; bench a workload that passes (run explore to see why):\n{s}", w.name(), s.violations));
+    }
+    Ok(s.schedules_per_sec)
+}
+
+/// The same seeds of `w` on one thread and on two.
+fn scaling<W: Workload + Sync>(name: &str, w: &W, seeds: u64) -> Scaling {
+    let opts = ExploreOptions { seeds, ..ExploreOptions::default() };
+    let one = explore_parallel(w, &opts, 1, &|_, _| {});
+    let two = explore_parallel(w, &opts, 2, &|_, _| {});
+    assert_eq!((one.violations, two.violations), (0, 0), "the benchmark workload {name} violated invariants");
+    Scaling { name: name.into(), jobs1_per_sec: one.schedules_per_sec, jobs2_per_sec: two.schedules_per_sec, speedup: two.schedules_per_sec / one.schedules_per_sec }
 }
 
 /// Per-call cost of `RetryEngine::run` around an operation that succeeds
@@ -119,8 +175,15 @@ fn rss_kib() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// Runs `bench`.
-pub fn run(args: &BenchArgs) -> i32 {
+/// Runs `bench`; `--workload` names resolve in `registry`.
+pub fn run(args: &BenchArgs, registry: &Registry) -> i32 {
+    let mut resolved = Vec::new();
+    for name in &args.workloads {
+        match registry.resolve(Some(name)) {
+            Ok(w) => resolved.push((name.as_str(), w)),
+            Err(code) => return code,
+        }
+    }
     let floor = floor(args.seeds * 5);
     let workloads = vec![
         throughput("enrollment, 3 clients", &EnrollmentWorkload::with_clients(3), args.seeds, floor),
@@ -130,6 +193,22 @@ pub fn run(args: &BenchArgs) -> i32 {
         throughput("library, 3-10 clients", &LibraryWorkload::default(), args.seeds, floor),
         throughput("library, 3-10 clients, faults", &LibraryWorkload::default().with_faults(), args.seeds, floor),
     ];
+    let knobs = Knobs { clients: Some(args.clients), faults: false };
+    let mut registered = Vec::new();
+    for (name, w) in resolved {
+        let rate = match w.bench(&knobs, args.seeds) {
+            Ok(rate) => rate,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        };
+        let label = format!("enrollment, {} clients", args.clients);
+        let builtin = throughput(&label, &EnrollmentWorkload::with_clients(args.clients), args.seeds, floor);
+        let row = Throughput { name: format!("{name}, {} clients", args.clients), schedules_per_sec: rate, ratio_to_floor: floor / rate };
+        registered.push(Registered { slowdown_vs_builtin: builtin.schedules_per_sec / rate, row, builtin });
+    }
+    let scaling = (!args.no_scaling).then(|| scaling("enrollment, 3-10 clients", &EnrollmentWorkload::default(), args.seeds * 2));
     let (engine_ns, hand_ns) = retry_overhead(args.calls);
     // Memory: explore in 10 slices and read RSS after each; flat = no per-schedule leak.
     let w = EnrollmentWorkload::with_clients(3);
@@ -143,6 +222,8 @@ pub fn run(args: &BenchArgs) -> i32 {
     let report = BenchReport {
         floor_runtimes_per_sec: floor,
         workloads,
+        registered,
+        scaling,
         retry_engine_ns_per_call: engine_ns,
         hand_loop_ns_per_call: hand_ns,
         retry_overhead_ns_per_attempt: engine_ns - hand_ns,
@@ -156,6 +237,16 @@ pub fn run(args: &BenchArgs) -> i32 {
     println!("  floor: empty madsim runtime per seed   {:>10.0} /s", report.floor_runtimes_per_sec);
     for t in &report.workloads {
         println!("  {:<36} {:>10.0} schedules/s   floor/workload = {:.1}x", t.name, t.schedules_per_sec, t.ratio_to_floor);
+    }
+    for r in &report.registered {
+        println!("  {:<36} {:>10.0} schedules/s   floor/workload = {:.1}x", r.row.name, r.row.schedules_per_sec, r.row.ratio_to_floor);
+        println!(
+            "    beside {:<29} {:>10.0} schedules/s   floor/workload = {:.1}x   registered/built-in time = {:.2}x",
+            r.builtin.name, r.builtin.schedules_per_sec, r.builtin.ratio_to_floor, r.slowdown_vs_builtin
+        );
+    }
+    if let Some(s) = &report.scaling {
+        println!("  {}: --jobs 1 {:.0}/s, --jobs 2 {:.0}/s, speedup {:.2}x", s.name, s.jobs1_per_sec, s.jobs2_per_sec, s.speedup);
     }
     println!("  retry engine, op succeeds at once      {:>10.1} ns/call", report.retry_engine_ns_per_call);
     println!("  hand-written loop, same op             {:>10.1} ns/call", report.hand_loop_ns_per_call);

@@ -127,7 +127,7 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         max_reports: usize,
     },
-    /// Measure schedules/s of the built-in workloads (enrollment, library) against the madsim floor, retry overhead and memory.
+    /// Measure schedules/s of the built-in workloads (and any `--workload` of this binary) against the madsim floor, `--jobs 2` scaling, retry overhead and memory.
     Bench(bench::BenchArgs),
     /// Compare retry policies on the same seeds of a contended workload: success, retries, exhaustion, latency, store calls.
     Tune(tune::TuneArgs),
@@ -184,7 +184,7 @@ pub fn main(registry: Registry) -> i32 {
                 workload(&w)?.check_determinism(&w.knobs(), &scheduler.scheduler(), start_seed, seeds)
             }
             Command::Merge { files, json, max_reports } => explore::merge(&files, json, max_reports),
-            Command::Bench(args) => bench::run(&args),
+            Command::Bench(args) => bench::run(&args, &registry),
             Command::Tune(args) => {
                 tune::check_args(&args)?;
                 workload(&args.workload)?.tune(&args.workload.knobs(), &args)

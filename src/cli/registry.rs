@@ -173,6 +173,8 @@ pub(super) trait ErasedWorkload {
     fn check_determinism(&self, knobs: &Knobs, scheduler: &Scheduler, start_seed: u64, seeds: u64) -> i32;
     /// `tune`.
     fn tune(&self, knobs: &Knobs, args: &TuneArgs) -> i32;
+    /// `bench --workload`: schedules per second on one thread.
+    fn bench(&self, knobs: &Knobs, seeds: u64) -> Result<f64, String>;
 }
 
 /// A registered factory of `W`s.
@@ -218,6 +220,10 @@ impl<W: Workload + Sync + 'static, F: Fn(&Knobs) -> W> ErasedWorkload for Factor
             return run_sweep(|n| self.build(&Knobs { clients: Some(n), ..knobs.clone() }), args);
         }
         run_tune(&self.build(knobs), args)
+    }
+
+    fn bench(&self, knobs: &Knobs, seeds: u64) -> Result<f64, String> {
+        super::bench::registered_rate(&self.build(knobs), seeds)
     }
 }
 
