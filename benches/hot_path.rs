@@ -33,7 +33,7 @@ fn course_store(enrolled: u32) -> MemoryStore {
     };
     apply(EnrollmentCommand::CreateCourse { course: "c1".into(), capacity: 1000 });
     for i in 0..enrolled {
-        apply(EnrollmentCommand::RegisterStudent { student: format!("s{i}"), tier: Tier::Premium });
+        apply(EnrollmentCommand::RegisterStudent { student: format!("s{i}"), tier: Tier::Master });
         apply(EnrollmentCommand::Enroll { course: "c1".into(), student: format!("s{i}") });
     }
     store

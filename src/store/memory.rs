@@ -124,3 +124,47 @@ impl EventStore for MemoryStore {
         self.append_now(events, condition)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::store::QueryItem;
+
+    const TYPES: [&str; 6] = ["A", "B", "C", "D", "E", "F"];
+    const TAGS: [&str; 6] = ["t:1", "t:2", "t:3", "u:1", "u:2", "v"];
+
+    fn pick(names: &'static [&'static str], mask: u8) -> Vec<&'static str> {
+        names.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, n)| *n).collect()
+    }
+
+    proptest! {
+        /// The pre-filter never changes what a read or a condition selects:
+        /// every read equals the plain filter of the log by `Query::matches`,
+        /// for queries within and beyond the pre-filter's size.
+        #[test]
+        fn reads_and_conditions_select_exactly_what_query_matches_selects(
+            events in prop::collection::vec((0usize..6, 0u8..64), 1..30),
+            items in prop::collection::vec((0u8..64, 0u8..64), 1..7),
+            after in 0u64..30,
+        ) {
+            let store = MemoryStore::new();
+            let events: Vec<Event> = events.iter().map(|(t, tags)| Event::new(TYPES[*t], pick(&TAGS, *tags), "").unwrap()).collect();
+            store.append_now(events, None).unwrap();
+            let items: Vec<QueryItem> = items.iter().map(|(types, tags)| QueryItem::new().types(pick(&TYPES, *types)).tags(pick(&TAGS, *tags))).filter(|i| !(i.types.is_empty() && i.tags.is_empty())).collect();
+            prop_assume!(!items.is_empty());
+            let query = Query::from_items(items).unwrap();
+            let log = store.snapshot();
+            let expected: Vec<Position> = log.iter().filter(|e| query.matches(&e.event)).map(|e| e.position).collect();
+            let got: Vec<Position> = store.read_now(&query, ReadOptions::default()).unwrap().iter().map(|e| e.position).collect();
+            prop_assert_eq!(&got, &expected);
+            let conflict = expected.iter().copied().find(|p| *p > after);
+            let result = store.append_now(vec![Event::new("Z", ["z"], "").unwrap()], Some(AppendCondition::new(query, Some(after))));
+            match conflict {
+                Some(p) => prop_assert_eq!(result, Err(StoreError::ConditionFailed { conflicting: p, after: Some(after) })),
+                None => prop_assert!(result.is_ok()),
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@ use crate::handler::{Decider, Decision};
 use crate::store::{Query, QueryItem, SequencedEvent};
 
 use super::commands::EnrollmentCommand;
-use super::events::{EnrollmentEvent, course_tag, student_tag, types};
+use super::events::{COURSE_PREFIX, EnrollmentEvent, STUDENT_PREFIX, course_tag, student_tag, types};
 use super::tier::Tier;
 
 /// The enrollment domain's [`Decider`].
@@ -41,10 +41,11 @@ impl EnrollmentDecider {
     fn decide_enroll(course: &str, student: &str, events: &[SequencedEvent]) -> Decision {
         // Fold on tags and types directly (no decoding into owned ids): this
         // runs once per attempt and again in the serializability check.
-        let (course_tag, student_tag) = (course_tag(course), student_tag(student));
+        // `course:<course>` / `student:<student>`, compared without building the tags.
+        let tagged = |e: &crate::store::Event, prefix: &str, id: &str| e.tags.iter().any(|t| t.as_str().strip_prefix(prefix) == Some(id));
         let mut s = EnrollState::default();
         for e in events.iter().map(|e| &*e.event) {
-            let (is_course, is_student) = (e.has_tag(&course_tag), e.has_tag(&student_tag));
+            let (is_course, is_student) = (tagged(e, COURSE_PREFIX, course), tagged(e, STUDENT_PREFIX, student));
             match e.event_type.as_str() {
                 types::COURSE_CREATED | types::CAPACITY_CHANGED if is_course => s.capacity = e.data.parse().ok(),
                 types::STUDENT_REGISTERED | types::TIER_CHANGED if is_student => s.tier = Tier::from_name(&e.data),

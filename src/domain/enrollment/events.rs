@@ -7,14 +7,19 @@ use crate::store::{Event, SequencedEvent};
 
 use super::tier::Tier;
 
+/// The prefix of course tags.
+pub(crate) const COURSE_PREFIX: &str = "course:";
+/// The prefix of student tags.
+pub(crate) const STUDENT_PREFIX: &str = "student:";
+
 /// The tag of a course.
 pub fn course_tag(course: &str) -> String {
-    ["course:", course].concat()
+    [COURSE_PREFIX, course].concat()
 }
 
 /// The tag of a student.
 pub fn student_tag(student: &str) -> String {
-    ["student:", student].concat()
+    [STUDENT_PREFIX, student].concat()
 }
 
 /// Event type names.
@@ -85,8 +90,8 @@ impl EnrollmentEvent {
 
     /// Decodes a stored event; `None` for events of other domains or malformed data.
     pub fn from_event(e: &Event) -> Option<Self> {
-        let course = || id(e, "course:").map(str::to_string);
-        let student = || id(e, "student:").map(str::to_string);
+        let course = || id(e, COURSE_PREFIX).map(str::to_string);
+        let student = || id(e, STUDENT_PREFIX).map(str::to_string);
         Some(match e.event_type.as_str() {
             types::COURSE_CREATED => EnrollmentEvent::CourseCreated { course: course()?, capacity: e.data.parse().ok()? },
             types::CAPACITY_CHANGED => EnrollmentEvent::CapacityChanged { course: course()?, capacity: e.data.parse().ok()? },
