@@ -4,29 +4,16 @@
 //! [`History`] and judged by the same checkers.
 //!
 //! For each seed the workload generates its scenario exactly as the explorer
-//! does (`workload.generate(substream(seed, SCENARIO_STREAM))`, 8 clients).
-//! [`run_real`] then plays it like the simulator's runner: setup commands
-//! one by one, then one OS thread per client (each with a current-thread
-//! tokio runtime, a [`TokioSleeper`] and its own store handle: its own
-//! SQLite connection, or the shared PostgreSQL pool), each waiting until its
-//! commands' start times and handling them through the same
-//! [`CommandHandler`] (`handle_request`, [`MetricsObserver`]) into
-//! [`CommandRecord`]s. Metrics go to a [`MemoryRecorder`] installed on
-//! every client thread. The history goes through [`check::all`] (attempts,
-//! delays, retry classification, log consistency, serializability,
-//! metrics) and the workload's own [`Workload::check`]. The same scenarios
-//! also run in the simulator, and both are summarized side by side.
-//!
-//! **What is relaxed for real time, and only that:** the `delays` checker
-//! bounds the time that passed between two attempts by the policy's delay
-//! *plus 100 µs* (madsim's poll ticks). A real sleep overshoots by however
-//! long the OS takes to wake the thread, so for these runs the *upper*
-//! bound of that gap is not enforced: a `delays` violation is dropped only
-//! when it is the "… of virtual time passed for a delay of …" finding *and*
-//! the measured gap is at least the delay. The lower bound (a retry never
-//! starts before its delay has passed) is still checked, and every other
-//! `delays` finding (delay outside the policy's bounds, first attempt
-//! waited, total above budget, deadline) is kept.
+//! does (`workload.generate(substream(seed, SCENARIO_STREAM))`, 8 clients),
+//! and [`run_realtime`] plays it: the simulator's own runner (same setup,
+//! client queues, start times, RNG streams, request ids, handler and
+//! recording store view) on the real clock with one OS thread per client,
+//! judged by the same checkers. The only relaxation, typed in the checker
+//! ([`Timing::Real`](dcb_sim::sim::check::delays::Timing)): the `delays`
+//! checker does not bound how much *longer* than its delay a real sleep
+//! took (the OS wakes the thread late); a retry starting before its delay
+//! has passed is still a violation. The same scenarios also run in the
+//! simulator, and both are summarized side by side.
 //!
 //! Whether the generated runs happen to conflict depends on the OS
 //! scheduler, so it is printed, not asserted. The race is asserted where
@@ -53,56 +40,30 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use dcb_sim::domain::enrollment::{EnrollmentCommand, EnrollmentEvent, Tier};
-use dcb_sim::handler::{AppendRecord, CommandHandler, Decider};
-use dcb_sim::retry::{MetricsObserver, Sleeper, TokioSleeper};
+use dcb_sim::handler::AppendRecord;
+use dcb_sim::retry::TokioSleeper;
 use dcb_sim::rng;
-use dcb_sim::sim::check::{self, delays};
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
 use dcb_sim::sim::library::LibraryWorkload;
-use dcb_sim::sim::metrics::MemoryRecorder;
 use dcb_sim::sim::plants::NonAtomicStore;
-use dcb_sim::sim::{Cmd, CommandRecord, History, SCENARIO_STREAM, Scenario, Scheduled, Violation, Workload};
+use dcb_sim::sim::{Cmd, History, RunResult, SCENARIO_STREAM, Scenario, Scheduled, Violation, Workload, run_realtime};
 use dcb_sim::store::postgres::test_url;
 use dcb_sim::store::{AppendCondition, Event, EventStore, PgOptions, Position, PostgresStore, Query, ReadOptions, SequencedEvent, SqliteStore, StoreError};
-
-/// A client's commands with their indices.
-type ClientQueue<'a, C> = Vec<(usize, &'a Scheduled<C>)>;
-
-/// A built-in workload and the decider its handlers run.
-trait DeciderWorkload: Workload {
-    type D: Decider<Command = Cmd<Self>>;
-    fn decider(&self) -> Self::D;
-}
-
-impl DeciderWorkload for EnrollmentWorkload {
-    type D = dcb_sim::domain::enrollment::EnrollmentDecider;
-    fn decider(&self) -> Self::D {
-        dcb_sim::domain::enrollment::EnrollmentDecider
-    }
-}
-
-impl DeciderWorkload for LibraryWorkload {
-    type D = dcb_sim::domain::library::LibraryDecider;
-    fn decider(&self) -> Self::D {
-        dcb_sim::domain::library::LibraryDecider
-    }
-}
 
 /// Seeds per (engine, workload): about 8 × 2 commands each plus setup.
 const SEEDS: u64 = 20;
 const CLIENTS: u32 = 8;
 
-/// A real engine: hands out one store handle per client, and reads the log.
+/// A real engine: the store the client threads share.
 trait RealEngine {
-    type Handle: EventStore + Send + Sync + 'static;
+    type Store: EventStore + Sync;
     fn name(&self) -> &'static str;
-    /// A handle for one client thread.
-    fn handle(&self) -> Self::Handle;
-    /// The whole log after the run.
-    fn log(&self) -> Vec<SequencedEvent>;
+    /// The store a run's clients share.
+    fn store(&self) -> Self::Store;
 }
 
 /// SQLite on a fresh file; each client gets its own connection, so the
@@ -128,15 +89,47 @@ impl Drop for SqliteEngine {
 }
 
 impl RealEngine for SqliteEngine {
-    type Handle = SqliteStore;
+    type Store = SqlitePool;
     fn name(&self) -> &'static str {
         "sqlite-file"
     }
-    fn handle(&self) -> SqliteStore {
-        self.first.open_another().expect("another connection")
+    fn store(&self) -> SqlitePool {
+        SqlitePool { first: self.first.open_another().expect("another connection"), idle: Mutex::new(Vec::new()) }
     }
-    fn log(&self) -> Vec<SequencedEvent> {
-        self.first.snapshot().expect("read the log")
+}
+
+/// SQLite connections to one file, one per concurrent call: each call
+/// takes an idle connection (or opens another) and gives it back, so the
+/// client threads contend on SQLite's write lock, not on a mutex.
+struct SqlitePool {
+    first: SqliteStore,
+    idle: Mutex<Vec<SqliteStore>>,
+}
+
+impl SqlitePool {
+    fn take(&self) -> SqliteStore {
+        let idle = self.idle.lock().expect("pool lock").pop();
+        idle.unwrap_or_else(|| self.first.open_another().expect("another connection"))
+    }
+
+    fn give_back(&self, connection: SqliteStore) {
+        self.idle.lock().expect("pool lock").push(connection);
+    }
+}
+
+impl EventStore for SqlitePool {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+        let connection = self.take();
+        let result = connection.read(query, options).await;
+        self.give_back(connection);
+        result
+    }
+
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+        let connection = self.take();
+        let result = connection.append(events, condition).await;
+        self.give_back(connection);
+        result
     }
 }
 
@@ -144,7 +137,8 @@ impl RealEngine for SqliteEngine {
 /// connections, whose I/O runs on `io` (a multi-thread tokio runtime).
 struct PgEngine {
     store: Arc<PostgresStore>,
-    io: Arc<tokio::runtime::Runtime>,
+    /// Runs the pool's connection tasks; kept alive as long as the store.
+    _io: Arc<tokio::runtime::Runtime>,
 }
 
 impl PgEngine {
@@ -156,127 +150,29 @@ impl PgEngine {
             store.prewarm().await.expect("prewarm");
             store
         });
-        PgEngine { store: Arc::new(store), io: io.clone() }
+        PgEngine { store: Arc::new(store), _io: io.clone() }
     }
 }
 
 impl RealEngine for PgEngine {
-    type Handle = Arc<PostgresStore>;
+    type Store = Arc<PostgresStore>;
     fn name(&self) -> &'static str {
         "postgres"
     }
-    fn handle(&self) -> Arc<PostgresStore> {
+    fn store(&self) -> Arc<PostgresStore> {
         self.store.clone()
     }
-    fn log(&self) -> Vec<SequencedEvent> {
-        self.io.block_on(self.store.snapshot()).expect("read the log")
-    }
 }
 
-fn client_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
-}
-
-/// Plays `scenario` against `engine` with one OS thread per client, on the
-/// real clock, and records the same [`History`] as the simulator's runner.
-fn run_real<W: DeciderWorkload, E: RealEngine>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, engine: &E) -> History<Cmd<W>> {
-    let decider = workload.decider();
-    let recorder = MemoryRecorder::new();
-    let sleeper = TokioSleeper::new();
-    let handler = |store: E::Handle| CommandHandler::new(decider.clone(), store, scenario.policy.clone(), sleeper);
-
-    // Setup, one command at a time.
-    let mut records = metrics::with_local_recorder(&recorder, || {
-        let h = handler(engine.handle());
-        client_runtime().block_on(async {
-            let mut out = Vec::new();
-            for (index, command) in scenario.setup.iter().enumerate() {
-                out.push(execute(&h, sleeper, scenario, seed, index, None, command.clone()).await);
-            }
-            out
-        })
-    });
-
-    // The clients, one OS thread each.
-    let t0 = sleeper.now();
-    let offset = scenario.setup.len();
-    let mut by_client: BTreeMap<u32, ClientQueue<'_, Cmd<W>>> = BTreeMap::new();
-    for (i, s) in scenario.commands.iter().enumerate() {
-        by_client.entry(s.client).or_default().push((offset + i, s));
-    }
-    std::thread::scope(|scope| {
-        let threads: Vec<_> = by_client
-            .into_iter()
-            .map(|(client, mut commands)| {
-                commands.sort_by_key(|(i, s)| (s.start, *i));
-                let h = handler(engine.handle());
-                let recorder = &recorder;
-                scope.spawn(move || {
-                    metrics::with_local_recorder(recorder, || {
-                        client_runtime().block_on(async {
-                            let mut out = Vec::with_capacity(commands.len());
-                            for (index, s) in commands {
-                                let wait = (t0 + s.start).saturating_sub(sleeper.now());
-                                if !wait.is_zero() {
-                                    tokio::time::sleep(wait).await;
-                                }
-                                out.push(execute(&h, sleeper, scenario, seed, index, Some(client), s.command.clone()).await);
-                            }
-                            out
-                        })
-                    })
-                })
-            })
-            .collect();
-        for t in threads {
-            records.extend(t.join().expect("client thread"));
-        }
-    });
-    records.sort_by_key(|r| r.index);
-    History { seed, commands: records, log: engine.log(), faults: Vec::new(), metrics: recorder.snapshot(), schedule: None }
-}
-
-/// Handles one command as the simulator's runner does (same RNG stream,
-/// request id and metrics observer) and records it.
-async fn execute<D: Decider, S: EventStore>(
-    h: &CommandHandler<D, S, TokioSleeper>,
-    sleeper: TokioSleeper,
-    scenario: &Scenario<D::Command>,
-    seed: u64,
-    index: usize,
-    client: Option<u32>,
-    command: D::Command,
-) -> CommandRecord<D::Command> {
-    let started_at = sleeper.now();
-    let mut rng = rng::substream(seed, index as u64 + 1);
-    let mut observer = MetricsObserver::new(h.decider().command_type(&command));
-    let report = h.handle_request(&command, scenario.request_id(index).as_deref(), &mut rng, &mut observer).await;
-    // The real-time runner keeps the shell's own attempt records; it does
-    // not record store calls (so the DCB-soundness check has nothing to look at here).
-    CommandRecord { index, client, command, started_at, ended_at: sleeper.now(), report, calls: Vec::new() }
-}
-
-/// The simulator's checks on a real-time history; see the module docs for
-/// the one relaxation (the delay gap's upper bound).
-fn check_real<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, history: &History<Cmd<W>>) -> Vec<Violation> {
-    let mut found = Vec::new();
-    check::all(scenario, history, &mut found);
-    workload.check(scenario, history, &mut found);
-    let gap = |command: usize, attempt: u32| {
-        let c = history.commands.iter().find(|c| c.index == command)?;
-        let i = c.report.attempts.iter().position(|a| a.attempt == attempt)?;
-        let a = &c.report.attempts[i];
-        Some((a.started_at.saturating_sub(c.report.attempts.get(i.checked_sub(1)?)?.ended_at), a.delay_before))
-    };
-    found.retain(|v| match v {
-        Violation::Safety { invariant, command: Some(command), detail } if invariant == delays::NAME && detail.contains("of virtual time passed for a delay of") => {
-            let attempt = detail.strip_prefix("attempt ").and_then(|d| d.split(':').next()).and_then(|n| n.parse().ok());
-            // Keep it unless it is the overshoot of a real sleep.
-            !matches!(attempt.and_then(|a| gap(*command, a)), Some((gap, delay)) if gap >= delay)
-        }
-        _ => true,
-    });
-    found
+/// Plays `scenario` on `engine` with [`run_realtime`], asserting that the
+/// mode accepted it.
+fn play_real<W: Workload, E: RealEngine>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, engine: &E) -> RunResult<Cmd<W>>
+where
+    W::Handler: Sync,
+{
+    let result = run_realtime(workload, scenario, seed, engine.store());
+    assert!(!result.violations.iter().any(|v| matches!(v, Violation::Harness { .. })), "{}: {:#?}", engine.name(), result.violations);
+    result
 }
 
 /// What a set of runs did.
@@ -330,9 +226,10 @@ fn wall() -> std::time::Instant {
 /// often the real clients happened to conflict is printed, not asserted).
 fn stress<W, E>(workload: &W, engine: impl Fn(u64) -> E)
 where
-    W: DeciderWorkload,
+    W: Workload,
+    W::Handler: Sync,
     E: RealEngine,
-    Cmd<W>: Clone + Send + Sync + Debug,
+    Cmd<W>: Debug,
 {
     let mut real = Tally::default();
     let mut simulated = Tally::default();
@@ -348,10 +245,9 @@ where
         let e = engine(seed);
         name = e.name();
         let t = wall();
-        let history = run_real(workload, &scenario, seed, &e);
+        let result = play_real(workload, &scenario, seed, &e);
         real_secs += t.elapsed().as_secs_f64();
-        let violations = check_real(workload, &scenario, &history);
-        real.add(&history, violations);
+        real.add(&result.history, result.violations);
     }
     eprintln!("{}", real.line(&format!("{} {name} (real)", workload.name()), real_secs));
     eprintln!("{}", simulated.line(&format!("{} simulated", workload.name()), sim_secs));
@@ -438,15 +334,12 @@ struct ForcedHerd<E> {
 }
 
 impl<E: RealEngine> RealEngine for ForcedHerd<E> {
-    type Handle = EnrollAfterAllChecked<E::Handle>;
+    type Store = EnrollAfterAllChecked<E::Store>;
     fn name(&self) -> &'static str {
         self.engine.name()
     }
-    fn handle(&self) -> Self::Handle {
-        EnrollAfterAllChecked { inner: self.engine.handle(), courses: self.courses.clone() }
-    }
-    fn log(&self) -> Vec<SequencedEvent> {
-        self.engine.log()
+    fn store(&self) -> Self::Store {
+        EnrollAfterAllChecked { inner: self.engine.store(), courses: self.courses.clone() }
     }
 }
 
@@ -458,8 +351,7 @@ fn herd_race_is_forced<E: RealEngine>(engine: impl FnOnce(Arc<BTreeMap<String, t
     let workload = EnrollmentWorkload::with_clients(CLIENTS);
     let scenario = thundering_herd();
     let engine = engine(herd_barriers(&scenario));
-    let history = run_real(&workload, &scenario, 0, &engine);
-    let violations = check_real(&workload, &scenario, &history);
+    let RunResult { history, violations } = play_real(&workload, &scenario, 0, &engine);
     assert!(violations.is_empty(), "{}: {violations:#?}", engine.name());
     for course in engine.courses.keys() {
         let herd: Vec<_> = history.commands.iter().filter(|c| matches!(&c.command, EnrollmentCommand::Enroll { course: k, .. } if k == course)).collect();
@@ -521,23 +413,20 @@ impl NonAtomicPgEngine {
 }
 
 impl RealEngine for NonAtomicPgEngine {
-    type Handle = NonAtomicStore<EnrollAfterAllChecked<Arc<PostgresStore>>, TokioSleeper>;
+    type Store = NonAtomicStore<EnrollAfterAllChecked<Arc<PostgresStore>>, TokioSleeper>;
     fn name(&self) -> &'static str {
         "postgres-non-atomic"
     }
-    fn handle(&self) -> Self::Handle {
-        let inner = EnrollAfterAllChecked { inner: self.pg.handle(), courses: self.courses.clone() };
+    fn store(&self) -> Self::Store {
+        let inner = EnrollAfterAllChecked { inner: self.pg.store(), courses: self.courses.clone() };
         NonAtomicStore::with_sleeper(inner, TokioSleeper::new(), TokioSleeper::MIN_SLEEP)
-    }
-    fn log(&self) -> Vec<SequencedEvent> {
-        self.pg.log()
     }
 }
 
 /// The same checkers catch the check-then-insert over PostgreSQL in a real
 /// run: with every check of a herd forced before its inserts, all 8
-/// students get each course's single seat, caught by exactly `capacity`
-/// and `serializability`.
+/// students get each course's single seat, caught by exactly `capacity`,
+/// `dcb-soundness` and `serializability`.
 /// Every one of 3 runs must be caught; the engine itself then passes the
 /// very same scenario.
 #[test]
@@ -557,14 +446,14 @@ fn non_atomic_postgres_is_caught_by_the_checkers() {
         .collect();
     for run in 1..=RUNS {
         let engine = NonAtomicPgEngine::new(&io, &url, &scenario);
-        let history = run_real(&workload, &scenario, run, &engine);
-        let violations = check_real(&workload, &scenario, &history);
+        let RunResult { history, violations } = play_real(&workload, &scenario, run, &engine);
         let names: std::collections::BTreeSet<&str> = violations.iter().map(Violation::invariant).collect();
-        // Exactly these: the courses overbooked, and no order of the
-        // commands would give these outcomes (the real-time runner records
-        // no store calls, so dcb-soundness has nothing to look at; every
-        // student has Master tier and enrolls once per course).
-        assert_eq!(names, ["capacity", "serializability"].into(), "run {run}: {violations:#?}");
+        // Exactly these: the courses overbooked, no order of the commands
+        // would give these outcomes, and (from the recorded store calls)
+        // appends succeeded over events their condition matched, written
+        // after their read (every student has Master tier and enrolls once
+        // per course, so no tier-limit or double enrollment).
+        assert_eq!(names, ["capacity", "dcb-soundness", "serializability"].into(), "run {run}: {violations:#?}");
         for course in &courses {
             let seats = EnrollmentEvent::decode_all(&history.log).filter(|(_, e)| matches!(e, EnrollmentEvent::Enrolled { course: c, .. } if c == course)).count();
             assert_eq!(seats, CLIENTS as usize, "run {run}: every client must have passed the same condition for {course}");
@@ -572,7 +461,30 @@ fn non_atomic_postgres_is_caught_by_the_checkers() {
         eprintln!("non-atomic PostgreSQL, run {run}: {} violations of {names:?}; first: {}", violations.len(), violations[0]);
     }
     let engine = PgEngine::new(&io, &url);
-    let history = run_real(&workload, &scenario, 0, &engine);
-    let violations = check_real(&workload, &scenario, &history);
+    let violations = play_real(&workload, &scenario, 0, &engine).violations;
     assert!(violations.is_empty(), "PostgreSQL on the thundering herd: {violations:#?}");
+}
+
+/// What a real run cannot play is refused with a harness error naming the
+/// reason, never silently simulated: a plant, faults, a controlled scheduler.
+#[test]
+fn realtime_refuses_what_only_the_simulator_can_do() {
+    use dcb_sim::plant::Plant;
+    use dcb_sim::sim::{FaultPlan, Scheduler};
+    use dcb_sim::store::MemoryStore;
+    let workload = EnrollmentWorkload::with_clients(2);
+    let base = workload.generate(&mut rng::substream(1, SCENARIO_STREAM));
+    let refused = |scenario: Scenario<EnrollmentCommand>, why: &str| {
+        let result = run_realtime(&workload, &scenario, 1, MemoryStore::new());
+        assert_eq!(result.violations.len(), 1, "{why}: {:#?}", result.violations);
+        assert!(matches!(&result.violations[0], Violation::Harness { detail } if detail.contains(why)), "{why}: {:?}", result.violations[0]);
+        assert!(result.history.commands.is_empty(), "{why}: nothing ran");
+    };
+    refused(Scenario { plant: Some(Plant::NonAtomicStore), ..base.clone() }, "plant non-atomic-store is simulated");
+    refused(Scenario { faults: FaultPlan { crash_probability: 0.5, ..FaultPlan::default() }, ..base.clone() }, "faults are injected by the simulator");
+    refused(Scenario { scheduler: Scheduler::Pct { depth: 2 }, ..base.clone() }, "the OS orders them");
+    // The same scenario as it is plays, and passes every checker.
+    let result = run_realtime(&workload, &base, 1, MemoryStore::new());
+    assert!(result.violations.is_empty(), "{:#?}", result.violations);
+    assert_eq!(result.history.commands.len(), base.setup.len() + base.commands.len());
 }

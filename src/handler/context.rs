@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rand_chacha::ChaCha8Rng;
 
-use crate::retry::{RetryPolicy, RuntimeSleeper, Sleeper};
+use crate::retry::{RetryPolicy, RunClock, Sleeper};
 use crate::store::{EventStore, Query, ReadOptions, SequencedEvent, StoreError};
 
 /// Notes a handler's own hints for whoever observes it (the simulator's
@@ -40,7 +40,7 @@ impl CallHooks for NoHooks {
 /// or call [`Clock::sleep`] in your own retry loop.
 #[derive(Clone, Copy)]
 pub struct Clock<'a> {
-    inner: RuntimeSleeper,
+    inner: RunClock,
     hooks: &'a dyn CallHooks,
 }
 
@@ -52,8 +52,8 @@ impl std::fmt::Debug for Clock<'_> {
 
 impl<'a> Clock<'a> {
     /// A clock over `inner` reporting sleeps to `hooks`.
-    pub fn new(inner: RuntimeSleeper, hooks: &'a dyn CallHooks) -> Self {
-        Clock { inner, hooks }
+    pub fn new(inner: impl Into<RunClock>, hooks: &'a dyn CallHooks) -> Self {
+        Clock { inner: inner.into(), hooks }
     }
 }
 
@@ -107,7 +107,7 @@ impl<'a, S: EventStore> Ctx<'a, S> {
     /// follow, and `hooks` ([`NoHooks`] in production).
     pub fn new(
         store: &'a S,
-        sleeper: RuntimeSleeper,
+        sleeper: impl Into<RunClock>,
         rng: &'a mut ChaCha8Rng,
         request_id: Option<&'a str>,
         policy: &'a RetryPolicy,

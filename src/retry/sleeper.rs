@@ -115,6 +115,66 @@ impl Sleeper for TokioSleeper {
     }
 }
 
+/// The clock of a handler's run: madsim's virtual time in a simulation,
+/// or tokio's real clock when the same runner drives real storage
+/// ([`run_realtime`](crate::sim::run_realtime)). What a
+/// [`Ctx`](crate::handler::Ctx) hands to a handler as its clock.
+#[derive(Debug, Clone, Copy)]
+pub enum RunClock {
+    /// Virtual time (or tokio's, in a build without `--cfg madsim`).
+    Virtual(RuntimeSleeper),
+    /// The real clock, on tokio's timer.
+    #[cfg(feature = "tokio")]
+    Real(TokioSleeper),
+}
+
+impl From<RuntimeSleeper> for RunClock {
+    fn from(s: RuntimeSleeper) -> Self {
+        RunClock::Virtual(s)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl From<TokioSleeper> for RunClock {
+    fn from(s: TokioSleeper) -> Self {
+        RunClock::Real(s)
+    }
+}
+
+impl Sleeper for RunClock {
+    fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
+        // The timer is armed now, as by the clock itself, not at first poll.
+        let (virtual_sleep, real_sleep) = match self {
+            RunClock::Virtual(s) => (Some(s.sleep(d)), None),
+            #[cfg(feature = "tokio")]
+            RunClock::Real(s) => (None, Some(s.sleep(d))),
+        };
+        #[cfg(not(feature = "tokio"))]
+        let real_sleep: Option<std::future::Ready<()>> = real_sleep;
+        async move {
+            if let Some(f) = virtual_sleep {
+                f.await;
+            } else if let Some(f) = real_sleep {
+                f.await;
+            }
+        }
+    }
+    fn now(&self) -> Duration {
+        match self {
+            RunClock::Virtual(s) => s.now(),
+            #[cfg(feature = "tokio")]
+            RunClock::Real(s) => s.now(),
+        }
+    }
+    fn min_sleep(&self) -> Duration {
+        match self {
+            RunClock::Virtual(s) => s.min_sleep(),
+            #[cfg(feature = "tokio")]
+            RunClock::Real(s) => s.min_sleep(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

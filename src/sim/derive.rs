@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use super::calls::{AppendResult, CallOp, ReadResult, StoreCall};
 use crate::handler::{AppendRecord, AttemptRecord, DecisionRecord, HandleReport, Outcome};
+use super::check::delays::Timing;
 use crate::retry::ErrorKind;
 
 /// Virtual time between two calls above which the handler is taken to have
@@ -71,14 +72,29 @@ fn blank(n: u32, delay_before: Duration, at: Duration) -> AttemptRecord {
 /// The report of a command that made `calls` (started at `started_at`) and
 /// ended with `outcome`.
 pub fn report(calls: &[StoreCall], outcome: &Outcome, started_at: Duration) -> HandleReport {
+    report_timed(calls, outcome, started_at, Timing::Virtual)
+}
+
+/// [`report`] for calls timed on `timing`'s clock. On the real clock, time
+/// passes between two calls without any sleep (the OS deschedules the
+/// thread), so only a sleep the handler reported through its
+/// [`Ctx`](crate::handler::Ctx) clock, an append or a failed call ends an
+/// attempt, and an attempt without a reported sleep waited zero.
+pub(crate) fn report_timed(calls: &[StoreCall], outcome: &Outcome, started_at: Duration, timing: Timing) -> HandleReport {
     let mut attempts: Vec<AttemptRecord> = Vec::new();
     let mut n = 0;
     for (i, call) in calls.iter().enumerate() {
-        if starts_attempt(i.checked_sub(1).map(|p| &calls[p]), call) {
+        let prev = i.checked_sub(1).map(|p| &calls[p]);
+        let starts = match timing {
+            Timing::Virtual => starts_attempt(prev, call),
+            Timing::Real => prev.is_none_or(|p| p.is_append() || p.failed() || !call.slept_before.is_zero()),
+        };
+        if starts {
             n += 1;
             let delay_before = match attempts.last() {
                 None => Duration::ZERO,
                 Some(_) if !call.slept_before.is_zero() => call.slept_before,
+                Some(_) if timing == Timing::Real => Duration::ZERO,
                 Some(prev) => call.started_at.saturating_sub(prev.ended_at),
             };
             attempts.push(blank(n, delay_before, call.started_at));

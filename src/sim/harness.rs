@@ -47,15 +47,22 @@ pub struct Harness<S> {
 /// The run's clock read straight from madsim's time source (no
 /// `clock_gettime` shim per call), in the same frame as the run's
 /// [`RuntimeSleeper`]: both read the same virtual instant at creation.
+/// Or, for a real-time run ([`run_realtime`](super::run_realtime)), the
+/// real clock of its [`TokioSleeper`](crate::retry::TokioSleeper).
 #[derive(Clone)]
-struct Clock {
-    time: madsim::time::TimeHandle,
-    offset: Duration,
+enum Clock {
+    Virtual { time: madsim::time::TimeHandle, offset: Duration },
+    #[cfg(feature = "tokio")]
+    Real(crate::retry::TokioSleeper),
 }
 
 impl std::fmt::Debug for Clock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Clock").field("offset", &self.offset).finish_non_exhaustive()
+        match self {
+            Clock::Virtual { offset, .. } => f.debug_struct("Clock").field("offset", offset).finish_non_exhaustive(),
+            #[cfg(feature = "tokio")]
+            Clock::Real(s) => f.debug_tuple("Clock").field(s).finish(),
+        }
     }
 }
 
@@ -63,11 +70,15 @@ impl Clock {
     fn new(sleeper: RuntimeSleeper) -> Self {
         let time = madsim::time::TimeHandle::current();
         let offset = time.elapsed().saturating_sub(sleeper.now());
-        Clock { time, offset }
+        Clock::Virtual { time, offset }
     }
 
     fn now(&self) -> Duration {
-        self.time.elapsed().saturating_sub(self.offset)
+        match self {
+            Clock::Virtual { time, offset } => time.elapsed().saturating_sub(*offset),
+            #[cfg(feature = "tokio")]
+            Clock::Real(s) => s.now(),
+        }
     }
 }
 
@@ -83,6 +94,25 @@ impl<S: EventStore> Harness<S> {
             journal: Mutex::new(Vec::new()),
             head: AtomicU64::new(0),
             clock: Clock::new(clock),
+            turn: None,
+            scripted: Vec::new(),
+        }
+    }
+
+    /// Wraps `store` for a real-time run: no latency (the store's own), no
+    /// faults, times from `clock` (the real clock).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn realtime(store: S, seed: u64, clock: crate::retry::TokioSleeper) -> Self {
+        let zero = Latency { read_min: Duration::ZERO, read_max: Duration::ZERO, append_min: Duration::ZERO, append_max: Duration::ZERO };
+        Harness {
+            store,
+            latency: zero,
+            latency_rng: Mutex::new(crate::rng::substream(seed, super::LATENCY_STREAM)),
+            plan: FaultPlan::default(),
+            fault_rng: Mutex::new(crate::rng::substream(seed, super::FAULT_STREAM)),
+            journal: Mutex::new(Vec::new()),
+            head: AtomicU64::new(0),
+            clock: Clock::Real(clock),
             turn: None,
             scripted: Vec::new(),
         }

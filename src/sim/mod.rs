@@ -93,6 +93,8 @@ mod history;
 pub mod html;
 pub mod metrics;
 pub mod plants;
+#[cfg(feature = "tokio")]
+mod realtime;
 mod regression;
 mod report;
 mod runner;
@@ -122,6 +124,8 @@ pub use gate::{Check, SCENARIO_ENV, SCHEDULE_ENV, TestTarget};
 pub use history::{CommandRecord, GhostWrite, History};
 pub use regression::{Expect, Regression, RegressionError};
 pub use report::{DEFAULT_REPLAY_PROGRAM, FailureReport, ShrunkReport, replay_program, set_replay_program};
+#[cfg(feature = "tokio")]
+pub use realtime::run_realtime;
 pub use runner::{FAULT_STREAM, LATENCY_STREAM, RunResult, run, run_unchecked};
 pub use scenario::{Engine, Latency, Scenario, ScenarioError, Scheduled};
 pub use sched::{Choice, ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, PCT_STREAM, Schedule, ScheduleError, ScheduleRecord, Scheduler, exhaustive};

@@ -16,7 +16,7 @@ use super::sched::turn::{Chooser, Tracked, Turn};
 use super::violation::Violation;
 use super::workload::{Cmd, Workload};
 use crate::handler::{Ctx, Handler};
-use crate::retry::{RetryPolicy, RuntimeSleeper, Sleeper};
+use crate::retry::{RetryPolicy, RunClock, RuntimeSleeper, Sleeper};
 use crate::rng;
 use crate::store::EventStore;
 
@@ -42,6 +42,17 @@ pub fn run<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) ->
 
 /// Checks the outcome of one run.
 pub(crate) fn checked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, outcome: Result<History<Cmd<W>>, Violation>) -> RunResult<Cmd<W>> {
+    checked_timed(workload, scenario, seed, outcome, check::delays::Timing::Virtual)
+}
+
+/// [`checked`] for a history measured on `timing`'s clock.
+pub(super) fn checked_timed<W: Workload>(
+    workload: &W,
+    scenario: &Scenario<Cmd<W>>,
+    seed: u64,
+    outcome: Result<History<Cmd<W>>, Violation>,
+    timing: check::delays::Timing,
+) -> RunResult<Cmd<W>> {
     let (history, mut violations) = match outcome {
         Ok(history) => (history, Vec::new()),
         Err(v) => {
@@ -49,7 +60,7 @@ pub(crate) fn checked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, se
             return RunResult { history, violations: vec![v] };
         }
     };
-    check::all(scenario, &history, &mut violations);
+    check::all_timed(scenario, &history, timing, &mut violations);
     workload.check(scenario, &history, &mut violations);
     RunResult { history, violations }
 }
@@ -106,12 +117,14 @@ pub(crate) fn run_with<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, s
 }
 
 /// What every client task shares.
-struct Shared<S, H> {
-    harness: Harness<PlantedStore<S>>,
-    handler: H,
-    policy: RetryPolicy,
-    clock: RuntimeSleeper,
-    seed: u64,
+pub(super) struct Shared<S, H> {
+    pub(super) harness: Harness<PlantedStore<S>>,
+    pub(super) handler: H,
+    pub(super) policy: RetryPolicy,
+    pub(super) clock: RunClock,
+    /// Which clock the calls are timed on (how attempts are derived).
+    pub(super) timing: check::delays::Timing,
+    pub(super) seed: u64,
 }
 
 async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, chooser: Option<Box<dyn Chooser>>) -> Result<History<Cmd<W>>, Violation> {
@@ -128,36 +141,14 @@ async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: 
     }
     harness.init_head().await.map_err(|e| Violation::Harness { detail: format!("the workload's store could not be read: {e}") })?;
     let policy = planted_policy(&scenario.policy, scenario.plant);
-    let shared = Rc::new(Shared { harness, handler: workload.handler(scenario), policy, clock, seed });
+    let shared = Rc::new(Shared { harness, handler: workload.handler(scenario), policy, clock: clock.into(), timing: check::delays::Timing::Virtual, seed });
 
-    let mut records = Vec::with_capacity(scenario.setup.len() + scenario.commands.len());
-    for (index, command) in scenario.setup.iter().enumerate() {
-        records.push(execute(&shared, index, scenario.request_id(index), None, command.clone()).await);
-    }
-
+    let mut records = setup(&shared, scenario).await;
     let t0 = clock.now();
-    let offset = scenario.setup.len();
-    let mut by_client: BTreeMap<u32, ClientQueue<'_, Cmd<W>>> = BTreeMap::new();
-    for (i, s) in scenario.commands.iter().enumerate() {
-        by_client.entry(s.client).or_default().push((offset + i, s));
-    }
-    let mut tasks = Vec::with_capacity(by_client.len());
-    for (client, mut commands) in by_client {
-        commands.sort_by_key(|(i, s)| (s.start, *i));
-        let commands: Vec<(usize, Duration, Option<String>, Cmd<W>)> =
-            commands.into_iter().map(|(i, s)| (i, s.start, scenario.request_id(i), s.command.clone())).collect();
+    let mut tasks = Vec::new();
+    for (client, commands) in client_queues(scenario) {
         let shared = shared.clone();
-        let client_task = async move {
-            let mut out = Vec::with_capacity(commands.len());
-            for (index, start, request, command) in commands {
-                let wait = (t0 + start).saturating_sub(shared.clock.now());
-                if !wait.is_zero() {
-                    madsim::time::sleep(wait).await;
-                }
-                out.push(execute(&shared, index, request, Some(client), command).await);
-            }
-            out
-        };
+        let client_task = async move { client_loop(&*shared, t0, client, commands).await };
         tasks.push(match &turn {
             Some(turn) => madsim::task::spawn_local(Tracked::new(turn.clone(), client, client_task)),
             None => madsim::task::spawn_local(client_task),
@@ -172,8 +163,47 @@ async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: 
     Ok(History { seed, commands: records, log, faults: shared.harness.journal(), metrics: Default::default(), schedule })
 }
 
-/// A client's commands with their indices.
-type ClientQueue<'a, C> = Vec<(usize, &'a Scheduled<C>)>;
+/// One client's commands in the order it runs them: (index, start, request id, command).
+pub(super) type ClientQueue<C> = Vec<(usize, Duration, Option<String>, C)>;
+
+/// Runs the scenario's setup commands one at a time.
+pub(super) async fn setup<C: Clone, S: EventStore, H: Handler<C>>(shared: &Shared<S, H>, scenario: &Scenario<C>) -> Vec<CommandRecord<C>> {
+    let mut records = Vec::with_capacity(scenario.setup.len() + scenario.commands.len());
+    for (index, command) in scenario.setup.iter().enumerate() {
+        records.push(execute(shared, index, scenario.request_id(index), None, command.clone()).await);
+    }
+    records
+}
+
+/// Each client's commands (indices after the setup's), by client, each
+/// client's sorted by start time.
+pub(super) fn client_queues<C: Clone>(scenario: &Scenario<C>) -> BTreeMap<u32, ClientQueue<C>> {
+    let offset = scenario.setup.len();
+    let mut by_client: BTreeMap<u32, Vec<(usize, &Scheduled<C>)>> = BTreeMap::new();
+    for (i, s) in scenario.commands.iter().enumerate() {
+        by_client.entry(s.client).or_default().push((offset + i, s));
+    }
+    by_client
+        .into_iter()
+        .map(|(client, mut commands)| {
+            commands.sort_by_key(|(i, s)| (s.start, *i));
+            (client, commands.into_iter().map(|(i, s)| (i, s.start, scenario.request_id(i), s.command.clone())).collect())
+        })
+        .collect()
+}
+
+/// One client: waits for each command's start (from `t0`) and handles it.
+pub(super) async fn client_loop<C, S: EventStore, H: Handler<C>>(shared: &Shared<S, H>, t0: Duration, client: u32, commands: ClientQueue<C>) -> Vec<CommandRecord<C>> {
+    let mut out = Vec::with_capacity(commands.len());
+    for (index, start, request, command) in commands {
+        let wait = (t0 + start).saturating_sub(shared.clock.now());
+        if !wait.is_zero() {
+            shared.clock.sleep(wait).await;
+        }
+        out.push(execute(shared, index, request, Some(client), command).await);
+    }
+    out
+}
 
 async fn execute<C, S: EventStore, H: Handler<C>>(shared: &Shared<S, H>, index: usize, request: Option<String>, client: Option<u32>, command: C) -> CommandRecord<C> {
     let mut rng = rng::substream(shared.seed, index as u64 + 1);
@@ -183,6 +213,6 @@ async fn execute<C, S: EventStore, H: Handler<C>>(shared: &Shared<S, H>, index: 
     let outcome = shared.handler.handle(ctx, &command).await;
     let ended_at = shared.clock.now();
     let calls = view.into_calls();
-    let report = derive::report(&calls, &outcome, started_at);
+    let report = derive::report_timed(&calls, &outcome, started_at, shared.timing);
     CommandRecord { index, client, command, started_at, ended_at, report, calls }
 }

@@ -74,8 +74,27 @@ pub fn allowed(policy: &RetryPolicy, attempt: u32, previous: Option<Duration>) -
     (to_duration((lo - slack(lo)).floor()), to_duration((hi + slack(hi)).ceil()).min(cap))
 }
 
-/// Checks every command.
+/// Which clock a history was measured on, and so how tightly the time
+/// that passed between two attempts can be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Timing {
+    /// Virtual time: the gap is the delay, at most [`SLACK`] more.
+    #[default]
+    Virtual,
+    /// The real clock ([`run_realtime`](crate::sim::run_realtime)): a
+    /// real sleep overshoots by however long the OS takes to wake the
+    /// thread, so only the lower bound holds (a retry never starts before
+    /// its delay has passed). Every other finding is kept.
+    Real,
+}
+
+/// Checks every command (virtual time).
 pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Violation>) {
+    check_timed(scenario, history, Timing::Virtual, out);
+}
+
+/// Checks every command of a history measured on `timing`'s clock.
+pub fn check_timed<C>(scenario: &Scenario<C>, history: &History<C>, timing: Timing, out: &mut Vec<Violation>) {
     let p = &scenario.policy;
     for c in &history.commands {
         let attempts = &c.report.attempts;
@@ -94,8 +113,10 @@ pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Viol
                 bad(format!("waited {:?}, the policy allows {lo:?}..={hi:?}", a.delay_before));
             }
             let gap = a.started_at.saturating_sub(attempts[i - 1].ended_at);
-            if gap < a.delay_before || gap > a.delay_before.max(RuntimeSleeper::MIN_SLEEP) + SLACK {
-                bad(format!("{:?} of virtual time passed for a delay of {:?}", gap, a.delay_before));
+            let overshot = timing == Timing::Virtual && gap > a.delay_before.max(RuntimeSleeper::MIN_SLEEP) + SLACK;
+            if gap < a.delay_before || overshot {
+                let clock = if timing == Timing::Virtual { "virtual" } else { "real" };
+                bad(format!("{gap:?} of {clock} time passed for a delay of {:?}", a.delay_before));
             }
             if let Some(deadline) = p.deadline
                 && a.started_at.saturating_sub(c.started_at) >= deadline
@@ -278,5 +299,61 @@ mod tests {
         for seed in 0..5 {
             assert_eq!(violations(engine, seed), vec![], "seed {seed}");
         }
+    }
+}
+
+#[cfg(test)]
+mod timing_tests {
+    use super::*;
+    use crate::handler::{AppendRecord, AttemptRecord, HandleReport, Outcome};
+    use crate::sim::CommandRecord;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// One command under the C# policy: attempt 1 ends at 10 ms, attempt 2
+    /// (which waited its exact 50 ms delay) starts at `10 + gap` ms.
+    fn retried_after(gap: u64) -> (Scenario<String>, History<String>) {
+        let attempt = |n, delay_before, started_at, ended_at| AttemptRecord {
+            attempt: n,
+            delay_before,
+            started_at,
+            ended_at,
+            read_after: None,
+            read_events: 0,
+            decision: None,
+            append: AppendRecord::NotAttempted,
+            error: None,
+        };
+        let attempts = vec![attempt(1, Duration::ZERO, ms(0), ms(10)), attempt(2, ms(50), ms(10 + gap), ms(11 + gap))];
+        let report = HandleReport { outcome: Outcome::Succeeded, attempts, total_delay: ms(50) };
+        let record = CommandRecord { index: 0, client: None, command: "c".to_string(), started_at: ms(0), ended_at: ms(11 + gap), report, calls: Vec::new() };
+        let mut scenario = Scenario::new(vec!["c".to_string()], Vec::new());
+        scenario.policy = RetryPolicy::csharp();
+        let history = History { seed: 0, commands: vec![record], log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
+        (scenario, history)
+    }
+
+    fn found(gap: u64, timing: Timing) -> Vec<String> {
+        let (scenario, history) = retried_after(gap);
+        let mut out = Vec::new();
+        check_timed(&scenario, &history, timing, &mut out);
+        out.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn on_the_real_clock_only_a_late_wake_up_is_allowed_never_an_early_retry() {
+        // Exactly the delay: fine on both clocks.
+        assert_eq!(found(50, Timing::Virtual), Vec::<String>::new());
+        assert_eq!(found(50, Timing::Real), Vec::<String>::new());
+        // 30 ms late: a violation of virtual time, an OS wake-up on the real clock.
+        assert_eq!(found(80, Timing::Virtual).len(), 1, "{:?}", found(80, Timing::Virtual));
+        assert!(found(80, Timing::Virtual)[0].contains("80ms of virtual time passed for a delay of 50ms"));
+        assert_eq!(found(80, Timing::Real), Vec::<String>::new());
+        // 20 ms early: a violation on both clocks.
+        assert!(found(30, Timing::Virtual)[0].contains("30ms of virtual time passed for a delay of 50ms"));
+        assert_eq!(found(30, Timing::Real).len(), 1);
+        assert!(found(30, Timing::Real)[0].contains("30ms of real time passed for a delay of 50ms"));
     }
 }
