@@ -49,7 +49,27 @@ pub struct BenchArgs {
 struct Throughput {
     name: String,
     schedules_per_sec: f64,
+    /// The floor measured right before and right after this row (mean).
+    floor_per_sec: f64,
+    /// `floor_per_sec / schedules_per_sec`.
     ratio_to_floor: f64,
+}
+
+impl Throughput {
+    fn new(name: String, schedules_per_sec: f64, floor_per_sec: f64) -> Self {
+        Throughput { name, schedules_per_sec, floor_per_sec, ratio_to_floor: floor_per_sec / schedules_per_sec }
+    }
+}
+
+/// Runs `row` between two measurements of the floor and returns its
+/// schedules/s with their mean: a shared machine's speed drifts by tens of
+/// percent within a minute, so each row is divided by the floor of its own
+/// moment, not by one measured at the start.
+fn beside_floor(name: String, floor_runtimes: u64, row: impl FnOnce() -> f64) -> Throughput {
+    let before = floor(floor_runtimes);
+    let rate = row();
+    let after = floor(floor_runtimes);
+    Throughput::new(name, rate, (before + after) / 2.0)
 }
 
 /// `--jobs 2` against `--jobs 1` on the same seeds.
@@ -96,10 +116,12 @@ fn floor(seeds: u64) -> f64 {
     rate(seeds, t.elapsed())
 }
 
-fn throughput<W: Workload>(name: &str, w: &W, seeds: u64, floor: f64) -> Throughput {
-    let s = explore(w, &ExploreOptions { seeds, ..ExploreOptions::default() });
-    assert_eq!(s.violations, 0, "the benchmark workload {name} violated invariants:\n{s}");
-    Throughput { name: name.into(), schedules_per_sec: s.schedules_per_sec, ratio_to_floor: floor / s.schedules_per_sec }
+fn throughput<W: Workload>(name: &str, w: &W, seeds: u64) -> Throughput {
+    beside_floor(name.into(), seeds * 5, || {
+        let s = explore(w, &ExploreOptions { seeds, ..ExploreOptions::default() });
+        assert_eq!(s.violations, 0, "the benchmark workload {name} violated invariants:\n{s}");
+        s.schedules_per_sec
+    })
 }
 
 /// Schedules per second of a registered workload on one thread.
@@ -184,29 +206,31 @@ pub fn run(args: &BenchArgs, registry: &Registry) -> i32 {
             Err(code) => return code,
         }
     }
-    let floor = floor(args.seeds * 5);
     let workloads = vec![
-        throughput("enrollment, 3 clients", &EnrollmentWorkload::with_clients(3), args.seeds, floor),
-        throughput("enrollment, 3-10 clients", &EnrollmentWorkload::default(), args.seeds, floor),
-        throughput("enrollment, 3-10 clients, faults", &EnrollmentWorkload::default().with_faults(), args.seeds, floor),
-        throughput("library, 3 clients", &LibraryWorkload::with_clients(3), args.seeds, floor),
-        throughput("library, 3-10 clients", &LibraryWorkload::default(), args.seeds, floor),
-        throughput("library, 3-10 clients, faults", &LibraryWorkload::default().with_faults(), args.seeds, floor),
+        throughput("enrollment, 3 clients", &EnrollmentWorkload::with_clients(3), args.seeds),
+        throughput("enrollment, 3-10 clients", &EnrollmentWorkload::default(), args.seeds),
+        throughput("enrollment, 3-10 clients, faults", &EnrollmentWorkload::default().with_faults(), args.seeds),
+        throughput("library, 3 clients", &LibraryWorkload::with_clients(3), args.seeds),
+        throughput("library, 3-10 clients", &LibraryWorkload::default(), args.seeds),
+        throughput("library, 3-10 clients, faults", &LibraryWorkload::default().with_faults(), args.seeds),
     ];
     let knobs = Knobs { clients: Some(args.clients), faults: false };
     let mut registered = Vec::new();
     for (name, w) in resolved {
-        let rate = match w.bench(&knobs, args.seeds) {
-            Ok(rate) => rate,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 1;
-            }
-        };
+        let mut failed = None;
+        let row = beside_floor(format!("{name}, {} clients", args.clients), args.seeds * 5, || {
+            w.bench(&knobs, args.seeds).unwrap_or_else(|e| {
+                failed = Some(e);
+                f64::NAN
+            })
+        });
+        if let Some(e) = failed {
+            eprintln!("error: {e}");
+            return 1;
+        }
         let label = format!("enrollment, {} clients", args.clients);
-        let builtin = throughput(&label, &EnrollmentWorkload::with_clients(args.clients), args.seeds, floor);
-        let row = Throughput { name: format!("{name}, {} clients", args.clients), schedules_per_sec: rate, ratio_to_floor: floor / rate };
-        registered.push(Registered { slowdown_vs_builtin: builtin.schedules_per_sec / rate, row, builtin });
+        let builtin = throughput(&label, &EnrollmentWorkload::with_clients(args.clients), args.seeds);
+        registered.push(Registered { slowdown_vs_builtin: builtin.schedules_per_sec / row.schedules_per_sec, row, builtin });
     }
     let scaling = (!args.no_scaling).then(|| scaling("enrollment, 3-10 clients", &EnrollmentWorkload::default(), args.seeds * 2));
     let (engine_ns, hand_ns) = retry_overhead(args.calls);
@@ -219,8 +243,9 @@ pub fn run(args: &BenchArgs, registry: &Registry) -> i32 {
         assert_eq!(s.violations, 0);
         rss.push(((i + 1) * slice, rss_kib().0));
     }
+    let floors: Vec<f64> = workloads.iter().chain(registered.iter().flat_map(|r| [&r.row, &r.builtin])).map(|t| t.floor_per_sec).collect();
     let report = BenchReport {
-        floor_runtimes_per_sec: floor,
+        floor_runtimes_per_sec: floors.iter().sum::<f64>() / floors.len() as f64,
         workloads,
         registered,
         scaling,
@@ -234,7 +259,7 @@ pub fn run(args: &BenchArgs, registry: &Registry) -> i32 {
         return 0;
     }
     println!("dcb-sim bench (one thread, release build recommended)");
-    println!("  floor: empty madsim runtime per seed   {:>10.0} /s", report.floor_runtimes_per_sec);
+    println!("  floor: empty madsim runtime per seed   {:>10.0} /s (mean; each row is divided by the floor measured around it)", report.floor_runtimes_per_sec);
     for t in &report.workloads {
         println!("  {:<36} {:>10.0} schedules/s   floor/workload = {:.1}x", t.name, t.schedules_per_sec, t.ratio_to_floor);
     }
