@@ -345,28 +345,15 @@ impl fmt::Display for SweepReport {
                 ]
             })
             .collect();
-        let mut widths = HEAD.map(|h| h.chars().count());
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        let line = |f: &mut fmt::Formatter<'_>, cells: &[String]| -> fmt::Result {
-            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-                match i {
-                    0 => write!(f, "{cell:>w$}")?,
-                    1 => write!(f, "  {cell:<w$}")?,
-                    _ => write!(f, "  {cell:>w$}")?,
-                }
-            }
-            writeln!(f)
-        };
-        line(f, &HEAD.map(str::to_string))?;
+        let mut left = [false; 14];
+        left[1] = true;
+        let columns = crate::util::table::Columns::fit(&HEAD, &rows, left);
+        columns.line(f, &HEAD)?;
         for (i, row) in rows.iter().enumerate() {
             if i > 0 && self.points[i - 1].clients != self.points[i].clients {
                 writeln!(f)?;
             }
-            line(f, row)?;
+            columns.line(f, row)?;
         }
         writeln!(f)?;
         let name_w = self.policies.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);

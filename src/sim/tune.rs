@@ -430,26 +430,12 @@ impl fmt::Display for TuneReport {
                 ]
             })
             .collect();
-        let mut widths = HEAD.map(|h| h.chars().count());
+        let mut left = [false; 13];
+        left[0] = true;
+        let columns = crate::util::table::Columns::fit(&HEAD, &rows, left);
+        columns.line(f, &HEAD)?;
         for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        let line = |f: &mut fmt::Formatter<'_>, cells: &[String]| -> fmt::Result {
-            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-                let sep = if i == 0 { "" } else { "  " };
-                if i == 0 {
-                    write!(f, "{sep}{cell:<w$}")?;
-                } else {
-                    write!(f, "{sep}{cell:>w$}")?;
-                }
-            }
-            writeln!(f)
-        };
-        line(f, &HEAD.map(str::to_string))?;
-        for row in &rows {
-            line(f, row)?;
+            columns.line(f, row)?;
         }
         writeln!(f)?;
         let name_w = self.policies.iter().map(|p| p.name.chars().count()).max().unwrap_or(0);

@@ -1,3 +1,4 @@
 //! Small shared helpers.
 
 pub mod duration_us;
+pub(crate) mod table;
