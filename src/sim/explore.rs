@@ -272,11 +272,10 @@ impl Summary {
             s.commands += 1;
             s.attempts += c.report.attempts.len() as u64;
             s.conflicts += c.report.attempts.iter().filter(|a| a.error == Some(ErrorKind::Conflict)).count() as u64;
-            *s.outcomes.entry(c.report.outcome.label().to_string()).or_default() += 1;
+            count(&mut s.outcomes, c.report.outcome.label());
             *s.attempts_histogram.entry(c.report.attempts.len() as u32).or_default() += 1;
             if let crate::handler::Outcome::Rejected { reason } = &c.report.outcome {
-                let key = reason.split(" (").next().unwrap_or(reason).trim_end_matches('.');
-                *s.rejections.entry(key.to_string()).or_default() += 1;
+                count(&mut s.rejections, reason.split(" (").next().unwrap_or(reason).trim_end_matches('.'));
             }
         }
         for f in &result.history.faults {
@@ -298,6 +297,16 @@ impl Summary {
                     ..FailureReport::new(workload.name(), seed, scenario, result.violations).with_schedule(schedule.as_ref())
                 });
             }
+        }
+    }
+}
+
+/// Adds one to `key`'s count, allocating the key only the first time.
+fn count(counts: &mut BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_string(), 1);
         }
     }
 }
