@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::report::{FailureReport, ShrunkReport};
 use super::shrink::shrink;
 use super::runner::run;
-use super::sched::{ExhaustiveFailure, ExhaustiveOptions, Scheduler, exhaustive_with};
+use super::sched::exhaustive::replay_scenario;
+use super::sched::{ExhaustiveOptions, Scheduler, exhaustive_with};
 use super::violation::Violation;
 use super::workload::Workload;
 use crate::plant::Plant;
@@ -248,9 +249,9 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
                     match r {
                         None => s.schedules += 1,
                         Some(r) => {
-                            let failure = ExhaustiveFailure { schedule: r.history.schedule.clone().unwrap_or_default().schedule, preemptions: 0, found_after: 0, violations: Vec::new() };
+                            let schedule = r.history.schedule.clone().unwrap_or_default().schedule;
                             // Run without latency: the scenario file, not the seed, replays it.
-                            s.tally(workload, opts, seed, &failure.scenario(&scenario), r, false);
+                            s.tally(workload, opts, seed, &replay_scenario(&scenario, &schedule), r, false);
                         }
                     }
                 }

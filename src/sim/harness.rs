@@ -103,10 +103,9 @@ impl<S: EventStore> Harness<S> {
     /// faults, times from `clock` (the real clock).
     #[cfg(feature = "tokio")]
     pub(crate) fn realtime(store: S, seed: u64, clock: crate::retry::TokioSleeper) -> Self {
-        let zero = Latency { read_min: Duration::ZERO, read_max: Duration::ZERO, append_min: Duration::ZERO, append_max: Duration::ZERO };
         Harness {
             store,
-            latency: zero,
+            latency: Latency::zero(),
             latency_rng: Mutex::new(crate::rng::substream(seed, super::LATENCY_STREAM)),
             plan: FaultPlan::default(),
             fault_rng: Mutex::new(crate::rng::substream(seed, super::FAULT_STREAM)),
@@ -413,6 +412,28 @@ impl<S> CommandStore<'_, S> {
     fn turn(&self) -> Option<(&Turn, u32)> {
         self.harness.turn.as_deref().zip(self.client)
     }
+
+    /// A call of this view is in the store (controlled schedulers only).
+    fn entered(&self) {
+        if let Some((turn, client)) = self.turn() {
+            turn.entered_store(client);
+        }
+    }
+
+    /// Waits until the scheduler releases call `call` with `footprint`
+    /// (controlled schedulers only; the footprint is built only then).
+    async fn released(&self, call: usize, footprint: impl FnOnce() -> Footprint) {
+        if let Some((turn, client)) = self.turn() {
+            turn.take_turn(Step { client, command: self.command, call, footprint: footprint() }).await;
+        }
+    }
+
+    /// The call has taken effect (controlled schedulers only).
+    fn left(&self) {
+        if let Some((turn, client)) = self.turn() {
+            turn.left_store(client);
+        }
+    }
 }
 
 impl<S: EventStore> EventStore for CommandStore<'_, S> {
@@ -421,20 +442,14 @@ impl<S: EventStore> EventStore for CommandStore<'_, S> {
         let started_at = h.clock.now();
         let (index, slept_before, independent, scripted) = self.begin(CallKind::Read, started_at);
         let l = h.latency;
-        if let Some((turn, client)) = self.turn() {
-            turn.entered_store(client);
-        }
+        self.entered();
         h.pause(l.read_min, l.read_max).await;
-        if let Some((turn, client)) = self.turn() {
-            turn.take_turn(Step { client, command: self.command, call: index, footprint: Footprint::Read(query.clone()) }).await;
-        }
+        self.released(index, || Footprint::Read(query.clone())).await;
         let (result, head, fault) = match scripted {
             Some(f) => h.scripted_read(f, query, options, self.command, index).await,
             None => h.faulty_read(query, options, self.command, index).await,
         };
-        if let Some((turn, client)) = self.turn() {
-            turn.left_store(client);
-        }
+        self.left();
         h.pause(l.read_min, l.read_max).await;
         let recorded = match &result {
             Ok(events) => ReadResult::Events {
@@ -456,20 +471,14 @@ impl<S: EventStore> EventStore for CommandStore<'_, S> {
         let n = u32::try_from(events.len()).unwrap_or(u32::MAX);
         let (conditional, after) = (condition.is_some(), condition.as_ref().and_then(|c| c.after));
         let l = h.latency;
-        if let Some((turn, client)) = self.turn() {
-            turn.entered_store(client);
-        }
+        self.entered();
         h.pause(l.append_min, l.append_max).await;
-        if let Some((turn, client)) = self.turn() {
-            turn.take_turn(Step { client, command: self.command, call: index, footprint: Footprint::Append(events.clone()) }).await;
-        }
+        self.released(index, || Footprint::Append(events.clone())).await;
         let (result, applied, fault) = match scripted {
             Some(f) => h.scripted_append(f, events, condition, self.command, index).await,
             None => h.faulty_append(events, condition, self.command, index).await,
         };
-        if let Some((turn, client)) = self.turn() {
-            turn.left_store(client);
-        }
+        self.left();
         h.pause(l.append_min, l.append_max).await;
         let recorded = match &result {
             Ok(last) => AppendResult::Written { first: last + 1 - u64::from(n), last: *last },

@@ -86,8 +86,14 @@ impl ExhaustiveFailure {
     /// under the same seed: `original` with no store latency (as
     /// [`exhaustive`] ran it) and this schedule.
     pub fn scenario<C: Clone>(&self, original: &Scenario<C>) -> Scenario<C> {
-        Scenario { latency: Latency::zero(), scheduler: Scheduler::Script { schedule: self.schedule.clone() }, ..original.clone() }
+        replay_scenario(original, &self.schedule)
     }
+}
+
+/// The scenario that replays the exhaustive run of `original` that took
+/// `schedule`: no store latency (as [`exhaustive`] ran it), that schedule.
+pub(crate) fn replay_scenario<C: Clone>(original: &Scenario<C>, schedule: &Schedule) -> Scenario<C> {
+    Scenario { latency: Latency::zero(), scheduler: Scheduler::Script { schedule: schedule.clone() }, ..original.clone() }
 }
 
 impl ExhaustiveReport {
