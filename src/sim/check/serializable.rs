@@ -6,7 +6,8 @@
 //! nothing sits just after the last position its final read saw (its
 //! decision depended on nothing later). Commands are then re-run in that
 //! order through the same [`Decider`] (and the same request-id rule, see
-//! [`decide_request`]) on a fresh [`MemoryStore`], and each
+//! [`decide_request`]) on a sequential model of the log (the DCB read and
+//! append definitions applied to a plain list, not a store engine), and each
 //! must give the same outcome (succeeded / idempotent / rejected with the
 //! same reason) and write the same events at the same positions as in the
 //! real run. The first mismatch is reported (later ones are consequences).
@@ -24,7 +25,7 @@
 use crate::handler::request::{decide_request, request_tag};
 use crate::handler::{AppendRecord, Decider, Decision, Outcome};
 use crate::sim::{History, Scenario, Violation};
-use crate::store::{MemoryStore, Query, QueryItem, ReadOptions, SequencedEvent, StoreError};
+use crate::store::{Event, NameKind, Position, Query, SequencedEvent, StoreError, validate_append, validate_name};
 
 /// The invariant's name.
 pub const NAME: &str = "serializability";
@@ -45,15 +46,12 @@ pub fn check<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: 
         order.push((g.first, 0, g.command, Some((g.first, g.last))));
     }
     order.sort_unstable();
-    let model = MemoryStore::new();
+    let mut model = Model::default();
     for (_, _, i, ghost) in order {
         let c = &history.commands[i];
         let own = decider.query(&c.command);
         let tag = scenario.request_id(c.index).map(|id| request_tag(&id));
-        // The shell reads `own` OR the request's tag (`request_query`). The
-        // model reads the two apart, which selects the same events without
-        // copying the decider's query items into a new query per command.
-        let events = match read_request(&model, &own, tag.as_deref()) {
+        let events = match model.read(&own, tag.as_deref()) {
             Ok(events) => events,
             Err(e) => {
                 out.push(Violation::safety(NAME, Some(c.index), format!("the sequential model could not read: {e}")));
@@ -90,7 +88,7 @@ pub fn check<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: 
             out.push(Violation::safety(NAME, Some(c.index), format!("\"{}\" wrote other events at {first}..={last} than it writes in log order", c.command)));
             return;
         }
-        match model.append_now(to_write, None) {
+        match model.append(to_write) {
             Ok(pos) if pos == *last => {}
             other => {
                 out.push(Violation::safety(NAME, Some(c.index), format!("in log order \"{}\" lands at {other:?}, in the run at {first}..={last}", c.command)));
@@ -100,55 +98,65 @@ pub fn check<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: 
     }
 }
 
-/// What `request_query(own, tag)` reads from `model`: the events `own`
-/// matches, merged in log order with those carrying `tag`.
-fn read_request(model: &MemoryStore, own: &Query, tag: Option<&str>) -> Result<Vec<SequencedEvent>, StoreError> {
-    let mut events = model.read_now(own, ReadOptions::default())?;
-    let Some(tag) = tag else { return Ok(events) };
-    let tagged = model.read_now(&Query::from_item(QueryItem::new().tags([tag]))?, ReadOptions::default())?;
-    if tagged.is_empty() {
-        return Ok(events);
+/// The sequential model: the log as the commands write it one at a time.
+/// Reads and appends follow the DCB definitions directly, not a store
+/// engine's code: a read returns, in log order, every event its query
+/// selects; an append puts its events at the next positions.
+#[derive(Debug, Default)]
+struct Model {
+    log: Vec<SequencedEvent>,
+}
+
+impl Model {
+    /// What the shell reads for a request (`request_query(own, tag)`): the
+    /// events `own` matches or that carry the request's tag.
+    fn read(&self, own: &Query, tag: Option<&str>) -> Result<Vec<SequencedEvent>, StoreError> {
+        own.validate()?;
+        if let Some(tag) = tag {
+            validate_name(NameKind::Tag, tag)?;
+        }
+        Ok(self.log.iter().filter(|e| own.matches(&e.event) || tag.is_some_and(|t| e.event.has_tag(t))).cloned().collect())
     }
-    events.extend(tagged);
-    events.sort_by_key(|e| e.position);
-    events.dedup_by_key(|e| e.position);
-    Ok(events)
+
+    /// Appends `events` unconditionally; returns the last position.
+    fn append(&mut self, events: Vec<Event>) -> Result<Position, StoreError> {
+        validate_append(&events, None)?;
+        for event in events {
+            let position = self.log.len() as Position + 1;
+            self.log.push(SequencedEvent::new(position, event));
+        }
+        Ok(self.log.len() as Position)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::handler::request::request_query;
-    use crate::store::Event;
+    use crate::store::{MemoryStore, QueryItem, ReadOptions};
 
+    /// The model selects, appends and numbers exactly as the reference
+    /// engine does for what the shell sends it: reads of `request_query`.
     #[test]
-    fn reading_the_request_apart_selects_what_the_request_query_selects() {
-        let model = MemoryStore::new();
+    fn the_model_reads_and_appends_as_the_memory_engine_does() {
         let ev = |ty: &str, tags: &[&str]| Event::new(ty, tags.iter().copied(), "").expect("valid");
-        model
-            .append_now(
-                vec![
-                    ev("A", &["k:1"]),
-                    ev("B", &["k:1", "request:7"]),
-                    ev("A", &["k:2", "request:7"]),
-                    ev("C", &["k:2"]),
-                    ev("A", &["k:1", "request:8"]),
-                ],
-                None,
-            )
-            .expect("valid events");
+        let events = vec![ev("A", &["k:1"]), ev("B", &["k:1", "request:7"]), ev("A", &["k:2", "request:7"]), ev("C", &["k:2"]), ev("A", &["k:1", "request:8"])];
+        let (mut model, store) = (Model::default(), MemoryStore::new());
+        assert_eq!(model.append(events[..2].to_vec()), store.append_now(events[..2].to_vec(), None));
+        assert_eq!(model.append(events[2..].to_vec()), store.append_now(events[2..].to_vec(), None));
         let own = Query::from_items(vec![QueryItem::new().types(["A", "B"]).tags(["k:1"])]).expect("valid");
         for tag in [None, Some("request:7"), Some("request:8"), Some("request:9")] {
             let expected = match tag {
-                Some(t) => model.read_now(&request_query(&own, t), ReadOptions::default()),
-                None => model.read_now(&own, ReadOptions::default()),
-            }
-            .expect("valid");
-            let positions = |es: &[SequencedEvent]| es.iter().map(|e| e.position).collect::<Vec<_>>();
-            let got = read_request(&model, &own, tag).expect("valid");
-            assert_eq!(positions(&got), positions(&expected), "tag {tag:?}");
+                Some(t) => store.read_now(&request_query(&own, t), ReadOptions::default()),
+                None => store.read_now(&own, ReadOptions::default()),
+            };
+            assert_eq!(model.read(&own, tag), expected, "tag {tag:?}");
         }
-        // And the case that needs the merge: own matches 1, 2, 5; request:7 adds 3.
-        assert_eq!(read_request(&model, &own, Some("request:7")).expect("valid").iter().map(|e| e.position).collect::<Vec<_>>(), vec![1, 2, 3, 5]);
+        // The case that needs both: own matches 1, 2, 5; request:7 adds 3.
+        let positions: Vec<Position> = model.read(&own, Some("request:7")).expect("valid").iter().map(|e| e.position).collect();
+        assert_eq!(positions, vec![1, 2, 3, 5]);
+        // Invalid input is refused as the engine refuses it.
+        assert_eq!(model.append(Vec::new()), store.append_now(Vec::new(), None));
+        assert_eq!(model.read(&own, Some("")), store.read_now(&request_query(&own, ""), ReadOptions::default()));
     }
 }
