@@ -18,6 +18,9 @@ pub mod request;
 mod shell;
 mod traits;
 
+#[cfg(test)]
+mod mutant_tests;
+
 pub use context::{CallHooks, Clock, Ctx, NoHooks};
 pub use decider::{Decider, Decision};
 pub use execute::CommandHandler;

@@ -53,6 +53,9 @@ mod query;
 mod traits;
 mod types;
 
+#[cfg(test)]
+mod mutant_tests;
+
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]

@@ -484,6 +484,10 @@ fn decode(position: i64, event_type: String, tags: &str, data: Vec<u8>) -> Resul
 }
 
 #[cfg(test)]
+#[path = "sqlite_mutant_tests.rs"]
+mod mutant_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
