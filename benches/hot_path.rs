@@ -10,6 +10,8 @@
 //!
 //! Whole-run throughput against the madsim floor is `dcb-sim bench`.
 
+#![allow(missing_docs, reason = "criterion_group! generates an undocumented function")]
+
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -24,7 +26,7 @@ use dcb_sim::store::{AppendCondition, Event, MemoryStore, ReadOptions};
 fn course_store(enrolled: u32) -> MemoryStore {
     let store = MemoryStore::new();
     let d = EnrollmentDecider;
-    let mut apply = |c: EnrollmentCommand| {
+    let apply = |c: EnrollmentCommand| {
         let q = d.query(&c);
         let events = store.read_now(&q, ReadOptions::default()).expect("valid query");
         if let dcb_sim::handler::Decision::Append(new) = d.decide(&c, &events) {
