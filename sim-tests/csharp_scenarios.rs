@@ -20,15 +20,9 @@ use dcb_sim::sim::{CommandRecord, Latency, RunResult, Scenario, Schedule, Schedu
 
 const MS: Duration = Duration::from_millis(1);
 
-fn course(id: &str, capacity: u32) -> EnrollmentCommand {
-    EnrollmentCommand::CreateCourse { course: id.into(), capacity }
-}
-fn student(id: &str) -> EnrollmentCommand {
-    EnrollmentCommand::RegisterStudent { student: id.into(), tier: Tier::Basic }
-}
-fn enroll(c: &str, s: &str) -> EnrollmentCommand {
-    EnrollmentCommand::Enroll { course: c.into(), student: s.into() }
-}
+#[path = "support/enrollment.rs"]
+mod enrollment_commands;
+use enrollment_commands::{course, enroll, student};
 
 /// Runs `commands` (all starting at 0) after `setup` under `schedule`,
 /// with no store latency; asserts no invariant broke and the schedule was

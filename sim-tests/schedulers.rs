@@ -8,20 +8,14 @@ compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env R
 
 use std::time::Duration;
 
-use dcb_sim::domain::enrollment::{EnrollmentCommand, Tier};
+use dcb_sim::domain::enrollment::EnrollmentCommand;
 use dcb_sim::plant::Plant;
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
 use dcb_sim::sim::{Choice, ExhaustiveOptions, Scenario, Schedule, Scheduled, Scheduler, Workload, exhaustive, run, scenario_for, ExploreOptions};
 
-fn course(id: &str, capacity: u32) -> EnrollmentCommand {
-    EnrollmentCommand::CreateCourse { course: id.into(), capacity }
-}
-fn student(id: &str) -> EnrollmentCommand {
-    EnrollmentCommand::RegisterStudent { student: id.into(), tier: Tier::Basic }
-}
-fn enroll(c: &str, s: &str) -> EnrollmentCommand {
-    EnrollmentCommand::Enroll { course: c.into(), student: s.into() }
-}
+#[path = "support/enrollment.rs"]
+mod enrollment_commands;
+use enrollment_commands::{course, enroll, student};
 
 /// `clients` clients; client `i` enrolls student `s{i}` in course `a`
 /// (capacity `capacity`) and, with `two`, then in course `b` (capacity 1):
