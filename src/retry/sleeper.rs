@@ -59,6 +59,14 @@ impl Sleeper for RuntimeSleeper {
     }
     #[allow(clippy::disallowed_methods, reason = "madsim::time::Instant is std's: inside a simulation madsim's clock_gettime override makes it virtual time")]
     fn now(&self) -> Duration {
+        // Inside a simulation, ask madsim's clock directly: the same virtual
+        // instant `Instant::now()` returns through the clock_gettime
+        // override, without the libc round trip (this runs several times
+        // per simulated command).
+        #[cfg(madsim)]
+        if let Some(time) = madsim::time::TimeHandle::try_current() {
+            return time.now_instant().duration_since(self.origin);
+        }
         madsim::time::Instant::now().duration_since(self.origin)
     }
     fn min_sleep(&self) -> Duration {
