@@ -25,11 +25,9 @@ pub fn request_tag(id: &str) -> String {
 pub fn request_query(query: &Query, tag: &str) -> Query {
     match query {
         Query::All => Query::All,
-        Query::Items(items) => {
-            let mut items = items.to_vec();
-            items.push(QueryItem::new().tags([tag]));
-            Query::Items(items.into())
-        }
+        // One allocation: the items and the request's item go straight
+        // into the shared slice (an exact-size iterator), not via a Vec.
+        Query::Items(items) => Query::Items(items.iter().cloned().chain(std::iter::once(QueryItem::new().tags([tag]))).collect()),
     }
 }
 
