@@ -40,8 +40,8 @@ pub use backoff::{DelayBounds, Schedule};
 pub use classify::{Classify, ErrorKind};
 pub use engine::{RetryEngine, RetryError, RetryReport};
 pub use metrics::MetricsObserver;
-pub use observer::{NoopObserver, RetryObserver, RetrySummary};
+pub use observer::{NoopObserver, RecordingObserver, RetryEvent, RetryObserver, RetrySummary};
 pub use policy::{Jitter, PolicyError, RetryPolicy, RetryPolicyBuilder};
-pub use sleeper::{RunClock, RuntimeSleeper, Sleeper};
 #[cfg(feature = "tokio")]
 pub use sleeper::TokioSleeper;
+pub use sleeper::{RunClock, RuntimeSleeper, Sleeper};
