@@ -1,12 +1,19 @@
 //! `dcb-sim bench`: throughput against the madsim floor, the retry engine's
-//! per-attempt overhead, and memory over a long run. Wall-clock timing
-//! lives here and in no pass/fail test.
+//! per-attempt overhead, and memory over a long run. Timing lives here and
+//! in no pass/fail test.
+//!
+//! One-thread rows are timed in the CPU time of this process (on Unix), not
+//! in wall time: on a shared machine another process's load then slows a row
+//! only through the caches it shares, not by taking the core away, so the
+//! ratio to the floor holds from run to run. The `--jobs 2` scaling row is
+//! wall time (parallel speed-up is a wall-time notion).
 
 #![allow(
     clippy::disallowed_methods,
     reason = "benchmarks measure wall-clock time outside any simulation"
 )]
 
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -52,7 +59,7 @@ pub struct BenchArgs {
 struct Throughput {
     name: String,
     schedules_per_sec: f64,
-    /// The floor measured right before and right after this row (mean).
+    /// The floor, measured in slices alternating with this row's.
     floor_per_sec: f64,
     /// `floor_per_sec / schedules_per_sec`.
     ratio_to_floor: f64,
@@ -69,15 +76,65 @@ impl Throughput {
     }
 }
 
-/// Runs `row` between two measurements of the floor and returns its
-/// schedules/s with their mean: a shared machine's speed drifts by tens of
-/// percent within a minute, so each row is divided by the floor of its own
-/// moment, not by one measured at the start.
-fn beside_floor(name: String, floor_runtimes: u64, row: impl FnOnce() -> f64) -> Throughput {
-    let before = floor(floor_runtimes);
-    let rate = row();
-    let after = floor(floor_runtimes);
-    Throughput::new(name, rate, (before + after) / 2.0)
+/// Slices each row and its floor are cut into, run alternately.
+const SLICES: u64 = 20;
+
+/// Runs `row` (over seeds `0..schedules`, in slices of consecutive seeds)
+/// interleaved with slices of the floor (`floor_runtimes` runtimes in all),
+/// and returns both rates: a shared machine's speed drifts by tens of
+/// percent within seconds, so the row and the floor it is divided by are
+/// measured in alternating slices of a fraction of a second each, not one
+/// after the other.
+fn beside_floor(
+    name: String,
+    floor_runtimes: u64,
+    schedules: u64,
+    mut row: impl FnMut(Range<u64>),
+) -> Throughput {
+    let (mut floor_time, mut row_time) = (Duration::ZERO, Duration::ZERO);
+    for i in 0..SLICES {
+        let part = |n: u64| n * i / SLICES..n * (i + 1) / SLICES;
+        floor_time += timed(|| floor(part(floor_runtimes)));
+        row_time += timed(|| row(part(schedules)));
+    }
+    Throughput::new(
+        name,
+        rate(schedules, row_time),
+        rate(floor_runtimes, floor_time),
+    )
+}
+
+/// This process's CPU time spent in `f` (wall time where the platform has
+/// no process CPU clock): other processes on the machine then slow a
+/// measurement only through what they share (caches, a hyperthread's
+/// core), not by taking the core away.
+fn timed(f: impl FnOnce()) -> Duration {
+    let (start, wall) = (process_cpu_time(), Instant::now());
+    f();
+    match (start, process_cpu_time()) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => wall.elapsed(),
+    }
+}
+
+/// CPU time used so far by this process, all threads (`None`: not on Unix,
+/// or the clock failed). Read outside any simulation: inside one, madsim's
+/// `clock_gettime` override serves only the wall clocks.
+fn process_cpu_time() -> Option<Duration> {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+        (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// `--jobs 2` against `--jobs 1` on the same seeds.
@@ -115,21 +172,21 @@ fn rate(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
 }
 
-fn floor(seeds: u64) -> f64 {
+/// Empty madsim runtimes, one per seed of `seeds`.
+fn floor(seeds: Range<u64>) {
     let config = madsim::Config::default();
-    let t = Instant::now();
-    for seed in 0..seeds {
+    for seed in seeds {
         madsim::runtime::Runtime::with_seed_and_config(seed, config.clone()).block_on(async {});
     }
-    rate(seeds, t.elapsed())
 }
 
 fn throughput<W: Workload>(name: &str, w: &W, seeds: u64) -> Throughput {
-    beside_floor(name.into(), seeds * 5, || {
+    beside_floor(name.into(), seeds * 5, seeds, |range| {
         let s = explore(
             w,
             &ExploreOptions {
-                seeds,
+                start_seed: range.start,
+                seeds: range.end - range.start,
                 ..ExploreOptions::default()
             },
         );
@@ -137,31 +194,34 @@ fn throughput<W: Workload>(name: &str, w: &W, seeds: u64) -> Throughput {
             s.violations, 0,
             "the benchmark workload {name} violated invariants:\n{s}"
         );
-        s.schedules_per_sec
     })
 }
 
-/// Schedules per second of a registered workload on one thread.
+/// Runs `seeds` seeds of a registered workload on one thread (the caller
+/// times it).
 ///
 /// # Errors
 /// When the workload violated an invariant: a benchmark of a failing
 /// workload measures the shrinker, not the runner.
-pub(super) fn registered_rate<W: Workload>(w: &W, seeds: u64) -> Result<f64, String> {
+pub(super) fn registered_run<W: Workload>(w: &W, seeds: Range<u64>) -> Result<(), String> {
     let s = explore(
         w,
         &ExploreOptions {
-            seeds,
+            start_seed: seeds.start,
+            seeds: seeds.end - seeds.start,
             ..ExploreOptions::default()
         },
     );
     if s.violations > 0 {
         return Err(format!(
-            "workload {} violated invariants in {} of {seeds} seeds; bench a workload that passes (run explore to see why):\n{s}",
+            "workload {} violated invariants in {} of seeds {}..{}; bench a workload that passes (run explore to see why):\n{s}",
             w.name(),
-            s.violations
+            s.violations,
+            seeds.start,
+            seeds.end
         ));
     }
-    Ok(s.schedules_per_sec)
+    Ok(())
 }
 
 /// The same seeds of `w` on one thread and on two.
@@ -229,12 +289,9 @@ fn retry_overhead(calls: u64) -> (f64, f64) {
             },
         )
     };
-    let t = Instant::now();
-    assert_eq!(engine_run(), calls);
-    let engine_ns = t.elapsed().as_nanos() as f64 / calls as f64;
-    let t = Instant::now();
-    assert_eq!(hand_run(), calls);
-    let hand_ns = t.elapsed().as_nanos() as f64 / calls as f64;
+    let per_call = |d: Duration| d.as_nanos() as f64 / calls as f64;
+    let engine_ns = per_call(timed(|| assert_eq!(engine_run(), calls)));
+    let hand_ns = per_call(timed(|| assert_eq!(hand_run(), calls)));
     (engine_ns, hand_ns)
 }
 
@@ -302,11 +359,13 @@ pub fn run(args: &BenchArgs, registry: &Registry) -> i32 {
         let row = beside_floor(
             format!("{name}, {} clients", args.clients),
             args.seeds * 5,
-            || {
-                w.bench(&knobs, args.seeds).unwrap_or_else(|e| {
+            args.seeds,
+            |range| {
+                if failed.is_none()
+                    && let Err(e) = w.bench(&knobs, range)
+                {
                     failed = Some(e);
-                    f64::NAN
-                })
+                }
             },
         );
         if let Some(e) = failed {
@@ -371,9 +430,11 @@ pub fn run(args: &BenchArgs, registry: &Registry) -> i32 {
         );
         return 0;
     }
-    println!("dcb-sim bench (one thread, release build recommended)");
     println!(
-        "  floor: empty madsim runtime per seed   {:>10.0} /s (mean; each row is divided by the floor measured around it)",
+        "dcb-sim bench (one thread, release build recommended; rows in this process's CPU time, scaling in wall time)"
+    );
+    println!(
+        "  floor: empty madsim runtime per seed   {:>10.0} /s (mean; each row is divided by the floor measured in slices alternating with it)",
         report.floor_runtimes_per_sec
     );
     for t in &report.workloads {

@@ -203,8 +203,12 @@ pub(super) trait ErasedWorkload {
     ) -> i32;
     /// `tune`.
     fn tune(&self, knobs: &Knobs, args: &TuneArgs) -> i32;
-    /// `bench --workload`: schedules per second on one thread.
-    fn bench(&self, knobs: &Knobs, seeds: u64) -> Result<f64, String>;
+    /// `bench --workload`: runs the seeds `seeds` on one thread (the
+    /// caller times it).
+    ///
+    /// # Errors
+    /// As [`registered_run`](super::bench::registered_run).
+    fn bench(&self, knobs: &Knobs, seeds: std::ops::Range<u64>) -> Result<(), String>;
 }
 
 /// A registered factory of `W`s.
@@ -282,8 +286,8 @@ impl<W: Workload + Sync + 'static, F: Fn(&Knobs) -> W> ErasedWorkload for Factor
         run_tune(&self.build(knobs), args)
     }
 
-    fn bench(&self, knobs: &Knobs, seeds: u64) -> Result<f64, String> {
-        super::bench::registered_rate(&self.build(knobs), seeds)
+    fn bench(&self, knobs: &Knobs, seeds: std::ops::Range<u64>) -> Result<(), String> {
+        super::bench::registered_run(&self.build(knobs), seeds)
     }
 }
 
