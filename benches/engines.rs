@@ -37,10 +37,7 @@ use std::time::Duration;
 
 use dcb_sim::retry::TokioSleeper;
 use dcb_sim::sim::plants::NonAtomicStore;
-use dcb_sim::store::{
-    AppendCondition, Event, EventStore, MemoryStore, PgOptions, PostgresStore, Query, QueryItem,
-    ReadOptions, SequencedEvent, SqliteStore, StoreError,
-};
+use dcb_sim::store::{AppendCondition, Event, EventStore, MemoryStore, PgOptions, PostgresStore, Query, QueryItem, ReadOptions, SequencedEvent, SqliteStore, StoreError};
 use rand::RngExt;
 
 /// Milliseconds the `NonAtomicStore` row sleeps between check and insert:
@@ -54,10 +51,7 @@ struct Counts {
     errors: u64,
 }
 
-#[allow(
-    clippy::disallowed_methods,
-    reason = "wall-clock benchmark outside any simulation"
-)]
+#[allow(clippy::disallowed_methods, reason = "wall-clock benchmark outside any simulation")]
 fn now() -> std::time::Instant {
     std::time::Instant::now()
 }
@@ -69,33 +63,15 @@ async fn writer<S: EventStore>(store: S, id: u64, keys: u64, stop: Arc<AtomicBoo
     while !stop.load(Ordering::Relaxed) {
         let key = rng.random_range(0..keys);
         let query = Query::from_item(QueryItem::new().tags([format!("key:{key}")])).expect("valid");
-        let last = match store
-            .read(
-                &query,
-                ReadOptions {
-                    from: None,
-                    backwards: true,
-                    limit: Some(1),
-                },
-            )
-            .await
-        {
+        let last = match store.read(&query, ReadOptions { from: None, backwards: true, limit: Some(1) }).await {
             Ok(events) => events.first().map(|e| e.position),
             Err(_) => {
                 c.errors += 1;
                 continue;
             }
         };
-        let event = Event::new(
-            "Counted",
-            [format!("key:{key}")],
-            last.unwrap_or(0).to_string(),
-        )
-        .expect("valid");
-        match store
-            .append(vec![event], Some(AppendCondition::new(query, last)))
-            .await
-        {
+        let event = Event::new("Counted", [format!("key:{key}")], last.unwrap_or(0).to_string()).expect("valid");
+        match store.append(vec![event], Some(AppendCondition::new(query, last))).await {
             Ok(_) => c.ok += 1,
             Err(StoreError::ConditionFailed { .. }) => c.conflicts += 1,
             Err(_) => c.errors += 1,
@@ -109,13 +85,7 @@ fn lost_updates(log: &[SequencedEvent]) -> u64 {
     let mut last: BTreeMap<String, u64> = BTreeMap::new();
     let mut lost = 0;
     for e in log {
-        let key = e
-            .event
-            .tags
-            .iter()
-            .next()
-            .map(|t| t.to_string())
-            .unwrap_or_default();
+        let key = e.event.tags.iter().next().map(|t| t.to_string()).unwrap_or_default();
         let read: u64 = e.event.data.parse().unwrap_or(u64::MAX);
         if read != last.insert(key, e.position).unwrap_or(0) {
             lost += 1;
@@ -132,13 +102,7 @@ struct Row {
     lost: u64,
 }
 
-fn run<S: EventStore + 'static>(
-    engine: &'static str,
-    handles: Vec<S>,
-    secs: f64,
-    keys: u64,
-    log: impl FnOnce() -> Vec<SequencedEvent>,
-) -> Row {
+fn run<S: EventStore + 'static>(engine: &'static str, handles: Vec<S>, secs: f64, keys: u64, log: impl FnOnce() -> Vec<SequencedEvent>) -> Row {
     let writers = handles.len();
     let stop = Arc::new(AtomicBool::new(false));
     let started = now();
@@ -149,34 +113,22 @@ fn run<S: EventStore + 'static>(
             .map(|(i, store)| {
                 let stop = stop.clone();
                 scope.spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .expect("runtime");
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
                     rt.block_on(writer(store, i as u64, keys, stop))
                 })
             })
             .collect();
         std::thread::sleep(Duration::from_secs_f64(secs));
         stop.store(true, Ordering::Relaxed);
-        threads
-            .into_iter()
-            .map(|t| t.join().expect("writer"))
-            .fold(Counts::default(), |a, b| Counts {
-                ok: a.ok + b.ok,
-                conflicts: a.conflicts + b.conflicts,
-                errors: a.errors + b.errors,
-            })
+        threads.into_iter().map(|t| t.join().expect("writer")).fold(Counts::default(), |a, b| Counts {
+            ok: a.ok + b.ok,
+            conflicts: a.conflicts + b.conflicts,
+            errors: a.errors + b.errors,
+        })
     });
     let secs = started.elapsed().as_secs_f64();
     let lost = lost_updates(&log());
-    Row {
-        engine,
-        writers,
-        secs,
-        counts,
-        lost,
-    }
+    Row { engine, writers, secs, counts, lost }
 }
 
 fn temp_db(tag: &str) -> PathBuf {
@@ -190,10 +142,7 @@ fn temp_db(tag: &str) -> PathBuf {
 }
 
 fn env_num(name: &str, default: f64) -> f64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn main() {
@@ -206,87 +155,40 @@ fn main() {
 
     for &n in &levels {
         let store = Arc::new(MemoryStore::new());
-        rows.push(run(
-            "memory",
-            (0..n).map(|_| store.clone()).collect(),
-            secs,
-            keys,
-            || store.snapshot(),
-        ));
+        rows.push(run("memory", (0..n).map(|_| store.clone()).collect(), secs, keys, || store.snapshot()));
         eprintln!("  done: memory × {n}");
     }
     for &n in &levels {
         let store = Arc::new(SqliteStore::open_in_memory().expect("sqlite"));
         let snapshot = store.clone();
-        rows.push(run(
-            "sqlite :memory: (1 conn)",
-            (0..n).map(|_| store.clone()).collect(),
-            secs,
-            keys,
-            || snapshot.snapshot().expect("log"),
-        ));
+        rows.push(run("sqlite :memory: (1 conn)", (0..n).map(|_| store.clone()).collect(), secs, keys, || snapshot.snapshot().expect("log")));
         eprintln!("  done: sqlite :memory: × {n}");
     }
     for &n in &levels {
         let path = temp_db(&format!("file-{n}"));
         let first = SqliteStore::open(&path).expect("sqlite file");
-        let handles: Vec<SqliteStore> = (0..n)
-            .map(|_| first.open_another().expect("connection"))
-            .collect();
-        rows.push(run(
-            "sqlite file (conn/writer)",
-            handles,
-            secs,
-            keys,
-            || first.snapshot().expect("log"),
-        ));
+        let handles: Vec<SqliteStore> = (0..n).map(|_| first.open_another().expect("connection")).collect();
+        rows.push(run("sqlite file (conn/writer)", handles, secs, keys, || first.snapshot().expect("log")));
         eprintln!("  done: sqlite file × {n}");
     }
     match std::env::var("DCB_PG_URL") {
         Ok(url) => {
-            let io = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let io = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
             let gap = Duration::from_millis(NON_ATOMIC_GAP_MS);
             for non_atomic in [false, true] {
-                let name = if non_atomic {
-                    "postgres NonAtomicStore (unsafe)"
-                } else {
-                    "postgres"
-                };
+                let name = if non_atomic { "postgres NonAtomicStore (unsafe)" } else { "postgres" };
                 for &n in &levels {
                     let store = io.block_on(async {
-                        let s = PostgresStore::connect(
-                            &url,
-                            PgOptions::fresh("dcb_bench").max_connections(n),
-                        )
-                        .await
-                        .expect("connect");
+                        let s = PostgresStore::connect(&url, PgOptions::fresh("dcb_bench").max_connections(n)).await.expect("connect");
                         s.prewarm().await.expect("prewarm");
                         Arc::new(s)
                     });
                     let log = || io.block_on(store.snapshot()).expect("log");
                     let row = if non_atomic {
-                        let handles = (0..n)
-                            .map(|_| {
-                                NonAtomicStore::with_sleeper(
-                                    store.clone(),
-                                    TokioSleeper::new(),
-                                    gap,
-                                )
-                            })
-                            .collect();
+                        let handles = (0..n).map(|_| NonAtomicStore::with_sleeper(store.clone(), TokioSleeper::new(), gap)).collect();
                         run(name, handles, secs, keys, log)
                     } else {
-                        run(
-                            name,
-                            (0..n).map(|_| store.clone()).collect(),
-                            secs,
-                            keys,
-                            log,
-                        )
+                        run(name, (0..n).map(|_| store.clone()).collect(), secs, keys, log)
                     };
                     rows.push(row);
                     if let Ok(store) = Arc::try_unwrap(store) {
@@ -296,17 +198,11 @@ fn main() {
                 }
             }
         }
-        Err(_) => eprintln!(
-            "SKIPPED PostgreSQL rows: DCB_PG_URL not set (start one with scripts/pg-throwaway.sh)"
-        ),
+        Err(_) => eprintln!("SKIPPED PostgreSQL rows: DCB_PG_URL not set (start one with scripts/pg-throwaway.sh)"),
     }
-    let _ = std::fs::remove_dir_all(
-        std::env::temp_dir().join(format!("dcb-bench-{}", std::process::id())),
-    );
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("dcb-bench-{}", std::process::id())));
 
-    println!(
-        "| engine | writers | appends/s | attempts/s | conflict rate | lost updates | errors |"
-    );
+    println!("| engine | writers | appends/s | attempts/s | conflict rate | lost updates | errors |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let attempts = r.counts.ok + r.counts.conflicts;

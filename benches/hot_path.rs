@@ -10,10 +10,7 @@
 //!
 //! Whole-run throughput against the madsim floor is `dcb-sim bench`.
 
-#![allow(
-    missing_docs,
-    reason = "criterion_group! generates an undocumented function"
-)]
+#![allow(missing_docs, reason = "criterion_group! generates an undocumented function")]
 
 use std::hint::black_box;
 
@@ -31,67 +28,37 @@ fn course_store(enrolled: u32) -> MemoryStore {
     let d = EnrollmentDecider;
     let apply = |c: EnrollmentCommand| {
         let q = d.query(&c);
-        let events = store
-            .read_now(&q, ReadOptions::default())
-            .expect("valid query");
+        let events = store.read_now(&q, ReadOptions::default()).expect("valid query");
         if let dcb_sim::handler::Decision::Append(new) = d.decide(&c, &events) {
             store.append_now(new, None).expect("valid events");
         }
     };
-    apply(EnrollmentCommand::CreateCourse {
-        course: "c1".into(),
-        capacity: 1000,
-    });
+    apply(EnrollmentCommand::CreateCourse { course: "c1".into(), capacity: 1000 });
     for i in 0..enrolled {
-        apply(EnrollmentCommand::RegisterStudent {
-            student: format!("s{i}"),
-            tier: Tier::Master,
-        });
-        apply(EnrollmentCommand::Enroll {
-            course: "c1".into(),
-            student: format!("s{i}"),
-        });
+        apply(EnrollmentCommand::RegisterStudent { student: format!("s{i}"), tier: Tier::Master });
+        apply(EnrollmentCommand::Enroll { course: "c1".into(), student: format!("s{i}") });
     }
     store
 }
 
 fn store_calls(c: &mut Criterion) {
     let store = course_store(20);
-    let enroll = EnrollmentCommand::Enroll {
-        course: "c1".into(),
-        student: "new".into(),
-    };
+    let enroll = EnrollmentCommand::Enroll { course: "c1".into(), student: "new".into() };
     let query = EnrollmentDecider.query(&enroll);
     c.bench_function("memory/read enroll query over 41 events", |b| {
-        b.iter(|| {
-            store
-                .read_now(black_box(&query), ReadOptions::default())
-                .expect("valid query")
-        });
+        b.iter(|| store.read_now(black_box(&query), ReadOptions::default()).expect("valid query"));
     });
     let head = store.head();
     c.bench_function("memory/conditional append that conflicts", |b| {
         let events = enrolled("c1", "late");
-        b.iter(|| {
-            store
-                .append_now(
-                    black_box(events.clone()),
-                    Some(AppendCondition::new(query.clone(), Some(head - 1))),
-                )
-                .expect_err("conflicts")
-        });
+        b.iter(|| store.append_now(black_box(events.clone()), Some(AppendCondition::new(query.clone(), Some(head - 1)))).expect_err("conflicts"));
     });
     c.bench_function("memory/conditional append that succeeds", |b| {
         b.iter_batched(
             || (course_store(20), enrolled("c1", "new")),
             // The store is returned, so criterion drops it outside the timing.
             |(store, events)| {
-                let last = store
-                    .append_now(
-                        events,
-                        Some(AppendCondition::new(query.clone(), Some(head))),
-                    )
-                    .expect("no conflict");
+                let last = store.append_now(events, Some(AppendCondition::new(query.clone(), Some(head)))).expect("no conflict");
                 (store, last)
             },
             BatchSize::SmallInput,
@@ -101,13 +68,7 @@ fn store_calls(c: &mut Criterion) {
 
 /// An enrollment event, built the way the decider builds it.
 fn enrolled(course: &str, student: &str) -> Vec<Event> {
-    vec![
-        EnrollmentEvent::Enrolled {
-            course: course.into(),
-            student: student.into(),
-        }
-        .to_event(),
-    ]
+    vec![EnrollmentEvent::Enrolled { course: course.into(), student: student.into() }.to_event()]
 }
 
 fn one_schedule<W: Workload>(c: &mut Criterion, name: &str, w: &W) {
@@ -124,16 +85,8 @@ fn one_schedule<W: Workload>(c: &mut Criterion, name: &str, w: &W) {
 }
 
 fn schedules(c: &mut Criterion) {
-    one_schedule(
-        c,
-        "schedule/enrollment, 3 clients",
-        &EnrollmentWorkload::with_clients(3),
-    );
-    one_schedule(
-        c,
-        "schedule/library, 3 clients",
-        &LibraryWorkload::with_clients(3),
-    );
+    one_schedule(c, "schedule/enrollment, 3 clients", &EnrollmentWorkload::with_clients(3));
+    one_schedule(c, "schedule/library, 3 clients", &LibraryWorkload::with_clients(3));
 }
 
 criterion_group!(benches, store_calls, schedules);

@@ -4,17 +4,12 @@
 //! input.
 
 #[cfg(not(madsim))]
-compile_error!(
-    "sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use std::process::{Command, Output};
 
 fn dcb_sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dcb-sim"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_dcb-sim")).args(args).output().expect("the binary runs")
 }
 
 fn stdout(o: &Output) -> String {
@@ -24,12 +19,7 @@ fn stdout(o: &Output) -> String {
 #[test]
 fn explore_json_reports_schedules_and_exits_zero_on_correct_code() {
     let out = dcb_sim(&["explore", "--seeds", "300", "--json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
     assert_eq!(v["schedules"], 300);
     assert_eq!(v["violations"], 0);
@@ -40,37 +30,19 @@ fn explore_json_reports_schedules_and_exits_zero_on_correct_code() {
 fn explore_text_summary_is_readable() {
     let out = dcb_sim(&["explore", "--seeds", "50"]);
     let text = stdout(&out);
-    for needle in [
-        "schedules",
-        "conflicts",
-        "outcomes",
-        "attempts per command",
-        "all invariants held",
-    ] {
+    for needle in ["schedules", "conflicts", "outcomes", "attempts per command", "all invariants held"] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
 }
 
 #[test]
 fn replay_round_trip_reproduces_a_planted_failure_in_a_new_process() {
-    let out = dcb_sim(&[
-        "explore",
-        "--seeds",
-        "500",
-        "--plant",
-        "non-atomic-store",
-        "--json",
-        "--max-reports",
-        "1",
-    ]);
+    let out = dcb_sim(&["explore", "--seeds", "500", "--plant", "non-atomic-store", "--json", "--max-reports", "1"]);
     assert_eq!(out.status.code(), Some(1), "a safety violation exits 1");
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let failure = &v["failures"][0];
     let seed = failure["seed"].as_u64().unwrap().to_string();
-    let first = failure["violations"][0]["detail"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let first = failure["violations"][0]["detail"].as_str().unwrap().to_string();
 
     let replay = |extra: &[&str]| {
         let mut args = vec!["replay", "--seed", &seed, "--plant", "non-atomic-store"];
@@ -79,11 +51,7 @@ fn replay_round_trip_reproduces_a_planted_failure_in_a_new_process() {
     };
     let a = replay(&[]);
     assert_eq!(a.status.code(), Some(1));
-    assert!(
-        stdout(&a).contains(&first),
-        "replay of seed {seed} did not show {first:?}:\n{}",
-        stdout(&a)
-    );
+    assert!(stdout(&a).contains(&first), "replay of seed {seed} did not show {first:?}:\n{}", stdout(&a));
     let b = replay(&[]);
     assert_eq!(stdout(&a), stdout(&b), "two replays of seed {seed} differ");
 
@@ -93,57 +61,28 @@ fn replay_round_trip_reproduces_a_planted_failure_in_a_new_process() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("scenario.json");
     std::fs::write(&file, scenario).unwrap();
-    let c = dcb_sim(&[
-        "replay",
-        "--seed",
-        &seed,
-        "--scenario",
-        file.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        stdout(&a),
-        stdout(&c),
-        "replay from the scenario file differs"
-    );
+    let c = dcb_sim(&["replay", "--seed", &seed, "--scenario", file.to_str().unwrap()]);
+    assert_eq!(stdout(&a), stdout(&c), "replay from the scenario file differs");
     std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn bad_input_gets_a_clear_error_and_exit_code_2() {
-    let out = dcb_sim(&[
-        "replay",
-        "--seed",
-        "1",
-        "--scenario",
-        "/nonexistent/scenario.json",
-    ]);
+    let out = dcb_sim(&["replay", "--seed", "1", "--scenario", "/nonexistent/scenario.json"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read scenario file"));
 
     let out = dcb_sim(&["explore", "--plant", "bogus"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("non-atomic-store"),
-        "lists the valid names"
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("non-atomic-store"), "lists the valid names");
 
     let dir = std::env::temp_dir().join(format!("dcb-sim-cli-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bad.json");
     std::fs::write(&file, r#"{"setup": [], "commands": [], "policy": {"max_attempts": 0, "base_delay_us": 1000, "multiplier": 2.0, "jitter": {"kind": "none"}}}"#).unwrap();
-    let out = dcb_sim(&[
-        "replay",
-        "--seed",
-        "1",
-        "--scenario",
-        file.to_str().unwrap(),
-    ]);
+    let out = dcb_sim(&["replay", "--seed", "1", "--scenario", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("max_attempts must be at least 1"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("max_attempts must be at least 1"), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -159,18 +98,7 @@ fn jobs_and_shards_give_the_same_summary_as_one_run() {
         }
         v
     };
-    let base = [
-        "explore",
-        "--seeds",
-        "700",
-        "--json",
-        "--plant",
-        "narrow-condition",
-        "--max-reports",
-        "2",
-        "--shrink-budget",
-        "0",
-    ];
+    let base = ["explore", "--seeds", "700", "--json", "--plant", "narrow-condition", "--max-reports", "2", "--shrink-budget", "0"];
     let one = summary(&[&base[..], &["--jobs", "1"]].concat());
     let two = summary(&[&base[..], &["--jobs", "2"]].concat());
     assert_eq!(one, two, "--jobs 2 changed the summary");

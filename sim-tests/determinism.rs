@@ -5,25 +5,15 @@
 //! equal history hashes, equal histories, equal violations.
 
 #[cfg(not(madsim))]
-compile_error!(
-    "sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use dcb_sim::plant::Plant;
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{
-    Determinism, Divergence, ExploreOptions, SCENARIO_STREAM, SimConfig, TestTarget, Workload,
-    check_determinism_with, run,
-};
+use dcb_sim::sim::{Determinism, Divergence, ExploreOptions, SCENARIO_STREAM, SimConfig, TestTarget, Workload, check_determinism_with, run};
 
 /// Panics with the divergence and the line that replays its seed.
 fn replayable(result: Result<Determinism, Divergence>) -> Determinism {
-    result.unwrap_or_else(|d| {
-        panic!(
-            "{d}\n  replay: {}",
-            TestTarget::detect(None).command(&format!("DCB_SEED={}", d.seed))
-        )
-    })
+    result.unwrap_or_else(|d| panic!("{d}\n  replay: {}", TestTarget::detect(None).command(&format!("DCB_SEED={}", d.seed))))
 }
 
 /// Each of 1,000 seeds (`DCB_SEED`/`DCB_SEEDS` to change) run twice gives
@@ -31,15 +21,8 @@ fn replayable(result: Result<Determinism, Divergence>) -> Determinism {
 #[test]
 fn every_seed_run_twice_gives_the_identical_history() {
     let seeds = SimConfig::from_env().seeds_or(0, 1_000);
-    let opts = ExploreOptions {
-        start_seed: seeds.start,
-        seeds: seeds.end - seeds.start,
-        ..ExploreOptions::default()
-    };
-    let checked = replayable(check_determinism_with(
-        &EnrollmentWorkload::default(),
-        &opts,
-    ));
+    let opts = ExploreOptions { start_seed: seeds.start, seeds: seeds.end - seeds.start, ..ExploreOptions::default() };
+    let checked = replayable(check_determinism_with(&EnrollmentWorkload::default(), &opts));
     assert_eq!(checked.seeds, seeds.end - seeds.start);
     assert!(checked.seeds > 0);
 }
@@ -48,21 +31,10 @@ fn every_seed_run_twice_gives_the_identical_history() {
 /// violations and history every time.
 #[test]
 fn failing_seeds_replay_identically() {
-    let opts = ExploreOptions {
-        seeds: 200,
-        plant: Some(Plant::NonAtomicStore),
-        ..ExploreOptions::default()
-    };
-    let checked = replayable(check_determinism_with(
-        &EnrollmentWorkload::default(),
-        &opts,
-    ));
+    let opts = ExploreOptions { seeds: 200, plant: Some(Plant::NonAtomicStore), ..ExploreOptions::default() };
+    let checked = replayable(check_determinism_with(&EnrollmentWorkload::default(), &opts));
     assert_eq!(checked.seeds, 200);
-    assert!(
-        checked.failing > 10,
-        "only {} of 200 seeds failed with the non-atomic store",
-        checked.failing
-    );
+    assert!(checked.failing > 10, "only {} of 200 seeds failed with the non-atomic store", checked.failing);
 }
 
 /// The history hash is not constant: it sees the interleaving.

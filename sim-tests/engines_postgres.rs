@@ -44,27 +44,15 @@ use std::time::Duration;
 use dcb_sim::retry::TokioSleeper;
 use dcb_sim::sim::plants::NonAtomicStore;
 use dcb_sim::store::postgres::test_url;
-use dcb_sim::store::{
-    AppendCondition, Event, EventStore, PgOptions, Position, PostgresStore, Query, QueryItem,
-    ReadOptions, SequencedEvent, StoreError,
-};
+use dcb_sim::store::{AppendCondition, Event, EventStore, PgOptions, Position, PostgresStore, Query, QueryItem, ReadOptions, SequencedEvent, StoreError};
 use tokio::sync::Barrier;
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
+    tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("tokio runtime")
 }
 
 async fn store(url: &str, connections: usize) -> Arc<PostgresStore> {
-    let store = PostgresStore::connect(
-        url,
-        PgOptions::fresh("dcb_eng").max_connections(connections),
-    )
-    .await
-    .expect("connect");
+    let store = PostgresStore::connect(url, PgOptions::fresh("dcb_eng").max_connections(connections)).await.expect("connect");
     store.prewarm().await.expect("prewarm");
     Arc::new(store)
 }
@@ -81,27 +69,16 @@ struct InsertAfterAllChecked<S> {
 
 impl<S: EventStore> InsertAfterAllChecked<S> {
     fn new(inner: S, n: usize) -> Self {
-        InsertAfterAllChecked {
-            inner,
-            barrier: Arc::new(Barrier::new(n)),
-        }
+        InsertAfterAllChecked { inner, barrier: Arc::new(Barrier::new(n)) }
     }
 }
 
 impl<S: EventStore> EventStore for InsertAfterAllChecked<S> {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.inner.read(query, options).await
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         self.barrier.wait().await;
         self.inner.append(events, condition).await
     }
@@ -110,32 +87,19 @@ impl<S: EventStore> EventStore for InsertAfterAllChecked<S> {
 /// Runs `rounds` rounds of `writers` appends released together under one
 /// condition, each round on the store `store_for_round` returns; returns
 /// how many appends passed in each round.
-async fn race_rounds<S: EventStore + 'static>(
-    writers: usize,
-    rounds: usize,
-    mut store_for_round: impl FnMut() -> S,
-) -> Vec<usize> {
+async fn race_rounds<S: EventStore + 'static>(writers: usize, rounds: usize, mut store_for_round: impl FnMut() -> S) -> Vec<usize> {
     let mut passed = Vec::new();
     for round in 0..rounds {
         let store = Arc::new(store_for_round());
         let barrier = Arc::new(Barrier::new(writers));
-        let query = Query::from_item(
-            QueryItem::new()
-                .types(["Claimed"])
-                .tags([format!("round:{round}")]),
-        )
-        .expect("valid");
+        let query = Query::from_item(QueryItem::new().types(["Claimed"]).tags([format!("round:{round}")])).expect("valid");
         let tasks: Vec<_> = (0..writers)
             .map(|w| {
                 let (store, barrier, query) = (store.clone(), barrier.clone(), query.clone());
                 tokio::spawn(async move {
-                    let event =
-                        Event::new("Claimed", [format!("round:{round}")], format!("writer {w}"))
-                            .expect("valid");
+                    let event = Event::new("Claimed", [format!("round:{round}")], format!("writer {w}")).expect("valid");
                     barrier.wait().await;
-                    store
-                        .append(vec![event], Some(AppendCondition::new(query, None)))
-                        .await
+                    store.append(vec![event], Some(AppendCondition::new(query, None))).await
                 })
             })
             .collect();
@@ -164,20 +128,12 @@ async fn race_rounds<S: EventStore + 'static>(
 /// Events of the log tagged `round:<round>`.
 async fn claims(store: &PostgresStore, round: usize) -> usize {
     let query = Query::from_item(QueryItem::new().tags([format!("round:{round}")])).expect("valid");
-    store
-        .read(&query, ReadOptions::default())
-        .await
-        .expect("read")
-        .len()
+    store.read(&query, ReadOptions::default()).await.expect("read").len()
 }
 
 #[test]
 fn non_atomic_lets_every_writer_pass_the_same_condition() {
-    let Some(url) =
-        test_url("engines_postgres::non_atomic_lets_every_writer_pass_the_same_condition")
-    else {
-        return;
-    };
+    let Some(url) = test_url("engines_postgres::non_atomic_lets_every_writer_pass_the_same_condition") else { return };
     const WRITERS: usize = 8;
     const ROUNDS: usize = 50;
     runtime().block_on(async {
@@ -213,9 +169,7 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `fut`, failing the test with `what` after [`STEP_TIMEOUT`].
 async fn bounded<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(STEP_TIMEOUT, fut)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: not done within {STEP_TIMEOUT:?}"))
+    tokio::time::timeout(STEP_TIMEOUT, fut).await.unwrap_or_else(|_| panic!("{what}: not done within {STEP_TIMEOUT:?}"))
 }
 
 /// The lock-step chain race: `writers` tasks on the store's pool, `rounds`
@@ -226,12 +180,7 @@ async fn bounded<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T 
 /// exactly one append must win each round. Then, per key, every event must
 /// have read its predecessor, and positions are gap-free despite the
 /// rejected appends. Returns the number of conflicts.
-async fn lockstep_chains(
-    store: Arc<PostgresStore>,
-    writers: usize,
-    rounds: usize,
-    keys: usize,
-) -> usize {
+async fn lockstep_chains(store: Arc<PostgresStore>, writers: usize, rounds: usize, keys: usize) -> usize {
     let read = Arc::new(Barrier::new(writers));
     let tasks: Vec<_> = (0..writers)
         .map(|w| {
@@ -240,37 +189,19 @@ async fn lockstep_chains(
                 let mut won = Vec::with_capacity(rounds);
                 for round in 0..rounds {
                     let key = round % keys;
-                    let query = Query::from_item(QueryItem::new().tags([format!("key:{key}")]))
-                        .expect("valid");
-                    let seen = store
-                        .read(&query, ReadOptions::default())
-                        .await
-                        .unwrap_or_else(|e| panic!("writer {w} round {round}: read: {e}"));
+                    let query = Query::from_item(QueryItem::new().tags([format!("key:{key}")])).expect("valid");
+                    let seen = store.read(&query, ReadOptions::default()).await.unwrap_or_else(|e| panic!("writer {w} round {round}: read: {e}"));
                     let after = seen.last().map(|e| e.position);
                     bounded(&format!("round {round}: every writer's read"), read.wait()).await;
-                    let event = Event::new(
-                        "Counted",
-                        [format!("key:{key}")],
-                        after.unwrap_or(0).to_string(),
-                    )
-                    .expect("valid");
-                    won.push(
-                        match store
-                            .append(vec![event], Some(AppendCondition::new(query, after)))
-                            .await
-                        {
-                            Ok(_) => true,
-                            Err(StoreError::ConditionFailed { .. }) => false,
-                            Err(e) => panic!("writer {w} round {round}: append: {e}"),
-                        },
-                    );
+                    let event = Event::new("Counted", [format!("key:{key}")], after.unwrap_or(0).to_string()).expect("valid");
+                    won.push(match store.append(vec![event], Some(AppendCondition::new(query, after))).await {
+                        Ok(_) => true,
+                        Err(StoreError::ConditionFailed { .. }) => false,
+                        Err(e) => panic!("writer {w} round {round}: append: {e}"),
+                    });
                     // The next round's reads must see this round's winner: a
                     // writer reads only when every append of the round is done.
-                    bounded(
-                        &format!("round {round}: every writer's append"),
-                        read.wait(),
-                    )
-                    .await;
+                    bounded(&format!("round {round}: every writer's append"), read.wait()).await;
                 }
                 won
             })
@@ -281,44 +212,25 @@ async fn lockstep_chains(
         per_writer.push(bounded("a writer", t).await.expect("writer task"));
     }
     for round in 0..rounds {
-        let won: Vec<usize> = per_writer
-            .iter()
-            .enumerate()
-            .filter(|(_, won)| won[round])
-            .map(|(w, _)| w)
-            .collect();
-        assert_eq!(
-            won.len(),
-            1,
-            "round {round}: every writer read before any appended, so exactly one condition holds; writers that won: {won:?}"
-        );
+        let won: Vec<usize> = per_writer.iter().enumerate().filter(|(_, won)| won[round]).map(|(w, _)| w).collect();
+        assert_eq!(won.len(), 1, "round {round}: every writer read before any appended, so exactly one condition holds; writers that won: {won:?}");
     }
     let log = store.snapshot().await.expect("read");
     assert_eq!(log.len(), rounds, "one event per round");
     let mut last_by_key: BTreeMap<String, u64> = BTreeMap::new();
     for (i, e) in log.iter().enumerate() {
-        assert_eq!(
-            e.position,
-            i as u64 + 1,
-            "positions must be gap-free (rejected appends consume none)"
-        );
+        assert_eq!(e.position, i as u64 + 1, "positions must be gap-free (rejected appends consume none)");
         let key = e.event.tags.iter().next().expect("tag").to_string();
         let read: u64 = e.event.data.parse().expect("payload");
         let previous = last_by_key.insert(key.clone(), e.position).unwrap_or(0);
-        assert_eq!(
-            read, previous,
-            "{key}: the append at {} read up to {read} but {previous} was its key's last event: two appends passed the same condition",
-            e.position
-        );
+        assert_eq!(read, previous, "{key}: the append at {} read up to {read} but {previous} was its key's last event: two appends passed the same condition", e.position);
     }
     rounds * (writers - 1)
 }
 
 #[test]
 fn locked_chains_never_break() {
-    let Some(url) = test_url("engines_postgres::locked_chains_never_break") else {
-        return;
-    };
+    let Some(url) = test_url("engines_postgres::locked_chains_never_break") else { return };
     runtime().block_on(async {
         let conflicts = lockstep_chains(store(&url, 8).await, 8, 40, 4).await;
         eprintln!("locked: 40 lock-step rounds of 8 writers, one append won each ({conflicts} conflicts), every chain unbroken, positions gap-free");
@@ -327,11 +239,7 @@ fn locked_chains_never_break() {
 
 #[test]
 fn lost_connections_are_retryable_and_the_pool_recovers() {
-    let Some(url) =
-        test_url("engines_postgres::lost_connections_are_retryable_and_the_pool_recovers")
-    else {
-        return;
-    };
+    let Some(url) = test_url("engines_postgres::lost_connections_are_retryable_and_the_pool_recovers") else { return };
     runtime().block_on(async {
         let store = store(&url, 4).await;
         let e = |i: u32| Event::new("E", ["k:1"], i.to_string()).expect("valid");
@@ -397,37 +305,19 @@ fn missing_server_is_skipped_locally_and_fails_in_ci() {
     let exe = std::env::current_exe().expect("test binary");
     let run = |ci: Option<&str>| {
         let mut cmd = Command::new(&exe);
-        cmd.args(["probe_url", "--exact", "--nocapture", "--test-threads=1"])
-            .env_remove("DCB_PG_URL")
-            .env_remove("CI");
+        cmd.args(["probe_url", "--exact", "--nocapture", "--test-threads=1"]).env_remove("DCB_PG_URL").env_remove("CI");
         if let Some(ci) = ci {
             cmd.env("CI", ci);
         }
         let out = cmd.output().expect("re-run the test binary");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).to_string()
-                + &String::from_utf8_lossy(&out.stderr),
-        )
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
     };
     let (ok, output) = run(None);
-    assert!(
-        ok,
-        "without CI a missing server must skip, not fail:\n{output}"
-    );
-    assert!(
-        output.contains("SKIPPED: DCB_PG_URL not set (start one with scripts/pg-throwaway.sh)"),
-        "{output}"
-    );
+    assert!(ok, "without CI a missing server must skip, not fail:\n{output}");
+    assert!(output.contains("SKIPPED: DCB_PG_URL not set (start one with scripts/pg-throwaway.sh)"), "{output}");
     let (ok, output) = run(Some("true"));
-    assert!(
-        !ok,
-        "with CI=true a missing server must fail the test:\n{output}"
-    );
-    assert!(
-        output.contains("DCB_PG_URL is not set but CI is"),
-        "{output}"
-    );
+    assert!(!ok, "with CI=true a missing server must fail the test:\n{output}");
+    assert!(output.contains("DCB_PG_URL is not set but CI is"), "{output}");
     let (ok, _) = run(Some("false"));
     assert!(ok, "CI=false is not CI");
 }

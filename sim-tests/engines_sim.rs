@@ -23,9 +23,7 @@
 //! file locking, and real latency.
 
 #[cfg(not(madsim))]
-compile_error!(
-    "sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use dcb_sim::plant::Plant;
 use dcb_sim::rng;
@@ -43,22 +41,10 @@ fn sqlite_matches_memory<W: Workload>(workload: &W, seeds: std::ops::Range<u64>)
         scenario.engine = Engine::Sqlite;
         let sqlite = run(workload, &scenario, seed);
         if sqlite.history != memory.history {
-            let first = sqlite
-                .history
-                .commands
-                .iter()
-                .zip(&memory.history.commands)
-                .find(|(a, b)| a != b);
-            panic!(
-                "seed {seed}: SQLite history differs from memory: first differing command {first:#?}; logs equal: {}",
-                sqlite.history.log == memory.history.log
-            );
+            let first = sqlite.history.commands.iter().zip(&memory.history.commands).find(|(a, b)| a != b);
+            panic!("seed {seed}: SQLite history differs from memory: first differing command {first:#?}; logs equal: {}", sqlite.history.log == memory.history.log);
         }
-        assert!(
-            sqlite.violations.is_empty(),
-            "seed {seed} on SQLite: {:#?}",
-            sqlite.violations
-        );
+        assert!(sqlite.violations.is_empty(), "seed {seed} on SQLite: {:#?}", sqlite.violations);
         events += sqlite.history.log.len() as u64;
     }
     events
@@ -88,15 +74,8 @@ fn sqlite_runs_are_deterministic() {
     for seed in [3, 17, 99] {
         let mut scenario = workload.generate(&mut rng::substream(seed, SCENARIO_STREAM));
         scenario.engine = Engine::Sqlite;
-        let (a, b) = (
-            run(&workload, &scenario, seed),
-            run(&workload, &scenario, seed),
-        );
-        assert_eq!(
-            a.history.hash64(),
-            b.history.hash64(),
-            "seed {seed}: two runs on SQLite differ"
-        );
+        let (a, b) = (run(&workload, &scenario, seed), run(&workload, &scenario, seed));
+        assert_eq!(a.history.hash64(), b.history.hash64(), "seed {seed}: two runs on SQLite differ");
         assert!(!a.history.log.is_empty());
     }
 }
@@ -105,25 +84,9 @@ fn sqlite_runs_are_deterministic() {
 /// over the same 300 seeds, by exactly the same invariants.
 #[test]
 fn the_non_atomic_store_is_caught_on_sqlite_as_on_memory() {
-    const CAUGHT_BY: [&str; 5] = [
-        "dcb-soundness",
-        "serializability",
-        "double-enrollment",
-        "capacity",
-        "tier-limit",
-    ];
+    const CAUGHT_BY: [&str; 5] = ["dcb-soundness", "serializability", "double-enrollment", "capacity", "tier-limit"];
     let w = EnrollmentWorkload::default();
-    let memory = Catch::new(&w)
-        .plant(Plant::NonAtomicStore)
-        .seeds(300)
-        .expect(&CAUGHT_BY);
-    let sqlite = Catch::new(&w)
-        .plant(Plant::NonAtomicStore)
-        .engine(Engine::Sqlite)
-        .seeds(300)
-        .expect(&CAUGHT_BY);
-    assert_eq!(
-        sqlite.fired, memory.fired,
-        "SQLite and memory must fail on the same seeds"
-    );
+    let memory = Catch::new(&w).plant(Plant::NonAtomicStore).seeds(300).expect(&CAUGHT_BY);
+    let sqlite = Catch::new(&w).plant(Plant::NonAtomicStore).engine(Engine::Sqlite).seeds(300).expect(&CAUGHT_BY);
+    assert_eq!(sqlite.fired, memory.fired, "SQLite and memory must fail on the same seeds");
 }

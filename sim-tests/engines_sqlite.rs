@@ -46,10 +46,7 @@ use std::time::Duration;
 
 use dcb_sim::retry::Sleeper;
 use dcb_sim::sim::plants::NonAtomicStore;
-use dcb_sim::store::{
-    AppendCondition, Event, EventStore, Position, Query, QueryItem, ReadOptions, SequencedEvent,
-    SqliteStore, StoreError,
-};
+use dcb_sim::store::{AppendCondition, Event, EventStore, Position, Query, QueryItem, ReadOptions, SequencedEvent, SqliteStore, StoreError};
 use rand::RngExt;
 
 const CHILD_ENV: &str = "DCB_SQLITE_CHILD";
@@ -69,25 +66,12 @@ fn temp_dir(name: &str) -> PathBuf {
 #[test]
 #[ignore = "child process of crash_mid_append_keeps_whole_appends; runs only with DCB_SQLITE_CHILD set"]
 fn crash_child() {
-    let Some(path) = std::env::var_os(CHILD_ENV) else {
-        return;
-    };
+    let Some(path) = std::env::var_os(CHILD_ENV) else { return };
     let store = SqliteStore::open(&path).expect("child: open");
     let log = store.snapshot().expect("child: read");
-    let first = log.last().map_or(0, |e| {
-        e.event
-            .data
-            .split(' ')
-            .next()
-            .and_then(|b| b.parse::<u64>().ok())
-            .expect("payload")
-            + 1
-    });
+    let first = log.last().map_or(0, |e| e.event.data.split(' ').next().and_then(|b| b.parse::<u64>().ok()).expect("payload") + 1);
     let mut rng = dcb_sim::rng::seeded(first);
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "a real child process with a wall-clock safety limit, not a simulation"
-    )]
+    #[allow(clippy::disallowed_methods, reason = "a real child process with a wall-clock safety limit, not a simulation")]
     let started = std::time::Instant::now();
     for batch in first.. {
         if started.elapsed() > Duration::from_secs(60) {
@@ -95,24 +79,12 @@ fn crash_child() {
         }
         let n = rng.random_range(1..=6u32);
         let events: Vec<Event> = (0..n)
-            .map(|i| {
-                Event::new(
-                    "Crash",
-                    [format!("batch:{batch}")],
-                    format!("{batch} {i} {n}"),
-                )
-                .expect("valid")
-            })
+            .map(|i| Event::new("Crash", [format!("batch:{batch}")], format!("{batch} {i} {n}")).expect("valid"))
             .collect();
         // A condition that holds (no event of this batch yet): the
         // conditional path is the one under test.
-        let condition = AppendCondition::new(
-            Query::from_item(QueryItem::new().tags([format!("batch:{batch}")])).expect("valid"),
-            None,
-        );
-        store
-            .append_now(events, Some(condition))
-            .expect("child: append");
+        let condition = AppendCondition::new(Query::from_item(QueryItem::new().tags([format!("batch:{batch}")])).expect("valid"), None);
+        store.append_now(events, Some(condition)).expect("child: append");
         println!("ACK {batch}");
     }
 }
@@ -123,40 +95,21 @@ fn verify(path: &Path) -> Vec<u64> {
     let store = SqliteStore::open(path).expect("reopen after kill");
     let log = store.snapshot().expect("read after kill");
     for (i, e) in log.iter().enumerate() {
-        assert_eq!(
-            e.position,
-            i as u64 + 1,
-            "positions must be gap-free after a crash"
-        );
+        assert_eq!(e.position, i as u64 + 1, "positions must be gap-free after a crash");
     }
     let mut batches = Vec::new();
     let mut i = 0;
     while i < log.len() {
-        let fields: Vec<u64> = log[i]
-            .event
-            .data
-            .split(' ')
-            .map(|f| f.parse().expect("payload"))
-            .collect();
+        let fields: Vec<u64> = log[i].event.data.split(' ').map(|f| f.parse().expect("payload")).collect();
         let (batch, n) = (fields[0], fields[2]);
         for k in 0..n {
-            let e = log
-                .get(i + k as usize)
-                .unwrap_or_else(|| panic!("batch {batch} is torn: {k} of {n} events present"));
-            assert_eq!(
-                e.event.data,
-                format!("{batch} {k} {n}"),
-                "batch {batch} is torn or out of order at position {}",
-                e.position
-            );
+            let e = log.get(i + k as usize).unwrap_or_else(|| panic!("batch {batch} is torn: {k} of {n} events present"));
+            assert_eq!(e.event.data, format!("{batch} {k} {n}"), "batch {batch} is torn or out of order at position {}", e.position);
         }
         batches.push(batch);
         i += n as usize;
     }
-    assert!(
-        batches.windows(2).all(|w| w[1] == w[0] + 1),
-        "batches out of order: {batches:?}"
-    );
+    assert!(batches.windows(2).all(|w| w[1] == w[0] + 1), "batches out of order: {batches:?}");
     batches
 }
 
@@ -171,13 +124,7 @@ fn crash_mid_append_keeps_whole_appends() {
         let ack_path = dir.join(format!("ack-{round}.txt"));
         let ack = std::fs::File::create(&ack_path).expect("ack file");
         let mut child = Command::new(&exe)
-            .args([
-                "crash_child",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args(["crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
             .env(CHILD_ENV, &db)
             .stdout(ack)
             .stderr(Stdio::null())
@@ -197,10 +144,7 @@ fn crash_mid_append_keeps_whole_appends() {
         while read_acks().len() < 20 {
             std::thread::sleep(Duration::from_millis(5));
             waited += 5;
-            assert!(
-                waited < 20_000,
-                "child made no progress in 20 s (round {round})"
-            );
+            assert!(waited < 20_000, "child made no progress in 20 s (round {round})");
             if let Ok(Some(status)) = child.try_wait() {
                 panic!("child exited early with {status}");
             }
@@ -213,20 +157,10 @@ fn crash_mid_append_keeps_whole_appends() {
         let batches = verify(&db);
         let last = *batches.last().expect("some batches");
         let last_acked = *acked.last().expect("acks");
-        assert!(
-            last >= last_acked,
-            "round {round}: acknowledged batch {last_acked} is missing (file ends at {last})"
-        );
-        assert!(
-            last <= last_acked + 1,
-            "round {round}: file holds batch {last}, but only {last_acked} was acknowledged (at most one commit can be in flight)"
-        );
+        assert!(last >= last_acked, "round {round}: acknowledged batch {last_acked} is missing (file ends at {last})");
+        assert!(last <= last_acked + 1, "round {round}: file holds batch {last}, but only {last_acked} was acknowledged (at most one commit can be in flight)");
         acked_total += acked.len() as u64;
-        eprintln!(
-            "round {round}: killed after {} acknowledged batches (last {last_acked}); file holds batches 0..={last} ({} events), all whole",
-            acked.len(),
-            SqliteStore::open(&db).unwrap().head().unwrap()
-        );
+        eprintln!("round {round}: killed after {} acknowledged batches (last {last_acked}); file holds batches 0..={last} ({} events), all whole", acked.len(), SqliteStore::open(&db).unwrap().head().unwrap());
     }
     assert!(acked_total >= 120);
     let _ = std::fs::remove_dir_all(&dir);
@@ -250,11 +184,7 @@ struct TimedBarrier {
 
 impl TimedBarrier {
     fn new(n: usize) -> Self {
-        TimedBarrier {
-            n,
-            state: Mutex::new((0, 0)),
-            turned: Condvar::new(),
-        }
+        TimedBarrier { n, state: Mutex::new((0, 0)), turned: Condvar::new() }
     }
 
     /// Waits until `n` threads have called it (it then resets).
@@ -267,16 +197,9 @@ impl TimedBarrier {
             self.turned.notify_all();
             return;
         }
-        let (state, timeout) = self
-            .turned
-            .wait_timeout_while(state, STEP_TIMEOUT, |s| s.1 == generation)
-            .unwrap_or_else(|p| p.into_inner());
+        let (state, timeout) = self.turned.wait_timeout_while(state, STEP_TIMEOUT, |s| s.1 == generation).unwrap_or_else(|p| p.into_inner());
         drop(state);
-        assert!(
-            !timeout.timed_out(),
-            "{what}: not all {} writers arrived within {STEP_TIMEOUT:?}",
-            self.n
-        );
+        assert!(!timeout.timed_out(), "{what}: not all {} writers arrived within {STEP_TIMEOUT:?}", self.n);
     }
 }
 
@@ -325,44 +248,24 @@ fn lockstep<S: EventStore + Send>(stores: Vec<S>) -> Vec<Vec<Step>> {
                     for round in 0..ROUNDS {
                         let key = round % KEYS;
                         let query = key_query(key);
-                        let seen = now(store.read(&query, ReadOptions::default()))
-                            .unwrap_or_else(|e| panic!("writer {w} round {round}: read: {e}"));
+                        let seen = now(store.read(&query, ReadOptions::default())).unwrap_or_else(|e| panic!("writer {w} round {round}: read: {e}"));
                         let after = seen.last().map(|e| e.position);
                         read.wait(&format!("round {round}: reads"));
-                        let event = Event::new(
-                            "Counted",
-                            [format!("key:{key}")],
-                            after.unwrap_or(0).to_string(),
-                        )
-                        .expect("valid");
-                        steps.push(
-                            match now(
-                                store.append(vec![event], Some(AppendCondition::new(query, after)))
-                            ) {
-                                Ok(position) => Step::Won(position),
-                                Err(StoreError::ConditionFailed { .. }) => Step::Conflict,
-                                Err(e) => panic!("writer {w} round {round}: append: {e}"),
-                            },
-                        );
+                        let event = Event::new("Counted", [format!("key:{key}")], after.unwrap_or(0).to_string()).expect("valid");
+                        steps.push(match now(store.append(vec![event], Some(AppendCondition::new(query, after)))) {
+                            Ok(position) => Step::Won(position),
+                            Err(StoreError::ConditionFailed { .. }) => Step::Conflict,
+                            Err(e) => panic!("writer {w} round {round}: append: {e}"),
+                        });
                         appended.wait(&format!("round {round}: appends"));
                     }
                     steps
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
     });
-    (0..ROUNDS)
-        .map(|round| {
-            per_writer
-                .iter()
-                .map(|steps| steps[round].clone())
-                .collect()
-        })
-        .collect()
+    (0..ROUNDS).map(|round| per_writer.iter().map(|steps| steps[round].clone()).collect()).collect()
 }
 
 /// Per key, every event must have read its predecessor (data = the
@@ -376,11 +279,7 @@ fn verify_chains(store: &SqliteStore, expected: usize) {
         let key = e.event.tags.iter().next().expect("tag").to_string();
         let read: u64 = e.event.data.parse().expect("payload");
         let previous = last_by_key.insert(key.clone(), e.position).unwrap_or(0);
-        assert_eq!(
-            read, previous,
-            "{key}: the append at {} read up to {read}, but {previous} was the last event of its key: two appends passed the same condition",
-            e.position
-        );
+        assert_eq!(read, previous, "{key}: the append at {} read up to {read}, but {previous} was the last event of its key: two appends passed the same condition", e.position);
     }
 }
 
@@ -388,10 +287,7 @@ fn verify_chains(store: &SqliteStore, expected: usize) {
 fn assert_one_winner_per_round(rounds: &[Vec<Step>], label: &str) {
     for (round, steps) in rounds.iter().enumerate() {
         let won = steps.iter().filter(|s| matches!(s, Step::Won(_))).count();
-        assert_eq!(
-            won, 1,
-            "{label}, round {round}: every writer read before any appended, so exactly one condition holds: {steps:?}"
-        );
+        assert_eq!(won, 1, "{label}, round {round}: every writer read before any appended, so exactly one condition holds: {steps:?}");
     }
 }
 
@@ -400,16 +296,11 @@ fn threads_on_separate_connections_never_pass_the_same_condition() {
     const THREADS: usize = 8;
     let dir = temp_dir("sqlite-threads");
     let first = SqliteStore::open(dir.join("race.db")).expect("open");
-    let stores = (0..THREADS)
-        .map(|_| first.open_another().expect("another connection"))
-        .collect();
+    let stores = (0..THREADS).map(|_| first.open_another().expect("another connection")).collect();
     let rounds = lockstep(stores);
     assert_one_winner_per_round(&rounds, "threads");
     verify_chains(&first, ROUNDS);
-    eprintln!(
-        "threads: {ROUNDS} lock-step rounds of {THREADS} writers: one append won each, {} conflicts",
-        ROUNDS * (THREADS - 1)
-    );
+    eprintln!("threads: {ROUNDS} lock-step rounds of {THREADS} writers: one append won each, {} conflicts", ROUNDS * (THREADS - 1));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -422,19 +313,11 @@ struct InsertAfterAllChecked<'b> {
 }
 
 impl EventStore for InsertAfterAllChecked<'_> {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.inner.read(query, options).await
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         self.barrier.wait("inserts after all checks");
         self.inner.append(events, condition).await
     }
@@ -464,29 +347,13 @@ fn non_atomic_plant_over_sqlite_lets_every_writer_pass() {
     let first = SqliteStore::open(dir.join("race.db")).expect("open");
     let inserts = TimedBarrier::new(THREADS);
     let stores = (0..THREADS)
-        .map(|_| {
-            NonAtomicStore::with_sleeper(
-                InsertAfterAllChecked {
-                    inner: first.open_another().expect("another connection"),
-                    barrier: &inserts,
-                },
-                NoGap,
-                Duration::ZERO,
-            )
-        })
+        .map(|_| NonAtomicStore::with_sleeper(InsertAfterAllChecked { inner: first.open_another().expect("another connection"), barrier: &inserts }, NoGap, Duration::ZERO))
         .collect();
     let rounds = lockstep(stores);
     for (round, steps) in rounds.iter().enumerate() {
-        assert!(
-            steps.iter().all(|s| matches!(s, Step::Won(_))),
-            "round {round}: with every check before any insert, all {THREADS} writers must pass: {steps:?}"
-        );
+        assert!(steps.iter().all(|s| matches!(s, Step::Won(_))), "round {round}: with every check before any insert, all {THREADS} writers must pass: {steps:?}");
     }
-    assert_eq!(
-        first.snapshot().expect("read").len(),
-        ROUNDS * THREADS,
-        "every writer's event is in the log"
-    );
+    assert_eq!(first.snapshot().expect("read").len(), ROUNDS * THREADS, "every writer's event is in the log");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -497,9 +364,7 @@ fn non_atomic_plant_over_sqlite_lets_every_writer_pass() {
 #[test]
 #[ignore = "child process of processes_never_pass_the_same_condition; runs only with DCB_SQLITE_RACE_CHILD set"]
 fn race_child() {
-    let Ok(path) = std::env::var(RACE_ENV) else {
-        return;
-    };
+    let Ok(path) = std::env::var(RACE_ENV) else { return };
     let store = SqliteStore::open(&path).expect("child: open");
     let mut pending: Option<(usize, Query, Option<u64>)> = None;
     for line in std::io::stdin().lines() {
@@ -509,22 +374,13 @@ fn race_child() {
             Some(("read", key)) => {
                 let key: usize = key.parse().expect("child: key");
                 let query = key_query(key);
-                let after = store
-                    .read_now(&query, ReadOptions::default())
-                    .expect("child: read")
-                    .last()
-                    .map(|e| e.position);
+                let after = store.read_now(&query, ReadOptions::default()).expect("child: read").last().map(|e| e.position);
                 writeln!(out, "@@READ {}", after.unwrap_or(0)).expect("child: stdout");
                 pending = Some((key, query, after));
             }
             _ if line == "append" => {
                 let (key, query, after) = pending.take().expect("child: append before read");
-                let event = Event::new(
-                    "Counted",
-                    [format!("key:{key}")],
-                    after.unwrap_or(0).to_string(),
-                )
-                .expect("valid");
+                let event = Event::new("Counted", [format!("key:{key}")], after.unwrap_or(0).to_string()).expect("valid");
                 match store.append_now(vec![event], Some(AppendCondition::new(query, after))) {
                     Ok(p) => writeln!(out, "@@WON {p}"),
                     Err(StoreError::ConditionFailed { .. }) => writeln!(out, "@@CONFLICT"),
@@ -548,13 +404,7 @@ struct Child {
 impl Child {
     fn spawn(exe: &Path, db: &Path) -> Child {
         let mut process = Command::new(exe)
-            .args([
-                "race_child",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args(["race_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
             .env(RACE_ENV, db)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -564,15 +414,9 @@ impl Child {
         let stdin = process.stdin.take().expect("piped stdin");
         let stdout = process.stdout.take().expect("piped stdout");
         let (tx, answers) = mpsc::channel();
-        #[allow(
-            clippy::disallowed_methods,
-            reason = "a real reader thread for a child process's pipe, outside any simulation"
-        )]
+        #[allow(clippy::disallowed_methods, reason = "a real reader thread for a child process's pipe, outside any simulation")]
         std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
                 // libtest may print its own text before our first answer on a line.
                 if let Some(i) = line.find("@@")
                     && tx.send(line[i + 2..].trim().to_string()).is_err()
@@ -581,28 +425,16 @@ impl Child {
                 }
             }
         });
-        Child {
-            process,
-            stdin,
-            answers,
-        }
+        Child { process, stdin, answers }
     }
 
     fn send(&mut self, line: &str) {
-        writeln!(self.stdin, "{line}")
-            .and_then(|()| self.stdin.flush())
-            .unwrap_or_else(|e| panic!("child {}: cannot send {line:?}: {e}", self.process.id()));
+        writeln!(self.stdin, "{line}").and_then(|()| self.stdin.flush()).unwrap_or_else(|e| panic!("child {}: cannot send {line:?}: {e}", self.process.id()));
     }
 
     /// The next answer; fails loudly after [`STEP_TIMEOUT`].
     fn answer(&mut self, what: &str) -> String {
-        self.answers.recv_timeout(STEP_TIMEOUT).unwrap_or_else(|e| {
-            panic!(
-                "child {}: no answer to {what} within {STEP_TIMEOUT:?} ({e}); status {:?}",
-                self.process.id(),
-                self.process.try_wait()
-            )
-        })
+        self.answers.recv_timeout(STEP_TIMEOUT).unwrap_or_else(|e| panic!("child {}: no answer to {what} within {STEP_TIMEOUT:?} ({e}); status {:?}", self.process.id(), self.process.try_wait()))
     }
 }
 
@@ -625,30 +457,15 @@ fn processes_never_pass_the_same_condition() {
         for c in &mut children {
             c.send(&format!("read {key}"));
         }
-        let reads: Vec<String> = children
-            .iter_mut()
-            .map(|c| c.answer(&format!("round {round}: read")))
-            .collect();
-        assert!(
-            reads
-                .iter()
-                .all(|r| r.starts_with("READ ") && *r == reads[0]),
-            "round {round}: every child must read the same state: {reads:?}"
-        );
+        let reads: Vec<String> = children.iter_mut().map(|c| c.answer(&format!("round {round}: read"))).collect();
+        assert!(reads.iter().all(|r| r.starts_with("READ ") && *r == reads[0]), "round {round}: every child must read the same state: {reads:?}");
         for c in &mut children {
             c.send("append");
         }
-        let appends: Vec<String> = children
-            .iter_mut()
-            .map(|c| c.answer(&format!("round {round}: append")))
-            .collect();
+        let appends: Vec<String> = children.iter_mut().map(|c| c.answer(&format!("round {round}: append"))).collect();
         let won = appends.iter().filter(|a| a.starts_with("WON ")).count();
         let conflicts = appends.iter().filter(|a| *a == "CONFLICT").count();
-        assert_eq!(
-            (won, conflicts),
-            (1, PROCESSES - 1),
-            "round {round}: every child read before any appended, so exactly one append wins: {appends:?}"
-        );
+        assert_eq!((won, conflicts), (1, PROCESSES - 1), "round {round}: every child read before any appended, so exactly one append wins: {appends:?}");
     }
     for mut c in children {
         drop(c.stdin);
@@ -656,9 +473,6 @@ fn processes_never_pass_the_same_condition() {
         assert!(status.success(), "child ended with {status}");
     }
     verify_chains(&first, ROUNDS);
-    eprintln!(
-        "processes: {ROUNDS} lock-step rounds of {PROCESSES} children: one append won each, {} conflicts",
-        ROUNDS * (PROCESSES - 1)
-    );
+    eprintln!("processes: {ROUNDS} lock-step rounds of {PROCESSES} children: one append won each, {} conflicts", ROUNDS * (PROCESSES - 1));
     let _ = std::fs::remove_dir_all(&dir);
 }

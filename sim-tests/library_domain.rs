@@ -9,14 +9,11 @@
 //! Run: `cargo test --test library_domain` (needs `--cfg madsim`, set in
 //! `.cargo/config.toml`).
 
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim");
+#[cfg(not(madsim))] compile_error!("sim-tests need --cfg madsim");
 
 use std::sync::Arc;
 
-use dcb_sim::domain::library::{
-    self, FailureReason, LibraryCommand, LibraryDecider, LibraryEvent, queries,
-};
+use dcb_sim::domain::library::{self, FailureReason, LibraryCommand, LibraryDecider, LibraryEvent, queries};
 use dcb_sim::handler::{AppendRecord, CommandHandler, DecisionRecord, HandleReport, Outcome};
 use dcb_sim::retry::{NoopObserver, RuntimeSleeper};
 use dcb_sim::sim::Latency;
@@ -36,42 +33,27 @@ struct LatencyStore<S> {
 
 impl<S> LatencyStore<S> {
     fn new(inner: S, latency: Latency, rng: ChaCha8Rng) -> Self {
-        LatencyStore {
-            inner,
-            latency,
-            rng: std::sync::Mutex::new(rng),
-        }
+        LatencyStore { inner, latency, rng: std::sync::Mutex::new(rng) }
     }
     fn inner(&self) -> &S {
         &self.inner
     }
     async fn pause(&self) {
         use rand::RngExt;
-        let (lo, hi) = (
-            self.latency.read_min.as_nanos() as u64,
-            self.latency.read_max.as_nanos() as u64,
-        );
+        let (lo, hi) = (self.latency.read_min.as_nanos() as u64, self.latency.read_max.as_nanos() as u64);
         let d = self.rng.lock().unwrap().random_range(lo..=hi);
         madsim::time::sleep(std::time::Duration::from_nanos(d)).await;
     }
 }
 
 impl<S: EventStore> EventStore for LatencyStore<S> {
-    async fn read(
-        &self,
-        query: &dcb_sim::store::Query,
-        options: dcb_sim::store::ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, dcb_sim::store::StoreError> {
+    async fn read(&self, query: &dcb_sim::store::Query, options: dcb_sim::store::ReadOptions) -> Result<Vec<SequencedEvent>, dcb_sim::store::StoreError> {
         self.pause().await;
         let r = self.inner.read(query, options).await;
         self.pause().await;
         r
     }
-    async fn append(
-        &self,
-        events: Vec<dcb_sim::store::Event>,
-        condition: Option<dcb_sim::store::AppendCondition>,
-    ) -> Result<u64, dcb_sim::store::StoreError> {
+    async fn append(&self, events: Vec<dcb_sim::store::Event>, condition: Option<dcb_sim::store::AppendCondition>) -> Result<u64, dcb_sim::store::StoreError> {
         self.pause().await;
         let r = self.inner.append(events, condition).await;
         self.pause().await;
@@ -84,91 +66,51 @@ fn sim<F: Future>(f: impl FnOnce() -> F) -> F::Output {
 }
 
 fn add(b: &str) -> LibraryCommand {
-    LibraryCommand::AddBookCopy {
-        book: b.into(),
-        title: format!("Title of {b}"),
-    }
+    LibraryCommand::AddBookCopy { book: b.into(), title: format!("Title of {b}") }
 }
 fn remove(b: &str) -> LibraryCommand {
     LibraryCommand::RemoveBookCopy { book: b.into() }
 }
 fn register(r: &str) -> LibraryCommand {
-    LibraryCommand::RegisterReader {
-        reader: r.into(),
-        name: format!("Name of {r}"),
-    }
+    LibraryCommand::RegisterReader { reader: r.into(), name: format!("Name of {r}") }
 }
 fn cancel(r: &str) -> LibraryCommand {
     LibraryCommand::CancelReaderContract { reader: r.into() }
 }
 fn lend(b: &str, r: &str) -> LibraryCommand {
-    LibraryCommand::LendBookCopy {
-        book: b.into(),
-        reader: r.into(),
-    }
+    LibraryCommand::LendBookCopy { book: b.into(), reader: r.into() }
 }
 fn ret(b: &str, r: &str) -> LibraryCommand {
-    LibraryCommand::ReturnBookCopy {
-        book: b.into(),
-        reader: r.into(),
-    }
+    LibraryCommand::ReturnBookCopy { book: b.into(), reader: r.into() }
 }
 
 fn added(b: &str) -> LibraryEvent {
-    LibraryEvent::BookCopyAddedToCirculation {
-        book: b.into(),
-        title: format!("Title of {b}"),
-    }
+    LibraryEvent::BookCopyAddedToCirculation { book: b.into(), title: format!("Title of {b}") }
 }
 fn registered(r: &str) -> LibraryEvent {
-    LibraryEvent::ReaderRegistered {
-        reader: r.into(),
-        name: format!("Name of {r}"),
-    }
+    LibraryEvent::ReaderRegistered { reader: r.into(), name: format!("Name of {r}") }
 }
 fn lent(b: &str, r: &str) -> LibraryEvent {
-    LibraryEvent::BookCopyLentToReader {
-        book: b.into(),
-        reader: r.into(),
-    }
+    LibraryEvent::BookCopyLentToReader { book: b.into(), reader: r.into() }
 }
 fn returned(b: &str, r: &str) -> LibraryEvent {
-    LibraryEvent::BookCopyReturnedByReader {
-        book: b.into(),
-        reader: r.into(),
-    }
+    LibraryEvent::BookCopyReturnedByReader { book: b.into(), reader: r.into() }
 }
 fn lend_failed(b: &str, r: &str, reason: FailureReason) -> LibraryEvent {
-    LibraryEvent::LendingBookToReaderFailed {
-        book: b.into(),
-        reader: r.into(),
-        reason,
-    }
+    LibraryEvent::LendingBookToReaderFailed { book: b.into(), reader: r.into(), reason }
 }
 fn return_failed(b: &str, r: &str, reason: FailureReason) -> LibraryEvent {
-    LibraryEvent::ReturningBookFromReaderFailed {
-        book: b.into(),
-        reader: r.into(),
-        reason,
-    }
+    LibraryEvent::ReturningBookFromReaderFailed { book: b.into(), reader: r.into(), reason }
 }
 fn remove_failed(b: &str, reason: FailureReason) -> LibraryEvent {
-    LibraryEvent::RemovingBookFromCirculationFailed {
-        book: b.into(),
-        reason,
-    }
+    LibraryEvent::RemovingBookFromCirculationFailed { book: b.into(), reason }
 }
 fn cancel_failed(r: &str, reason: FailureReason) -> LibraryEvent {
-    LibraryEvent::CancelingReaderContractFailed {
-        reader: r.into(),
-        reason,
-    }
+    LibraryEvent::CancelingReaderContractFailed { reader: r.into(), reason }
 }
 
 fn decode(log: &[SequencedEvent]) -> Vec<LibraryEvent> {
-    log.iter()
-        .map(|e| LibraryEvent::from_event(&e.event).expect("only library events in the log"))
-        .collect()
+    log.iter().map(|e| LibraryEvent::from_event(&e.event).expect("only library events in the log")).collect()
 }
 
 /// A library handler on a fresh [`MemoryStore`], run one command at a time.
@@ -180,10 +122,7 @@ struct Lib {
 impl Lib {
     /// Must be called inside a madsim runtime.
     fn new() -> Self {
-        Lib {
-            handler: library::handler(MemoryStore::new(), RuntimeSleeper::new()),
-            rng: dcb_sim::rng::seeded(7),
-        }
+        Lib { handler: library::handler(MemoryStore::new(), RuntimeSleeper::new()), rng: dcb_sim::rng::seeded(7) }
     }
 
     fn log(&self) -> Vec<LibraryEvent> {
@@ -192,17 +131,9 @@ impl Lib {
 
     /// Runs `c` and checks its outcome and exactly the events it appended.
     /// Commands run one at a time, so each takes exactly one attempt.
-    async fn expect(
-        &mut self,
-        c: LibraryCommand,
-        outcome: Outcome,
-        appended: &[LibraryEvent],
-    ) -> HandleReport {
+    async fn expect(&mut self, c: LibraryCommand, outcome: Outcome, appended: &[LibraryEvent]) -> HandleReport {
         let before = self.handler.store().head() as usize;
-        let report = self
-            .handler
-            .handle(&c, &mut self.rng, &mut NoopObserver)
-            .await;
+        let report = self.handler.handle(&c, &mut self.rng, &mut NoopObserver).await;
         assert_eq!(report.outcome, outcome, "{c}");
         assert_eq!(&self.log()[before..], appended, "events appended by {c}");
         assert_eq!(report.attempts.len(), 1, "{c}: no conflicts when run alone");
@@ -221,28 +152,10 @@ impl Lib {
 
     /// Expects a rejection with exactly `reason` that appended exactly `failed`.
     async fn reject(&mut self, c: LibraryCommand, reason: &str, failed: LibraryEvent) -> &mut Self {
-        assert_eq!(
-            failed.business_error().as_deref(),
-            Some(reason),
-            "fixture: the failure event matches the reason"
-        );
-        let report = self
-            .expect(
-                c,
-                Outcome::Rejected {
-                    reason: reason.into(),
-                },
-                &[failed],
-            )
-            .await;
+        assert_eq!(failed.business_error().as_deref(), Some(reason), "fixture: the failure event matches the reason");
+        let report = self.expect(c, Outcome::Rejected { reason: reason.into() }, &[failed]).await;
         let attempt = &report.attempts[0];
-        assert_eq!(
-            attempt.decision,
-            Some(DecisionRecord::Reject {
-                reason: reason.into(),
-                events: 1
-            })
-        );
+        assert_eq!(attempt.decision, Some(DecisionRecord::Reject { reason: reason.into(), events: 1 }));
         assert!(matches!(attempt.append, AppendRecord::Written { first, last } if first == last));
         self
     }
@@ -257,21 +170,11 @@ fn add_book_copy() {
         let mut lib = Lib::new();
         lib.ok(add("b1"), added("b1")).await;
         lib.idempotent(add("b1")).await;
-        lib.ok(
-            remove("b1"),
-            LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() },
-        )
-        .await;
+        lib.ok(remove("b1"), LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() }).await;
         // Re-adding after a removal is allowed.
         lib.ok(add("b1"), added("b1")).await;
-        lib.idempotent(LibraryCommand::AddBookCopy {
-            book: "b1".into(),
-            title: "Another title".into(),
-        })
-        .await;
-        let books = queries::read_books_in_circulation(lib.handler.store())
-            .await
-            .unwrap();
+        lib.idempotent(LibraryCommand::AddBookCopy { book: "b1".into(), title: "Another title".into() }).await;
+        let books = queries::read_books_in_circulation(lib.handler.store()).await.unwrap();
         assert_eq!(books.items.len(), 1);
         assert_eq!((books.items[0].added_at, books.position), (3, Some(3)));
     });
@@ -300,13 +203,7 @@ fn remove_book_copy() {
         lib.ok(ret("b1", "r1"), returned("b1", "r1")).await;
         lib.ok(remove("b1"), removed()).await;
         lib.idempotent(remove("b1")).await;
-        assert!(
-            queries::read_books_in_circulation(lib.handler.store())
-                .await
-                .unwrap()
-                .items
-                .is_empty()
-        );
+        assert!(queries::read_books_in_circulation(lib.handler.store()).await.unwrap().items.is_empty());
     });
 }
 
@@ -316,18 +213,10 @@ fn register_reader() {
         let mut lib = Lib::new();
         lib.ok(register("r1"), registered("r1")).await;
         lib.idempotent(register("r1")).await;
-        lib.ok(
-            cancel("r1"),
-            LibraryEvent::ReaderContractCanceled {
-                reader: "r1".into(),
-            },
-        )
-        .await;
+        lib.ok(cancel("r1"), LibraryEvent::ReaderContractCanceled { reader: "r1".into() }).await;
         // Re-registering after a cancellation is allowed.
         lib.ok(register("r1"), registered("r1")).await;
-        let readers = queries::read_registered_readers(lib.handler.store())
-            .await
-            .unwrap();
+        let readers = queries::read_registered_readers(lib.handler.store()).await.unwrap();
         assert_eq!(readers.items.len(), 1);
         assert_eq!(readers.items[0].registered_at, 3);
     });
@@ -337,9 +226,7 @@ fn register_reader() {
 fn cancel_reader_contract() {
     sim(|| async {
         let mut lib = Lib::new();
-        let canceled = || LibraryEvent::ReaderContractCanceled {
-            reader: "r1".into(),
-        };
+        let canceled = || LibraryEvent::ReaderContractCanceled { reader: "r1".into() };
         lib.reject(
             cancel("r1"),
             "CancelingReaderContractFailed: reader was never registered",
@@ -358,13 +245,7 @@ fn cancel_reader_contract() {
         lib.ok(ret("b1", "r1"), returned("b1", "r1")).await;
         lib.ok(cancel("r1"), canceled()).await;
         lib.idempotent(cancel("r1")).await;
-        assert!(
-            queries::read_registered_readers(lib.handler.store())
-                .await
-                .unwrap()
-                .items
-                .is_empty()
-        );
+        assert!(queries::read_registered_readers(lib.handler.store()).await.unwrap().items.is_empty());
     });
 }
 
@@ -373,19 +254,11 @@ fn lend_book_copy() {
     sim(|| async {
         let mut lib = Lib::new();
         let failed = |reason| lend_failed("b1", "r1", reason);
-        lib.reject(
-            lend("b1", "r1"),
-            "LendingBookToReaderFailed: reader is not currently registered",
-            failed(FailureReason::ReaderNotCurrentlyRegistered),
-        )
-        .await;
+        lib.reject(lend("b1", "r1"), "LendingBookToReaderFailed: reader is not currently registered", failed(FailureReason::ReaderNotCurrentlyRegistered))
+            .await;
         lib.ok(register("r1"), registered("r1")).await;
-        lib.reject(
-            lend("b1", "r1"),
-            "LendingBookToReaderFailed: book is not in circulation",
-            failed(FailureReason::BookNotInCirculation),
-        )
-        .await;
+        lib.reject(lend("b1", "r1"), "LendingBookToReaderFailed: book is not in circulation", failed(FailureReason::BookNotInCirculation))
+            .await;
         lib.ok(add("b1"), added("b1")).await;
         lib.ok(lend("b1", "r1"), lent("b1", "r1")).await;
         // The same reader again: idempotent.
@@ -403,12 +276,9 @@ fn lend_book_copy() {
             lib.ok(add(&format!("b{i}")), added(&format!("b{i}"))).await;
         }
         for i in 2..=10 {
-            lib.ok(lend(&format!("b{i}"), "r1"), lent(&format!("b{i}"), "r1"))
-                .await;
+            lib.ok(lend(&format!("b{i}"), "r1"), lent(&format!("b{i}"), "r1")).await;
         }
-        let held = queries::read_books_lent_by_reader(lib.handler.store(), "r1")
-            .await
-            .unwrap();
+        let held = queries::read_books_lent_by_reader(lib.handler.store(), "r1").await.unwrap();
         assert_eq!(held.items.len(), library::MAX_BOOKS_PER_READER as usize);
         lib.reject(
             lend("b11", "r1"),
@@ -419,22 +289,14 @@ fn lend_book_copy() {
         lib.ok(ret("b5", "r1"), returned("b5", "r1")).await;
         lib.ok(lend("b11", "r1"), lent("b11", "r1")).await;
         // A canceled reader may not borrow.
-        lib.ok(
-            cancel("r2"),
-            LibraryEvent::ReaderContractCanceled {
-                reader: "r2".into(),
-            },
-        )
-        .await;
+        lib.ok(cancel("r2"), LibraryEvent::ReaderContractCanceled { reader: "r2".into() }).await;
         lib.reject(
             lend("b5", "r2"),
             "LendingBookToReaderFailed: reader is not currently registered",
             lend_failed("b5", "r2", FailureReason::ReaderNotCurrentlyRegistered),
         )
         .await;
-        let out = queries::read_books_lent_out(lib.handler.store())
-            .await
-            .unwrap();
+        let out = queries::read_books_lent_out(lib.handler.store()).await.unwrap();
         assert_eq!(out.items.len(), 10);
         assert!(out.items.iter().all(|l| l.reader == "r1"));
     });
@@ -477,13 +339,7 @@ fn return_book_copy() {
         lib.idempotent(ret("b1", "r2")).await;
         lib.ok(lend("b1", "r1"), lent("b1", "r1")).await;
         lib.ok(ret("b1", "r1"), returned("b1", "r1")).await;
-        assert!(
-            queries::read_books_lent_out(lib.handler.store())
-                .await
-                .unwrap()
-                .items
-                .is_empty()
-        );
+        assert!(queries::read_books_lent_out(lib.handler.store()).await.unwrap().items.is_empty());
     });
 }
 
@@ -493,18 +349,10 @@ fn failure_events_are_in_the_log_but_change_no_decision() {
         let mut lib = Lib::new();
         let reason = "LendingBookToReaderFailed: reader is not currently registered";
         for _ in 0..3 {
-            lib.reject(
-                lend("b1", "r1"),
-                reason,
-                lend_failed("b1", "r1", FailureReason::ReaderNotCurrentlyRegistered),
-            )
-            .await;
+            lib.reject(lend("b1", "r1"), reason, lend_failed("b1", "r1", FailureReason::ReaderNotCurrentlyRegistered)).await;
         }
         assert_eq!(lib.log().len(), 3);
-        lib.ok(register("r1"), registered("r1"))
-            .await
-            .ok(add("b1"), added("b1"))
-            .await;
+        lib.ok(register("r1"), registered("r1")).await.ok(add("b1"), added("b1")).await;
         lib.ok(lend("b1", "r1"), lent("b1", "r1")).await;
     });
 }
@@ -523,13 +371,7 @@ async fn race<S: EventStore + 'static>(
 ) -> (&'static str, bool) {
     let mut rng = dcb_sim::rng::substream(seed, 0);
     for c in [register("r1"), register("r2"), add("b1")] {
-        assert_eq!(
-            handler
-                .handle(&c, &mut rng, &mut NoopObserver)
-                .await
-                .outcome,
-            Outcome::Succeeded
-        );
+        assert_eq!(handler.handle(&c, &mut rng, &mut NoopObserver).await.outcome, Outcome::Succeeded);
     }
     let handler = Arc::new(handler);
     let tasks: Vec<_> = ["r1", "r2"]
@@ -539,9 +381,7 @@ async fn race<S: EventStore + 'static>(
             let handler = Arc::clone(&handler);
             madsim::task::spawn(async move {
                 let mut rng = dcb_sim::rng::substream(seed, i as u64 + 1);
-                handler
-                    .handle(&lend("b1", reader), &mut rng, &mut NoopObserver)
-                    .await
+                handler.handle(&lend("b1", reader), &mut rng, &mut NoopObserver).await
             })
         })
         .collect();
@@ -549,45 +389,27 @@ async fn race<S: EventStore + 'static>(
     for t in tasks {
         reports.push(t.await.expect("task finished"));
     }
-    let winners: Vec<usize> = (0..2)
-        .filter(|&i| reports[i].outcome == Outcome::Succeeded)
-        .collect();
-    assert_eq!(
-        winners.len(),
-        1,
-        "seed {seed}: exactly one lend succeeds: {reports:?}"
-    );
+    let winners: Vec<usize> = (0..2).filter(|&i| reports[i].outcome == Outcome::Succeeded).collect();
+    assert_eq!(winners.len(), 1, "seed {seed}: exactly one lend succeeds: {reports:?}");
     let (w, l) = (winners[0], 1 - winners[0]);
     let (winner, loser) = (["r1", "r2"][w], ["r1", "r2"][l]);
     assert_eq!(
         reports[l].outcome,
-        Outcome::Rejected {
-            reason: "LendingBookToReaderFailed: book is already lent".into()
-        },
+        Outcome::Rejected { reason: "LendingBookToReaderFailed: book is already lent".into() },
         "seed {seed}"
     );
     // The loser either saw the loan at once, or conflicted first and then
     // saw it on its retry; never more than one retry is needed.
     let conflicted = reports[l].attempts.len() == 2;
-    assert!(
-        reports[l].attempts.len() <= 2,
-        "seed {seed}: {:?}",
-        reports[l].attempts
-    );
+    assert!(reports[l].attempts.len() <= 2, "seed {seed}: {:?}", reports[l].attempts);
     if conflicted {
-        assert!(
-            matches!(reports[l].attempts[0].append, AppendRecord::Conflict { .. }),
-            "seed {seed}"
-        );
+        assert!(matches!(reports[l].attempts[0].append, AppendRecord::Conflict { .. }), "seed {seed}");
     }
     // The log: setup, the winner's loan, the loser's failure event.
     let events = decode(&log(handler.store()));
     assert_eq!(
         events[3..],
-        [
-            lent("b1", winner),
-            lend_failed("b1", loser, FailureReason::BookAlreadyLent)
-        ],
+        [lent("b1", winner), lend_failed("b1", loser, FailureReason::BookAlreadyLent)],
         "seed {seed}"
     );
     let out = queries::books_lent_out(&log(handler.store()));
@@ -617,23 +439,13 @@ fn two_readers_race_for_one_copy_with_store_latency() {
     for seed in 0..40 {
         let rt = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
         let (winner, conflicted) = rt.block_on(async move {
-            let store = LatencyStore::new(
-                MemoryStore::new(),
-                Latency::default(),
-                dcb_sim::rng::substream(seed, 99),
-            );
+            let store = LatencyStore::new(MemoryStore::new(), Latency::default(), dcb_sim::rng::substream(seed, 99));
             let handler = library::handler(store, RuntimeSleeper::new());
-            race(handler, seed, |s: &LatencyStore<MemoryStore>| {
-                s.inner().snapshot()
-            })
-            .await
+            race(handler, seed, |s: &LatencyStore<MemoryStore>| s.inner().snapshot()).await
         });
         winners.insert(winner);
         conflicts += usize::from(conflicted);
     }
     assert_eq!(winners.len(), 2, "both readers win on some seed");
-    assert!(
-        conflicts > 0,
-        "some seed makes the loser conflict and retry"
-    );
+    assert!(conflicts > 0, "some seed makes the loser conflict and retry");
 }

@@ -21,9 +21,7 @@
 //! exploration summary and the seeds each plant needed).
 
 #[cfg(not(madsim))]
-compile_error!(
-    "sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -32,14 +30,10 @@ use dcb_sim::domain::library::{FailureReason, LibraryCommand, types};
 use dcb_sim::plant::Plant;
 use dcb_sim::retry::RetryPolicy;
 use dcb_sim::sim::check::{
-    library_cancelled_holds_none, library_copy_lent_once, library_reader_limit,
-    library_removed_not_lent, library_returns_match,
+    library_cancelled_holds_none, library_copy_lent_once, library_reader_limit, library_removed_not_lent, library_returns_match,
 };
 use dcb_sim::sim::library::LibraryWorkload;
-use dcb_sim::sim::{
-    Catch, Caught, ExploreOptions, FailureReport, Latency, Scenario, Scheduled, SimConfig,
-    Workload, assert_no_violations, explore, run,
-};
+use dcb_sim::sim::{Catch, Caught, ExploreOptions, FailureReport, Latency, Scenario, Scheduled, SimConfig, Workload, assert_no_violations, explore, run};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
@@ -87,33 +81,15 @@ fn explore_library_seeds_hold_every_invariant() {
     if SimConfig::from_env().is_replay() {
         return; // a single replayed seed need not reach everything
     }
-    assert!(
-        s.conflicts > 0,
-        "no conflicts: the workload is not contended\n{s}"
-    );
+    assert!(s.conflicts > 0, "no conflicts: the workload is not contended\n{s}");
     let retried: u64 = s.attempts_histogram.range(2..).map(|(_, n)| n).sum();
     assert!(retried > 0, "no command was retried\n{s}");
-    assert!(
-        s.attempts_histogram.get(&3).copied().unwrap_or(0) > 0,
-        "no command needed 3 attempts\n{s}"
-    );
-    assert!(
-        s.outcomes.get("exhausted").copied().unwrap_or(0) > 0,
-        "no command exhausted its retries\n{s}"
-    );
-    assert!(
-        s.outcomes.get("idempotent").copied().unwrap_or(0) > 0,
-        "no idempotent outcome\n{s}"
-    );
-    assert!(
-        s.outcomes.get("succeeded").copied().unwrap_or(0) > 0,
-        "nothing succeeded\n{s}"
-    );
+    assert!(s.attempts_histogram.get(&3).copied().unwrap_or(0) > 0, "no command needed 3 attempts\n{s}");
+    assert!(s.outcomes.get("exhausted").copied().unwrap_or(0) > 0, "no command exhausted its retries\n{s}");
+    assert!(s.outcomes.get("idempotent").copied().unwrap_or(0) > 0, "no idempotent outcome\n{s}");
+    assert!(s.outcomes.get("succeeded").copied().unwrap_or(0) > 0, "nothing succeeded\n{s}");
     for reason in reachable_rejections() {
-        assert!(
-            s.rejections.get(&reason).copied().unwrap_or(0) > 0,
-            "never rejected with {reason:?}\n{s}"
-        );
+        assert!(s.rejections.get(&reason).copied().unwrap_or(0) > 0, "never rejected with {reason:?}\n{s}");
     }
 }
 
@@ -135,20 +111,10 @@ fn different_seeds_give_different_interleavings() {
     let w = LibraryWorkload::with_clients(6);
     let scenario = w.generate(&mut dcb_sim::rng::seeded(11));
     assert_eq!(scenario, w.generate(&mut dcb_sim::rng::seeded(11)));
-    let hashes: BTreeSet<u64> = (0..200)
-        .map(|seed| run(&w, &scenario, seed).history.hash64())
-        .collect();
-    assert!(
-        hashes.len() >= 180,
-        "only {} distinct histories in 200 seeds",
-        hashes.len()
-    );
+    let hashes: BTreeSet<u64> = (0..200).map(|seed| run(&w, &scenario, seed).history.hash64()).collect();
+    assert!(hashes.len() >= 180, "only {} distinct histories in 200 seeds", hashes.len());
     for seed in [0, 7, 42] {
-        assert_eq!(
-            run(&w, &scenario, seed).history.hash64(),
-            run(&w, &scenario, seed).history.hash64(),
-            "seed {seed} did not replay"
-        );
+        assert_eq!(run(&w, &scenario, seed).history.hash64(), run(&w, &scenario, seed).history.hash64(), "seed {seed} did not replay");
     }
 }
 
@@ -164,59 +130,28 @@ fn ids(prefix: &str, n: usize) -> Vec<String> {
 fn scenario() -> impl Strategy<Value = Scenario<LibraryCommand>> {
     let books = prop_oneof![4 => 2usize..=5, 1 => 11usize..=14];
     let readers = 2usize..=4;
-    let present = (
-        prop::collection::vec(prop::bool::weighted(0.9), 14),
-        prop::collection::vec(prop::bool::weighted(0.9), 4),
-    );
-    let loans = (
-        0usize..=9,
-        prop::collection::vec((0usize..14, 0usize..4), 0..=4),
-    );
+    let present = (prop::collection::vec(prop::bool::weighted(0.9), 14), prop::collection::vec(prop::bool::weighted(0.9), 4));
+    let loans = (0usize..=9, prop::collection::vec((0usize..14, 0usize..4), 0..=4));
     let command = (0u32..8, 0u64..=10_000, 0u8..100, 0usize..14, 0usize..4);
     let commands = prop::collection::vec(command, 1..=24);
     let policy = prop::sample::select(RetryPolicy::PRESETS.to_vec());
     let latency = 1_000u64..4_000;
     (books, readers, present, loans, commands, policy, latency).prop_map(
-        |(
-            books,
-            readers,
-            (book_present, reader_present),
-            (heavy_loans, loans),
-            commands,
-            policy,
-            latency_max,
-        )| {
+        |(books, readers, (book_present, reader_present), (heavy_loans, loans), commands, policy, latency_max)| {
             let book_ids = ids("b", books);
             let reader_ids = ids("r", readers);
             let mut setup = Vec::new();
             for (b, _) in book_ids.iter().zip(&book_present).filter(|(_, p)| **p) {
-                setup.push(LibraryCommand::AddBookCopy {
-                    book: b.clone(),
-                    title: format!("Title of {b}"),
-                });
+                setup.push(LibraryCommand::AddBookCopy { book: b.clone(), title: format!("Title of {b}") });
             }
             for (r, _) in reader_ids.iter().zip(&reader_present).filter(|(_, p)| **p) {
-                setup.push(LibraryCommand::RegisterReader {
-                    reader: r.clone(),
-                    name: format!("Reader {r}"),
-                });
+                setup.push(LibraryCommand::RegisterReader { reader: r.clone(), name: format!("Reader {r}") });
             }
-            let lend = |b: &str, r: &str| LibraryCommand::LendBookCopy {
-                book: b.into(),
-                reader: r.into(),
-            };
+            let lend = |b: &str, r: &str| LibraryCommand::LendBookCopy { book: b.into(), reader: r.into() };
             if books > 10 {
-                setup.extend(
-                    book_ids[..heavy_loans]
-                        .iter()
-                        .map(|b| lend(b, &reader_ids[0])),
-                );
+                setup.extend(book_ids[..heavy_loans].iter().map(|b| lend(b, &reader_ids[0])));
             }
-            setup.extend(
-                loans
-                    .iter()
-                    .map(|(b, r)| lend(&book_ids[b % books], &reader_ids[r % readers])),
-            );
+            setup.extend(loans.iter().map(|(b, r)| lend(&book_ids[b % books], &reader_ids[r % readers])));
             let commands = commands
                 .into_iter()
                 .map(|(client, start_us, kind, b, r)| {
@@ -226,41 +161,24 @@ fn scenario() -> impl Strategy<Value = Scenario<LibraryCommand>> {
                         0..45 => LibraryCommand::LendBookCopy { book, reader },
                         45..72 => LibraryCommand::ReturnBookCopy { book, reader },
                         72..79 => LibraryCommand::RemoveBookCopy { book },
-                        79..86 => LibraryCommand::AddBookCopy {
-                            title: format!("Title of {book}"),
-                            book,
-                        },
+                        79..86 => LibraryCommand::AddBookCopy { title: format!("Title of {book}"), book },
                         86..93 => LibraryCommand::CancelReaderContract { reader },
-                        _ => LibraryCommand::RegisterReader {
-                            name: format!("Reader {reader}"),
-                            reader,
-                        },
+                        _ => LibraryCommand::RegisterReader { name: format!("Reader {reader}"), reader },
                     };
-                    Scheduled {
-                        client,
-                        start: Duration::from_micros(start_us),
-                        command,
-                    }
+                    Scheduled { client, start: Duration::from_micros(start_us), command }
                 })
                 .collect();
             let mut scenario = Scenario::new(setup, commands);
             scenario.policy = RetryPolicy::preset(policy).expect("preset");
             let max = Duration::from_micros(latency_max);
-            scenario.latency = Latency {
-                read_min: Duration::from_millis(1),
-                read_max: max,
-                append_min: Duration::from_millis(1),
-                append_max: max,
-            };
+            scenario.latency = Latency { read_min: Duration::from_millis(1), read_max: max, append_min: Duration::from_millis(1), append_max: max };
             scenario
         },
     )
 }
 
 fn cases() -> u32 {
-    SimConfig::from_env()
-        .seeds
-        .map_or(2_000, |n| u32::try_from(n).unwrap_or(u32::MAX))
+    SimConfig::from_env().seeds.map_or(2_000, |n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 proptest! {
@@ -305,55 +223,34 @@ const BUDGET: u64 = 1_000;
 /// | `retry-business` | `retry-classification` (992), `log-consistency` (992), `serializability` (992) — a library rule violation appends its `...Failed` event, so each retry of it writes one more |
 /// | `ignore-cap` | `delays` (19; first at seed 54) |
 const CAUGHT_BY: [(Plant, &[&str]); 6] = [
-    (
-        Plant::NonAtomicStore,
-        &[
-            "dcb-soundness",
-            "serializability",
-            library_copy_lent_once::NAME,
-            library_returns_match::NAME,
-            library_cancelled_holds_none::NAME,
-            library_removed_not_lent::NAME,
-            library_reader_limit::NAME,
-        ],
-    ),
-    (
-        Plant::NarrowCondition,
-        &[
-            "dcb-soundness",
-            "serializability",
-            library_copy_lent_once::NAME,
-            library_returns_match::NAME,
-            library_removed_not_lent::NAME,
-        ],
-    ),
-    (
-        Plant::StaleDecision,
-        &[
-            "serializability",
-            library_copy_lent_once::NAME,
-            library_returns_match::NAME,
-            library_cancelled_holds_none::NAME,
-            library_removed_not_lent::NAME,
-            library_reader_limit::NAME,
-        ],
-    ),
-    (
-        Plant::AfterEquality,
-        &[
-            "dcb-soundness",
-            "serializability",
-            library_copy_lent_once::NAME,
-            library_returns_match::NAME,
-            library_cancelled_holds_none::NAME,
-            library_removed_not_lent::NAME,
-            library_reader_limit::NAME,
-        ],
-    ),
-    (
-        Plant::RetryBusiness,
-        &["retry-classification", "log-consistency", "serializability"],
-    ),
+    (Plant::NonAtomicStore, &[
+        "dcb-soundness",
+        "serializability",
+        library_copy_lent_once::NAME,
+        library_returns_match::NAME,
+        library_cancelled_holds_none::NAME,
+        library_removed_not_lent::NAME,
+        library_reader_limit::NAME,
+    ]),
+    (Plant::NarrowCondition, &["dcb-soundness", "serializability", library_copy_lent_once::NAME, library_returns_match::NAME, library_removed_not_lent::NAME]),
+    (Plant::StaleDecision, &[
+        "serializability",
+        library_copy_lent_once::NAME,
+        library_returns_match::NAME,
+        library_cancelled_holds_none::NAME,
+        library_removed_not_lent::NAME,
+        library_reader_limit::NAME,
+    ]),
+    (Plant::AfterEquality, &[
+        "dcb-soundness",
+        "serializability",
+        library_copy_lent_once::NAME,
+        library_returns_match::NAME,
+        library_cancelled_holds_none::NAME,
+        library_removed_not_lent::NAME,
+        library_reader_limit::NAME,
+    ]),
+    (Plant::RetryBusiness, &["retry-classification", "log-consistency", "serializability"]),
     (Plant::IgnoreCap, &["delays"]),
 ];
 
@@ -361,15 +258,8 @@ const CAUGHT_BY: [(Plant, &[&str]); 6] = [
 /// caught by exactly its row of [`CAUGHT_BY`], every catch replaying
 /// ([`Catch::expect`]).
 fn catch(plant: Plant) -> Caught {
-    let expected = CAUGHT_BY
-        .iter()
-        .find(|(p, _)| *p == plant)
-        .map(|(_, e)| *e)
-        .expect("every plant has a row");
-    let caught = Catch::new(&LibraryWorkload::default())
-        .plant(plant)
-        .seeds(BUDGET)
-        .expect(expected);
+    let expected = CAUGHT_BY.iter().find(|(p, _)| *p == plant).map(|(_, e)| *e).expect("every plant has a row");
+    let caught = Catch::new(&LibraryWorkload::default()).plant(plant).seeds(BUDGET).expect(expected);
     assert_eq!(caught.first.plant.as_deref(), Some(plant.name()));
     println!("{caught}");
     caught
@@ -414,10 +304,7 @@ fn the_table_covers_every_plant_once_and_every_library_checker() {
     let rows: Vec<Plant> = CAUGHT_BY.iter().map(|(p, _)| *p).collect();
     assert_eq!(rows, Plant::ALL);
     for name in LIBRARY_INVARIANTS {
-        assert!(
-            CAUGHT_BY.iter().any(|(_, e)| e.contains(&name)),
-            "[{name}] catches no plant in the table"
-        );
+        assert!(CAUGHT_BY.iter().any(|(_, e)| e.contains(&name)), "[{name}] catches no plant in the table");
     }
 }
 
@@ -430,63 +317,25 @@ fn the_table_covers_every_plant_once_and_every_library_checker() {
 fn every_library_checker_fires_on_some_planted_bug() {
     let w = LibraryWorkload::default();
     let mut fired: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for plant in [
-        Plant::NonAtomicStore,
-        Plant::NarrowCondition,
-        Plant::StaleDecision,
-        Plant::AfterEquality,
-    ] {
-        let s = explore(
-            &w,
-            &ExploreOptions {
-                seeds: 500,
-                plant: Some(plant),
-                max_reports: 0,
-                ..ExploreOptions::default()
-            },
-        );
+    for plant in [Plant::NonAtomicStore, Plant::NarrowCondition, Plant::StaleDecision, Plant::AfterEquality] {
+        let s = explore(&w, &ExploreOptions { seeds: 500, plant: Some(plant), max_reports: 0, ..ExploreOptions::default() });
         for (name, n) in &s.violations_by_invariant {
-            fired
-                .entry(name.clone())
-                .or_default()
-                .push(format!("{plant}: {n}"));
+            fired.entry(name.clone()).or_default().push(format!("{plant}: {n}"));
         }
-        let library: u64 = LIBRARY_INVARIANTS
-            .iter()
-            .filter_map(|n| s.violations_by_invariant.get(*n))
-            .max()
-            .copied()
-            .unwrap_or(0);
-        let serial = s
-            .violations_by_invariant
-            .get("serializability")
-            .copied()
-            .unwrap_or(0);
-        assert!(
-            serial >= library,
-            "{plant}: a library invariant fired in {library} schedules but serializability only in {serial}\n{s}"
-        );
+        let library: u64 = LIBRARY_INVARIANTS.iter().filter_map(|n| s.violations_by_invariant.get(*n)).max().copied().unwrap_or(0);
+        let serial = s.violations_by_invariant.get("serializability").copied().unwrap_or(0);
+        assert!(serial >= library, "{plant}: a library invariant fired in {library} schedules but serializability only in {serial}\n{s}");
     }
     println!("{fired:#?}");
     for name in LIBRARY_INVARIANTS {
-        assert!(
-            fired.contains_key(name),
-            "[{name}] never fired under any concurrency plant: {fired:#?}"
-        );
+        assert!(fired.contains_key(name), "[{name}] never fired under any concurrency plant: {fired:#?}");
     }
 }
 
 /// Without a plant the budget the controls use finds nothing.
 #[test]
 fn correct_code_passes_the_plant_budget() {
-    let summary = explore(
-        &LibraryWorkload::default(),
-        &ExploreOptions {
-            start_seed: 1_000_000,
-            seeds: BUDGET,
-            ..ExploreOptions::default()
-        },
-    );
+    let summary = explore(&LibraryWorkload::default(), &ExploreOptions { start_seed: 1_000_000, seeds: BUDGET, ..ExploreOptions::default() });
     assert_eq!(summary.violations, 0, "{summary}");
 }
 
@@ -495,9 +344,5 @@ fn correct_code_passes_the_plant_budget() {
 #[test]
 #[ignore = "fixture: fails on purpose; .ci/run replays the lines it prints"]
 fn fixture_library_stale_decision_fails_the_check() {
-    dcb_sim::sim::Check::new(&LibraryWorkload::default())
-        .plant(Plant::StaleDecision)
-        .seeds(BUDGET)
-        .max_reports(1)
-        .run();
+    dcb_sim::sim::Check::new(&LibraryWorkload::default()).plant(Plant::StaleDecision).seeds(BUDGET).max_reports(1).run();
 }

@@ -4,24 +4,18 @@
 //! not support is refused, not silently ignored.
 
 #[cfg(not(madsim))]
-compile_error!(
-    "sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use dcb_sim::handler::{
-    CommandHandler, Ctx, Decider, DecisionRecord, HandleReport, Handler, Outcome,
-};
+use dcb_sim::handler::{CommandHandler, Ctx, Decider, DecisionRecord, HandleReport, Handler, Outcome};
 use dcb_sim::plant::Plant;
 use dcb_sim::rand_chacha::ChaCha8Rng;
 use dcb_sim::retry::MetricsObserver;
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
 use dcb_sim::sim::library::LibraryWorkload;
-use dcb_sim::sim::{
-    Catch, Cmd, EngineStore, History, SCENARIO_STREAM, Scenario, Violation, Workload, run,
-};
+use dcb_sim::sim::{Catch, Cmd, EngineStore, History, SCENARIO_STREAM, Scenario, Violation, Workload, run};
 use dcb_sim::store::{EventStore, StoreError};
 
 /// Runs the shell and keeps its own report per request id.
@@ -36,14 +30,7 @@ impl<D: Decider> Handler<D::Command> for Keeping<D> {
         let request = ctx.request_id().expect("request ids are on").to_string();
         let (store, clock, rng) = ctx.parts();
         let shell = CommandHandler::new(self.decider.clone(), store, policy, clock);
-        let report = shell
-            .handle_request(
-                command,
-                Some(&request),
-                rng,
-                &mut MetricsObserver::new(self.decider.command_type(command)),
-            )
-            .await;
+        let report = shell.handle_request(command, Some(&request), rng, &mut MetricsObserver::new(self.decider.command_type(command))).await;
         let outcome = report.outcome.clone();
         self.reports.lock().unwrap().insert(request, report);
         outcome
@@ -57,9 +44,7 @@ struct SelfReporting<W, D> {
     reports: Arc<Mutex<BTreeMap<String, HandleReport>>>,
 }
 
-impl<W: Workload<Store = EngineStore>, D: Decider<Command = Cmd<W>>> Workload
-    for SelfReporting<W, D>
-{
+impl<W: Workload<Store = EngineStore>, D: Decider<Command = Cmd<W>>> Workload for SelfReporting<W, D> {
     type Command = Cmd<W>;
     type Store = EngineStore;
     type Handler = Keeping<D>;
@@ -70,20 +55,12 @@ impl<W: Workload<Store = EngineStore>, D: Decider<Command = Cmd<W>>> Workload
         self.inner.store(scenario)
     }
     fn handler(&self, _: &Scenario<Cmd<W>>) -> Keeping<D> {
-        Keeping {
-            decider: self.decider.clone(),
-            reports: self.reports.clone(),
-        }
+        Keeping { decider: self.decider.clone(), reports: self.reports.clone() }
     }
     fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Cmd<W>> {
         self.inner.generate(rng)
     }
-    fn check(
-        &self,
-        scenario: &Scenario<Cmd<W>>,
-        history: &History<Cmd<W>>,
-        out: &mut Vec<Violation>,
-    ) {
+    fn check(&self, scenario: &Scenario<Cmd<W>>, history: &History<Cmd<W>>, out: &mut Vec<Violation>) {
         self.inner.check(scenario, history, out);
     }
 }
@@ -104,35 +81,19 @@ fn visible(mut report: HandleReport) -> HandleReport {
 
 /// Runs `seeds` generated scenarios; every command's derived report must
 /// equal the shell's own. Returns (commands compared, retries among them).
-fn derived_equals_own<W: Workload<Store = EngineStore>, D: Decider<Command = Cmd<W>>>(
-    inner: W,
-    decider: D,
-    seeds: std::ops::Range<u64>,
-) -> (usize, usize) {
-    let w = SelfReporting {
-        inner,
-        decider,
-        reports: Arc::default(),
-    };
+fn derived_equals_own<W: Workload<Store = EngineStore>, D: Decider<Command = Cmd<W>>>(inner: W, decider: D, seeds: std::ops::Range<u64>) -> (usize, usize) {
+    let w = SelfReporting { inner, decider, reports: Arc::default() };
     let (mut compared, mut retries) = (0, 0);
     for seed in seeds {
         w.reports.lock().unwrap().clear();
         let scenario = w.generate(&mut dcb_sim::rng::substream(seed, SCENARIO_STREAM));
         let result = run(&w, &scenario, seed);
-        assert!(
-            result.violations.is_empty(),
-            "seed {seed}: {:?}",
-            result.violations
-        );
+        assert!(result.violations.is_empty(), "seed {seed}: {:?}", result.violations);
         let own = w.reports.lock().unwrap();
         assert_eq!(own.len(), result.history.commands.len(), "seed {seed}");
         for c in &result.history.commands {
             let mine = visible(own[&c.index.to_string()].clone());
-            assert_eq!(
-                c.report, mine,
-                "seed {seed}, command #{} ({}): derived from store calls vs the shell's own records",
-                c.index, c.command
-            );
+            assert_eq!(c.report, mine, "seed {seed}, command #{} ({}): derived from store calls vs the shell's own records", c.index, c.command);
             compared += 1;
             retries += c.report.attempts.len() - 1;
         }
@@ -146,23 +107,12 @@ fn attempts_derived_from_store_calls_equal_the_shells_own_records() {
     use dcb_sim::domain::library::LibraryDecider;
     let cases = [
         derived_equals_own(EnrollmentWorkload::default(), EnrollmentDecider, 0..400),
-        derived_equals_own(
-            EnrollmentWorkload::default().with_faults(),
-            EnrollmentDecider,
-            0..400,
-        ),
+        derived_equals_own(EnrollmentWorkload::default().with_faults(), EnrollmentDecider, 0..400),
         derived_equals_own(LibraryWorkload::default(), LibraryDecider, 0..400),
-        derived_equals_own(
-            LibraryWorkload::default().with_faults(),
-            LibraryDecider,
-            0..400,
-        ),
+        derived_equals_own(LibraryWorkload::default().with_faults(), LibraryDecider, 0..400),
     ];
     for (compared, retries) in cases {
-        assert!(
-            compared > 1000 && retries > 50,
-            "too little to compare: {compared} commands, {retries} retries"
-        );
+        assert!(compared > 1000 && retries > 50, "too little to compare: {compared} commands, {retries} retries");
     }
 }
 
@@ -186,12 +136,7 @@ fn a_plant_the_workload_does_not_support_is_refused() {
         fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Self::Command> {
             self.0.generate(rng)
         }
-        fn check(
-            &self,
-            s: &Scenario<Self::Command>,
-            h: &History<Self::Command>,
-            out: &mut Vec<Violation>,
-        ) {
+        fn check(&self, s: &Scenario<Self::Command>, h: &History<Self::Command>, out: &mut Vec<Violation>) {
             self.0.check(s, h, out);
         }
     }
@@ -201,25 +146,16 @@ fn a_plant_the_workload_does_not_support_is_refused() {
     let r = run(&w, &scenario, 1);
     assert_eq!(r.violations.len(), 1);
     assert_eq!(r.violations[0].invariant(), "harness");
-    assert!(
-        r.violations[0]
-            .to_string()
-            .contains("plant narrow-condition does not apply to workload restricted"),
-        "{}",
-        r.violations[0]
-    );
+    assert!(r.violations[0].to_string().contains("plant narrow-condition does not apply to workload restricted"), "{}", r.violations[0]);
     // A harness plant applies to any workload's store: over 200 seeds it
     // is caught by exactly what catches it on the library itself within
     // that budget (library_sim pins the full set over 1,000 seeds).
-    Catch::new(&w)
-        .plant(Plant::NonAtomicStore)
-        .seeds(200)
-        .expect(&[
-            "dcb-soundness",
-            "serializability",
-            "library-copy-lent-once",
-            "library-returns-match",
-            "library-cancelled-holds-none",
-            "library-removed-not-lent",
-        ]);
+    Catch::new(&w).plant(Plant::NonAtomicStore).seeds(200).expect(&[
+        "dcb-soundness",
+        "serializability",
+        "library-copy-lent-once",
+        "library-returns-match",
+        "library-cancelled-holds-none",
+        "library-removed-not-lent",
+    ]);
 }

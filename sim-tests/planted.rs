@@ -6,18 +6,14 @@
 //! library workload and the seats crate use).
 
 #[cfg(not(madsim))]
-compile_error!(
-    "sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use std::time::Duration;
 
 use dcb_sim::domain::enrollment::{EnrollmentCommand, EnrollmentEvent};
 use dcb_sim::plant::Plant;
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{
-    Catch, Caught, Engine, ExploreOptions, Latency, Scenario, Scheduled, explore, run,
-};
+use dcb_sim::sim::{Caught, Catch, Engine, ExploreOptions, Latency, Scenario, Scheduled, explore, run};
 
 /// Seeds the exploration may use to find each planted bug.
 const BUDGET: u64 = 2_000;
@@ -36,39 +32,10 @@ const BUDGET: u64 = 2_000;
 /// | `retry-business` | `retry-classification` (1964) — enrollment rejections write nothing, so no other invariant moves |
 /// | `ignore-cap` | `delays` (5; first at seed 67) |
 const CAUGHT_BY: [(Plant, &[&str]); 6] = [
-    (
-        Plant::NonAtomicStore,
-        &[
-            "dcb-soundness",
-            "serializability",
-            "double-enrollment",
-            "capacity",
-            "tier-limit",
-        ],
-    ),
-    (
-        Plant::NarrowCondition,
-        &["dcb-soundness", "capacity", "serializability"],
-    ),
-    (
-        Plant::StaleDecision,
-        &[
-            "serializability",
-            "double-enrollment",
-            "capacity",
-            "tier-limit",
-        ],
-    ),
-    (
-        Plant::AfterEquality,
-        &[
-            "dcb-soundness",
-            "serializability",
-            "double-enrollment",
-            "capacity",
-            "tier-limit",
-        ],
-    ),
+    (Plant::NonAtomicStore, &["dcb-soundness", "serializability", "double-enrollment", "capacity", "tier-limit"]),
+    (Plant::NarrowCondition, &["dcb-soundness", "capacity", "serializability"]),
+    (Plant::StaleDecision, &["serializability", "double-enrollment", "capacity", "tier-limit"]),
+    (Plant::AfterEquality, &["dcb-soundness", "serializability", "double-enrollment", "capacity", "tier-limit"]),
     (Plant::RetryBusiness, &["retry-classification"]),
     (Plant::IgnoreCap, &["delays"]),
 ];
@@ -76,15 +43,8 @@ const CAUGHT_BY: [(Plant, &[&str]); 6] = [
 /// Runs the budget with `plant` and asserts it is caught by exactly its
 /// row of [`CAUGHT_BY`], every catch replaying ([`Catch::expect`]).
 fn catch(plant: Plant) -> Caught {
-    let expected = CAUGHT_BY
-        .iter()
-        .find(|(p, _)| *p == plant)
-        .map(|(_, e)| *e)
-        .expect("every plant has a row");
-    let caught = Catch::new(&EnrollmentWorkload::default())
-        .plant(plant)
-        .seeds(BUDGET)
-        .expect(expected);
+    let expected = CAUGHT_BY.iter().find(|(p, _)| *p == plant).map(|(_, e)| *e).expect("every plant has a row");
+    let caught = Catch::new(&EnrollmentWorkload::default()).plant(plant).seeds(BUDGET).expect(expected);
     println!("{caught}");
     caught
 }
@@ -143,38 +103,15 @@ fn engines() -> [Engine; 2] {
 /// so a check-then-insert store makes both checks before either insert,
 /// under any seed.
 fn same_instant_race() -> Scenario<EnrollmentCommand> {
-    let enroll = |student: &str| EnrollmentCommand::Enroll {
-        course: "c1".into(),
-        student: student.into(),
-    };
+    let enroll = |student: &str| EnrollmentCommand::Enroll { course: "c1".into(), student: student.into() };
     let setup = vec![
-        EnrollmentCommand::CreateCourse {
-            course: "c1".into(),
-            capacity: 1,
-        },
-        EnrollmentCommand::RegisterStudent {
-            student: "s1".into(),
-            tier: Default::default(),
-        },
-        EnrollmentCommand::RegisterStudent {
-            student: "s2".into(),
-            tier: Default::default(),
-        },
+        EnrollmentCommand::CreateCourse { course: "c1".into(), capacity: 1 },
+        EnrollmentCommand::RegisterStudent { student: "s1".into(), tier: Default::default() },
+        EnrollmentCommand::RegisterStudent { student: "s2".into(), tier: Default::default() },
     ];
-    let mut scenario = Scenario::new(
-        setup,
-        vec![
-            Scheduled::at_ms(0, 0, enroll("s1")),
-            Scheduled::at_ms(1, 0, enroll("s2")),
-        ],
-    );
+    let mut scenario = Scenario::new(setup, vec![Scheduled::at_ms(0, 0, enroll("s1")), Scheduled::at_ms(1, 0, enroll("s2"))]);
     let fixed = Duration::from_millis(2);
-    scenario.latency = Latency {
-        read_min: fixed,
-        read_max: fixed,
-        append_min: fixed,
-        append_max: fixed,
-    };
+    scenario.latency = Latency { read_min: fixed, read_max: fixed, append_min: fixed, append_max: fixed };
     scenario
 }
 
@@ -193,34 +130,18 @@ fn non_atomic_plant_fires_on_every_simulated_engine() {
             scenario.engine = engine;
             let enrolled = |scenario: &Scenario<EnrollmentCommand>| {
                 let result = run(&w, scenario, seed);
-                let seats = EnrollmentEvent::decode_all(&result.history.log)
-                    .filter(|(_, e)| matches!(e, EnrollmentEvent::Enrolled { .. }))
-                    .count();
-                let mut names: Vec<String> = result
-                    .violations
-                    .iter()
-                    .map(|v| v.invariant().to_string())
-                    .collect();
+                let seats = EnrollmentEvent::decode_all(&result.history.log).filter(|(_, e)| matches!(e, EnrollmentEvent::Enrolled { .. })).count();
+                let mut names: Vec<String> = result.violations.iter().map(|v| v.invariant().to_string()).collect();
                 names.sort();
                 names.dedup();
                 (seats, names)
             };
-            assert_eq!(
-                enrolled(&scenario),
-                (1, vec![]),
-                "{engine:?} seed {seed}: the engine alone must let exactly one enrollment through, with no violation"
-            );
+            assert_eq!(enrolled(&scenario), (1, vec![]), "{engine:?} seed {seed}: the engine alone must let exactly one enrollment through, with no violation");
             scenario.plant = Some(Plant::NonAtomicStore);
             let (seats, names) = enrolled(&scenario);
-            assert_eq!(
-                seats, 2,
-                "{engine:?} seed {seed}: over a check-then-insert both enrollments must pass the same condition (the plant did not fire)"
-            );
+            assert_eq!(seats, 2, "{engine:?} seed {seed}: over a check-then-insert both enrollments must pass the same condition (the plant did not fire)");
             for name in ["capacity", "dcb-soundness"] {
-                assert!(
-                    names.iter().any(|n| n == name),
-                    "{engine:?} seed {seed}: [{name}] must catch the double booking: {names:?}"
-                );
+                assert!(names.iter().any(|n| n == name), "{engine:?} seed {seed}: [{name}] must catch the double booking: {names:?}");
             }
         }
     }
@@ -230,13 +151,7 @@ fn non_atomic_plant_fires_on_every_simulated_engine() {
 /// tripping on a broken checker).
 #[test]
 fn correct_code_passes_the_same_budget() {
-    let summary = explore(
-        &EnrollmentWorkload::default(),
-        &ExploreOptions {
-            seeds: BUDGET,
-            ..ExploreOptions::default()
-        },
-    );
+    let summary = explore(&EnrollmentWorkload::default(), &ExploreOptions { seeds: BUDGET, ..ExploreOptions::default() });
     assert_eq!(summary.violations, 0, "{summary}");
     assert_eq!(summary.schedules, BUDGET);
 }
@@ -246,9 +161,5 @@ fn correct_code_passes_the_same_budget() {
 #[test]
 #[ignore = "fixture: fails on purpose; .ci/run replays the lines it prints"]
 fn fixture_enrollment_narrow_condition_fails_the_check() {
-    dcb_sim::sim::Check::new(&EnrollmentWorkload::default())
-        .plant(Plant::NarrowCondition)
-        .seeds(BUDGET)
-        .max_reports(1)
-        .run();
+    dcb_sim::sim::Check::new(&EnrollmentWorkload::default()).plant(Plant::NarrowCondition).seeds(BUDGET).max_reports(1).run();
 }

@@ -8,9 +8,7 @@
 //! --print-scenario`; set `expect` and `note`; commit the file.
 
 #[cfg(not(madsim))]
-compile_error!(
-    "sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use std::path::PathBuf;
 
@@ -27,32 +25,19 @@ fn every_regression_file_still_shows_what_it_expects() {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert!(
-        !files.is_empty(),
-        "no regression files in {}",
-        dir.display()
-    );
+    assert!(!files.is_empty(), "no regression files in {}", dir.display());
     let mut failures = Vec::new();
     for path in &files {
         let name = path.display().to_string();
         let result = Regression::load(path).and_then(|reg| match reg.workload.as_str() {
             "enrollment" => reg.check(&EnrollmentWorkload::default(), &name).map(|_| ()),
             "library" => reg.check(&LibraryWorkload::default(), &name).map(|_| ()),
-            other => Err(dcb_sim::sim::RegressionError::File {
-                path: name.clone(),
-                message: format!("unknown workload {other:?}"),
-            }),
+            other => Err(dcb_sim::sim::RegressionError::File { path: name.clone(), message: format!("unknown workload {other:?}") }),
         });
         if let Err(e) = result {
             failures.push(e.to_string());
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} regression files failed:\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} regression files failed:\n{}", failures.len(), files.len(), failures.join("\n"));
     println!("{} regression files replayed", files.len());
 }

@@ -33,10 +33,7 @@
 //! The `compile_error!` guard below comes right after these docs (inner doc
 //! comments must precede every item; without them `missing_docs` warns).
 
-#![allow(
-    clippy::disallowed_methods,
-    reason = "Instant here is madsim::time::Instant (std's type): inside the simulation runtime it reads virtual time"
-)]
+#![allow(clippy::disallowed_methods, reason = "Instant here is madsim::time::Instant (std's type): inside the simulation runtime it reads virtual time")]
 
 #[cfg(not(madsim))]
 compile_error!(
@@ -46,8 +43,8 @@ compile_error!(
 use std::time::Duration;
 
 use dcb_sim::retry::{
-    Classify, ErrorKind, Jitter, PolicyError, RecordingObserver, RetryEngine, RetryError,
-    RetryEvent, RetryPolicy, RetryReport, RetrySummary, RuntimeSleeper,
+    Classify, ErrorKind, Jitter, PolicyError, RecordingObserver, RetryEngine, RetryError, RetryEvent, RetryPolicy, RetryReport,
+    RetrySummary, RuntimeSleeper,
 };
 use dcb_sim::rng::seeded;
 
@@ -87,15 +84,9 @@ mod definition {
     /// decorrelated (AWS) `base ..= 3·previous` (previous = base at first).
     /// Widened by 1 ns, or 10⁻¹² of the value if more, for f64 rounding
     /// (the upper end never past `c`).
-    pub fn bounds(
-        p: &RetryPolicy,
-        attempt: u32,
-        previous: Option<Duration>,
-    ) -> (Duration, Duration) {
+    pub fn bounds(p: &RetryPolicy, attempt: u32, previous: Option<Duration>) -> (Duration, Duration) {
         let ns = |d: Duration| d.as_nanos() as f64;
-        let cap = p.max_delay.map_or(RetryPolicy::MAX_DELAY_LIMIT, |c| {
-            c.min(RetryPolicy::MAX_DELAY_LIMIT)
-        });
+        let cap = p.max_delay.map_or(RetryPolicy::MAX_DELAY_LIMIT, |c| c.min(RetryPolicy::MAX_DELAY_LIMIT));
         let c = ns(cap);
         let base = ns(p.base_delay);
         let d = base * p.multiplier.powf(f64::from(attempt - 2));
@@ -111,17 +102,8 @@ mod definition {
             }
         };
         let slack = |x: f64| (x * 1e-12).max(1.0);
-        let at = |x: f64| {
-            if x <= 0.0 {
-                Duration::ZERO
-            } else {
-                Duration::from_nanos(x as u64)
-            }
-        };
-        (
-            at((lo - slack(lo)).floor()),
-            at((hi + slack(hi)).ceil()).min(cap),
-        )
+        let at = |x: f64| if x <= 0.0 { Duration::ZERO } else { Duration::from_nanos(x as u64) };
+        (at((lo - slack(lo)).floor()), at((hi + slack(hi)).ceil()).min(cap))
     }
 
     /// Whether `d` is within [`bounds`].
@@ -160,28 +142,14 @@ mod validation {
         let n = RetryPolicy::MAX_ATTEMPTS_LIMIT + 1;
         let err = RetryPolicy::builder().max_attempts(n).build().unwrap_err();
         assert_eq!(err, PolicyError::TooManyAttempts(n));
-        assert_message(
-            &err,
-            &[
-                "max_attempts",
-                "1000001",
-                "limit of 1000000",
-                "budget or deadline",
-            ],
-        );
-        let err = RetryPolicy::builder()
-            .max_attempts(u32::MAX)
-            .build()
-            .unwrap_err();
+        assert_message(&err, &["max_attempts", "1000001", "limit of 1000000", "budget or deadline"]);
+        let err = RetryPolicy::builder().max_attempts(u32::MAX).build().unwrap_err();
         assert_eq!(err, PolicyError::TooManyAttempts(u32::MAX));
     }
 
     #[test]
     fn zero_base_delay() {
-        let err = RetryPolicy::builder()
-            .base_delay(Duration::ZERO)
-            .build()
-            .unwrap_err();
+        let err = RetryPolicy::builder().base_delay(Duration::ZERO).build().unwrap_err();
         assert_eq!(err, PolicyError::ZeroBaseDelay);
         assert_message(&err, &["base_delay", "positive", "at least 1µs"]);
     }
@@ -200,97 +168,40 @@ mod validation {
     #[test]
     fn multiplier_not_finite() {
         // NaN != NaN, so match instead of assert_eq.
-        let err = RetryPolicy::builder()
-            .multiplier(f64::NAN)
-            .build()
-            .unwrap_err();
-        assert!(
-            matches!(err, PolicyError::InvalidMultiplier(m) if m.is_nan()),
-            "{err:?}"
-        );
+        let err = RetryPolicy::builder().multiplier(f64::NAN).build().unwrap_err();
+        assert!(matches!(err, PolicyError::InvalidMultiplier(m) if m.is_nan()), "{err:?}");
         assert_message(&err, &["multiplier", "finite", "got NaN"]);
-        let err = RetryPolicy::builder()
-            .multiplier(f64::INFINITY)
-            .build()
-            .unwrap_err();
+        let err = RetryPolicy::builder().multiplier(f64::INFINITY).build().unwrap_err();
         assert_eq!(err, PolicyError::InvalidMultiplier(f64::INFINITY));
     }
 
     #[test]
     fn cap_below_base() {
-        let err = RetryPolicy::builder()
-            .base_delay(ms(10))
-            .max_delay(ms(5))
-            .build()
-            .unwrap_err();
-        assert_eq!(
-            err,
-            PolicyError::CapBelowBase {
-                cap: ms(5),
-                base: ms(10)
-            }
-        );
-        assert_message(
-            &err,
-            &[
-                "max_delay 5ms",
-                "base_delay 10ms",
-                "raise the cap or lower the base",
-            ],
-        );
+        let err = RetryPolicy::builder().base_delay(ms(10)).max_delay(ms(5)).build().unwrap_err();
+        assert_eq!(err, PolicyError::CapBelowBase { cap: ms(5), base: ms(10) });
+        assert_message(&err, &["max_delay 5ms", "base_delay 10ms", "raise the cap or lower the base"]);
         let one_ns_short = ms(10) - Duration::from_nanos(1);
-        let err = RetryPolicy::builder()
-            .base_delay(ms(10))
-            .max_delay(one_ns_short)
-            .build()
-            .unwrap_err();
-        assert_eq!(
-            err,
-            PolicyError::CapBelowBase {
-                cap: one_ns_short,
-                base: ms(10)
-            }
-        );
+        let err = RetryPolicy::builder().base_delay(ms(10)).max_delay(one_ns_short).build().unwrap_err();
+        assert_eq!(err, PolicyError::CapBelowBase { cap: one_ns_short, base: ms(10) });
     }
 
     #[test]
     fn jitter_factor_out_of_range() {
-        for factor in [
-            -0.1,
-            1.1,
-            -f64::MIN_POSITIVE,
-            1.0 + f64::EPSILON,
-            f64::INFINITY,
-        ] {
-            let err = RetryPolicy::builder()
-                .jitter(Jitter::Proportional { factor })
-                .build()
-                .unwrap_err();
+        for factor in [-0.1, 1.1, -f64::MIN_POSITIVE, 1.0 + f64::EPSILON, f64::INFINITY] {
+            let err = RetryPolicy::builder().jitter(Jitter::Proportional { factor }).build().unwrap_err();
             assert_eq!(err, PolicyError::InvalidJitterFactor(factor));
             assert_message(&err, &["jitter factor", "between 0.0 and 1.0"]);
         }
-        let err = RetryPolicy::builder()
-            .jitter(Jitter::Proportional { factor: -0.1 })
-            .build()
-            .unwrap_err();
+        let err = RetryPolicy::builder().jitter(Jitter::Proportional { factor: -0.1 }).build().unwrap_err();
         assert_message(&err, &["got -0.1"]);
-        let err = RetryPolicy::builder()
-            .jitter(Jitter::Proportional { factor: 1.1 })
-            .build()
-            .unwrap_err();
+        let err = RetryPolicy::builder().jitter(Jitter::Proportional { factor: 1.1 }).build().unwrap_err();
         assert_message(&err, &["got 1.1"]);
     }
 
     #[test]
     fn jitter_factor_nan() {
-        let err = RetryPolicy::builder()
-            .jitter(Jitter::Proportional { factor: f64::NAN })
-            .build()
-            .unwrap_err();
-        assert!(
-            matches!(err, PolicyError::InvalidJitterFactor(f) if f.is_nan()),
-            "{err:?}"
-        );
+        let err = RetryPolicy::builder().jitter(Jitter::Proportional { factor: f64::NAN }).build().unwrap_err();
+        assert!(matches!(err, PolicyError::InvalidJitterFactor(f) if f.is_nan()), "{err:?}");
         assert_message(&err, &["jitter factor", "between 0.0 and 1.0", "got NaN"]);
     }
 
@@ -300,62 +211,33 @@ mod validation {
         let over = max + Duration::from_nanos(1);
         type Build = fn(Duration) -> Result<RetryPolicy, PolicyError>;
         let cases: [(&str, Build); 4] = [
-            ("base_delay", |d| {
-                RetryPolicy::builder().base_delay(d).build()
-            }),
+            ("base_delay", |d| RetryPolicy::builder().base_delay(d).build()),
             ("max_delay", |d| RetryPolicy::builder().max_delay(d).build()),
             ("budget", |d| RetryPolicy::builder().budget(d).build()),
             ("deadline", |d| RetryPolicy::builder().deadline(d).build()),
         ];
         for (field, build) in cases {
             let err = build(over).unwrap_err();
-            assert_eq!(
-                err,
-                PolicyError::DurationTooLarge { field, value: over },
-                "{field}"
-            );
+            assert_eq!(err, PolicyError::DurationTooLarge { field, value: over }, "{field}");
             // Names the field, the offending value and the maximum to stay under.
-            assert_message(
-                &err,
-                &[
-                    field,
-                    &format!("{over:?}"),
-                    "supported maximum",
-                    &format!("{max:?}"),
-                ],
-            );
+            assert_message(&err, &[field, &format!("{over:?}"), "supported maximum", &format!("{max:?}")]);
             // Exactly at the limit is fine.
             build(max).unwrap_or_else(|e| panic!("{field} = limit must be accepted: {e}"));
         }
-        let err = RetryPolicy::builder()
-            .max_delay(Duration::MAX)
-            .build()
-            .unwrap_err();
-        assert_eq!(
-            err,
-            PolicyError::DurationTooLarge {
-                field: "max_delay",
-                value: Duration::MAX
-            }
-        );
+        let err = RetryPolicy::builder().max_delay(Duration::MAX).build().unwrap_err();
+        assert_eq!(err, PolicyError::DurationTooLarge { field: "max_delay", value: Duration::MAX });
     }
 
     #[test]
     fn zero_budget() {
-        let err = RetryPolicy::builder()
-            .budget(Duration::ZERO)
-            .build()
-            .unwrap_err();
+        let err = RetryPolicy::builder().budget(Duration::ZERO).build().unwrap_err();
         assert_eq!(err, PolicyError::ZeroLimit("budget"));
         assert_message(&err, &["budget", "positive", "use None for no limit"]);
     }
 
     #[test]
     fn zero_deadline() {
-        let err = RetryPolicy::builder()
-            .deadline(Duration::ZERO)
-            .build()
-            .unwrap_err();
+        let err = RetryPolicy::builder().deadline(Duration::ZERO).build().unwrap_err();
         assert_eq!(err, PolicyError::ZeroLimit("deadline"));
         assert_message(&err, &["deadline", "positive", "use None for no limit"]);
     }
@@ -364,56 +246,27 @@ mod validation {
     /// the builder.
     #[test]
     fn validate_checks_struct_literals() {
-        let p = RetryPolicy {
-            max_attempts: 0,
-            ..RetryPolicy::csharp()
-        };
+        let p = RetryPolicy { max_attempts: 0, ..RetryPolicy::csharp() };
         assert_eq!(p.validate(), Err(PolicyError::ZeroAttempts));
-        let p = RetryPolicy {
-            max_delay: Some(ms(1)),
-            ..RetryPolicy::csharp()
-        };
-        assert_eq!(
-            p.validate(),
-            Err(PolicyError::CapBelowBase {
-                cap: ms(1),
-                base: ms(50)
-            })
-        );
+        let p = RetryPolicy { max_delay: Some(ms(1)), ..RetryPolicy::csharp() };
+        assert_eq!(p.validate(), Err(PolicyError::CapBelowBase { cap: ms(1), base: ms(50) }));
     }
 
     /// Edges of every range that must be accepted.
     #[test]
     fn boundary_values_are_accepted() {
         for factor in [0.0, 1.0] {
-            let p = RetryPolicy::builder()
-                .jitter(Jitter::Proportional { factor })
-                .build()
-                .unwrap();
+            let p = RetryPolicy::builder().jitter(Jitter::Proportional { factor }).build().unwrap();
             assert_eq!(p.jitter, Jitter::Proportional { factor });
         }
         let p = RetryPolicy::builder().multiplier(1.0).build().unwrap();
         assert_eq!(p.multiplier, 1.0);
-        let p = RetryPolicy::builder()
-            .base_delay(ms(10))
-            .max_delay(ms(10))
-            .build()
-            .unwrap();
+        let p = RetryPolicy::builder().base_delay(ms(10)).max_delay(ms(10)).build().unwrap();
         assert_eq!(p.max_delay, Some(ms(10)));
         RetryPolicy::builder().max_attempts(1).build().unwrap();
-        RetryPolicy::builder()
-            .max_attempts(RetryPolicy::MAX_ATTEMPTS_LIMIT)
-            .build()
-            .unwrap();
-        RetryPolicy::builder()
-            .base_delay(Duration::from_nanos(1))
-            .build()
-            .unwrap();
-        RetryPolicy::builder()
-            .budget(Duration::from_nanos(1))
-            .deadline(Duration::from_nanos(1))
-            .build()
-            .unwrap();
+        RetryPolicy::builder().max_attempts(RetryPolicy::MAX_ATTEMPTS_LIMIT).build().unwrap();
+        RetryPolicy::builder().base_delay(Duration::from_nanos(1)).build().unwrap();
+        RetryPolicy::builder().budget(Duration::from_nanos(1)).deadline(Duration::from_nanos(1)).build().unwrap();
     }
 
     /// Every preset and both named seed policies are valid, and the names
@@ -421,15 +274,10 @@ mod validation {
     #[test]
     fn presets_are_valid() {
         for name in RetryPolicy::PRESETS {
-            let p = RetryPolicy::preset(name)
-                .unwrap_or_else(|| panic!("preset {name} listed but unknown"));
-            p.validate()
-                .unwrap_or_else(|e| panic!("preset {name}: {e}"));
+            let p = RetryPolicy::preset(name).unwrap_or_else(|| panic!("preset {name} listed but unknown"));
+            p.validate().unwrap_or_else(|e| panic!("preset {name}: {e}"));
         }
-        assert_eq!(
-            RetryPolicy::preset("default"),
-            Some(RetryPolicy::go_default())
-        );
+        assert_eq!(RetryPolicy::preset("default"), Some(RetryPolicy::go_default()));
         assert_eq!(RetryPolicy::preset("go"), Some(RetryPolicy::go_default()));
         assert_eq!(RetryPolicy::preset("csharp"), Some(RetryPolicy::csharp()));
         assert_eq!(RetryPolicy::default(), RetryPolicy::go_default());
@@ -455,14 +303,11 @@ mod tables {
     fn jitter_desc(j: Jitter) -> String {
         match j {
             Jitter::None => "none (d)".to_string(),
-            Jitter::Proportional { factor } => {
-                format!("proportional {factor} (d · (1 + U · {factor}))")
-            }
+            Jitter::Proportional { factor } => format!("proportional {factor} (d · (1 + U · {factor}))"),
             Jitter::Full => "full (U · t, t = min(cap, d))".to_string(),
             Jitter::Equal => "equal (t/2 + U · t/2, t = min(cap, d))".to_string(),
             Jitter::Decorrelated => {
-                "decorrelated (uniform in [base, 3 · previous]; the exponential term is not used)"
-                    .to_string()
+                "decorrelated (uniform in [base, 3 · previous]; the exponential term is not used)".to_string()
             }
         }
     }
@@ -484,29 +329,17 @@ mod tables {
         out += &format!("seed: {seed}\n\n");
         out += "attempt | exponential ms |           bounds ms |   delay ms\n";
         out += "--------+----------------+---------------------+-----------\n";
-        out += &format!(
-            "{:>7} | {:>14} | {:>19} | {:>10}\n",
-            1,
-            "-",
-            "-",
-            fmt_ms(Duration::ZERO)
-        );
+        out += &format!("{:>7} | {:>14} | {:>19} | {:>10}\n", 1, "-", "-", fmt_ms(Duration::ZERO));
         let mut previous = None;
         let mut total = Duration::ZERO;
         for (i, delay) in schedule(policy, seed).into_iter().enumerate() {
             let attempt = i as u32 + 2;
             let bounds = policy.bounds_before(attempt, previous);
             let allowed = definition::bounds(policy, attempt, previous);
-            assert!(
-                definition::allows(policy, attempt, previous, delay),
-                "{title}: attempt {attempt}: {delay:?} outside {allowed:?}"
-            );
+            assert!(definition::allows(policy, attempt, previous, delay), "{title}: attempt {attempt}: {delay:?} outside {allowed:?}");
             let exp = format!("{:.3}", policy.exponential(attempt) * 1000.0);
             let range = format!("{} .. {}", fmt_ms(bounds.lo), fmt_ms(bounds.hi));
-            out += &format!(
-                "{attempt:>7} | {exp:>14} | {range:>19} | {:>10}\n",
-                fmt_ms(delay)
-            );
+            out += &format!("{attempt:>7} | {exp:>14} | {range:>19} | {:>10}\n", fmt_ms(delay));
             previous = Some(delay);
             total += delay;
         }
@@ -541,12 +374,7 @@ mod tables {
     fn csharp_delay_table() {
         let policy = RetryPolicy::csharp();
         assert_eq!(schedule(&policy, SEED), [ms(50), ms(100)]);
-        in_snapshot_dir(|| {
-            insta::assert_snapshot!(
-                "csharp",
-                delay_table("RetryPolicy::csharp()", &policy, SEED)
-            )
-        });
+        in_snapshot_dir(|| insta::assert_snapshot!("csharp", delay_table("RetryPolicy::csharp()", &policy, SEED)));
     }
 
     /// The Go library default: 10, 20, 40, 80 ms, each plus 0–30 %.
@@ -556,16 +384,10 @@ mod tables {
         let delays = schedule(&policy, SEED);
         assert_eq!(delays.len(), 4);
         for (d, base) in delays.iter().zip([10, 20, 40, 80]) {
-            assert!(
-                *d >= ms(base) && *d < ms(base).mul_f64(1.3),
-                "{d:?} not in [{base} ms, {base} ms · 1.3)"
-            );
+            assert!(*d >= ms(base) && *d < ms(base).mul_f64(1.3), "{d:?} not in [{base} ms, {base} ms · 1.3)");
         }
         in_snapshot_dir(|| {
-            insta::assert_snapshot!(
-                "go_default",
-                delay_table("RetryPolicy::go_default()", &policy, SEED)
-            );
+            insta::assert_snapshot!("go_default", delay_table("RetryPolicy::go_default()", &policy, SEED));
         });
     }
 
@@ -598,13 +420,7 @@ mod exact {
     const SEED: u64 = 42;
 
     /// The first five draws of `seeded(42)` (`U` uniform in [0, 1)).
-    const U: [f64; 5] = [
-        0.6818961923066714,
-        0.950275407672484,
-        0.4275164028565197,
-        0.6273605211973403,
-        0.2885938791411826,
-    ];
+    const U: [f64; 5] = [0.6818961923066714, 0.950275407672484, 0.4275164028565197, 0.6273605211973403, 0.2885938791411826];
 
     fn ns(v: &[u64]) -> Vec<Duration> {
         v.iter().map(|n| Duration::from_nanos(*n)).collect()
@@ -645,13 +461,7 @@ mod exact {
 
     /// 6 attempts, base 10 ms, ×2, cap 50 ms, with `jitter`.
     fn capped(jitter: Jitter) -> RetryPolicy {
-        RetryPolicy::builder()
-            .max_attempts(6)
-            .base_delay(ms(10))
-            .max_delay(ms(50))
-            .jitter(jitter)
-            .build()
-            .unwrap()
+        RetryPolicy::builder().max_attempts(6).base_delay(ms(10)).max_delay(ms(50)).jitter(jitter).build().unwrap()
     }
 
     /// AWS full jitter: `sleep = random_between(0, min(cap, base · 2^attempt))`.
@@ -688,10 +498,7 @@ mod exact {
     /// binds), then with 50 ms (binds from the second delay on).
     #[test]
     fn aws_decorrelated_jitter() {
-        let uncapped = RetryPolicy {
-            max_delay: Some(ms(1_000)),
-            ..capped(Jitter::Decorrelated)
-        };
+        let uncapped = RetryPolicy { max_delay: Some(ms(1_000)), ..capped(Jitter::Decorrelated) };
         let expected = [
             23_637_924,  // 10 + 0.68190 · (3 · 10 − 10) = 23.637924 ms
             67_884_860,  // 10 + 0.95028 · (3 · 23.637924 − 10) = 67.884860 ms
@@ -736,29 +543,17 @@ mod seeds {
     fn different_seeds_different_schedules() {
         for name in JITTERED {
             let p = RetryPolicy::preset(name).unwrap();
-            let distinct: BTreeSet<Vec<Duration>> =
-                (0..200).map(|seed| schedule(&p, seed)).collect();
-            assert_eq!(
-                distinct.len(),
-                200,
-                "{name}: seeds 0..200 gave repeated schedules"
-            );
+            let distinct: BTreeSet<Vec<Duration>> = (0..200).map(|seed| schedule(&p, seed)).collect();
+            assert_eq!(distinct.len(), 200, "{name}: seeds 0..200 gave repeated schedules");
         }
     }
 
     #[test]
     fn unjittered_schedule_ignores_the_seed() {
-        let p = RetryPolicy::builder()
-            .jitter(Jitter::None)
-            .max_attempts(8)
-            .build()
-            .unwrap();
+        let p = RetryPolicy::builder().jitter(Jitter::None).max_attempts(8).build().unwrap();
         let first = schedule(&p, 0);
         assert!((1..100).all(|seed| schedule(&p, seed) == first));
-        let zero_factor = RetryPolicy::builder()
-            .jitter(Jitter::Proportional { factor: 0.0 })
-            .max_attempts(8)
-            .build();
+        let zero_factor = RetryPolicy::builder().jitter(Jitter::Proportional { factor: 0.0 }).max_attempts(8).build();
         assert_eq!(schedule(&zero_factor.unwrap(), 7), first);
     }
 }
@@ -787,8 +582,7 @@ mod properties {
     fn jitter() -> impl Strategy<Value = Jitter> {
         prop_oneof![
             Just(Jitter::None),
-            prop_oneof![Just(0.0), Just(1.0), 0.0..=1.0f64]
-                .prop_map(|factor| Jitter::Proportional { factor }),
+            prop_oneof![Just(0.0), Just(1.0), 0.0..=1.0f64].prop_map(|factor| Jitter::Proportional { factor }),
             Just(Jitter::Full),
             Just(Jitter::Equal),
             Just(Jitter::Decorrelated),
@@ -797,65 +591,29 @@ mod properties {
 
     /// 1 µs ..= 10 s, spread over the orders of magnitude.
     fn base_delay() -> impl Strategy<Value = Duration> {
-        prop_oneof![
-            Just(1_000u64),
-            Just(10_000_000_000),
-            1_000u64..=1_000_000,
-            1_000_000u64..=10_000_000_000
-        ]
-        .prop_map(Duration::from_nanos)
+        prop_oneof![Just(1_000u64), Just(10_000_000_000), 1_000u64..=1_000_000, 1_000_000u64..=10_000_000_000]
+            .prop_map(Duration::from_nanos)
     }
 
     /// A builder for a valid policy: any jitter, multiplier 1..=10, base
     /// 1 µs..=10 s, optional cap ≥ base (as a factor of the base, up to the
     /// global limit), 1..=10_000 attempts.
     fn policy() -> impl Strategy<Value = RetryPolicyBuilder> {
-        let multiplier = prop_oneof![
-            Just(1.0),
-            Just(2.0),
-            (1u32..=10).prop_map(f64::from),
-            1.0..=10.0f64
-        ];
-        let cap_factor = proptest::option::of(prop_oneof![
-            Just(1.0),
-            1.0..=4.0f64,
-            1.0..=1e6f64,
-            Just(f64::MAX)
-        ]);
-        (
-            jitter(),
-            multiplier,
-            base_delay(),
-            cap_factor,
-            1u32..=10_000,
-        )
-            .prop_map(|(j, m, base, cap, n)| {
-                let mut b = RetryPolicy::builder()
-                    .jitter(j)
-                    .multiplier(m)
-                    .base_delay(base)
-                    .max_attempts(n);
-                if let Some(f) = cap {
-                    let cap = if f >= 1e9 {
-                        RetryPolicy::MAX_DELAY_LIMIT
-                    } else {
-                        base.mul_f64(f)
-                    };
-                    b = b.max_delay(cap.min(RetryPolicy::MAX_DELAY_LIMIT));
-                }
-                b
-            })
+        let multiplier = prop_oneof![Just(1.0), Just(2.0), (1u32..=10).prop_map(f64::from), 1.0..=10.0f64];
+        let cap_factor = proptest::option::of(prop_oneof![Just(1.0), 1.0..=4.0f64, 1.0..=1e6f64, Just(f64::MAX)]);
+        (jitter(), multiplier, base_delay(), cap_factor, 1u32..=10_000).prop_map(|(j, m, base, cap, n)| {
+            let mut b = RetryPolicy::builder().jitter(j).multiplier(m).base_delay(base).max_attempts(n);
+            if let Some(f) = cap {
+                let cap = if f >= 1e9 { RetryPolicy::MAX_DELAY_LIMIT } else { base.mul_f64(f) };
+                b = b.max_delay(cap.min(RetryPolicy::MAX_DELAY_LIMIT));
+            }
+            b
+        })
     }
 
     /// Attempts ≥ 2, from the first few to `u32::MAX`.
     fn attempt() -> impl Strategy<Value = u32> {
-        prop_oneof![
-            Just(2u32),
-            2u32..=12,
-            2u32..=10_000,
-            10_000u32..=u32::MAX,
-            Just(u32::MAX)
-        ]
+        prop_oneof![Just(2u32), 2u32..=12, 2u32..=10_000, 10_000u32..=u32::MAX, Just(u32::MAX)]
     }
 
     /// How to pick the previous delay: none, a few bases, or a fraction of
@@ -1053,29 +811,17 @@ mod engine {
             let starts_ref = &starts;
             let report = engine
                 .run(&mut rng, &mut seen, |attempt| async move {
-                    starts_ref
-                        .borrow_mut()
-                        .push(Instant::now().duration_since(origin));
+                    starts_ref.borrow_mut().push(Instant::now().duration_since(origin));
                     script[(attempt as usize - 1).min(script.len() - 1)]
                 })
                 .await;
             let elapsed = Instant::now().duration_since(origin);
-            Run {
-                report,
-                seen,
-                starts: starts.into_inner(),
-                elapsed,
-            }
+            Run { report, seen, starts: starts.into_inner(), elapsed }
         })
     }
 
     fn no_jitter(max_attempts: u32, base: Duration) -> RetryPolicy {
-        RetryPolicy::builder()
-            .max_attempts(max_attempts)
-            .base_delay(base)
-            .jitter(Jitter::None)
-            .build()
-            .unwrap()
+        RetryPolicy::builder().max_attempts(max_attempts).base_delay(base).jitter(Jitter::None).build().unwrap()
     }
 
     /// `actual` is `expected` plus madsim's scheduling slack.
@@ -1091,13 +837,7 @@ mod engine {
     #[test]
     fn conflicts_retried_until_exhausted() {
         let r = run(1, no_jitter(4, ms(10)), &[Err(TestError::Conflict)]);
-        assert_eq!(
-            r.report.outcome,
-            Err(RetryError::Exhausted {
-                attempts: 4,
-                last: TestError::Conflict
-            })
-        );
+        assert_eq!(r.report.outcome, Err(RetryError::Exhausted { attempts: 4, last: TestError::Conflict }));
         assert_eq!(r.report.attempts, 4);
         assert_eq!(r.starts.len(), 4, "op called once per attempt");
         assert_eq!(r.report.total_delay, ms(10 + 20 + 40));
@@ -1109,17 +849,8 @@ mod engine {
     fn csharp_exhaustion_message() {
         let r = run(1, RetryPolicy::csharp(), &[Err(TestError::Conflict)]);
         let err = r.report.outcome.unwrap_err();
-        assert_eq!(
-            err,
-            RetryError::Exhausted {
-                attempts: 3,
-                last: TestError::Conflict
-            }
-        );
-        assert!(
-            err.to_string().starts_with("failed after 3 attempts"),
-            "{err}"
-        );
+        assert_eq!(err, RetryError::Exhausted { attempts: 3, last: TestError::Conflict });
+        assert!(err.to_string().starts_with("failed after 3 attempts"), "{err}");
         assert_eq!(err.kind(), ErrorKind::Conflict);
         assert_eq!(r.report.total_delay, ms(150));
     }
@@ -1127,27 +858,15 @@ mod engine {
     /// Business, deadline, cancellation and other errors end the run at once.
     #[test]
     fn non_retryable_kinds_are_not_retried() {
-        for e in [
-            TestError::Business,
-            TestError::Deadline,
-            TestError::Canceled,
-            TestError::Other,
-        ] {
+        for e in [TestError::Business, TestError::Deadline, TestError::Canceled, TestError::Other] {
             // Even with transient retries on.
-            let policy = RetryPolicy {
-                retry_transient: true,
-                ..RetryPolicy::csharp()
-            };
+            let policy = RetryPolicy { retry_transient: true, ..RetryPolicy::csharp() };
             let r = run(1, policy, &[Err(e)]);
             assert_eq!(r.report.outcome, Err(RetryError::NotRetryable(e)), "{e:?}");
             assert_eq!(r.report.attempts, 1, "{e:?}");
             assert_eq!(r.starts.len(), 1, "{e:?}");
             assert_eq!(r.report.total_delay, Duration::ZERO, "{e:?}");
-            assert!(
-                r.elapsed < SCHEDULER_SLACK,
-                "{e:?}: no sleep, yet {:?} passed",
-                r.elapsed
-            );
+            assert!(r.elapsed < SCHEDULER_SLACK, "{e:?}: no sleep, yet {:?} passed", r.elapsed);
             assert_eq!(
                 r.seen.events,
                 [
@@ -1168,15 +887,8 @@ mod engine {
     /// A business error after a conflict: retried once, then returned as is.
     #[test]
     fn business_error_after_conflict_stops() {
-        let r = run(
-            1,
-            RetryPolicy::csharp(),
-            &[Err(TestError::Conflict), Err(TestError::Business)],
-        );
-        assert_eq!(
-            r.report.outcome,
-            Err(RetryError::NotRetryable(TestError::Business))
-        );
+        let r = run(1, RetryPolicy::csharp(), &[Err(TestError::Conflict), Err(TestError::Business)]);
+        assert_eq!(r.report.outcome, Err(RetryError::NotRetryable(TestError::Business)));
         assert_eq!(r.report.attempts, 2);
         assert_eq!(r.report.total_delay, ms(50));
     }
@@ -1184,10 +896,7 @@ mod engine {
     #[test]
     fn transient_retried_only_when_enabled() {
         let off = run(1, RetryPolicy::csharp(), &[Err(TestError::Transient)]);
-        assert_eq!(
-            off.report.outcome,
-            Err(RetryError::NotRetryable(TestError::Transient))
-        );
+        assert_eq!(off.report.outcome, Err(RetryError::NotRetryable(TestError::Transient)));
         assert_eq!(off.report.attempts, 1);
 
         let policy = RetryPolicy::builder()
@@ -1198,29 +907,15 @@ mod engine {
             .build()
             .unwrap();
         let on = run(1, policy.clone(), &[Err(TestError::Transient)]);
-        assert_eq!(
-            on.report.outcome,
-            Err(RetryError::Exhausted {
-                attempts: 3,
-                last: TestError::Transient
-            })
-        );
-        let recovered = run(
-            1,
-            policy,
-            &[Err(TestError::Transient), Err(TestError::Conflict), Ok(7)],
-        );
+        assert_eq!(on.report.outcome, Err(RetryError::Exhausted { attempts: 3, last: TestError::Transient }));
+        let recovered = run(1, policy, &[Err(TestError::Transient), Err(TestError::Conflict), Ok(7)]);
         assert_eq!(recovered.report.outcome, Ok(7));
         assert_eq!(recovered.report.attempts, 3);
     }
 
     #[test]
     fn success_on_attempt_two() {
-        let r = run(
-            1,
-            RetryPolicy::csharp(),
-            &[Err(TestError::Conflict), Ok(42)],
-        );
+        let r = run(1, RetryPolicy::csharp(), &[Err(TestError::Conflict), Ok(42)]);
         assert_eq!(r.report.outcome, Ok(42));
         assert_eq!(r.report.attempts, 2);
         assert_eq!(r.report.total_delay, ms(50));
@@ -1230,32 +925,15 @@ mod engine {
     #[test]
     fn success_on_first_attempt_never_sleeps() {
         let r = run(1, RetryPolicy::go_default(), &[Ok(1)]);
-        assert_eq!(
-            r.report,
-            RetryReport {
-                outcome: Ok(1),
-                attempts: 1,
-                total_delay: Duration::ZERO
-            }
-        );
+        assert_eq!(r.report, RetryReport { outcome: Ok(1), attempts: 1, total_delay: Duration::ZERO });
         assert!(r.elapsed < SCHEDULER_SLACK);
     }
 
     /// `max_attempts(1)` ("no-retry"): a conflict is exhausted at once.
     #[test]
     fn no_retry_preset_exhausts_after_one_attempt() {
-        let r = run(
-            1,
-            RetryPolicy::preset("no-retry").unwrap(),
-            &[Err(TestError::Conflict)],
-        );
-        assert_eq!(
-            r.report.outcome,
-            Err(RetryError::Exhausted {
-                attempts: 1,
-                last: TestError::Conflict
-            })
-        );
+        let r = run(1, RetryPolicy::preset("no-retry").unwrap(), &[Err(TestError::Conflict)]);
+        assert_eq!(r.report.outcome, Err(RetryError::Exhausted { attempts: 1, last: TestError::Conflict }));
         assert_eq!(r.report.total_delay, Duration::ZERO);
     }
 
@@ -1265,29 +943,15 @@ mod engine {
     /// madsim's sub-µs scheduling slack), for every jitter kind.
     #[test]
     fn virtual_time_between_attempts_matches_delays() {
-        for name in [
-            "default",
-            "csharp",
-            "full-jitter",
-            "equal-jitter",
-            "decorrelated",
-        ] {
+        for name in ["default", "csharp", "full-jitter", "equal-jitter", "decorrelated"] {
             let policy = RetryPolicy::preset(name).unwrap();
             for seed in [1, 2, 42] {
                 let r = run(seed, policy.clone(), &[Err(TestError::Conflict)]);
                 let delays = r.seen.delays();
                 assert_eq!(delays.len(), policy.max_attempts as usize - 1, "{name}");
-                assert_eq!(
-                    delays,
-                    schedule(&policy, seed),
-                    "{name}: engine delays = pure schedule"
-                );
+                assert_eq!(delays, schedule(&policy, seed), "{name}: engine delays = pure schedule");
                 assert_eq!(r.report.total_delay, delays.iter().sum::<Duration>());
-                assert_eq!(
-                    r.starts[0],
-                    Duration::ZERO,
-                    "{name}: attempt 1 starts at once"
-                );
+                assert_eq!(r.starts[0], Duration::ZERO, "{name}: attempt 1 starts at once");
                 for (i, pair) in r.starts.windows(2).enumerate() {
                     let what = format!("{name} seed {seed}: attempt {} → {}", i + 1, i + 2);
                     if delays[i] >= ms(1) {
@@ -1304,17 +968,9 @@ mod engine {
     /// delay. Pinned so a change in madsim (or in the sleeper) is noticed.
     #[test]
     fn sub_millisecond_sleeps_take_one_millisecond_under_madsim() {
-        let r = run(
-            1,
-            no_jitter(2, Duration::from_micros(10)),
-            &[Err(TestError::Conflict)],
-        );
+        let r = run(1, no_jitter(2, Duration::from_micros(10)), &[Err(TestError::Conflict)]);
         assert_eq!(r.report.total_delay, Duration::from_micros(10));
-        assert_close(
-            r.starts[1] - r.starts[0],
-            RuntimeSleeper::MIN_SLEEP,
-            "10 µs sleep",
-        );
+        assert_close(r.starts[1] - r.starts[0], RuntimeSleeper::MIN_SLEEP, "10 µs sleep");
         assert_eq!(RuntimeSleeper::MIN_SLEEP, ms(1));
     }
 
@@ -1324,84 +980,44 @@ mod engine {
     /// (ending at 150 ms) is not.
     #[test]
     fn deadline_stops_before_a_sleep_that_would_pass_it() {
-        let policy = RetryPolicy {
-            deadline: Some(ms(120)),
-            ..RetryPolicy::csharp()
-        };
+        let policy = RetryPolicy { deadline: Some(ms(120)), ..RetryPolicy::csharp() };
         let r = run(1, policy, &[Err(TestError::Conflict)]);
-        assert_eq!(
-            r.report.outcome,
-            Err(RetryError::DeadlineExceeded {
-                attempts: 2,
-                last: TestError::Conflict
-            })
-        );
+        assert_eq!(r.report.outcome, Err(RetryError::DeadlineExceeded { attempts: 2, last: TestError::Conflict }));
         assert_eq!(r.report.attempts, 2);
         assert_eq!(r.report.total_delay, ms(50));
         assert_eq!(r.seen.delays(), [ms(50)]);
         assert_close(r.elapsed, ms(50), "run with deadline");
         assert!(r.elapsed < ms(120));
-        assert!(
-            matches!(r.seen.events.last(), Some(RetryEvent::Finish(s)) if !s.exhausted && s.attempts == 2)
-        );
+        assert!(matches!(r.seen.events.last(), Some(RetryEvent::Finish(s)) if !s.exhausted && s.attempts == 2));
     }
 
     /// A deadline the schedule fits in does not interfere.
     #[test]
     fn generous_deadline_lets_the_schedule_run() {
-        let policy = RetryPolicy {
-            deadline: Some(ms(1_000)),
-            ..RetryPolicy::csharp()
-        };
+        let policy = RetryPolicy { deadline: Some(ms(1_000)), ..RetryPolicy::csharp() };
         let r = run(1, policy, &[Err(TestError::Conflict)]);
-        assert_eq!(
-            r.report.outcome,
-            Err(RetryError::Exhausted {
-                attempts: 3,
-                last: TestError::Conflict
-            })
-        );
+        assert_eq!(r.report.outcome, Err(RetryError::Exhausted { attempts: 3, last: TestError::Conflict }));
         assert_close(r.elapsed, ms(150), "run");
     }
 
     /// C# with a 60 ms budget: 50 ms fits, 50 + 100 does not.
     #[test]
     fn budget_stops_after_two_attempts() {
-        let policy = RetryPolicy {
-            budget: Some(ms(60)),
-            ..RetryPolicy::csharp()
-        };
+        let policy = RetryPolicy { budget: Some(ms(60)), ..RetryPolicy::csharp() };
         let r = run(1, policy, &[Err(TestError::Conflict)]);
-        assert_eq!(
-            r.report.outcome,
-            Err(RetryError::BudgetExhausted {
-                attempts: 2,
-                last: TestError::Conflict
-            })
-        );
+        assert_eq!(r.report.outcome, Err(RetryError::BudgetExhausted { attempts: 2, last: TestError::Conflict }));
         assert_eq!(r.report.total_delay, ms(50));
         assert_close(r.elapsed, ms(50), "run with budget");
-        assert!(
-            matches!(r.seen.events.last(), Some(RetryEvent::Finish(s)) if !s.exhausted && s.attempts == 2)
-        );
+        assert!(matches!(r.seen.events.last(), Some(RetryEvent::Finish(s)) if !s.exhausted && s.attempts == 2));
     }
 
     /// The budget caps the total: a schedule summing to exactly the budget
     /// is allowed.
     #[test]
     fn budget_equal_to_the_total_is_enough() {
-        let policy = RetryPolicy {
-            budget: Some(ms(150)),
-            ..RetryPolicy::csharp()
-        };
+        let policy = RetryPolicy { budget: Some(ms(150)), ..RetryPolicy::csharp() };
         let r = run(1, policy, &[Err(TestError::Conflict)]);
-        assert_eq!(
-            r.report.outcome,
-            Err(RetryError::Exhausted {
-                attempts: 3,
-                last: TestError::Conflict
-            })
-        );
+        assert_eq!(r.report.outcome, Err(RetryError::Exhausted { attempts: 3, last: TestError::Conflict }));
         assert_eq!(r.report.total_delay, ms(150));
     }
 
@@ -1422,12 +1038,7 @@ mod engine {
                 RetryEvent::Delay(3, ms(100)),
                 RetryEvent::Attempt(3),
                 RetryEvent::Error(3, c, false),
-                RetryEvent::Finish(RetrySummary {
-                    attempts: 3,
-                    total_delay: ms(150),
-                    last_error: Some(c),
-                    exhausted: true
-                }),
+                RetryEvent::Finish(RetrySummary { attempts: 3, total_delay: ms(150), last_error: Some(c), exhausted: true }),
             ]
         );
     }
@@ -1442,12 +1053,7 @@ mod engine {
                 RetryEvent::Error(1, ErrorKind::Conflict, true),
                 RetryEvent::Delay(2, ms(50)),
                 RetryEvent::Attempt(2),
-                RetryEvent::Finish(RetrySummary {
-                    attempts: 2,
-                    total_delay: ms(50),
-                    last_error: None,
-                    exhausted: false
-                }),
+                RetryEvent::Finish(RetrySummary { attempts: 2, total_delay: ms(50), last_error: None, exhausted: false }),
             ]
         );
     }
@@ -1456,47 +1062,20 @@ mod engine {
     /// errors.
     #[test]
     fn summary_exhausted_only_for_exhaustion() {
-        let finish =
-            |policy: RetryPolicy, script: &[Result<u32, TestError>]| match run(1, policy, script)
-                .seen
-                .events
-                .last()
-            {
+        let finish = |policy: RetryPolicy, script: &[Result<u32, TestError>]| {
+            match run(1, policy, script).seen.events.last() {
                 Some(RetryEvent::Finish(s)) => *s,
                 other => panic!("last callback {other:?}"),
-            };
+            }
+        };
         let csharp = RetryPolicy::csharp();
         let conflict = [Err(TestError::Conflict)];
         assert!(finish(csharp.clone(), &[Err(TestError::Conflict)]).exhausted);
         assert!(!finish(csharp.clone(), &[Ok(1)]).exhausted);
         assert!(!finish(csharp.clone(), &[Err(TestError::Conflict), Ok(1)]).exhausted);
-        assert!(
-            !finish(
-                csharp.clone(),
-                &[Err(TestError::Conflict), Err(TestError::Business)]
-            )
-            .exhausted
-        );
-        assert!(
-            !finish(
-                RetryPolicy {
-                    deadline: Some(ms(120)),
-                    ..csharp.clone()
-                },
-                &conflict
-            )
-            .exhausted
-        );
-        assert!(
-            !finish(
-                RetryPolicy {
-                    budget: Some(ms(60)),
-                    ..csharp
-                },
-                &conflict
-            )
-            .exhausted
-        );
+        assert!(!finish(csharp.clone(), &[Err(TestError::Conflict), Err(TestError::Business)]).exhausted);
+        assert!(!finish(RetryPolicy { deadline: Some(ms(120)), ..csharp.clone() }, &conflict).exhausted);
+        assert!(!finish(RetryPolicy { budget: Some(ms(60)), ..csharp }, &conflict).exhausted);
     }
 
     // --- determinism -------------------------------------------------------

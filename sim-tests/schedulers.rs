@@ -4,19 +4,14 @@
 //! planted bug, with and without its partial-order reduction.
 
 #[cfg(not(madsim))]
-compile_error!(
-    "sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use std::time::Duration;
 
 use dcb_sim::domain::enrollment::EnrollmentCommand;
 use dcb_sim::plant::Plant;
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{
-    Choice, ExhaustiveOptions, ExploreOptions, Scenario, Schedule, Scheduled, Scheduler, Workload,
-    exhaustive, run, scenario_for,
-};
+use dcb_sim::sim::{Choice, ExhaustiveOptions, Scenario, Schedule, Scheduled, Scheduler, Workload, exhaustive, run, scenario_for, ExploreOptions};
 
 #[path = "support/enrollment.rs"]
 mod enrollment_commands;
@@ -31,17 +26,9 @@ fn scope(clients: u32, two: bool, capacity: u32) -> Scenario<EnrollmentCommand> 
     for i in 0..clients {
         let s = format!("s{i}");
         setup.push(student(&s));
-        commands.push(Scheduled {
-            client: i,
-            start: Duration::ZERO,
-            command: enroll("a", &s),
-        });
+        commands.push(Scheduled { client: i, start: Duration::ZERO, command: enroll("a", &s) });
         if two {
-            commands.push(Scheduled {
-                client: i,
-                start: Duration::ZERO,
-                command: enroll("b", &s),
-            });
+            commands.push(Scheduled { client: i, start: Duration::ZERO, command: enroll("b", &s) });
         }
     }
     Scenario::new(setup, commands)
@@ -53,36 +40,14 @@ fn scope(clients: u32, two: bool, capacity: u32) -> Scenario<EnrollmentCommand> 
 fn exhaustive_proves_three_clients_racing_for_two_seats() {
     let w = EnrollmentWorkload::default();
     let scenario = scope(3, false, 2);
-    let reduced = exhaustive(
-        &w,
-        &scenario,
-        0,
-        ExhaustiveOptions {
-            stop_at_first: false,
-            ..ExhaustiveOptions::default()
-        },
-    )
-    .unwrap();
+    let reduced = exhaustive(&w, &scenario, 0, ExhaustiveOptions { stop_at_first: false, ..ExhaustiveOptions::default() }).unwrap();
     eprintln!("reduced: {reduced}");
     assert!(reduced.proved(), "{reduced}");
-    let full = exhaustive(
-        &w,
-        &scenario,
-        0,
-        ExhaustiveOptions {
-            stop_at_first: false,
-            reduction: false,
-            ..ExhaustiveOptions::default()
-        },
-    )
-    .unwrap();
+    let full = exhaustive(&w, &scenario, 0, ExhaustiveOptions { stop_at_first: false, reduction: false, ..ExhaustiveOptions::default() }).unwrap();
     eprintln!("full: {full}");
     assert!(full.proved(), "{full}");
     assert_eq!(full.pruned, 0);
-    assert!(
-        reduced.schedules < full.schedules,
-        "the reduction pruned nothing: {reduced} vs {full}"
-    );
+    assert!(reduced.schedules < full.schedules, "the reduction pruned nothing: {reduced} vs {full}");
 }
 
 #[test]
@@ -92,22 +57,9 @@ fn exhaustive_catches_the_non_atomic_store() {
     scenario.plant = Some(Plant::NonAtomicStore);
     let report = exhaustive(&w, &scenario, 0, ExhaustiveOptions::default()).unwrap();
     eprintln!("{report}");
-    let failure = report
-        .failures
-        .first()
-        .unwrap_or_else(|| panic!("not caught: {report}"));
-    eprintln!(
-        "schedule {} after {}",
-        failure.schedule, failure.found_after
-    );
-    assert!(
-        failure
-            .violations
-            .iter()
-            .any(|v| v.invariant() == "capacity"),
-        "{:?}",
-        failure.violations
-    );
+    let failure = report.failures.first().unwrap_or_else(|| panic!("not caught: {report}"));
+    eprintln!("schedule {} after {}", failure.schedule, failure.found_after);
+    assert!(failure.violations.iter().any(|v| v.invariant() == "capacity"), "{:?}", failure.violations);
     let replay = run(&w, &failure.scenario(&scenario), 0);
     assert_eq!(replay.violations, failure.violations);
     assert_eq!(replay.history.schedule.unwrap().schedule, failure.schedule);
@@ -122,25 +74,14 @@ fn pct_is_deterministic_and_its_schedule_string_replays_it() {
         scenario.scheduler = Scheduler::Pct { depth: 3 };
         let a = run(&w, &scenario, seed);
         let b = run(&w, &scenario, seed);
-        assert_eq!(
-            a.history.hash64(),
-            b.history.hash64(),
-            "seed {seed} diverged"
-        );
-        let record = a
-            .history
-            .schedule
-            .clone()
-            .expect("PCT records its schedule");
+        assert_eq!(a.history.hash64(), b.history.hash64(), "seed {seed} diverged");
+        let record = a.history.schedule.clone().expect("PCT records its schedule");
         controlled += usize::from(!record.schedule.is_empty());
         let text = record.schedule.to_string();
         let parsed: Schedule = text.parse().unwrap();
         scenario.scheduler = Scheduler::Script { schedule: parsed };
         let replay = run(&w, &scenario, seed);
-        assert_eq!(
-            replay.history.commands, a.history.commands,
-            "seed {seed}: schedule {text} did not replay"
-        );
+        assert_eq!(replay.history.commands, a.history.commands, "seed {seed}: schedule {text} did not replay");
         assert_eq!(replay.history.log, a.history.log);
         assert_eq!(replay.history.schedule, a.history.schedule);
     }
@@ -158,16 +99,7 @@ fn a_wait_choice_parses() {
 #[test]
 #[ignore = "about 30 s in release; run with --ignored"]
 fn exhaustive_proves_three_clients_with_two_enrollments_each() {
-    let report = exhaustive(
-        &EnrollmentWorkload::default(),
-        &scope(3, true, 2),
-        0,
-        ExhaustiveOptions {
-            stop_at_first: false,
-            ..ExhaustiveOptions::default()
-        },
-    )
-    .unwrap();
+    let report = exhaustive(&EnrollmentWorkload::default(), &scope(3, true, 2), 0, ExhaustiveOptions { stop_at_first: false, ..ExhaustiveOptions::default() }).unwrap();
     eprintln!("{report}");
     assert!(report.proved(), "{report}");
 }
@@ -187,18 +119,8 @@ fn exhaustive_finds_ignore_cap_in_the_smallest_scope_that_has_it() {
     assert!(two.proved(), "{two}");
     let three = exhaustive(&w, &planted(3), 0, ExhaustiveOptions::default()).unwrap();
     eprintln!("two clients: {two}\nthree clients: {three}");
-    let failure = three
-        .failures
-        .first()
-        .unwrap_or_else(|| panic!("not found: {three}"));
-    assert_eq!(
-        failure
-            .violations
-            .iter()
-            .map(|v| v.invariant())
-            .collect::<Vec<_>>(),
-        ["delays"]
-    );
+    let failure = three.failures.first().unwrap_or_else(|| panic!("not found: {three}"));
+    assert_eq!(failure.violations.iter().map(|v| v.invariant()).collect::<Vec<_>>(), ["delays"]);
 }
 
 /// A PCT failure shrinks to a pinned schedule with no more preemptions,
@@ -206,11 +128,7 @@ fn exhaustive_finds_ignore_cap_in_the_smallest_scope_that_has_it() {
 #[test]
 fn a_pct_failure_shrinks_to_a_schedule_that_replays() {
     let w = EnrollmentWorkload::default();
-    let opts = ExploreOptions {
-        scheduler: Scheduler::Pct { depth: 3 },
-        plant: Some(Plant::NarrowCondition),
-        ..ExploreOptions::default()
-    };
+    let opts = ExploreOptions { scheduler: Scheduler::Pct { depth: 3 }, plant: Some(Plant::NarrowCondition), ..ExploreOptions::default() };
     let (seed, scenario, result) = (0..200)
         .map(|seed| {
             let scenario = scenario_for(&w, &opts, seed);
@@ -222,65 +140,31 @@ fn a_pct_failure_shrinks_to_a_schedule_that_replays() {
     let invariant = result.violations[0].invariant();
     let before = result.history.schedule.clone().unwrap().preemptions;
     let min = dcb_sim::sim::shrink(&w, &scenario, seed, invariant, 2_000);
-    let Scheduler::Script { schedule } = &min.scenario.scheduler else {
-        panic!(
-            "shrunk PCT failure is not pinned: {:?}",
-            min.scenario.scheduler
-        )
-    };
+    let Scheduler::Script { schedule } = &min.scenario.scheduler else { panic!("shrunk PCT failure is not pinned: {:?}", min.scenario.scheduler) };
     let again = run(&w, &min.scenario, min.seed);
-    assert!(
-        again.violations.iter().any(|v| v.invariant() == invariant),
-        "{:?}",
-        again.violations
-    );
+    assert!(again.violations.iter().any(|v| v.invariant() == invariant), "{:?}", again.violations);
     let record = again.history.schedule.unwrap();
-    assert_eq!(
-        &record.schedule, schedule,
-        "the shrunk schedule does not replay exactly"
-    );
+    assert_eq!(&record.schedule, schedule, "the shrunk schedule does not replay exactly");
     assert!(min.scenario.commands.len() <= scenario.commands.len());
-    eprintln!(
-        "seed {seed}: {} → {} commands, preemptions {before} → {}; schedule {schedule}",
-        scenario.commands.len(),
-        min.scenario.commands.len(),
-        record.preemptions
-    );
+    eprintln!("seed {seed}: {} → {} commands, preemptions {before} → {}; schedule {schedule}", scenario.commands.len(), min.scenario.commands.len(), record.preemptions);
 }
 
 /// Schedules to the first violation of `plant` from each of 20 start
 /// seeds (0, 10,000, …): median and worst, `None` = not within `cap`.
-fn seeds_to_find<W: Workload>(
-    w: &W,
-    plant: Plant,
-    scheduler: &Scheduler,
-    cap: u64,
-) -> (Option<u64>, Option<u64>, u32) {
-    let opts = ExploreOptions {
-        plant: Some(plant),
-        scheduler: scheduler.clone(),
-        ..ExploreOptions::default()
-    };
+fn seeds_to_find<W: Workload>(w: &W, plant: Plant, scheduler: &Scheduler, cap: u64) -> (Option<u64>, Option<u64>, u32) {
+    let opts = ExploreOptions { plant: Some(plant), scheduler: scheduler.clone(), ..ExploreOptions::default() };
     let mut found: Vec<u64> = Vec::new();
     let mut missed = 0;
     for i in 0..20u64 {
         let start = i * 10_000;
-        match (0..cap).find(|k| {
-            !run(w, &scenario_for(w, &opts, start + k), start + k)
-                .violations
-                .is_empty()
-        }) {
+        match (0..cap).find(|k| !run(w, &scenario_for(w, &opts, start + k), start + k).violations.is_empty()) {
             Some(k) => found.push(k + 1),
             None => missed += 1,
         }
     }
     found.sort_unstable();
     let median = (missed < 10).then(|| found[(20 / 2 - 1).min(found.len() - 1)]);
-    (
-        median,
-        found.last().copied().filter(|_| missed == 0),
-        missed,
-    )
+    (median, found.last().copied().filter(|_| missed == 0), missed)
 }
 
 /// The table of the README's "Choosing a scheduler": schedules-to-find per
@@ -293,38 +177,16 @@ fn measure_schedules_to_find() {
     let library = dcb_sim::sim::library::LibraryWorkload::default();
     println!("| workload | plant | random median / worst | pct(3) median / worst |");
     let only = std::env::var("PLANT").ok();
-    for plant in Plant::ALL
-        .into_iter()
-        .filter(|p| only.as_deref().is_none_or(|o| o == p.name()))
-    {
-        for (name, supported) in [
-            ("enrollment", enrollment.plants().contains(&plant)),
-            ("library", library.plants().contains(&plant)),
-        ] {
+    for plant in Plant::ALL.into_iter().filter(|p| only.as_deref().is_none_or(|o| o == p.name())) {
+        for (name, supported) in [("enrollment", enrollment.plants().contains(&plant)), ("library", library.plants().contains(&plant))] {
             if !supported {
                 continue;
             }
-            let row = |s: &Scheduler| {
-                if name == "enrollment" {
-                    seeds_to_find(&enrollment, plant, s, 3_000)
-                } else {
-                    seeds_to_find(&library, plant, s, 3_000)
-                }
-            };
+            let row = |s: &Scheduler| if name == "enrollment" { seeds_to_find(&enrollment, plant, s, 3_000) } else { seeds_to_find(&library, plant, s, 3_000) };
             let (rm, rw, rmiss) = row(&Scheduler::Random);
-            let depth = std::env::var("PCT_DEPTH")
-                .ok()
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(3);
+            let depth = std::env::var("PCT_DEPTH").ok().and_then(|d| d.parse().ok()).unwrap_or(3);
             let (pm, pw, pmiss) = row(&Scheduler::Pct { depth });
-            println!(
-                "| {name} | {} | {} / {} ({rmiss} missed) | {} / {} ({pmiss} missed) |",
-                plant.name(),
-                show(rm),
-                show(rw),
-                show(pm),
-                show(pw)
-            );
+            println!("| {name} | {} | {} / {} ({rmiss} missed) | {} / {} ({pmiss} missed) |", plant.name(), show(rm), show(rw), show(pm), show(pw));
         }
     }
 }
@@ -335,47 +197,17 @@ fn measure_schedules_to_find() {
 fn the_cli_prints_a_schedule_line_that_replays() {
     let bin = env!("CARGO_BIN_EXE_dcb-sim");
     let out = std::process::Command::new(bin)
-        .args([
-            "explore",
-            "--seeds",
-            "40",
-            "--scheduler",
-            "pct",
-            "--plant",
-            "narrow-condition",
-            "--max-reports",
-            "1",
-            "--shrink-budget",
-            "0",
-            "--no-progress",
-            "--jobs",
-            "1",
-        ])
+        .args(["explore", "--seeds", "40", "--scheduler", "pct", "--plant", "narrow-condition", "--max-reports", "1", "--shrink-budget", "0", "--no-progress", "--jobs", "1"])
         .env("CI", "true")
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| l.contains(" replay ") && l.contains("--schedule "))
-        .unwrap_or_else(|| panic!("no --schedule replay line:\n{text}"));
-    let violation = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("- ["))
-        .expect("a violation line")
-        .trim()
-        .to_string();
+    let line = text.lines().map(str::trim).find(|l| l.contains(" replay ") && l.contains("--schedule ")).unwrap_or_else(|| panic!("no --schedule replay line:\n{text}"));
+    let violation = text.lines().find(|l| l.trim_start().starts_with("- [")).expect("a violation line").trim().to_string();
     let args: Vec<&str> = line.split_whitespace().skip(1).collect();
-    let replay = std::process::Command::new(bin)
-        .args(&args)
-        .output()
-        .expect("replays");
+    let replay = std::process::Command::new(bin).args(&args).output().expect("replays");
     let replayed = String::from_utf8_lossy(&replay.stdout);
     assert_eq!(replay.status.code(), Some(1), "{line}\n{replayed}");
-    assert!(
-        replayed.contains(&violation),
-        "{line} did not show `{violation}`:\n{replayed}"
-    );
+    assert!(replayed.contains(&violation), "{line} did not show `{violation}`:\n{replayed}");
 }

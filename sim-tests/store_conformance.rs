@@ -66,8 +66,7 @@ use std::future::Future;
 
 use dcb_sim::conformance::{CASES, Case, CaseFailure, CaseResult};
 use dcb_sim::store::{
-    AppendCondition, Event, EventStore, Position, Query, QueryItem, ReadOptions, SequencedEvent,
-    StoreError,
+    AppendCondition, Event, EventStore, Position, Query, QueryItem, ReadOptions, SequencedEvent, StoreError,
 };
 
 // ---------------------------------------------------------------------------
@@ -99,13 +98,7 @@ mod runners {
 
     impl Tokio {
         pub fn new() -> Self {
-            Tokio(
-                tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime"),
-            )
+            Tokio(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime"))
         }
     }
 
@@ -117,8 +110,7 @@ mod runners {
 
     /// The exported case named `name`.
     pub fn exported(name: &str) -> &'static Case {
-        Case::named(name)
-            .unwrap_or_else(|| panic!("dcb_sim::conformance::CASES has no case named {name:?}"))
+        Case::named(name).unwrap_or_else(|| panic!("dcb_sim::conformance::CASES has no case named {name:?}"))
     }
 
     /// Builds a fresh store with `make` and runs the exported case `name`
@@ -142,13 +134,7 @@ mod runners {
         MF: Future<Output = S>,
     {
         if let Err(failure) = try_case(exec, make, name) {
-            panic!(
-                "{}",
-                CaseResult {
-                    case: exported(name),
-                    outcome: Err(failure)
-                }
-            );
+            panic!("{}", CaseResult { case: exported(name), outcome: Err(failure) });
         }
     }
 
@@ -264,11 +250,7 @@ macro_rules! conformance_tests {
 #[test]
 fn test_list_matches_exported_cases() {
     let exported: Vec<&str> = CASES.iter().map(|c| c.name).collect();
-    assert_eq!(
-        memory::CASE_NAMES,
-        exported.as_slice(),
-        "the conformance_tests! list and dcb_sim::conformance::CASES differ"
-    );
+    assert_eq!(memory::CASE_NAMES, exported.as_slice(), "the conformance_tests! list and dcb_sim::conformance::CASES differ");
 }
 
 // ---------------------------------------------------------------------------
@@ -308,17 +290,9 @@ mod model {
     #[derive(Debug, Clone)]
     pub enum Op {
         /// Append `events` under an optional `(query, after)` condition.
-        Append {
-            events: Vec<Event>,
-            condition: Option<(Query, Option<Pos>)>,
-        },
+        Append { events: Vec<Event>, condition: Option<(Query, Option<Pos>)> },
         /// Read `query` with `from`, `backwards`, `limit`.
-        Read {
-            query: Query,
-            from: Option<Pos>,
-            backwards: bool,
-            limit: Option<usize>,
-        },
+        Read { query: Query, from: Option<Pos>, backwards: bool, limit: Option<usize> },
     }
 
     /// The reference: a `Vec` and linear scans, independent of the crate's
@@ -330,10 +304,7 @@ mod model {
 
     fn item_matches(item: &QueryItem, e: &Event) -> bool {
         let type_ok = item.types.is_empty() || item.types.contains(&e.event_type);
-        let tags_ok = item
-            .tags
-            .iter()
-            .all(|t| e.tags.iter().any(|et| et.as_str() == t.as_str()));
+        let tags_ok = item.tags.iter().all(|t| e.tags.iter().any(|et| et.as_str() == t.as_str()));
         type_ok && tags_ok
     }
 
@@ -370,20 +341,13 @@ mod model {
             out
         }
 
-        pub fn append(
-            &mut self,
-            events: Vec<Event>,
-            c: Option<AppendCondition>,
-        ) -> Result<Position, StoreError> {
+        pub fn append(&mut self, events: Vec<Event>, c: Option<AppendCondition>) -> Result<Position, StoreError> {
             if let Some(c) = c {
                 let after = c.after.unwrap_or(0);
-                if let Some(hit) = self.log.iter().find(|e| {
-                    e.position > after && query_matches(&c.fail_if_events_match, &e.event)
-                }) {
-                    return Err(StoreError::ConditionFailed {
-                        conflicting: hit.position,
-                        after: c.after,
-                    });
+                if let Some(hit) =
+                    self.log.iter().find(|e| e.position > after && query_matches(&c.fail_if_events_match, &e.event))
+                {
+                    return Err(StoreError::ConditionFailed { conflicting: hit.position, after: c.after });
                 }
             }
             for event in events {
@@ -395,27 +359,18 @@ mod model {
     }
 
     fn subset(pool: &'static [&'static str], max: usize) -> impl Strategy<Value = Vec<String>> {
-        proptest::sample::subsequence(pool, 0..=max)
-            .prop_map(|v| v.into_iter().map(String::from).collect())
+        proptest::sample::subsequence(pool, 0..=max).prop_map(|v| v.into_iter().map(String::from).collect())
     }
 
     fn event_strategy() -> impl Strategy<Value = Event> {
-        (
-            proptest::sample::select(&TYPES[..]),
-            subset(&TAGS, 3),
-            0u8..10,
-        )
+        (proptest::sample::select(&TYPES[..]), subset(&TAGS, 3), 0u8..10)
             .prop_map(|(t, tags, d)| Event::new(t, tags, format!("{{\"d\":{d}}}")).unwrap())
     }
 
     fn item_strategy() -> impl Strategy<Value = QueryItem> {
         (subset(&TYPES, 2), subset(&TAGS, 2)).prop_map(|(types, tags)| {
             // Keep queries valid: an item needs types or tags.
-            let types = if types.is_empty() && tags.is_empty() {
-                vec!["A".to_string()]
-            } else {
-                types
-            };
+            let types = if types.is_empty() && tags.is_empty() { vec!["A".to_string()] } else { types };
             QueryItem::new().types(types).tags(tags)
         })
     }
@@ -428,22 +383,13 @@ mod model {
     }
 
     fn pos_strategy() -> impl Strategy<Value = Pos> {
-        prop_oneof![
-            (0u64..12).prop_map(Pos::Abs),
-            (-4i64..=2).prop_map(Pos::Rel)
-        ]
+        prop_oneof![(0u64..12).prop_map(Pos::Abs), (-4i64..=2).prop_map(Pos::Rel)]
     }
 
     fn op_strategy() -> impl Strategy<Value = Op> {
         let append = (
             proptest::collection::vec(event_strategy(), 1..=3),
-            proptest::option::weighted(
-                0.7,
-                (
-                    query_strategy(),
-                    proptest::option::weighted(0.7, pos_strategy()),
-                ),
-            ),
+            proptest::option::weighted(0.7, (query_strategy(), proptest::option::weighted(0.7, pos_strategy()))),
         )
             .prop_map(|(events, condition)| Op::Append { events, condition });
         let read = (
@@ -452,12 +398,7 @@ mod model {
             any::<bool>(),
             proptest::option::weighted(0.4, 0usize..5),
         )
-            .prop_map(|(query, from, backwards, limit)| Op::Read {
-                query,
-                from,
-                backwards,
-                limit,
-            });
+            .prop_map(|(query, from, backwards, limit)| Op::Read { query, from, backwards, limit });
         prop_oneof![append, read]
     }
 
@@ -468,49 +409,22 @@ mod model {
         for (i, op) in ops.into_iter().enumerate() {
             match op {
                 Op::Append { events, condition } => {
-                    let condition = condition.map(|(q, after)| {
-                        AppendCondition::new(q, after.map(|p| p.resolve(model.head(), 0)))
-                    });
+                    let condition =
+                        condition.map(|(q, after)| AppendCondition::new(q, after.map(|p| p.resolve(model.head(), 0))));
                     let expected = model.append(events.clone(), condition.clone());
                     let actual = store.append(events, condition.clone()).await;
-                    prop_assert_eq!(
-                        actual,
-                        expected,
-                        "op {}: append with condition {:?}",
-                        i,
-                        condition
-                    );
+                    prop_assert_eq!(actual, expected, "op {}: append with condition {:?}", i, condition);
                 }
-                Op::Read {
-                    query,
-                    from,
-                    backwards,
-                    limit,
-                } => {
-                    let options = ReadOptions {
-                        from: from.map(|p| p.resolve(model.head(), 1)),
-                        backwards,
-                        limit,
-                    };
+                Op::Read { query, from, backwards, limit } => {
+                    let options = ReadOptions { from: from.map(|p| p.resolve(model.head(), 1)), backwards, limit };
                     let expected = model.read(&query, options);
                     let actual = store.read(&query, options).await;
-                    prop_assert_eq!(
-                        actual,
-                        Ok(expected),
-                        "op {}: read {:?} {:?}",
-                        i,
-                        query,
-                        options
-                    );
+                    prop_assert_eq!(actual, Ok(expected), "op {}: read {:?} {:?}", i, query, options);
                 }
             }
         }
         let expected = model.read(&Query::all(), ReadOptions::default());
-        prop_assert_eq!(
-            store.read(&Query::all(), ReadOptions::default()).await,
-            Ok(expected),
-            "final log"
-        );
+        prop_assert_eq!(store.read(&Query::all(), ReadOptions::default()).await, Ok(expected), "final log");
         Ok(())
     }
 
@@ -551,16 +465,10 @@ mod model {
 
 conformance_tests!(memory, || async { dcb_sim::store::MemoryStore::new() });
 conformance_tests!(sqlite_memory, || async {
-    crate::engines::Erased::new(
-        dcb_sim::store::SqliteStore::open_in_memory().expect("open SQLite :memory:"),
-    )
+    crate::engines::Erased::new(dcb_sim::store::SqliteStore::open_in_memory().expect("open SQLite :memory:"))
 });
-conformance_tests!(sqlite_file, runner = madsim_fsync_rt, || async {
-    crate::engines::Erased::new(crate::engines::TempSqlite::new())
-});
-conformance_tests!(postgres, runner = postgres_rt, || crate::engines::postgres(
-    false
-));
+conformance_tests!(sqlite_file, runner = madsim_fsync_rt, || async { crate::engines::Erased::new(crate::engines::TempSqlite::new()) });
+conformance_tests!(postgres, runner = postgres_rt, || crate::engines::postgres(false));
 
 /// Store factories for the durable engines.
 mod engines {
@@ -582,13 +490,9 @@ mod engines {
         pub fn new() -> Self {
             static NEXT: AtomicU64 = AtomicU64::new(0);
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let path =
-                std::env::temp_dir().join(format!("dcb-conformance-{}-{n}.db", std::process::id()));
+            let path = std::env::temp_dir().join(format!("dcb-conformance-{}-{n}.db", std::process::id()));
             remove(&path);
-            TempSqlite {
-                store: SqliteStore::open(&path).expect("open SQLite file"),
-                path,
-            }
+            TempSqlite { store: SqliteStore::open(&path).expect("open SQLite file"), path }
         }
     }
 
@@ -635,9 +539,7 @@ mod engines {
     /// behind connection setup.
     pub async fn postgres_store(prewarm: bool) -> PostgresStore {
         let url = std::env::var("DCB_PG_URL").expect("the postgres runner checks DCB_PG_URL first");
-        let store = PostgresStore::connect(&url, PgOptions::fresh("dcb_conf"))
-            .await
-            .expect("connect to DCB_PG_URL");
+        let store = PostgresStore::connect(&url, PgOptions::fresh("dcb_conf")).await.expect("connect to DCB_PG_URL");
         if prewarm {
             store.prewarm().await.expect("open connections");
         }
@@ -685,19 +587,11 @@ mod postgres_non_atomic {
     }
 
     impl<S: EventStore> EventStore for InsertAfterAllChecked<S> {
-        async fn read(
-            &self,
-            query: &Query,
-            options: ReadOptions,
-        ) -> Result<Vec<SequencedEvent>, StoreError> {
+        async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
             self.inner.read(query, options).await
         }
 
-        async fn append(
-            &self,
-            events: Vec<Event>,
-            condition: Option<AppendCondition>,
-        ) -> Result<Position, StoreError> {
+        async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
             // Bounded, so that a broken case fails instead of hanging.
             tokio::time::timeout(std::time::Duration::from_secs(60), self.barrier.wait())
                 .await
@@ -716,37 +610,20 @@ mod postgres_non_atomic {
         let exec = Tokio::new();
         for round in 1..=ROUNDS {
             let make = || async {
-                let inner = InsertAfterAllChecked {
-                    inner: super::engines::postgres_store(true).await,
-                    barrier: Arc::new(Barrier::new(WRITERS)),
-                };
-                super::engines::Erased::new(NonAtomicStore::with_sleeper(
-                    inner,
-                    TokioSleeper::new(),
-                    TokioSleeper::MIN_SLEEP,
-                ))
+                let inner = InsertAfterAllChecked { inner: super::engines::postgres_store(true).await, barrier: Arc::new(Barrier::new(WRITERS)) };
+                super::engines::Erased::new(NonAtomicStore::with_sleeper(inner, TokioSleeper::new(), TokioSleeper::MIN_SLEEP))
             };
             let Err(failure) = try_case(&exec, make, CASE) else {
-                panic!(
-                    "round {round}: the check-then-insert passed the concurrent case: the test no longer shows its race"
-                );
+                panic!("round {round}: the check-then-insert passed the concurrent case: the test no longer shows its race");
             };
             let CaseFailure::Mismatch { check, .. } = &failure else {
                 panic!("round {round}: failed for another reason: {failure}");
             };
-            assert!(
-                check.contains("exactly one append wins"),
-                "round {round}: failed another check: {failure}"
-            );
+            assert!(check.contains("exactly one append wins"), "round {round}: failed another check: {failure}");
             let wins = check.matches("Ok(").count();
-            assert_eq!(
-                wins, WRITERS,
-                "round {round}: with every check made before any insert, all {WRITERS} appends must win: {failure}"
-            );
+            assert_eq!(wins, WRITERS, "round {round}: with every check made before any insert, all {WRITERS} appends must win: {failure}");
         }
-        eprintln!(
-            "check-then-insert over PostgreSQL: all {WRITERS} appends passed the same condition in each of {ROUNDS} rounds"
-        );
+        eprintln!("check-then-insert over PostgreSQL: all {WRITERS} appends passed the same condition in each of {ROUNDS} rounds");
     }
 
     /// The engine passes the same case every time.
@@ -791,10 +668,7 @@ mod suite_api {
         let names: BTreeSet<&str> = CASES.iter().map(|c| c.name).collect();
         assert_eq!(names.len(), CASES.len(), "duplicate case names");
         for case in CASES {
-            assert!(
-                !case.rule.trim().is_empty() && !case.rule.contains('\n'),
-                "{case:?}: the rule must be one non-empty line"
-            );
+            assert!(!case.rule.trim().is_empty() && !case.rule.contains('\n'), "{case:?}: the rule must be one non-empty line");
             assert_eq!(Case::named(case.name), Some(case));
         }
         assert_eq!(Case::named("no_such_case"), None);
@@ -808,10 +682,7 @@ mod suite_api {
         let ran: Vec<&str> = report.results().iter().map(|r| r.case.name).collect();
         assert_eq!(ran, CASES.iter().map(|c| c.name).collect::<Vec<_>>());
         assert!(report.all_passed(), "{report}");
-        assert_eq!(
-            report.to_string(),
-            format!("DCB conformance: {n} of {n} cases passed", n = CASES.len())
-        );
+        assert_eq!(report.to_string(), format!("DCB conformance: {n} of {n} cases passed", n = CASES.len()));
         report.assert_all_passed();
     }
 
@@ -819,15 +690,8 @@ mod suite_api {
     /// needs no particular runtime, and its future is `Send` (spawnable).
     #[test]
     fn check_runs_on_a_tokio_runtime() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let report = rt.block_on(async {
-            tokio::spawn(conformance::check(|| async { MemoryStore::new() }))
-                .await
-                .expect("not panicked")
-        });
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+        let report = rt.block_on(async { tokio::spawn(conformance::check(|| async { MemoryStore::new() })).await.expect("not panicked") });
         assert_eq!(report.results().len(), CASES.len());
         report.assert_all_passed();
     }
@@ -840,10 +704,7 @@ mod suite_api {
             return;
         }
         let rt = super::runners::Tokio::new();
-        let report = super::runners::Exec::block_on(
-            &rt,
-            conformance::check(|| super::engines::postgres_store(false)),
-        );
+        let report = super::runners::Exec::block_on(&rt, conformance::check(|| super::engines::postgres_store(false)));
         assert_eq!(report.results().len(), CASES.len());
         report.assert_all_passed();
     }
@@ -854,22 +715,12 @@ mod suite_api {
     #[test]
     fn non_atomic_store_fails_exactly_the_race_case() {
         for _ in 0..3 {
-            let report =
-                conformance::check_in_madsim(|| async { NonAtomicStore::new(MemoryStore::new()) });
+            let report = conformance::check_in_madsim(|| async { NonAtomicStore::new(MemoryStore::new()) });
             assert_eq!(failed(&report), [RACE], "{report}");
-            let failure = report
-                .get(RACE)
-                .and_then(|r| r.failure())
-                .expect("the race case failed");
-            let CaseFailure::Mismatch { check, actual, .. } = failure else {
-                panic!("{failure}")
-            };
+            let failure = report.get(RACE).and_then(|r| r.failure()).expect("the race case failed");
+            let CaseFailure::Mismatch { check, actual, .. } = failure else { panic!("{failure}") };
             assert!(check.contains("exactly one append wins"), "{failure}");
-            assert_eq!(
-                check.matches("Ok(").count(),
-                8,
-                "all 8 appends pass the same check: {failure}"
-            );
+            assert_eq!(check.matches("Ok(").count(), 8, "all 8 appends pass the same check: {failure}");
             assert_eq!(*actual, "[1, 2, 3, 4, 5, 6, 7, 8]", "{failure}");
         }
     }
@@ -878,68 +729,35 @@ mod suite_api {
     /// cases fail, and the report says which rule and how.
     #[test]
     fn after_equality_store_fails_the_after_rule_with_a_clear_message() {
-        let report =
-            conformance::check_in_madsim(|| async { AfterEqualityStore::new(MemoryStore::new()) });
+        let report = conformance::check_in_madsim(|| async { AfterEqualityStore::new(MemoryStore::new()) });
         let failed = failed(&report);
-        assert!(
-            failed.contains(&"condition_with_after_is_strictly_greater"),
-            "{report}"
-        );
-        assert!(
-            !failed.contains(&"limit") && !failed.contains(&"empty_store_read"),
-            "{report}"
-        );
+        assert!(failed.contains(&"condition_with_after_is_strictly_greater"), "{report}");
+        assert!(!failed.contains(&"limit") && !failed.contains(&"empty_store_read"), "{report}");
         assert_eq!(report.passed().count() + failed.len(), CASES.len());
-        let result = report
-            .get("condition_with_after_is_strictly_greater")
-            .expect("ran");
+        let result = report.get("condition_with_after_is_strictly_greater").expect("ran");
         let text = result.to_string();
-        for part in [
-            "FAIL condition_with_after_is_strictly_greater",
-            result.case.rule,
-            "expected",
-            "got",
-            "src/conformance/cases.rs:",
-        ] {
-            assert!(
-                text.contains(part),
-                "the failure should mention {part:?}: {text}"
-            );
+        for part in ["FAIL condition_with_after_is_strictly_greater", result.case.rule, "expected", "got", "src/conformance/cases.rs:"] {
+            assert!(text.contains(part), "the failure should mention {part:?}: {text}");
         }
         // The report lists every failed case; assert_all_passed panics with it.
         let shown = report.to_string();
         for name in &failed {
-            assert!(
-                shown.contains(&format!("FAIL {name}: ")),
-                "{name} missing from the report: {shown}"
-            );
+            assert!(shown.contains(&format!("FAIL {name}: ")), "{name} missing from the report: {shown}");
         }
-        let panic =
-            std::panic::catch_unwind(|| report.assert_all_passed()).expect_err("a case failed");
+        let panic = std::panic::catch_unwind(|| report.assert_all_passed()).expect_err("a case failed");
         let msg = panic.downcast_ref::<String>().expect("a formatted message");
-        assert!(
-            msg.contains(&shown),
-            "assert_all_passed should list every failed case: {msg}"
-        );
+        assert!(msg.contains(&shown), "assert_all_passed should list every failed case: {msg}");
     }
 
     /// A store that panics in `append`.
     struct PanicsOnAppend(MemoryStore);
 
     impl EventStore for PanicsOnAppend {
-        async fn read(
-            &self,
-            query: &Query,
-            options: ReadOptions,
-        ) -> Result<Vec<SequencedEvent>, StoreError> {
+        async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
             self.0.read(query, options).await
         }
 
-        async fn append(
-            &self,
-            _: Vec<Event>,
-            _: Option<AppendCondition>,
-        ) -> Result<Position, StoreError> {
+        async fn append(&self, _: Vec<Event>, _: Option<AppendCondition>) -> Result<Position, StoreError> {
             panic!("disk on fire");
         }
     }
@@ -951,17 +769,10 @@ mod suite_api {
         let report = conformance::check_in_madsim(|| async { PanicsOnAppend(MemoryStore::new()) });
         assert_eq!(report.results().len(), CASES.len());
         // The only case that never appends.
-        assert_eq!(
-            report.passed().map(|r| r.case.name).collect::<Vec<_>>(),
-            ["empty_store_read"],
-            "{report}"
-        );
+        assert_eq!(report.passed().map(|r| r.case.name).collect::<Vec<_>>(), ["empty_store_read"], "{report}");
         for result in report.failed() {
             let failure = result.failure().expect("failed");
-            assert!(
-                matches!(failure, CaseFailure::Panicked { message } if message == "disk on fire"),
-                "{result}"
-            );
+            assert!(matches!(failure, CaseFailure::Panicked { message } if message == "disk on fire"), "{result}");
         }
     }
 
@@ -970,21 +781,15 @@ mod suite_api {
     #[test]
     fn a_panicking_factory_is_reported_per_case() {
         let cases = ["limit", RACE].map(|n| Case::named(n).expect("exists"));
-        let report =
-            madsim::runtime::Runtime::new().block_on(conformance::check_cases(cases, || async {
-                if true {
-                    panic!("no database");
-                }
-                MemoryStore::new()
-            }));
+        let report = madsim::runtime::Runtime::new().block_on(conformance::check_cases(cases, || async {
+            if true {
+                panic!("no database");
+            }
+            MemoryStore::new()
+        }));
         assert_eq!(failed(&report), ["limit", RACE]);
         for result in report.results() {
-            assert_eq!(
-                result.outcome,
-                Err(CaseFailure::FactoryPanicked {
-                    message: "no database".into()
-                })
-            );
+            assert_eq!(result.outcome, Err(CaseFailure::FactoryPanicked { message: "no database".into() }));
         }
     }
 

@@ -50,15 +50,9 @@ use dcb_sim::rng;
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
 use dcb_sim::sim::library::LibraryWorkload;
 use dcb_sim::sim::plants::NonAtomicStore;
-use dcb_sim::sim::{
-    Cmd, History, RunResult, SCENARIO_STREAM, Scenario, Scheduled, Violation, Workload,
-    run_realtime,
-};
+use dcb_sim::sim::{Cmd, History, RunResult, SCENARIO_STREAM, Scenario, Scheduled, Violation, Workload, run_realtime};
 use dcb_sim::store::postgres::test_url;
-use dcb_sim::store::{
-    AppendCondition, Event, EventStore, PgOptions, Position, PostgresStore, Query, ReadOptions,
-    SequencedEvent, SqliteStore, StoreError,
-};
+use dcb_sim::store::{AppendCondition, Event, EventStore, PgOptions, Position, PostgresStore, Query, ReadOptions, SequencedEvent, SqliteStore, StoreError};
 
 /// Seeds per (engine, workload): about 8 × 2 commands each plus setup.
 const SEEDS: u64 = 20;
@@ -84,10 +78,7 @@ impl SqliteEngine {
         let dir = std::env::temp_dir().join(format!("dcb-stress-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
-        SqliteEngine {
-            first: SqliteStore::open(dir.join("stress.db")).expect("open"),
-            dir,
-        }
+        SqliteEngine { first: SqliteStore::open(dir.join("stress.db")).expect("open"), dir }
     }
 }
 
@@ -103,10 +94,7 @@ impl RealEngine for SqliteEngine {
         "sqlite-file"
     }
     fn store(&self) -> SqlitePool {
-        SqlitePool {
-            first: self.first.open_another().expect("another connection"),
-            idle: Mutex::new(Vec::new()),
-        }
+        SqlitePool { first: self.first.open_another().expect("another connection"), idle: Mutex::new(Vec::new()) }
     }
 }
 
@@ -130,22 +118,14 @@ impl SqlitePool {
 }
 
 impl EventStore for SqlitePool {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         let connection = self.take();
         let result = connection.read(query, options).await;
         self.give_back(connection);
         result
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         let connection = self.take();
         let result = connection.append(events, condition).await;
         self.give_back(connection);
@@ -164,19 +144,13 @@ struct PgEngine {
 impl PgEngine {
     fn new(io: &Arc<tokio::runtime::Runtime>, url: &str) -> Self {
         let store = io.block_on(async {
-            let store = PostgresStore::connect(
-                url,
-                PgOptions::fresh("dcb_stress").max_connections(CLIENTS as usize),
-            )
-            .await
-            .expect("connect");
+            let store = PostgresStore::connect(url, PgOptions::fresh("dcb_stress").max_connections(CLIENTS as usize))
+                .await
+                .expect("connect");
             store.prewarm().await.expect("prewarm");
             store
         });
-        PgEngine {
-            store: Arc::new(store),
-            _io: io.clone(),
-        }
+        PgEngine { store: Arc::new(store), _io: io.clone() }
     }
 }
 
@@ -192,25 +166,12 @@ impl RealEngine for PgEngine {
 
 /// Plays `scenario` on `engine` with [`run_realtime`], asserting that the
 /// mode accepted it.
-fn play_real<W: Workload, E: RealEngine>(
-    workload: &W,
-    scenario: &Scenario<Cmd<W>>,
-    seed: u64,
-    engine: &E,
-) -> RunResult<Cmd<W>>
+fn play_real<W: Workload, E: RealEngine>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, engine: &E) -> RunResult<Cmd<W>>
 where
     W::Handler: Sync,
 {
     let result = run_realtime(workload, scenario, seed, engine.store());
-    assert!(
-        !result
-            .violations
-            .iter()
-            .any(|v| matches!(v, Violation::Harness { .. })),
-        "{}: {:#?}",
-        engine.name(),
-        result.violations
-    );
+    assert!(!result.violations.iter().any(|v| matches!(v, Violation::Harness { .. })), "{}: {:#?}", engine.name(), result.violations);
     result
 }
 
@@ -234,15 +195,9 @@ impl Tally {
             self.commands += 1;
             *self.outcomes.entry(c.outcome().label()).or_default() += 1;
             self.attempts += c.report.attempts.len() as u64;
-            self.conflicts += c
-                .report
-                .attempts
-                .iter()
-                .filter(|a| matches!(a.append, AppendRecord::Conflict { .. }))
-                .count() as u64;
+            self.conflicts += c.report.attempts.iter().filter(|a| matches!(a.append, AppendRecord::Conflict { .. })).count() as u64;
         }
-        self.violations
-            .extend(violations.into_iter().map(|v| (history.seed, v)));
+        self.violations.extend(violations.into_iter().map(|v| (history.seed, v)));
     }
 
     fn line(&self, label: &str, secs: f64) -> String {
@@ -261,10 +216,7 @@ impl Tally {
     }
 }
 
-#[allow(
-    clippy::disallowed_methods,
-    reason = "wall-clock throughput of a real-time run, outside any simulation"
-)]
+#[allow(clippy::disallowed_methods, reason = "wall-clock throughput of a real-time run, outside any simulation")]
 fn wall() -> std::time::Instant {
     std::time::Instant::now()
 }
@@ -297,73 +249,40 @@ where
         real_secs += t.elapsed().as_secs_f64();
         real.add(&result.history, result.violations);
     }
-    eprintln!(
-        "{}",
-        real.line(&format!("{} {name} (real)", workload.name()), real_secs)
-    );
-    eprintln!(
-        "{}",
-        simulated.line(&format!("{} simulated", workload.name()), sim_secs)
-    );
-    assert!(
-        simulated.violations.is_empty(),
-        "the simulator found violations: {:#?}",
-        simulated.violations
-    );
-    assert!(
-        real.violations.is_empty(),
-        "{} {name}: real-time runs violated invariants: {:#?}",
-        workload.name(),
-        real.violations
-    );
+    eprintln!("{}", real.line(&format!("{} {name} (real)", workload.name()), real_secs));
+    eprintln!("{}", simulated.line(&format!("{} simulated", workload.name()), sim_secs));
+    assert!(simulated.violations.is_empty(), "the simulator found violations: {:#?}", simulated.violations);
+    assert!(real.violations.is_empty(), "{} {name}: real-time runs violated invariants: {:#?}", workload.name(), real.violations);
     // Whether these runs conflicted depends on the OS scheduler, so it is
     // reported, not asserted; `herd_race_is_forced_on_*` force the race.
 }
 
 #[test]
 fn enrollment_on_sqlite() {
-    stress(&EnrollmentWorkload::with_clients(CLIENTS), |_| {
-        SqliteEngine::new("enroll")
-    });
+    stress(&EnrollmentWorkload::with_clients(CLIENTS), |_| SqliteEngine::new("enroll"));
 }
 
 #[test]
 fn library_on_sqlite() {
-    stress(&LibraryWorkload::with_clients(CLIENTS), |_| {
-        SqliteEngine::new("library")
-    });
+    stress(&LibraryWorkload::with_clients(CLIENTS), |_| SqliteEngine::new("library"));
 }
 
 fn pg_io() -> Arc<tokio::runtime::Runtime> {
-    Arc::new(
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime"),
-    )
+    Arc::new(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime"))
 }
 
 #[test]
 fn enrollment_on_postgres() {
-    let Some(url) = test_url("stress_engines::enrollment_on_postgres") else {
-        return;
-    };
+    let Some(url) = test_url("stress_engines::enrollment_on_postgres") else { return };
     let io = pg_io();
-    stress(&EnrollmentWorkload::with_clients(CLIENTS), |_| {
-        PgEngine::new(&io, &url)
-    });
+    stress(&EnrollmentWorkload::with_clients(CLIENTS), |_| PgEngine::new(&io, &url));
 }
 
 #[test]
 fn library_on_postgres() {
-    let Some(url) = test_url("stress_engines::library_on_postgres") else {
-        return;
-    };
+    let Some(url) = test_url("stress_engines::library_on_postgres") else { return };
     let io = pg_io();
-    stress(&LibraryWorkload::with_clients(CLIENTS), |_| {
-        PgEngine::new(&io, &url)
-    });
+    stress(&LibraryWorkload::with_clients(CLIENTS), |_| PgEngine::new(&io, &url));
 }
 
 /// Six thundering herds: six courses with 1 seat each and 8 registered
@@ -373,28 +292,13 @@ fn library_on_postgres() {
 /// when it fires).
 fn thundering_herd() -> Scenario<EnrollmentCommand> {
     const COURSES: u64 = 6;
-    let mut setup: Vec<_> = (0..COURSES)
-        .map(|k| EnrollmentCommand::CreateCourse {
-            course: format!("c{k}"),
-            capacity: 1,
-        })
-        .collect();
+    let mut setup: Vec<_> = (0..COURSES).map(|k| EnrollmentCommand::CreateCourse { course: format!("c{k}"), capacity: 1 }).collect();
     let mut commands = Vec::new();
     for i in 0..CLIENTS {
-        setup.push(EnrollmentCommand::RegisterStudent {
-            student: format!("s{i}"),
-            tier: Tier::Master,
-        });
+        setup.push(EnrollmentCommand::RegisterStudent { student: format!("s{i}"), tier: Tier::Master });
         for k in 0..COURSES {
-            let command = EnrollmentCommand::Enroll {
-                course: format!("c{k}"),
-                student: format!("s{i}"),
-            };
-            commands.push(Scheduled {
-                client: i,
-                start: Duration::from_millis(20 + 10 * k),
-                command,
-            });
+            let command = EnrollmentCommand::Enroll { course: format!("c{k}"), student: format!("s{i}") };
+            commands.push(Scheduled { client: i, start: Duration::from_millis(20 + 10 * k), command });
         }
     }
     Scenario::new(setup, commands)
@@ -414,13 +318,9 @@ struct EnrollAfterAllChecked<S> {
 }
 
 /// One barrier of [`CLIENTS`] for each course of `scenario`'s setup.
-fn herd_barriers(
-    scenario: &Scenario<EnrollmentCommand>,
-) -> Arc<BTreeMap<String, tokio::sync::Barrier>> {
+fn herd_barriers(scenario: &Scenario<EnrollmentCommand>) -> Arc<BTreeMap<String, tokio::sync::Barrier>> {
     let courses = scenario.setup.iter().filter_map(|c| match c {
-        EnrollmentCommand::CreateCourse { course, .. } => {
-            Some((course.clone(), tokio::sync::Barrier::new(CLIENTS as usize)))
-        }
+        EnrollmentCommand::CreateCourse { course, .. } => Some((course.clone(), tokio::sync::Barrier::new(CLIENTS as usize))),
         _ => None,
     });
     Arc::new(courses.collect())
@@ -439,10 +339,7 @@ impl<E: RealEngine> RealEngine for ForcedHerd<E> {
         self.engine.name()
     }
     fn store(&self) -> Self::Store {
-        EnrollAfterAllChecked {
-            inner: self.engine.store(),
-            courses: self.courses.clone(),
-        }
+        EnrollAfterAllChecked { inner: self.engine.store(), courses: self.courses.clone() }
     }
 }
 
@@ -450,103 +347,53 @@ impl<E: RealEngine> RealEngine for ForcedHerd<E> {
 /// passes, and for each course exactly one enrollment succeeds at its first
 /// attempt while the other [`CLIENTS`]` − 1` each hit exactly one conflict,
 /// re-read, and are rejected as full.
-fn herd_race_is_forced<E: RealEngine>(
-    engine: impl FnOnce(Arc<BTreeMap<String, tokio::sync::Barrier>>) -> ForcedHerd<E>,
-) {
+fn herd_race_is_forced<E: RealEngine>(engine: impl FnOnce(Arc<BTreeMap<String, tokio::sync::Barrier>>) -> ForcedHerd<E>) {
     let workload = EnrollmentWorkload::with_clients(CLIENTS);
     let scenario = thundering_herd();
     let engine = engine(herd_barriers(&scenario));
-    let RunResult {
-        history,
-        violations,
-    } = play_real(&workload, &scenario, 0, &engine);
+    let RunResult { history, violations } = play_real(&workload, &scenario, 0, &engine);
     assert!(violations.is_empty(), "{}: {violations:#?}", engine.name());
     for course in engine.courses.keys() {
         let herd: Vec<_> = history.commands.iter().filter(|c| matches!(&c.command, EnrollmentCommand::Enroll { course: k, .. } if k == course)).collect();
         assert_eq!(herd.len(), CLIENTS as usize);
         let labels: Vec<(&str, u32, usize)> = herd
             .iter()
-            .map(|c| {
-                (
-                    c.outcome().label(),
-                    c.report.attempts.len() as u32,
-                    c.report
-                        .attempts
-                        .iter()
-                        .filter(|a| matches!(a.append, AppendRecord::Conflict { .. }))
-                        .count(),
-                )
-            })
+            .map(|c| (c.outcome().label(), c.report.attempts.len() as u32, c.report.attempts.iter().filter(|a| matches!(a.append, AppendRecord::Conflict { .. })).count()))
             .collect();
         let won = labels.iter().filter(|l| **l == ("succeeded", 1, 0)).count();
         let lost = labels.iter().filter(|l| **l == ("rejected", 2, 1)).count();
-        assert_eq!(
-            (won, lost),
-            (1, CLIENTS as usize - 1),
-            "{} {course}: (outcome, attempts, conflicts) per client: {labels:?}",
-            engine.name()
-        );
+        assert_eq!((won, lost), (1, CLIENTS as usize - 1), "{} {course}: (outcome, attempts, conflicts) per client: {labels:?}", engine.name());
         for c in herd.iter().filter(|c| c.outcome().label() == "rejected") {
-            assert!(
-                matches!(c.outcome(), dcb_sim::handler::Outcome::Rejected { reason } if reason.starts_with("Course is at maximum capacity")),
-                "{course}: {:?}",
-                c.outcome()
-            );
+            assert!(matches!(c.outcome(), dcb_sim::handler::Outcome::Rejected { reason } if reason.starts_with("Course is at maximum capacity")), "{course}: {:?}", c.outcome());
         }
     }
-    eprintln!(
-        "{}: every herd raced; one enrollment per course won, {} conflicts in all",
-        engine.name(),
-        engine.courses.len() * (CLIENTS as usize - 1)
-    );
+    eprintln!("{}: every herd raced; one enrollment per course won, {} conflicts in all", engine.name(), engine.courses.len() * (CLIENTS as usize - 1));
 }
 
 #[test]
 fn herd_race_is_forced_on_sqlite() {
-    herd_race_is_forced(|courses| ForcedHerd {
-        engine: SqliteEngine::new("herd"),
-        courses,
-    });
+    herd_race_is_forced(|courses| ForcedHerd { engine: SqliteEngine::new("herd"), courses });
 }
 
 #[test]
 fn herd_race_is_forced_on_postgres() {
-    let Some(url) = test_url("stress_engines::herd_race_is_forced_on_postgres") else {
-        return;
-    };
+    let Some(url) = test_url("stress_engines::herd_race_is_forced_on_postgres") else { return };
     let io = pg_io();
-    herd_race_is_forced(|courses| ForcedHerd {
-        engine: PgEngine::new(&io, &url),
-        courses,
-    });
+    herd_race_is_forced(|courses| ForcedHerd { engine: PgEngine::new(&io, &url), courses });
 }
 
 impl<S: EventStore> EventStore for EnrollAfterAllChecked<S> {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.inner.read(query, options).await
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
-        if let Some(EnrollmentEvent::Enrolled { course, .. }) =
-            events.first().and_then(EnrollmentEvent::from_event)
-        {
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+        if let Some(EnrollmentEvent::Enrolled { course, .. }) = events.first().and_then(EnrollmentEvent::from_event) {
             let barrier = self.courses.get(&course).expect("a course of the herd");
             // Bounded, so that a client that never checks fails the run instead of hanging it.
             tokio::time::timeout(Duration::from_secs(60), barrier.wait())
                 .await
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "{course}: not all {CLIENTS} enrollments reached their insert within 60 s"
-                    )
-                });
+                .unwrap_or_else(|_| panic!("{course}: not all {CLIENTS} enrollments reached their insert within 60 s"));
         }
         self.inner.append(events, condition).await
     }
@@ -560,15 +407,8 @@ struct NonAtomicPgEngine {
 }
 
 impl NonAtomicPgEngine {
-    fn new(
-        io: &Arc<tokio::runtime::Runtime>,
-        url: &str,
-        scenario: &Scenario<EnrollmentCommand>,
-    ) -> Self {
-        NonAtomicPgEngine {
-            pg: PgEngine::new(io, url),
-            courses: herd_barriers(scenario),
-        }
+    fn new(io: &Arc<tokio::runtime::Runtime>, url: &str, scenario: &Scenario<EnrollmentCommand>) -> Self {
+        NonAtomicPgEngine { pg: PgEngine::new(io, url), courses: herd_barriers(scenario) }
     }
 }
 
@@ -578,10 +418,7 @@ impl RealEngine for NonAtomicPgEngine {
         "postgres-non-atomic"
     }
     fn store(&self) -> Self::Store {
-        let inner = EnrollAfterAllChecked {
-            inner: self.pg.store(),
-            courses: self.courses.clone(),
-        };
+        let inner = EnrollAfterAllChecked { inner: self.pg.store(), courses: self.courses.clone() };
         NonAtomicStore::with_sleeper(inner, TokioSleeper::new(), TokioSleeper::MIN_SLEEP)
     }
 }
@@ -594,10 +431,7 @@ impl RealEngine for NonAtomicPgEngine {
 /// very same scenario.
 #[test]
 fn non_atomic_postgres_is_caught_by_the_checkers() {
-    let Some(url) = test_url("stress_engines::non_atomic_postgres_is_caught_by_the_checkers")
-    else {
-        return;
-    };
+    let Some(url) = test_url("stress_engines::non_atomic_postgres_is_caught_by_the_checkers") else { return };
     const RUNS: u64 = 3;
     let io = pg_io();
     let workload = EnrollmentWorkload::with_clients(CLIENTS);
@@ -612,41 +446,23 @@ fn non_atomic_postgres_is_caught_by_the_checkers() {
         .collect();
     for run in 1..=RUNS {
         let engine = NonAtomicPgEngine::new(&io, &url, &scenario);
-        let RunResult {
-            history,
-            violations,
-        } = play_real(&workload, &scenario, run, &engine);
-        let names: std::collections::BTreeSet<&str> =
-            violations.iter().map(Violation::invariant).collect();
+        let RunResult { history, violations } = play_real(&workload, &scenario, run, &engine);
+        let names: std::collections::BTreeSet<&str> = violations.iter().map(Violation::invariant).collect();
         // Exactly these: the courses overbooked, no order of the commands
         // would give these outcomes, and (from the recorded store calls)
         // appends succeeded over events their condition matched, written
         // after their read (every student has Master tier and enrolls once
         // per course, so no tier-limit or double enrollment).
-        assert_eq!(
-            names,
-            ["capacity", "dcb-soundness", "serializability"].into(),
-            "run {run}: {violations:#?}"
-        );
+        assert_eq!(names, ["capacity", "dcb-soundness", "serializability"].into(), "run {run}: {violations:#?}");
         for course in &courses {
             let seats = EnrollmentEvent::decode_all(&history.log).filter(|(_, e)| matches!(e, EnrollmentEvent::Enrolled { course: c, .. } if c == course)).count();
-            assert_eq!(
-                seats, CLIENTS as usize,
-                "run {run}: every client must have passed the same condition for {course}"
-            );
+            assert_eq!(seats, CLIENTS as usize, "run {run}: every client must have passed the same condition for {course}");
         }
-        eprintln!(
-            "non-atomic PostgreSQL, run {run}: {} violations of {names:?}; first: {}",
-            violations.len(),
-            violations[0]
-        );
+        eprintln!("non-atomic PostgreSQL, run {run}: {} violations of {names:?}; first: {}", violations.len(), violations[0]);
     }
     let engine = PgEngine::new(&io, &url);
     let violations = play_real(&workload, &scenario, 0, &engine).violations;
-    assert!(
-        violations.is_empty(),
-        "PostgreSQL on the thundering herd: {violations:#?}"
-    );
+    assert!(violations.is_empty(), "PostgreSQL on the thundering herd: {violations:#?}");
 }
 
 /// What a real run cannot play is refused with a harness error naming the
@@ -660,48 +476,15 @@ fn realtime_refuses_what_only_the_simulator_can_do() {
     let base = workload.generate(&mut rng::substream(1, SCENARIO_STREAM));
     let refused = |scenario: Scenario<EnrollmentCommand>, why: &str| {
         let result = run_realtime(&workload, &scenario, 1, MemoryStore::new());
-        assert_eq!(
-            result.violations.len(),
-            1,
-            "{why}: {:#?}",
-            result.violations
-        );
-        assert!(
-            matches!(&result.violations[0], Violation::Harness { detail } if detail.contains(why)),
-            "{why}: {:?}",
-            result.violations[0]
-        );
+        assert_eq!(result.violations.len(), 1, "{why}: {:#?}", result.violations);
+        assert!(matches!(&result.violations[0], Violation::Harness { detail } if detail.contains(why)), "{why}: {:?}", result.violations[0]);
         assert!(result.history.commands.is_empty(), "{why}: nothing ran");
     };
-    refused(
-        Scenario {
-            plant: Some(Plant::NonAtomicStore),
-            ..base.clone()
-        },
-        "plant non-atomic-store is simulated",
-    );
-    refused(
-        Scenario {
-            faults: FaultPlan {
-                crash_probability: 0.5,
-                ..FaultPlan::default()
-            },
-            ..base.clone()
-        },
-        "faults are injected by the simulator",
-    );
-    refused(
-        Scenario {
-            scheduler: Scheduler::Pct { depth: 2 },
-            ..base.clone()
-        },
-        "the OS orders them",
-    );
+    refused(Scenario { plant: Some(Plant::NonAtomicStore), ..base.clone() }, "plant non-atomic-store is simulated");
+    refused(Scenario { faults: FaultPlan { crash_probability: 0.5, ..FaultPlan::default() }, ..base.clone() }, "faults are injected by the simulator");
+    refused(Scenario { scheduler: Scheduler::Pct { depth: 2 }, ..base.clone() }, "the OS orders them");
     // The same scenario as it is plays, and passes every checker.
     let result = run_realtime(&workload, &base, 1, MemoryStore::new());
     assert!(result.violations.is_empty(), "{:#?}", result.violations);
-    assert_eq!(
-        result.history.commands.len(),
-        base.setup.len() + base.commands.len()
-    );
+    assert_eq!(result.history.commands.len(), base.setup.len() + base.commands.len());
 }

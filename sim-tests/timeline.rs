@@ -7,9 +7,7 @@
 //! Chromium test writes (their paths are printed).
 
 #[cfg(not(madsim))]
-compile_error!(
-    "sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use std::time::Duration;
 
@@ -18,10 +16,7 @@ use dcb_sim::handler::{AppendRecord, AttemptRecord, DecisionRecord, HandleReport
 use dcb_sim::plant::Plant;
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
 use dcb_sim::sim::html::{self, Page};
-use dcb_sim::sim::{
-    CommandRecord, ExploreOptions, History, RunResult, SCENARIO_STREAM, Scenario, Violation,
-    Workload, explore, run, timeline, timeline_with,
-};
+use dcb_sim::sim::{CommandRecord, ExploreOptions, History, RunResult, SCENARIO_STREAM, Scenario, Violation, Workload, explore, run, timeline, timeline_with};
 use dcb_sim::store::{Event, SequencedEvent};
 
 #[path = "support/chromium.rs"]
@@ -42,49 +37,20 @@ const BUDGET: u64 = 2_000;
 /// schedule exploration found, whatever the report does with it.
 fn planted_failure() -> (Scenario<EnrollmentCommand>, RunResult<EnrollmentCommand>) {
     let w = EnrollmentWorkload::default();
-    let opts = ExploreOptions {
-        seeds: BUDGET,
-        plant: Some(Plant::NonAtomicStore),
-        stop_on_failure: true,
-        max_reports: 1,
-        test: Some("timeline".into()),
-        ..ExploreOptions::default()
-    };
+    let opts = ExploreOptions { seeds: BUDGET, plant: Some(Plant::NonAtomicStore), stop_on_failure: true, max_reports: 1, test: Some("timeline".into()), ..ExploreOptions::default() };
     let summary = explore(&w, &opts);
-    let seed = summary
-        .failures
-        .first()
-        .unwrap_or_else(|| panic!("non-atomic-store not caught in {BUDGET} seeds\n{summary}"))
-        .seed;
+    let seed = summary.failures.first().unwrap_or_else(|| panic!("non-atomic-store not caught in {BUDGET} seeds\n{summary}")).seed;
     let mut scenario = w.generate(&mut dcb_sim::rng::substream(seed, SCENARIO_STREAM));
     scenario.plant = Some(Plant::NonAtomicStore);
     let result = run(&w, &scenario, seed);
-    assert!(
-        result
-            .violations
-            .iter()
-            .any(|v| v.invariant() == "serializability"),
-        "seed {seed} did not replay: {:?}",
-        result.violations
-    );
+    assert!(result.violations.iter().any(|v| v.invariant() == "serializability"), "seed {seed} did not replay: {:?}", result.violations);
     (scenario, result)
 }
 
 fn page(scenario: &Scenario<EnrollmentCommand>, result: &RunResult<EnrollmentCommand>) -> String {
     let json = serde_json::to_value(scenario).unwrap();
-    let replay = format!(
-        "cargo run --release -- replay --workload enrollment --seed {} --plant non-atomic-store",
-        result.history.seed
-    );
-    html::render_page(
-        &result.history,
-        &result.violations,
-        &Page {
-            workload: Some("enrollment"),
-            scenario: Some(&json),
-            replay: Some(&replay),
-        },
-    )
+    let replay = format!("cargo run --release -- replay --workload enrollment --seed {} --plant non-atomic-store", result.history.seed);
+    html::render_page(&result.history, &result.violations, &Page { workload: Some("enrollment"), scenario: Some(&json), replay: Some(&replay) })
 }
 
 #[test]
@@ -96,37 +62,17 @@ fn text_timeline_of_the_planted_failure_is_pinned() {
     // Every command appears once as a lane entry; the blamed ones are marked.
     for c in &result.history.commands {
         let entry = format!(" #{:<3} {}  ⇒", c.index, c.command);
-        assert_eq!(
-            text.matches(&entry).count(),
-            1,
-            "#{} missing or repeated in\n{text}",
-            c.index
-        );
+        assert_eq!(text.matches(&entry).count(), 1, "#{} missing or repeated in\n{text}", c.index);
     }
-    assert!(
-        text.contains("violations (") && text.contains("[serializability]"),
-        "{text}"
-    );
-    assert!(
-        text.lines().any(|l| l.starts_with(" ! #")),
-        "no blamed command marked\n{text}"
-    );
+    assert!(text.contains("violations (") && text.contains("[serializability]"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with(" ! #")), "no blamed command marked\n{text}");
     // The overview and the fixed columns fit a 120-column terminal.
-    for line in text
-        .lines()
-        .filter(|l| !l.starts_with("  - ") && !l.starts_with(" ! #"))
-    {
-        assert!(
-            line.chars().count() <= 120,
-            "line wider than 120 columns: {line:?}"
-        );
+    for line in text.lines().filter(|l| !l.starts_with("  - ") && !l.starts_with(" ! #")) {
+        assert!(line.chars().count() <= 120, "line wider than 120 columns: {line:?}");
     }
     // Without violations: the same lanes, no violation section.
     let plain = timeline(&result.history);
-    assert!(
-        !plain.contains("violations (") && !plain.contains(" ! #"),
-        "{plain}"
-    );
+    assert!(!plain.contains("violations (") && !plain.contains(" ! #"), "{plain}");
     assert!(plain.lines().count() > commands, "{plain}");
 
     insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
@@ -145,54 +91,23 @@ fn html_page_is_self_contained_and_highlights_the_violation() {
     check_balanced(&page);
 
     // No external assets, links or scripts.
-    for banned in [
-        "http://",
-        "https://",
-        "src=",
-        "<script",
-        "<link",
-        "<img",
-        "<iframe",
-        "url(",
-        "@import",
-        "href=\"//",
-    ] {
+    for banned in ["http://", "https://", "src=", "<script", "<link", "<img", "<iframe", "url(", "@import", "href=\"//"] {
         assert!(!page.contains(banned), "page contains {banned:?}");
     }
     for href in page.split("href=\"").skip(1) {
-        assert!(
-            href.starts_with('#'),
-            "non-local link: {}",
-            &href[..href.len().min(60)]
-        );
+        assert!(href.starts_with('#'), "non-local link: {}", &href[..href.len().min(60)]);
     }
 
     // Every invariant in the banner, every command in chart and table.
     for v in &result.violations {
-        assert!(
-            page.contains(&format!("[{}]", v.invariant())),
-            "banner lacks {}",
-            v.invariant()
-        );
+        assert!(page.contains(&format!("[{}]", v.invariant())), "banner lacks {}", v.invariant());
     }
     for c in &result.history.commands {
-        assert!(
-            page.contains(&format!("id=\"cmd-{}\"", c.index)),
-            "table lacks #{}",
-            c.index
-        );
-        assert!(
-            page.contains(&format!("id=\"svg-cmd-{}\"", c.index)),
-            "chart lacks #{}",
-            c.index
-        );
+        assert!(page.contains(&format!("id=\"cmd-{}\"", c.index)), "table lacks #{}", c.index);
+        assert!(page.contains(&format!("id=\"svg-cmd-{}\"", c.index)), "chart lacks #{}", c.index);
     }
     for e in &result.history.log {
-        assert!(
-            page.contains(&format!("id=\"pos-{}\"", e.position)),
-            "log table lacks position {}",
-            e.position
-        );
+        assert!(page.contains(&format!("id=\"pos-{}\"", e.position)), "log table lacks position {}", e.position);
     }
 
     // The command serializability blames has its bars outlined in red.
@@ -200,27 +115,14 @@ fn html_page_is_self_contained_and_highlights_the_violation() {
         .violations
         .iter()
         .find_map(|v| match v {
-            Violation::Safety {
-                invariant,
-                command: Some(c),
-                ..
-            } if invariant == "serializability" => Some(*c),
+            Violation::Safety { invariant, command: Some(c), .. } if invariant == "serializability" => Some(*c),
             _ => None,
         })
         .expect("serializability blames a command");
-    let group = page
-        .split(&format!("<g class=\"command\" id=\"svg-cmd-{blamed}\">"))
-        .nth(1)
-        .expect("blamed command drawn");
+    let group = page.split(&format!("<g class=\"command\" id=\"svg-cmd-{blamed}\">")).nth(1).expect("blamed command drawn");
     let group = &group[..group.find("\n</g>\n").expect("group closed")];
-    assert!(
-        group.contains("class=\"bar k-") && group.contains(" blamed\""),
-        "#{blamed}'s bars are not outlined:\n{group}"
-    );
-    assert!(
-        page.contains(&format!("<tr id=\"cmd-{blamed}\" class=\"blamed\">")),
-        "#{blamed}'s row not highlighted"
-    );
+    assert!(group.contains("class=\"bar k-") && group.contains(" blamed\""), "#{blamed}'s bars are not outlined:\n{group}");
+    assert!(page.contains(&format!("<tr id=\"cmd-{blamed}\" class=\"blamed\">")), "#{blamed}'s row not highlighted");
 }
 
 #[test]
@@ -233,10 +135,7 @@ fn html_escapes_everything_from_the_run() {
         ended_at: Duration::from_millis(3),
         read_after: None,
         read_events: 0,
-        decision: Some(DecisionRecord::Reject {
-            reason: nasty.into(),
-            events: 0,
-        }),
+        decision: Some(DecisionRecord::Reject { reason: nasty.into(), events: 0 }),
         append: AppendRecord::NotAttempted,
         error: None,
     };
@@ -246,44 +145,17 @@ fn html_escapes_everything_from_the_run() {
         command: nasty.to_string(),
         started_at: Duration::from_millis(1),
         ended_at: Duration::from_millis(3),
-        report: HandleReport {
-            outcome: Outcome::Rejected {
-                reason: nasty.into(),
-            },
-            attempts: vec![attempt],
-            total_delay: Duration::ZERO,
-        },
+        report: HandleReport { outcome: Outcome::Rejected { reason: nasty.into() }, attempts: vec![attempt], total_delay: Duration::ZERO },
         calls: vec![],
     };
     let event = Event::new("Odd<Type>", ["k:<v>&"], nasty).unwrap();
-    let history = History {
-        seed: 1,
-        commands: vec![record],
-        log: vec![SequencedEvent::new(1, event)],
-        faults: vec![],
-        metrics: Default::default(),
-        schedule: None,
-    };
-    let violations = [
-        Violation::safety("<inv>", Some(0), nasty),
-        Violation::Liveness {
-            detail: nasty.into(),
-        },
-    ];
+    let history = History { seed: 1, commands: vec![record], log: vec![SequencedEvent::new(1, event)], faults: vec![], metrics: Default::default(), schedule: None };
+    let violations = [Violation::safety("<inv>", Some(0), nasty), Violation::Liveness { detail: nasty.into() }];
     let scenario = serde_json::json!({ "plant": "<p>", "policy": { "name": nasty } });
 
     let page = html::render(&history, &scenario, &violations);
-    assert!(
-        !page.contains("<script")
-            && !page.contains("<inv>")
-            && !page.contains("<p>")
-            && !page.contains("<v>"),
-        "{page}"
-    );
-    assert!(
-        page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;"),
-        "{page}"
-    );
+    assert!(!page.contains("<script") && !page.contains("<inv>") && !page.contains("<p>") && !page.contains("<v>"), "{page}");
+    assert!(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;"), "{page}");
     assert!(page.contains("[&lt;inv&gt;]"), "{page}");
     check_balanced(&page);
     // The text timeline shows the same run verbatim.
@@ -293,10 +165,7 @@ fn html_escapes_everything_from_the_run() {
 #[test]
 fn html_page_renders_in_headless_chromium() {
     let Some(chromium) = find_chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium is not installed but CI is set: .ci/run installs Debian's chromium package"
-        );
+        assert!(std::env::var_os("CI").is_none(), "chromium is not installed but CI is set: .ci/run installs Debian's chromium package");
         println!("SKIPPED: chromium not installed");
         return;
     };
@@ -310,44 +179,17 @@ fn html_page_renders_in_headless_chromium() {
     std::fs::write(&file, &page).unwrap();
     let url = format!("file://{}", file.canonicalize().unwrap().display());
 
-    let dom = chromium_run(
-        &chromium,
-        &dir.join("profile-dom"),
-        &["--dump-dom".to_string(), url.clone()],
-    );
+    let dom = chromium_run(&chromium, &dir.join("profile-dom"), &["--dump-dom".to_string(), url.clone()]);
     let dom = String::from_utf8_lossy(&dom.stdout);
-    assert!(
-        dom.contains("<svg") && dom.contains("</svg>"),
-        "dumped DOM lacks the chart:\n{dom}"
-    );
-    assert!(
-        dom.contains("serializability"),
-        "dumped DOM lacks the invariant"
-    );
-    assert!(
-        dom.contains("class=\"bar k-conflict"),
-        "dumped DOM lacks a conflict bar"
-    );
+    assert!(dom.contains("<svg") && dom.contains("</svg>"), "dumped DOM lacks the chart:\n{dom}");
+    assert!(dom.contains("serializability"), "dumped DOM lacks the invariant");
+    assert!(dom.contains("class=\"bar k-conflict"), "dumped DOM lacks a conflict bar");
 
     let png = dir.join("replay.png");
-    chromium_run(
-        &chromium,
-        &dir.join("profile-png"),
-        &[
-            format!("--screenshot={}", png.display()),
-            "--window-size=1400,900".into(),
-            "--hide-scrollbars".into(),
-            url,
-        ],
-    );
-    let bytes =
-        std::fs::read(&png).unwrap_or_else(|e| panic!("no screenshot at {}: {e}", png.display()));
+    chromium_run(&chromium, &dir.join("profile-png"), &[format!("--screenshot={}", png.display()), "--window-size=1400,900".into(), "--hide-scrollbars".into(), url]);
+    let bytes = std::fs::read(&png).unwrap_or_else(|e| panic!("no screenshot at {}: {e}", png.display()));
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    assert!(
-        bytes.len() > 10_000,
-        "suspiciously small screenshot: {} bytes",
-        bytes.len()
-    );
+    assert!(bytes.len() > 10_000, "suspiciously small screenshot: {} bytes", bytes.len());
 
     if std::env::var_os("DCB_KEEP_HTML").is_some() {
         println!("kept {} and {}", file.display(), png.display());

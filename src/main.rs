@@ -9,9 +9,7 @@
 #[cfg(not(madsim))]
 fn main() {
     eprintln!("dcb-sim was built without `--cfg madsim`, so it cannot simulate.");
-    eprintln!(
-        "Build it from the repository root (its .cargo/config.toml sets the flag), or keep `--cfg madsim` in RUSTFLAGS."
-    );
+    eprintln!("Build it from the repository root (its .cargo/config.toml sets the flag), or keep `--cfg madsim` in RUSTFLAGS.");
     std::process::exit(2);
 }
 

@@ -12,9 +12,7 @@
 //! is not used (the seats generator draws no faults of its own).
 
 #[cfg(not(madsim))]
-compile_error!(
-    "seats-sim needs --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("seats-sim needs --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use dcb_sim::cli::{Knobs, Registry};
 use seats::{AdapterVariant, HandlerVariant, SeatsWorkload};
@@ -22,11 +20,7 @@ use seats::{AdapterVariant, HandlerVariant, SeatsWorkload};
 /// `w` with the command line's knobs applied.
 fn seats(w: SeatsWorkload, knobs: &Knobs) -> SeatsWorkload {
     match knobs.clients {
-        Some(n) => SeatsWorkload {
-            clients_min: n,
-            clients_max: n,
-            ..w
-        },
+        Some(n) => SeatsWorkload { clients_min: n, clients_max: n, ..w },
         None => w,
     }
 }
@@ -34,45 +28,16 @@ fn seats(w: SeatsWorkload, knobs: &Knobs) -> SeatsWorkload {
 fn main() {
     std::process::exit(dcb_sim::cli::main(
         Registry::new()
-            .add(
-                "seats",
-                "seat reservations: the correct handler over the correct adapter",
-                |k| seats(SeatsWorkload::default(), k),
-            )
-            .add(
-                "seats-narrow-condition",
-                "bug: the append condition covers the seats, not the customer",
-                |k| {
-                    seats(
-                        SeatsWorkload::with_handler(HandlerVariant::NarrowCondition),
-                        k,
-                    )
-                },
-            )
-            .add(
-                "seats-stale-retry",
-                "bug: a retry reuses the first attempt's read",
-                |k| seats(SeatsWorkload::with_handler(HandlerVariant::StaleRetry), k),
-            )
-            .add(
-                "seats-two-reads",
-                "bug: two reads, one condition after the larger position",
-                |k| {
-                    seats(
-                        SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter),
-                        k,
-                    )
-                },
-            )
-            .add(
-                "seats-check-then-insert",
-                "bug: the adapter checks the condition, then inserts, not atomically",
-                |k| {
-                    seats(
-                        SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert),
-                        k,
-                    )
-                },
-            ),
+            .add("seats", "seat reservations: the correct handler over the correct adapter", |k| seats(SeatsWorkload::default(), k))
+            .add("seats-narrow-condition", "bug: the append condition covers the seats, not the customer", |k| {
+                seats(SeatsWorkload::with_handler(HandlerVariant::NarrowCondition), k)
+            })
+            .add("seats-stale-retry", "bug: a retry reuses the first attempt's read", |k| seats(SeatsWorkload::with_handler(HandlerVariant::StaleRetry), k))
+            .add("seats-two-reads", "bug: two reads, one condition after the larger position", |k| {
+                seats(SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter), k)
+            })
+            .add("seats-check-then-insert", "bug: the adapter checks the condition, then inserts, not atomically", |k| {
+                seats(SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert), k)
+            }),
     ))
 }

@@ -5,10 +5,7 @@
 use std::time::Duration;
 
 use dcb_sim::retry::{RuntimeSleeper, Sleeper};
-use dcb_sim::store::{
-    AppendCondition, Event, EventStore, MemoryStore, Position, Query, ReadOptions, SequencedEvent,
-    StoreError,
-};
+use dcb_sim::store::{AppendCondition, Event, EventStore, MemoryStore, Position, Query, ReadOptions, SequencedEvent, StoreError};
 
 /// The "round trip" [`AdapterVariant::CheckThenInsert`] waits between its
 /// check and its insert.
@@ -37,10 +34,7 @@ pub struct SeatsStore {
 impl SeatsStore {
     /// An empty store running `variant`.
     pub fn new(variant: AdapterVariant) -> Self {
-        SeatsStore {
-            inner: MemoryStore::new(),
-            variant,
-        }
+        SeatsStore { inner: MemoryStore::new(), variant }
     }
 
     /// The engine underneath.
@@ -50,46 +44,23 @@ impl SeatsStore {
 
     /// The check of [`AdapterVariant::CheckThenInsert`]: the first event
     /// matching the condition after its `after`.
-    async fn first_match(
-        &self,
-        condition: &AppendCondition,
-    ) -> Result<Option<Position>, StoreError> {
+    async fn first_match(&self, condition: &AppendCondition) -> Result<Option<Position>, StoreError> {
         let from = condition.after.map_or(1, |a| a.saturating_add(1));
-        let options = ReadOptions {
-            from: Some(from),
-            backwards: false,
-            limit: Some(1),
-        };
-        Ok(self
-            .inner
-            .read(&condition.fail_if_events_match, options)
-            .await?
-            .first()
-            .map(|e| e.position))
+        let options = ReadOptions { from: Some(from), backwards: false, limit: Some(1) };
+        Ok(self.inner.read(&condition.fail_if_events_match, options).await?.first().map(|e| e.position))
     }
 }
 
 impl EventStore for SeatsStore {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.inner.read(query, options).await
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         match (self.variant, condition) {
             (AdapterVariant::CheckThenInsert, Some(condition)) => {
                 if let Some(conflicting) = self.first_match(&condition).await? {
-                    return Err(StoreError::ConditionFailed {
-                        conflicting,
-                        after: condition.after,
-                    });
+                    return Err(StoreError::ConditionFailed { conflicting, after: condition.after });
                 }
                 RuntimeSleeper::new().sleep(ROUND_TRIP).await;
                 self.inner.append(events, None).await

@@ -31,25 +31,15 @@ impl Boundary {
     /// [`InvalidInput`] when an id is not valid tag text.
     pub fn of(command: &SeatCommand, request_tag: Option<&str>) -> Result<Self, InvalidInput> {
         let event = command.event();
-        let seat = |s: &str| {
-            QueryItem::new()
-                .types(SEAT_TYPES)
-                .tags([seat_tag(event, s)])
-        };
+        let seat = |s: &str| QueryItem::new().types(SEAT_TYPES).tags([seat_tag(event, s)]);
         let mut seats = match command {
-            SeatCommand::HoldSeat { seat: s, .. } | SeatCommand::ReleaseSeat { seat: s, .. } => {
-                vec![seat(s)]
-            }
+            SeatCommand::HoldSeat { seat: s, .. } | SeatCommand::ReleaseSeat { seat: s, .. } => vec![seat(s)],
             SeatCommand::MoveSeat { from, to, .. } => vec![seat(from), seat(to)],
         };
         seats.extend(request_tag.map(|t| QueryItem::new().tags([t])));
         let customer = match command {
             SeatCommand::HoldSeat { customer, .. } | SeatCommand::MoveSeat { customer, .. } => {
-                Some(
-                    QueryItem::new()
-                        .types(SEAT_TYPES)
-                        .tags([customer_tag(event, customer)]),
-                )
+                Some(QueryItem::new().types(SEAT_TYPES).tags([customer_tag(event, customer)]))
             }
             SeatCommand::ReleaseSeat { .. } => None,
         };
@@ -85,37 +75,18 @@ mod tests {
     #[test]
     fn hold_covers_seat_and_customer() {
         let b = Boundary::of(&SeatCommand::hold("e1", "s1", "c1"), None).expect("valid");
-        let same_seat = SeatEvent::Held(Booking::new("e1", "s1", "c2"))
-            .to_event()
-            .expect("valid");
-        let same_customer = SeatEvent::Held(Booking::new("e1", "s2", "c1"))
-            .to_event()
-            .expect("valid");
-        let other = SeatEvent::Held(Booking::new("e1", "s2", "c2"))
-            .to_event()
-            .expect("valid");
-        assert!(
-            b.full().matches(&same_seat)
-                && b.full().matches(&same_customer)
-                && !b.full().matches(&other)
-        );
+        let same_seat = SeatEvent::Held(Booking::new("e1", "s1", "c2")).to_event().expect("valid");
+        let same_customer = SeatEvent::Held(Booking::new("e1", "s2", "c1")).to_event().expect("valid");
+        let other = SeatEvent::Held(Booking::new("e1", "s2", "c2")).to_event().expect("valid");
+        assert!(b.full().matches(&same_seat) && b.full().matches(&same_customer) && !b.full().matches(&other));
         assert!(b.seats().matches(&same_seat) && !b.seats().matches(&same_customer));
-        assert!(
-            b.customer()
-                .is_some_and(|c| c.matches(&same_customer) && !c.matches(&same_seat))
-        );
+        assert!(b.customer().is_some_and(|c| c.matches(&same_customer) && !c.matches(&same_seat)));
     }
 
     #[test]
     fn move_covers_both_seats_release_only_its_seat() {
-        let m = Boundary::of(
-            &SeatCommand::move_seat("e1", "c1", "s1", "s2"),
-            Some("request:7"),
-        )
-        .expect("valid");
-        let to = SeatEvent::Held(Booking::new("e1", "s2", "c9"))
-            .to_event()
-            .expect("valid");
+        let m = Boundary::of(&SeatCommand::move_seat("e1", "c1", "s1", "s2"), Some("request:7")).expect("valid");
+        let to = SeatEvent::Held(Booking::new("e1", "s2", "c9")).to_event().expect("valid");
         assert!(m.seats().matches(&to));
         let r = Boundary::of(&SeatCommand::release("e1", "s1", "c1"), None).expect("valid");
         assert!(r.customer().is_none());

@@ -46,30 +46,17 @@ pub enum SeatCommand {
 impl SeatCommand {
     /// A [`SeatCommand::HoldSeat`].
     pub fn hold(event: &str, seat: &str, customer: &str) -> Self {
-        SeatCommand::HoldSeat {
-            event: event.into(),
-            seat: seat.into(),
-            customer: customer.into(),
-        }
+        SeatCommand::HoldSeat { event: event.into(), seat: seat.into(), customer: customer.into() }
     }
 
     /// A [`SeatCommand::ReleaseSeat`].
     pub fn release(event: &str, seat: &str, customer: &str) -> Self {
-        SeatCommand::ReleaseSeat {
-            event: event.into(),
-            seat: seat.into(),
-            customer: customer.into(),
-        }
+        SeatCommand::ReleaseSeat { event: event.into(), seat: seat.into(), customer: customer.into() }
     }
 
     /// A [`SeatCommand::MoveSeat`].
     pub fn move_seat(event: &str, customer: &str, from: &str, to: &str) -> Self {
-        SeatCommand::MoveSeat {
-            event: event.into(),
-            customer: customer.into(),
-            from: from.into(),
-            to: to.into(),
-        }
+        SeatCommand::MoveSeat { event: event.into(), customer: customer.into(), from: from.into(), to: to.into() }
     }
 
     /// The command's name, e.g. `HoldSeat` (timelines and metrics).
@@ -84,18 +71,14 @@ impl SeatCommand {
     /// The event (show) the command is about.
     pub fn event(&self) -> &str {
         match self {
-            SeatCommand::HoldSeat { event, .. }
-            | SeatCommand::ReleaseSeat { event, .. }
-            | SeatCommand::MoveSeat { event, .. } => event,
+            SeatCommand::HoldSeat { event, .. } | SeatCommand::ReleaseSeat { event, .. } | SeatCommand::MoveSeat { event, .. } => event,
         }
     }
 
     /// The customer who asks.
     pub fn customer(&self) -> &str {
         match self {
-            SeatCommand::HoldSeat { customer, .. }
-            | SeatCommand::ReleaseSeat { customer, .. }
-            | SeatCommand::MoveSeat { customer, .. } => customer,
+            SeatCommand::HoldSeat { customer, .. } | SeatCommand::ReleaseSeat { customer, .. } | SeatCommand::MoveSeat { customer, .. } => customer,
         }
     }
 }
@@ -103,22 +86,9 @@ impl SeatCommand {
 impl fmt::Display for SeatCommand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SeatCommand::HoldSeat {
-                event,
-                seat,
-                customer,
-            } => write!(f, "{customer} holds {event}/{seat}"),
-            SeatCommand::ReleaseSeat {
-                event,
-                seat,
-                customer,
-            } => write!(f, "{customer} releases {event}/{seat}"),
-            SeatCommand::MoveSeat {
-                event,
-                customer,
-                from,
-                to,
-            } => write!(f, "{customer} moves {event}/{from} -> {to}"),
+            SeatCommand::HoldSeat { event, seat, customer } => write!(f, "{customer} holds {event}/{seat}"),
+            SeatCommand::ReleaseSeat { event, seat, customer } => write!(f, "{customer} releases {event}/{seat}"),
+            SeatCommand::MoveSeat { event, customer, from, to } => write!(f, "{customer} moves {event}/{from} -> {to}"),
         }
     }
 }
@@ -129,23 +99,14 @@ mod tests {
 
     #[test]
     fn display_is_short_text() {
-        assert_eq!(
-            SeatCommand::hold("e1", "s2", "c3").to_string(),
-            "c3 holds e1/s2"
-        );
-        assert_eq!(
-            SeatCommand::move_seat("e1", "c3", "s2", "s4").to_string(),
-            "c3 moves e1/s2 -> s4"
-        );
+        assert_eq!(SeatCommand::hold("e1", "s2", "c3").to_string(), "c3 holds e1/s2");
+        assert_eq!(SeatCommand::move_seat("e1", "c3", "s2", "s4").to_string(), "c3 moves e1/s2 -> s4");
     }
 
     #[test]
     fn serde_round_trip() {
         let c = SeatCommand::release("e1", "s1", "c1");
         let json = serde_json::to_string(&c).expect("serializes");
-        assert_eq!(
-            serde_json::from_str::<SeatCommand>(&json).expect("parses"),
-            c
-        );
+        assert_eq!(serde_json::from_str::<SeatCommand>(&json).expect("parses"), c);
     }
 }

@@ -40,11 +40,7 @@ pub enum Decision {
 pub fn decide(command: &SeatCommand, holdings: &Holdings) -> Decision {
     let reject = |reason: &str| Decision::Reject(reason.to_string());
     match command {
-        SeatCommand::HoldSeat {
-            event,
-            seat,
-            customer,
-        } => match holdings.holder(seat) {
+        SeatCommand::HoldSeat { event, seat, customer } => match holdings.holder(seat) {
             Some(h) if h == customer => reject(ALREADY_HELD),
             Some(_) => reject(SEAT_TAKEN),
             None if holdings.seats_of(customer) >= MAX_SEATS_PER_EVENT => {
@@ -52,25 +48,14 @@ pub fn decide(command: &SeatCommand, holdings: &Holdings) -> Decision {
             }
             None => Decision::Append(vec![SeatEvent::Held(Booking::new(event, seat, customer))]),
         },
-        SeatCommand::ReleaseSeat {
-            event,
-            seat,
-            customer,
-        } => {
+        SeatCommand::ReleaseSeat { event, seat, customer } => {
             if holdings.holder(seat) == Some(customer.as_str()) {
-                Decision::Append(vec![SeatEvent::Released(Booking::new(
-                    event, seat, customer,
-                ))])
+                Decision::Append(vec![SeatEvent::Released(Booking::new(event, seat, customer))])
             } else {
                 reject(NOT_HOLDER)
             }
         }
-        SeatCommand::MoveSeat {
-            event,
-            customer,
-            from,
-            to,
-        } => {
+        SeatCommand::MoveSeat { event, customer, from, to } => {
             if from == to {
                 reject(SAME_SEAT)
             } else if holdings.holder(from) != Some(customer.as_str()) {
@@ -98,44 +83,21 @@ mod tests {
     #[test]
     fn hold_rules() {
         let h = Holdings::fold(&[held("s1", "c1"), held("s2", "c1")]);
-        assert_eq!(
-            decide(&SeatCommand::hold("e1", "s1", "c2"), &h),
-            Decision::Reject(SEAT_TAKEN.into())
-        );
-        assert_eq!(
-            decide(&SeatCommand::hold("e1", "s1", "c1"), &h),
-            Decision::Reject(ALREADY_HELD.into())
-        );
-        assert!(
-            matches!(decide(&SeatCommand::hold("e1", "s3", "c1"), &h), Decision::Reject(r) if r.starts_with(SEAT_LIMIT))
-        );
-        assert_eq!(
-            decide(&SeatCommand::hold("e1", "s3", "c2"), &h),
-            Decision::Append(vec![held("s3", "c2")])
-        );
+        assert_eq!(decide(&SeatCommand::hold("e1", "s1", "c2"), &h), Decision::Reject(SEAT_TAKEN.into()));
+        assert_eq!(decide(&SeatCommand::hold("e1", "s1", "c1"), &h), Decision::Reject(ALREADY_HELD.into()));
+        assert!(matches!(decide(&SeatCommand::hold("e1", "s3", "c1"), &h), Decision::Reject(r) if r.starts_with(SEAT_LIMIT)));
+        assert_eq!(decide(&SeatCommand::hold("e1", "s3", "c2"), &h), Decision::Append(vec![held("s3", "c2")]));
     }
 
     #[test]
     fn release_and_move_rules() {
         let h = Holdings::fold(&[held("s1", "c1"), held("s2", "c2")]);
-        assert_eq!(
-            decide(&SeatCommand::release("e1", "s1", "c2"), &h),
-            Decision::Reject(NOT_HOLDER.into())
-        );
-        assert_eq!(
-            decide(&SeatCommand::move_seat("e1", "c1", "s1", "s2"), &h),
-            Decision::Reject(TARGET_TAKEN.into())
-        );
-        assert_eq!(
-            decide(&SeatCommand::move_seat("e1", "c1", "s1", "s1"), &h),
-            Decision::Reject(SAME_SEAT.into())
-        );
+        assert_eq!(decide(&SeatCommand::release("e1", "s1", "c2"), &h), Decision::Reject(NOT_HOLDER.into()));
+        assert_eq!(decide(&SeatCommand::move_seat("e1", "c1", "s1", "s2"), &h), Decision::Reject(TARGET_TAKEN.into()));
+        assert_eq!(decide(&SeatCommand::move_seat("e1", "c1", "s1", "s1"), &h), Decision::Reject(SAME_SEAT.into()));
         assert_eq!(
             decide(&SeatCommand::move_seat("e1", "c1", "s1", "s3"), &h),
-            Decision::Append(vec![
-                SeatEvent::Released(Booking::new("e1", "s1", "c1")),
-                held("s3", "c1")
-            ])
+            Decision::Append(vec![SeatEvent::Released(Booking::new("e1", "s1", "c1")), held("s3", "c1")])
         );
     }
 }

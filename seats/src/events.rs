@@ -43,11 +43,7 @@ pub struct Booking {
 impl Booking {
     /// A booking.
     pub fn new(event: &str, seat: &str, customer: &str) -> Self {
-        Booking {
-            event: event.into(),
-            seat: seat.into(),
-            customer: customer.into(),
-        }
+        Booking { event: event.into(), seat: seat.into(), customer: customer.into() }
     }
 }
 
@@ -76,10 +72,7 @@ impl fmt::Display for CodecError {
         match self {
             CodecError::InvalidName(e) => write!(f, "invalid id in a seat event: {e}"),
             CodecError::Payload(e) => write!(f, "seat event payload is not a booking: {e}"),
-            CodecError::UnknownType(t) => write!(
-                f,
-                "unknown event type {t:?}; expected {SEAT_HELD} or {SEAT_RELEASED}"
-            ),
+            CodecError::UnknownType(t) => write!(f, "unknown event type {t:?}; expected {SEAT_HELD} or {SEAT_RELEASED}"),
         }
     }
 }
@@ -120,15 +113,8 @@ impl SeatEvent {
     /// [`CodecError::InvalidName`] when an id is not valid tag text.
     pub fn to_event(&self) -> Result<Event, CodecError> {
         let b = self.booking();
-        let tags = [
-            seat_tag(&b.event, &b.seat),
-            customer_tag(&b.event, &b.customer),
-        ];
-        Ok(Event::new(
-            self.event_type(),
-            tags,
-            serde_json::to_string(b)?,
-        )?)
+        let tags = [seat_tag(&b.event, &b.seat), customer_tag(&b.event, &b.customer)];
+        Ok(Event::new(self.event_type(), tags, serde_json::to_string(b)?)?)
     }
 
     /// The fact a DCB event records.
@@ -142,11 +128,7 @@ impl SeatEvent {
             other => return Err(CodecError::UnknownType(other.to_string())),
         };
         let booking: Booking = serde_json::from_str(&event.data)?;
-        Ok(if held {
-            SeatEvent::Held(booking)
-        } else {
-            SeatEvent::Released(booking)
-        })
+        Ok(if held { SeatEvent::Held(booking) } else { SeatEvent::Released(booking) })
     }
 }
 
@@ -171,9 +153,6 @@ mod tests {
     #[test]
     fn unknown_type_is_reported() {
         let dcb = Event::new("CourseCreated", ["course:c1"], "{}").expect("valid");
-        assert!(matches!(
-            SeatEvent::decode(&dcb),
-            Err(CodecError::UnknownType(_))
-        ));
+        assert!(matches!(SeatEvent::decode(&dcb), Err(CodecError::UnknownType(_))));
     }
 }

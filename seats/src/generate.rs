@@ -26,11 +26,7 @@ fn pick<'a>(rng: &mut ChaCha8Rng, items: &'a [String]) -> &'a str {
 
 /// A customer, `c1` a third of the time (a hot customer reaches the limit).
 fn customer<'a>(rng: &mut ChaCha8Rng, customers: &'a [String]) -> &'a str {
-    if rng.random_bool(0.33) {
-        &customers[0]
-    } else {
-        pick(rng, customers)
-    }
+    if rng.random_bool(0.33) { &customers[0] } else { pick(rng, customers) }
 }
 
 /// Setup: nothing (half the seeds) or 1–3 holds that all succeed (distinct
@@ -64,22 +60,16 @@ pub fn scenario(rng: &mut ChaCha8Rng, clients_min: u32, clients_max: u32) -> Sce
     let clients = rng.random_range(clients_min..=clients_max);
     let mut commands = Vec::new();
     for client in 0..clients {
-        let mut starts: Vec<Duration> = (0..rng.random_range(1..=3))
-            .map(|_| Duration::from_micros(rng.random_range(0..=10_000)))
-            .collect();
+        let mut starts: Vec<Duration> = (0..rng.random_range(1..=3)).map(|_| Duration::from_micros(rng.random_range(0..=10_000))).collect();
         starts.sort_unstable();
         let mut own: Vec<(String, String)> = Vec::new();
         for start in starts {
             // A hold to move or release: this client's own, a setup one, or any pair.
-            let known =
-                |rng: &mut ChaCha8Rng, own: &[(String, String)]| match rng.random_range(0..3) {
-                    0 if !own.is_empty() => own[rng.random_range(0..own.len())].clone(),
-                    1 if !held.is_empty() => held[rng.random_range(0..held.len())].clone(),
-                    _ => (
-                        pick(rng, &seats).to_string(),
-                        customer(rng, &customers).to_string(),
-                    ),
-                };
+            let known = |rng: &mut ChaCha8Rng, own: &[(String, String)]| match rng.random_range(0..3) {
+                0 if !own.is_empty() => own[rng.random_range(0..own.len())].clone(),
+                1 if !held.is_empty() => held[rng.random_range(0..held.len())].clone(),
+                _ => (pick(rng, &seats).to_string(), customer(rng, &customers).to_string()),
+            };
             let command = match rng.random_range(0..100) {
                 0..70 => {
                     let (s, c) = (pick(rng, &seats), customer(rng, &customers));
@@ -96,27 +86,11 @@ pub fn scenario(rng: &mut ChaCha8Rng, clients_min: u32, clients_max: u32) -> Sce
                     SeatCommand::release(EVENT, &s, &c)
                 }
             };
-            commands.push(Scheduled {
-                client,
-                start,
-                command,
-            });
+            commands.push(Scheduled { client, start, command });
         }
     }
     let max = Duration::from_micros(rng.random_range(1_500..=4_000));
-    let latency = Latency {
-        read_min: Duration::from_millis(1),
-        read_max: max,
-        append_min: Duration::from_millis(1),
-        append_max: max,
-    };
-    let setup = held
-        .iter()
-        .map(|(s, c)| SeatCommand::hold(EVENT, s, c))
-        .collect();
-    Scenario {
-        policy: RetryPolicy::csharp(),
-        latency,
-        ..Scenario::new(setup, commands)
-    }
+    let latency = Latency { read_min: Duration::from_millis(1), read_max: max, append_min: Duration::from_millis(1), append_max: max };
+    let setup = held.iter().map(|(s, c)| SeatCommand::hold(EVENT, s, c)).collect();
+    Scenario { policy: RetryPolicy::csharp(), latency, ..Scenario::new(setup, commands) }
 }

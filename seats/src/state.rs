@@ -32,10 +32,7 @@ impl Holdings {
         match event {
             SeatEvent::Held(b) => {
                 self.holder.insert(b.seat.clone(), b.customer.clone());
-                self.seats
-                    .entry(b.customer.clone())
-                    .or_default()
-                    .insert(b.seat.clone());
+                self.seats.entry(b.customer.clone()).or_default().insert(b.seat.clone());
             }
             SeatEvent::Released(b) => {
                 if self.holder.get(&b.seat) == Some(&b.customer) {

@@ -29,39 +29,24 @@ pub struct SeatsWorkload {
 impl Default for SeatsWorkload {
     /// Correct handler and adapter, domain checks on, 3 to 8 clients.
     fn default() -> Self {
-        SeatsWorkload {
-            handler: HandlerVariant::Correct,
-            adapter: AdapterVariant::Correct,
-            domain_checks: true,
-            clients_min: 3,
-            clients_max: 8,
-        }
+        SeatsWorkload { handler: HandlerVariant::Correct, adapter: AdapterVariant::Correct, domain_checks: true, clients_min: 3, clients_max: 8 }
     }
 }
 
 impl SeatsWorkload {
     /// The default workload running handler `variant`.
     pub fn with_handler(variant: HandlerVariant) -> Self {
-        SeatsWorkload {
-            handler: variant,
-            ..Self::default()
-        }
+        SeatsWorkload { handler: variant, ..Self::default() }
     }
 
     /// The default workload running adapter `variant`.
     pub fn with_adapter(variant: AdapterVariant) -> Self {
-        SeatsWorkload {
-            adapter: variant,
-            ..Self::default()
-        }
+        SeatsWorkload { adapter: variant, ..Self::default() }
     }
 
     /// The same workload with or without the domain invariants.
     pub fn domain_checks(self, on: bool) -> Self {
-        SeatsWorkload {
-            domain_checks: on,
-            ..self
-        }
+        SeatsWorkload { domain_checks: on, ..self }
     }
 }
 
@@ -87,12 +72,7 @@ impl Workload for SeatsWorkload {
         crate::generate::scenario(rng, self.clients_min, self.clients_max)
     }
 
-    fn check(
-        &self,
-        _scenario: &Scenario<SeatCommand>,
-        history: &History<SeatCommand>,
-        out: &mut Vec<Violation>,
-    ) {
+    fn check(&self, _scenario: &Scenario<SeatCommand>, history: &History<SeatCommand>, out: &mut Vec<Violation>) {
         if self.domain_checks {
             crate::check::all(&history.log, out);
         }

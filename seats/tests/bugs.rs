@@ -10,9 +10,7 @@
 //! regression file and from the seed alone.
 
 #[cfg(not(madsim))]
-compile_error!(
-    "the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 mod common;
 
@@ -94,15 +92,10 @@ const CAUGHT_BY: [Row; 5] = [
 /// The bug's row in [`CAUGHT_BY`] and run on `w` (with `plant`): each of
 /// the four exact sets.
 fn caught(w: SeatsWorkload, plant: Option<Plant>, label: &str) {
-    let row = CAUGHT_BY
-        .iter()
-        .find(|r| r.label == label)
-        .unwrap_or_else(|| panic!("no row for {label}"));
+    let row = CAUGHT_BY.iter().find(|r| r.label == label).unwrap_or_else(|| panic!("no row for {label}"));
     for (domain, expected) in [(false, row.generic), (true, row.domain)] {
         let w = w.domain_checks(domain);
-        let mut c = Catch::new(&w)
-            .seeds(common::BUDGET)
-            .label(&format!("{label} (domain checks {domain})"));
+        let mut c = Catch::new(&w).seeds(common::BUDGET).label(&format!("{label} (domain checks {domain})"));
         if let Some(p) = plant {
             c = c.plant(p);
         }
@@ -110,10 +103,7 @@ fn caught(w: SeatsWorkload, plant: Option<Plant>, label: &str) {
     }
     for (domain, expected) in [(false, row.script_generic), (true, row.script_domain)] {
         let w = w.domain_checks(domain);
-        let mut c = Catch::new(&w)
-            .scenario((row.script)())
-            .seeds(common::SCRIPT_SEEDS)
-            .label(&format!("{label} on its script (domain checks {domain})"));
+        let mut c = Catch::new(&w).scenario((row.script)()).seeds(common::SCRIPT_SEEDS).label(&format!("{label} on its script (domain checks {domain})"));
         if let Some(p) = plant {
             c = c.plant(p);
         }
@@ -123,48 +113,28 @@ fn caught(w: SeatsWorkload, plant: Option<Plant>, label: &str) {
 
 #[test]
 fn narrow_condition_is_caught() {
-    caught(
-        SeatsWorkload::with_handler(HandlerVariant::NarrowCondition),
-        None,
-        "narrow-condition",
-    );
+    caught(SeatsWorkload::with_handler(HandlerVariant::NarrowCondition), None, "narrow-condition");
 }
 
 #[test]
 fn stale_retry_is_caught() {
-    caught(
-        SeatsWorkload::with_handler(HandlerVariant::StaleRetry),
-        None,
-        "stale-retry",
-    );
+    caught(SeatsWorkload::with_handler(HandlerVariant::StaleRetry), None, "stale-retry");
 }
 
 #[test]
 fn two_reads_max_after_is_caught() {
-    caught(
-        SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter),
-        None,
-        "two-reads-max-after",
-    );
+    caught(SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter), None, "two-reads-max-after");
 }
 
 #[test]
 fn check_then_insert_adapter_is_caught() {
-    caught(
-        SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert),
-        None,
-        "check-then-insert",
-    );
+    caught(SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert), None, "check-then-insert");
 }
 
 /// The harness's store plant wraps any store, ours included.
 #[test]
 fn harness_non_atomic_store_plant_is_caught_over_our_adapter() {
-    caught(
-        SeatsWorkload::default(),
-        Some(Plant::NonAtomicStore),
-        "plant non-atomic-store",
-    );
+    caught(SeatsWorkload::default(), Some(Plant::NonAtomicStore), "plant non-atomic-store");
 }
 
 /// The harness's `non-atomic-store` plant can fire over our adapter: two
@@ -180,36 +150,12 @@ fn harness_non_atomic_store_plant_can_fire_over_our_adapter() {
     let w = SeatsWorkload::default();
     let mut scenario = common::one_seat_two_customers();
     let fixed = std::time::Duration::from_millis(2);
-    scenario.latency = dcb_sim::sim::Latency {
-        read_min: fixed,
-        read_max: fixed,
-        append_min: fixed,
-        append_max: fixed,
-    };
+    scenario.latency = dcb_sim::sim::Latency { read_min: fixed, read_max: fixed, append_min: fixed, append_max: fixed };
     for seed in 0..common::SCRIPT_SEEDS {
         let alone = dcb_sim::sim::run(&w, &scenario, seed);
-        assert_eq!(
-            (alone.history.log.len(), common::fired(&alone)),
-            (1, vec![]),
-            "seed {seed}: our adapter alone must let exactly one hold through"
-        );
-        let planted = dcb_sim::sim::run(
-            &w,
-            &Scenario {
-                plant: Some(Plant::NonAtomicStore),
-                ..scenario.clone()
-            },
-            seed,
-        );
-        assert_eq!(
-            planted.history.log.len(),
-            2,
-            "seed {seed}: over a check-then-insert both holds must pass the same condition (the plant did not fire)"
-        );
-        assert_eq!(
-            common::fired(&planted),
-            [SOUNDNESS, HELD_ONCE],
-            "seed {seed}"
-        );
+        assert_eq!((alone.history.log.len(), common::fired(&alone)), (1, vec![]), "seed {seed}: our adapter alone must let exactly one hold through");
+        let planted = dcb_sim::sim::run(&w, &Scenario { plant: Some(Plant::NonAtomicStore), ..scenario.clone() }, seed);
+        assert_eq!(planted.history.log.len(), 2, "seed {seed}: over a check-then-insert both holds must pass the same condition (the plant did not fire)");
+        assert_eq!(common::fired(&planted), [SOUNDNESS, HELD_ONCE], "seed {seed}");
     }
 }

@@ -4,9 +4,7 @@
 //! bug variant fails exactly the race case, every run.
 
 #[cfg(not(madsim))]
-compile_error!(
-    "the seats conformance test needs --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("the seats conformance test needs --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use dcb_sim::conformance::{self, CASES, CaseFailure};
 use seats::{AdapterVariant, SeatsStore};
@@ -18,8 +16,7 @@ const RACE: &str = "concurrent_conditional_appends_one_wins";
 /// runs on a madsim runtime: `check_in_madsim` makes one.
 #[test]
 fn correct_adapter_passes_every_case() {
-    let report =
-        conformance::check_in_madsim(|| async { SeatsStore::new(AdapterVariant::Correct) });
+    let report = conformance::check_in_madsim(|| async { SeatsStore::new(AdapterVariant::Correct) });
     println!("{report}");
     assert_eq!(report.results().len(), CASES.len());
     report.assert_all_passed();
@@ -31,26 +28,13 @@ fn correct_adapter_passes_every_case() {
 #[test]
 fn check_then_insert_adapter_fails_the_race_case() {
     for run in 1..=3 {
-        let report = conformance::check_in_madsim(|| async {
-            SeatsStore::new(AdapterVariant::CheckThenInsert)
-        });
+        let report = conformance::check_in_madsim(|| async { SeatsStore::new(AdapterVariant::CheckThenInsert) });
         println!("{report}");
         let failed: Vec<&str> = report.failed().map(|r| r.case.name).collect();
         assert_eq!(failed, [RACE], "run {run}: {report}");
-        let failure = report
-            .get(RACE)
-            .and_then(|r| r.failure())
-            .expect("the race case failed");
-        let CaseFailure::Mismatch { check, actual, .. } = failure else {
-            panic!("run {run}: failed another way: {failure}")
-        };
-        assert!(
-            check.contains("exactly one append wins"),
-            "run {run}: {failure}"
-        );
-        assert_eq!(
-            actual, "[1, 2, 3, 4, 5, 6, 7, 8]",
-            "run {run}: all 8 appends must win: {failure}"
-        );
+        let failure = report.get(RACE).and_then(|r| r.failure()).expect("the race case failed");
+        let CaseFailure::Mismatch { check, actual, .. } = failure else { panic!("run {run}: failed another way: {failure}") };
+        assert!(check.contains("exactly one append wins"), "run {run}: {failure}");
+        assert_eq!(actual, "[1, 2, 3, 4, 5, 6, 7, 8]", "run {run}: all 8 appends must win: {failure}");
     }
 }

@@ -3,17 +3,13 @@
 //! "seat taken" and "limit" rejections), so these tests could fail.
 
 #[cfg(not(madsim))]
-compile_error!(
-    "the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 mod common;
 
 use dcb_sim::handler::Outcome;
 use dcb_sim::rng::substream;
-use dcb_sim::sim::{
-    ExploreOptions, FaultPlan, SCENARIO_STREAM, Scenario, Scheduled, Workload, explore, run,
-};
+use dcb_sim::sim::{ExploreOptions, FaultPlan, SCENARIO_STREAM, Scenario, Scheduled, Workload, explore, run};
 use seats::decide::{SEAT_LIMIT, SEAT_TAKEN};
 use seats::{SeatCommand, SeatsWorkload};
 
@@ -24,13 +20,7 @@ fn key(reason: &str) -> &str {
 
 #[test]
 fn generated_swarm_holds_every_invariant_and_races() {
-    let s = explore(
-        &SeatsWorkload::default(),
-        &ExploreOptions {
-            seeds: 2_000,
-            ..Default::default()
-        },
-    );
+    let s = explore(&SeatsWorkload::default(), &ExploreOptions { seeds: 2_000, ..Default::default() });
     println!("{s}");
     assert_eq!(s.violations, 0, "{s}");
     assert_eq!(s.schedules, 2_000);
@@ -38,39 +28,17 @@ fn generated_swarm_holds_every_invariant_and_races() {
     let retried: u64 = s.attempts_histogram.range(2..).map(|(_, n)| n).sum();
     assert!(retried > 0, "no command was retried\n{s}");
     assert!(s.outcomes.get("succeeded").is_some_and(|n| *n > 0), "{s}");
-    assert!(
-        s.rejections.get(key(SEAT_TAKEN)).is_some_and(|n| *n > 0),
-        "no \"seat taken\" rejection\n{s}"
-    );
-    assert!(
-        s.rejections.get(key(SEAT_LIMIT)).is_some_and(|n| *n > 0),
-        "no \"limit\" rejection\n{s}"
-    );
+    assert!(s.rejections.get(key(SEAT_TAKEN)).is_some_and(|n| *n > 0), "no \"seat taken\" rejection\n{s}");
+    assert!(s.rejections.get(key(SEAT_LIMIT)).is_some_and(|n| *n > 0), "no \"limit\" rejection\n{s}");
 }
 
 /// Outcomes of the scenario's commands (setup left out), in order.
-fn client_outcomes(
-    w: &SeatsWorkload,
-    scenario: &Scenario<SeatCommand>,
-    seed: u64,
-) -> (Vec<Outcome>, usize, u32) {
+fn client_outcomes(w: &SeatsWorkload, scenario: &Scenario<SeatCommand>, seed: u64) -> (Vec<Outcome>, usize, u32) {
     let result = run(w, scenario, seed);
-    assert!(
-        result.violations.is_empty(),
-        "seed {seed}: {:?}",
-        result.violations
-    );
+    assert!(result.violations.is_empty(), "seed {seed}: {:?}", result.violations);
     let clients = &result.history.commands[scenario.setup.len()..];
-    let max_attempts = clients
-        .iter()
-        .map(|c| c.report.attempts.len() as u32)
-        .max()
-        .unwrap_or(0);
-    (
-        clients.iter().map(|c| c.outcome().clone()).collect(),
-        result.history.log.len(),
-        max_attempts,
-    )
+    let max_attempts = clients.iter().map(|c| c.report.attempts.len() as u32).max().unwrap_or(0);
+    (clients.iter().map(|c| c.outcome().clone()).collect(), result.history.log.len(), max_attempts)
 }
 
 #[test]
@@ -79,21 +47,12 @@ fn two_customers_one_seat_exactly_one_wins() {
     let mut raced = 0;
     for seed in 0..common::SCRIPT_SEEDS {
         let (outcomes, log, attempts) = client_outcomes(&w, &scenario, seed);
-        let won = outcomes
-            .iter()
-            .filter(|o| **o == Outcome::Succeeded)
-            .count();
-        let taken = outcomes
-            .iter()
-            .filter(|o| matches!(o, Outcome::Rejected { reason } if reason == SEAT_TAKEN))
-            .count();
+        let won = outcomes.iter().filter(|o| **o == Outcome::Succeeded).count();
+        let taken = outcomes.iter().filter(|o| matches!(o, Outcome::Rejected { reason } if reason == SEAT_TAKEN)).count();
         assert_eq!((won, taken, log), (1, 1, 1), "seed {seed}: {outcomes:?}");
         raced += u32::from(attempts > 1);
     }
-    assert!(
-        raced > 0,
-        "the loser never had to retry: the scenario does not race"
-    );
+    assert!(raced > 0, "the loser never had to retry: the scenario does not race");
 }
 
 #[test]
@@ -102,21 +61,12 @@ fn last_seat_of_a_customer_goes_to_one_client() {
     let mut raced = 0;
     for seed in 0..common::SCRIPT_SEEDS {
         let (outcomes, log, attempts) = client_outcomes(&w, &scenario, seed);
-        let won = outcomes
-            .iter()
-            .filter(|o| **o == Outcome::Succeeded)
-            .count();
-        let limited = outcomes
-            .iter()
-            .filter(|o| matches!(o, Outcome::Rejected { reason } if reason.starts_with(SEAT_LIMIT)))
-            .count();
+        let won = outcomes.iter().filter(|o| **o == Outcome::Succeeded).count();
+        let limited = outcomes.iter().filter(|o| matches!(o, Outcome::Rejected { reason } if reason.starts_with(SEAT_LIMIT))).count();
         assert_eq!((won, limited, log), (1, 1, 2), "seed {seed}: {outcomes:?}");
         raced += u32::from(attempts > 1);
     }
-    assert!(
-        raced > 0,
-        "the loser never had to retry: the scenario does not race"
-    );
+    assert!(raced > 0, "the loser never had to retry: the scenario does not race");
 }
 
 /// Ambiguous commits (applied, but the caller hears "unavailable"): with
@@ -130,19 +80,11 @@ fn request_ids_make_ambiguous_commits_idempotent() {
         let mut names = Vec::new();
         for seed in 0..500 {
             let mut scenario = w.generate(&mut substream(seed, SCENARIO_STREAM));
-            scenario.faults = FaultPlan {
-                ambiguous_probability: 0.2,
-                ..FaultPlan::default()
-            };
+            scenario.faults = FaultPlan { ambiguous_probability: 0.2, ..FaultPlan::default() };
             scenario.policy.retry_transient = true;
             scenario.request_ids = request_ids;
             let result = run(&w, &scenario, seed);
-            idempotent += result
-                .history
-                .commands
-                .iter()
-                .filter(|c| *c.outcome() == Outcome::Idempotent)
-                .count();
+            idempotent += result.history.commands.iter().filter(|c| *c.outcome() == Outcome::Idempotent).count();
             failing += u32::from(!result.violations.is_empty());
             names.extend(common::fired(&result));
         }
@@ -155,10 +97,7 @@ fn request_ids_make_ambiguous_commits_idempotent() {
     assert!(idempotent > 0, "no retry ever found its own write");
     let (idempotent, failing, names) = run_with(false);
     assert_eq!(idempotent, 0);
-    assert!(
-        failing > 0 && names.contains(&"log-consistency".to_string()),
-        "without request ids nothing was caught: {names:?}"
-    );
+    assert!(failing > 0 && names.contains(&"log-consistency".to_string()), "without request ids nothing was caught: {names:?}");
 }
 
 #[test]
@@ -168,10 +107,6 @@ fn an_invalid_id_fails_without_retrying() {
     let result = run(&SeatsWorkload::default(), &scenario, 1);
     assert!(result.violations.is_empty(), "{:?}", result.violations);
     let c = &result.history.commands[0];
-    assert!(
-        matches!(c.outcome(), Outcome::Failed { .. }),
-        "{:?}",
-        c.outcome()
-    );
+    assert!(matches!(c.outcome(), Outcome::Failed { .. }), "{:?}", c.outcome());
     assert!(c.calls.is_empty() && result.history.log.is_empty());
 }

@@ -4,9 +4,7 @@
 //! differently).
 
 #[cfg(not(madsim))]
-compile_error!(
-    "the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use dcb_sim::sim::check_determinism;
 use seats::{AdapterVariant, HandlerVariant, SeatsWorkload};
@@ -15,27 +13,13 @@ const SEEDS: u64 = 1_000;
 
 #[test]
 fn the_correct_workload_is_deterministic() {
-    assert_eq!(
-        check_determinism(&SeatsWorkload::default(), 0, SEEDS),
-        Ok(SEEDS)
-    );
+    assert_eq!(check_determinism(&SeatsWorkload::default(), 0, SEEDS), Ok(SEEDS));
 }
 
 #[test]
 fn the_buggy_variants_are_deterministic() {
-    assert_eq!(
-        check_determinism(
-            &SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert),
-            0,
-            SEEDS
-        ),
-        Ok(SEEDS)
-    );
+    assert_eq!(check_determinism(&SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert), 0, SEEDS), Ok(SEEDS));
     for variant in &HandlerVariant::ALL[1..] {
-        assert_eq!(
-            check_determinism(&SeatsWorkload::with_handler(*variant), 0, SEEDS),
-            Ok(SEEDS),
-            "{variant:?}"
-        );
+        assert_eq!(check_determinism(&SeatsWorkload::with_handler(*variant), 0, SEEDS), Ok(SEEDS), "{variant:?}");
     }
 }

@@ -5,9 +5,7 @@
 //! `cargo test --release -p seats --test measure -- --ignored --nocapture`
 
 #[cfg(not(madsim))]
-compile_error!(
-    "the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 mod common;
 
@@ -46,41 +44,19 @@ fn stats(mut counts: Vec<Option<u64>>) -> String {
 #[ignore = "measurement: run with --ignored --nocapture"]
 fn seeds_to_catch_each_bug() {
     let bugs = [
-        (
-            "handler NarrowCondition",
-            SeatsWorkload::with_handler(HandlerVariant::NarrowCondition),
-        ),
-        (
-            "handler StaleRetry",
-            SeatsWorkload::with_handler(HandlerVariant::StaleRetry),
-        ),
-        (
-            "handler TwoReadsMaxAfter",
-            SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter),
-        ),
-        (
-            "adapter CheckThenInsert",
-            SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert),
-        ),
+        ("handler NarrowCondition", SeatsWorkload::with_handler(HandlerVariant::NarrowCondition)),
+        ("handler StaleRetry", SeatsWorkload::with_handler(HandlerVariant::StaleRetry)),
+        ("handler TwoReadsMaxAfter", SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter)),
+        ("adapter CheckThenInsert", SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert)),
     ];
     println!("seeds to catch over {STARTS} start seeds (0, {STRIDE}, …)");
-    println!(
-        "| {:<25} | generic median | generic worst | +domain median | +domain worst |",
-        "bug"
-    );
-    println!(
-        "|{}|---------------:|--------------:|---------------:|--------------:|",
-        "-".repeat(27)
-    );
+    println!("| {:<25} | generic median | generic worst | +domain median | +domain worst |", "bug");
+    println!("|{}|---------------:|--------------:|---------------:|--------------:|", "-".repeat(27));
     for (label, w) in bugs {
         let mut columns = Vec::new();
         for domain in [false, true] {
             let w = w.domain_checks(domain);
-            columns.push(stats(
-                (0..STARTS)
-                    .map(|i| seeds_to_catch(&w, i * STRIDE))
-                    .collect(),
-            ));
+            columns.push(stats((0..STARTS).map(|i| seeds_to_catch(&w, i * STRIDE)).collect()));
         }
         println!("| {label:<25} | {} | {} |", columns[0], columns[1]);
     }
@@ -88,16 +64,7 @@ fn seeds_to_catch_each_bug() {
 
 #[test]
 fn stats_take_the_median_and_count_a_miss_as_the_worst() {
-    assert_eq!(
-        stats(vec![Some(3), Some(1), Some(2)]),
-        format!("{:>14} | {:>13}", "2", "3")
-    );
-    assert_eq!(
-        stats(vec![Some(4), Some(1), Some(2), Some(10)]),
-        format!("{:>14} | {:>13}", "3", "10")
-    );
-    assert_eq!(
-        stats(vec![Some(1), None]),
-        format!("{:>14} | {:>13}", format!(">{CAP}"), format!(">{CAP}"))
-    );
+    assert_eq!(stats(vec![Some(3), Some(1), Some(2)]), format!("{:>14} | {:>13}", "2", "3"));
+    assert_eq!(stats(vec![Some(4), Some(1), Some(2), Some(10)]), format!("{:>14} | {:>13}", "3", "10"));
+    assert_eq!(stats(vec![Some(1), None]), format!("{:>14} | {:>13}", format!(">{CAP}"), format!(">{CAP}")));
 }

@@ -4,9 +4,7 @@
 //! scopes (every order of their store steps checked, none violating).
 
 #[cfg(not(madsim))]
-compile_error!(
-    "the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 mod common;
 
@@ -15,109 +13,43 @@ use dcb_sim::sim::{ExhaustiveOptions, ExhaustiveReport, Scenario, Scheduler, exh
 use seats::{AdapterVariant, HandlerVariant, SeatCommand, SeatsWorkload};
 
 fn explore_all(w: &SeatsWorkload, scenario: &Scenario<SeatCommand>) -> ExhaustiveReport {
-    exhaustive(
-        w,
-        scenario,
-        0,
-        ExhaustiveOptions {
-            stop_at_first: false,
-            ..ExhaustiveOptions::default()
-        },
-    )
-    .expect("the scenario runs")
+    exhaustive(w, scenario, 0, ExhaustiveOptions { stop_at_first: false, ..ExhaustiveOptions::default() }).expect("the scenario runs")
 }
 
 /// The bug is found, by exactly the invariants `expected`, and its
 /// schedule replays them.
 fn found(w: &SeatsWorkload, scenario: &Scenario<SeatCommand>, expected: &[&str], label: &str) {
-    let report =
-        exhaustive(w, scenario, 0, ExhaustiveOptions::default()).expect("the scenario runs");
-    let failure = report
-        .failures
-        .first()
-        .unwrap_or_else(|| panic!("{label}: not found: {report}"));
-    println!(
-        "{label}: found after {} schedules ({report}); schedule {}",
-        failure.found_after, failure.schedule
-    );
+    let report = exhaustive(w, scenario, 0, ExhaustiveOptions::default()).expect("the scenario runs");
+    let failure = report.failures.first().unwrap_or_else(|| panic!("{label}: not found: {report}"));
+    println!("{label}: found after {} schedules ({report}); schedule {}", failure.found_after, failure.schedule);
     let mut names: Vec<&str> = failure.violations.iter().map(|v| v.invariant()).collect();
     names.sort_unstable();
     names.dedup();
     assert_eq!(names, expected, "{label}");
     let replay = run(w, &failure.scenario(scenario), 0);
-    assert_eq!(
-        replay.violations, failure.violations,
-        "{label}: the schedule did not replay"
-    );
+    assert_eq!(replay.violations, failure.violations, "{label}: the schedule did not replay");
 }
 
 #[test]
 fn each_bug_is_found_in_its_smallest_scope() {
     let two = common::one_seat_two_customers();
-    found(
-        &SeatsWorkload::with_handler(HandlerVariant::NarrowCondition),
-        &common::last_seat_of_a_customer(),
-        &["customer-seat-limit", "dcb-soundness"],
-        "narrow-condition",
-    );
+    found(&SeatsWorkload::with_handler(HandlerVariant::NarrowCondition), &common::last_seat_of_a_customer(), &["customer-seat-limit", "dcb-soundness"], "narrow-condition");
     // The first failing order of stale-retry breaks the domain invariant
     // only: its retry re-reads the head, which the soundness checker
     // counts as covering the stale range (see the closing note of issue 12).
-    found(
-        &SeatsWorkload::with_handler(HandlerVariant::StaleRetry),
-        &two,
-        &["seat-held-once"],
-        "stale-retry",
-    );
-    found(
-        &SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter),
-        &common::hold_between_two_reads(),
-        &["dcb-soundness", "seat-held-once"],
-        "two-reads-max-after",
-    );
-    found(
-        &SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert),
-        &two,
-        &["dcb-soundness", "seat-held-once"],
-        "check-then-insert",
-    );
-    found(
-        &SeatsWorkload::default(),
-        &Scenario {
-            plant: Some(Plant::NonAtomicStore),
-            ..two.clone()
-        },
-        &["dcb-soundness", "seat-held-once"],
-        "non-atomic-store",
-    );
+    found(&SeatsWorkload::with_handler(HandlerVariant::StaleRetry), &two, &["seat-held-once"], "stale-retry");
+    found(&SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter), &common::hold_between_two_reads(), &["dcb-soundness", "seat-held-once"], "two-reads-max-after");
+    found(&SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert), &two, &["dcb-soundness", "seat-held-once"], "check-then-insert");
+    found(&SeatsWorkload::default(), &Scenario { plant: Some(Plant::NonAtomicStore), ..two.clone() }, &["dcb-soundness", "seat-held-once"], "non-atomic-store");
 }
 
 #[test]
 fn the_correct_handler_is_proved_on_three_client_scopes() {
     let w = SeatsWorkload::default();
-    for (label, scenario) in [
-        ("hold-between-two-reads", common::hold_between_two_reads()),
-        (
-            "race-then-unrelated-hold",
-            common::race_then_unrelated_hold(),
-        ),
-    ] {
+    for (label, scenario) in [("hold-between-two-reads", common::hold_between_two_reads()), ("race-then-unrelated-hold", common::race_then_unrelated_hold())] {
         let report = explore_all(&w, &scenario);
-        let full = exhaustive(
-            &w,
-            &scenario,
-            0,
-            ExhaustiveOptions {
-                reduction: false,
-                stop_at_first: false,
-                ..ExhaustiveOptions::default()
-            },
-        )
-        .expect("runs");
-        println!(
-            "{label}: {report}; without the reduction: {} schedules",
-            full.schedules
-        );
+        let full = exhaustive(&w, &scenario, 0, ExhaustiveOptions { reduction: false, stop_at_first: false, ..ExhaustiveOptions::default() }).expect("runs");
+        println!("{label}: {report}; without the reduction: {} schedules", full.schedules);
         assert!(report.proved(), "{label}: {report}");
         assert!(full.proved(), "{label} without reduction: {full}");
         assert!(report.schedules <= full.schedules);
@@ -131,41 +63,18 @@ fn the_correct_handler_is_proved_on_three_client_scopes() {
 fn measure_random_and_pct() {
     use dcb_sim::sim::{ExploreOptions, scenario_for};
     let bugs = [
-        (
-            "handler NarrowCondition",
-            SeatsWorkload::with_handler(HandlerVariant::NarrowCondition),
-        ),
-        (
-            "handler StaleRetry",
-            SeatsWorkload::with_handler(HandlerVariant::StaleRetry),
-        ),
-        (
-            "handler TwoReadsMaxAfter",
-            SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter),
-        ),
-        (
-            "adapter CheckThenInsert",
-            SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert),
-        ),
+        ("handler NarrowCondition", SeatsWorkload::with_handler(HandlerVariant::NarrowCondition)),
+        ("handler StaleRetry", SeatsWorkload::with_handler(HandlerVariant::StaleRetry)),
+        ("handler TwoReadsMaxAfter", SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter)),
+        ("adapter CheckThenInsert", SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert)),
     ];
     println!("| bug | random median / worst | pct(3) median / worst |");
     for (label, w) in bugs {
         let mut cells = Vec::new();
         for scheduler in [Scheduler::Random, Scheduler::Pct { depth: 3 }] {
-            let opts = ExploreOptions {
-                scheduler,
-                ..ExploreOptions::default()
-            };
+            let opts = ExploreOptions { scheduler, ..ExploreOptions::default() };
             let mut counts: Vec<Option<u64>> = (0..20u64)
-                .map(|i| {
-                    (0..3_000u64)
-                        .find(|k| {
-                            !run(&w, &scenario_for(&w, &opts, i * 10_000 + k), i * 10_000 + k)
-                                .violations
-                                .is_empty()
-                        })
-                        .map(|k| k + 1)
-                })
+                .map(|i| (0..3_000u64).find(|k| !run(&w, &scenario_for(&w, &opts, i * 10_000 + k), i * 10_000 + k).violations.is_empty()).map(|k| k + 1))
                 .collect();
             counts.sort_by_key(|c| c.unwrap_or(u64::MAX));
             let show = |c: Option<u64>| c.map_or_else(|| ">3000".to_string(), |n| n.to_string());

@@ -4,14 +4,10 @@
 //! lab.
 
 #[cfg(not(madsim))]
-compile_error!(
-    "seats tests need --cfg madsim (set in the workspace's .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
+compile_error!("seats tests need --cfg madsim (set in the workspace's .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use dcb_sim::retry::RetryPolicy;
-use dcb_sim::sim::{
-    ExploreOptions, explore, explore_parallel, html, run, shrink, timeline_with, tune,
-};
+use dcb_sim::sim::{ExploreOptions, explore, explore_parallel, html, run, shrink, timeline_with, tune};
 use seats::{HandlerVariant, SeatsWorkload};
 
 /// The two-reads bug, generic checkers only.
@@ -22,23 +18,9 @@ fn buggy() -> SeatsWorkload {
 #[test]
 fn a_failure_shrinks_replays_and_renders() {
     let w = buggy();
-    let summary = explore(
-        &w,
-        &ExploreOptions {
-            seeds: 2_000,
-            stop_on_failure: true,
-            max_reports: 1,
-            ..ExploreOptions::default()
-        },
-    );
-    let report = summary.failures.first().unwrap_or_else(|| {
-        panic!("two reads with the larger after not caught in 2,000 seeds\n{summary}")
-    });
-    assert_eq!(
-        report.violations[0].invariant(),
-        "dcb-soundness",
-        "{report}"
-    );
+    let summary = explore(&w, &ExploreOptions { seeds: 2_000, stop_on_failure: true, max_reports: 1, ..ExploreOptions::default() });
+    let report = summary.failures.first().unwrap_or_else(|| panic!("two reads with the larger after not caught in 2,000 seeds\n{summary}"));
+    assert_eq!(report.violations[0].invariant(), "dcb-soundness", "{report}");
 
     // Replay from the report alone.
     let replayed = report.replay(&w).expect("the report's scenario parses");
@@ -47,23 +29,11 @@ fn a_failure_shrinks_replays_and_renders() {
     // Shrink to a smaller scenario that breaks the same invariant, and replay that.
     let scenario = serde_json::from_value(report.scenario.clone()).expect("scenario JSON");
     let min = shrink(&w, &scenario, report.seed, "dcb-soundness", 3_000);
-    assert!(
-        min.violations
-            .iter()
-            .any(|v| v.invariant() == "dcb-soundness"),
-        "{:?}",
-        min.violations
-    );
+    assert!(min.violations.iter().any(|v| v.invariant() == "dcb-soundness"), "{:?}", min.violations);
     // Strictly smaller (this deep bug needs its interleaving, so the greedy
     // shrinker, which retries each candidate under 16 seeds, stops at a
     // handful of commands rather than the minimal three).
-    assert!(
-        min.scenario.commands.len() < scenario.commands.len(),
-        "not shrunk: {} → {} commands in {} runs",
-        scenario.commands.len(),
-        min.scenario.commands.len(),
-        min.runs
-    );
+    assert!(min.scenario.commands.len() < scenario.commands.len(), "not shrunk: {} → {} commands in {} runs", scenario.commands.len(), min.scenario.commands.len(), min.runs);
     let again = run(&w, &min.scenario, min.seed);
     assert_eq!(again.violations, min.violations);
 
@@ -71,58 +41,33 @@ fn a_failure_shrinks_replays_and_renders() {
     let text = timeline_with(&again.history, &again.violations);
     assert!(text.contains("<- [dcb-soundness]"), "{text}");
     assert!(text.contains("missed dependency"), "{text}");
-    let page = html::render(
-        &again.history,
-        &serde_json::to_value(&min.scenario).unwrap(),
-        &again.violations,
-    );
-    assert!(
-        page.contains("dcb-soundness") && page.contains("</html>"),
-        "{page}"
-    );
+    let page = html::render(&again.history, &serde_json::to_value(&min.scenario).unwrap(), &again.violations);
+    assert!(page.contains("dcb-soundness") && page.contains("</html>"), "{page}");
 }
 
 #[test]
 fn parallel_exploration_gives_the_same_summary_as_one_thread() {
     let w = SeatsWorkload::default();
-    let opts = ExploreOptions {
-        seeds: 600,
-        ..ExploreOptions::default()
-    };
+    let opts = ExploreOptions { seeds: 600, ..ExploreOptions::default() };
     let one = explore(&w, &opts);
     let two = explore_parallel(&w, &opts, 2, &|_, _| {});
     assert_eq!(one.violations, 0, "{one}");
     assert!(one.conflicts > 0);
-    assert_eq!(
-        (one.commands, one.attempts, one.conflicts, &one.outcomes),
-        (two.commands, two.attempts, two.conflicts, &two.outcomes)
-    );
+    assert_eq!((one.commands, one.attempts, one.conflicts, &one.outcomes), (two.commands, two.attempts, two.conflicts, &two.outcomes));
 }
 
 #[test]
 fn the_tuning_lab_compares_policies_on_this_workload() {
     let w = SeatsWorkload::default();
     // The seats handler draws no jitter, so only jitter-free policies apply.
-    let policies = vec![
-        ("csharp".to_string(), RetryPolicy::csharp()),
-        (
-            "no-retry".to_string(),
-            RetryPolicy::preset("no-retry").unwrap(),
-        ),
-    ];
+    let policies = vec![("csharp".to_string(), RetryPolicy::csharp()), ("no-retry".to_string(), RetryPolicy::preset("no-retry").unwrap())];
     let report = tune(&w, &policies, 0, 300);
     assert_eq!(report.policies.len(), 2);
-    assert!(
-        report.policies.iter().all(|p| p.violations == 0),
-        "{report:?}"
-    );
+    assert!(report.policies.iter().all(|p| p.violations == 0), "{report:?}");
     let (csharp, none) = (&report.policies[0], &report.policies[1]);
     assert!(csharp.retries > 0, "no retries under csharp: {report:?}");
     assert_eq!(none.retries, 0, "no-retry retried: {report:?}");
-    assert!(
-        none.exhausted > csharp.exhausted,
-        "without retries more commands should exhaust: {report:?}"
-    );
+    assert!(none.exhausted > csharp.exhausted, "without retries more commands should exhaust: {report:?}");
 }
 
 /// The false-positive run: the correct handler and adapter over 100,000
@@ -131,15 +76,7 @@ fn the_tuning_lab_compares_policies_on_this_workload() {
 #[ignore = "long: 100,000 schedules"]
 fn correct_code_passes_100_000_schedules() {
     let w = SeatsWorkload::default();
-    let summary = explore_parallel(
-        &w,
-        &ExploreOptions {
-            seeds: 100_000,
-            ..ExploreOptions::default()
-        },
-        2,
-        &|_, _| {},
-    );
+    let summary = explore_parallel(&w, &ExploreOptions { seeds: 100_000, ..ExploreOptions::default() }, 2, &|_, _| {});
     println!("{summary}");
     assert_eq!(summary.violations, 0, "{summary}");
 }

@@ -15,9 +15,7 @@ pub fn find_chromium() -> Option<PathBuf> {
     if system.is_file() {
         return Some(system);
     }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join("chromium"))
-        .find(|p| p.is_file())
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("chromium")).find(|p| p.is_file())
 }
 
 /// Runs headless Chromium with a fresh profile, no network chatter, and a
@@ -40,18 +38,13 @@ pub fn chromium_run(chromium: &Path, profile: &Path, args: &[String]) -> std::pr
     .stdin(Stdio::null())
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromium.display()));
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", chromium.display()));
     // Drain the pipes while waiting, so a full pipe cannot stall Chromium.
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let tx2 = tx.clone();
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "a real OS process outside any simulation; its pipes need real threads"
-    )]
+    #[allow(clippy::disallowed_methods, reason = "a real OS process outside any simulation; its pipes need real threads")]
     let readers = [
         std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -84,14 +77,6 @@ pub fn chromium_run(chromium: &Path, profile: &Path, args: &[String]) -> std::pr
     for (which, buf) in rx.try_iter() {
         if which == 0 { out = buf } else { err = buf }
     }
-    assert!(
-        status.success(),
-        "chromium {args:?} failed ({status}):\n{}",
-        String::from_utf8_lossy(&err)
-    );
-    std::process::Output {
-        status,
-        stdout: out,
-        stderr: err,
-    }
+    assert!(status.success(), "chromium {args:?} failed ({status}):\n{}", String::from_utf8_lossy(&err));
+    std::process::Output { status, stdout: out, stderr: err }
 }

@@ -15,18 +15,12 @@ pub fn check_balanced(page: &str) {
         let close = after.find('>').expect("unterminated tag");
         let tag = &after[..close];
         rest = &after[close + 1..];
-        let name = tag
-            .trim_start_matches('/')
-            .split(|c: char| c.is_whitespace() || c == '/')
-            .next()
-            .unwrap_or("");
+        let name = tag.trim_start_matches('/').split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("");
         if VOID.contains(&name) || tag.ends_with('/') {
             continue;
         }
         if tag.starts_with('/') {
-            let top = stack
-                .pop()
-                .unwrap_or_else(|| panic!("</{name}> closes nothing"));
+            let top = stack.pop().unwrap_or_else(|| panic!("</{name}> closes nothing"));
             assert_eq!(top, name, "</{name}> closes <{top}>");
         } else {
             stack.push(name);

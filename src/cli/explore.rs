@@ -7,9 +7,7 @@ use clap::Args;
 
 use super::WorkloadArgs;
 use super::scheduler::SchedulerArgs;
-use crate::sim::{
-    Expect, ExploreOptions, Regression, Summary, Workload, explore_parallel, shard_range,
-};
+use crate::sim::{Expect, ExploreOptions, Regression, Summary, Workload, explore_parallel, shard_range};
 
 /// `explore` flags.
 #[derive(Debug, Args)]
@@ -56,10 +54,7 @@ pub struct ExploreArgs {
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     let err = || format!("--shard takes I/N with 0 <= I < N, e.g. 0/4; got {s:?}");
     let (i, n) = s.split_once('/').ok_or_else(err)?;
-    let (i, n): (u64, u64) = (
-        i.trim().parse().map_err(|_| err())?,
-        n.trim().parse().map_err(|_| err())?,
-    );
+    let (i, n): (u64, u64) = (i.trim().parse().map_err(|_| err())?, n.trim().parse().map_err(|_| err())?);
     if n == 0 || i >= n {
         return Err(err());
     }
@@ -86,21 +81,13 @@ pub(super) fn explore_cmd<W: Workload + Sync>(workload: &W, args: &ExploreArgs) 
         scheduler: args.scheduler.scheduler(),
         exhaustive: args.scheduler.exhaustive(),
     };
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let show_progress = args.progress
-        || (!args.no_progress
-            && !args.json
-            && std::io::stderr().is_terminal()
-            && std::env::var_os("CI").is_none());
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let show_progress = args.progress || (!args.no_progress && !args.json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
     let bar = show_progress.then(|| {
         let bar = indicatif::ProgressBar::new(opts.seeds);
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} schedules · {per_sec} · eta {eta} · {msg}",
-            )
-            .expect("valid template"),
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} schedules · {per_sec} · eta {eta} · {msg}")
+                .expect("valid template"),
         );
         bar
     });
@@ -116,31 +103,18 @@ pub(super) fn explore_cmd<W: Workload + Sync>(workload: &W, args: &ExploreArgs) 
     }
     for f in &mut summary.failures {
         if let Err(e) = f.save_scenario(&args.out) {
-            eprintln!(
-                "warning: cannot write failing scenario to {}: {e}",
-                args.out.display()
-            );
+            eprintln!("warning: cannot write failing scenario to {}: {e}", args.out.display());
         }
         if let (Some(dir), Some(s)) = (&args.save_regressions, &f.shrunk) {
             let reg = Regression {
                 workload: f.workload.clone(),
                 seed: s.seed,
-                expect: Expect::Violates(
-                    s.violations
-                        .first()
-                        .map_or_else(String::new, |v| v.invariant().to_string()),
-                ),
-                note: format!(
-                    "shrunk from explore seed {} ({} → {} commands)",
-                    f.seed, s.commands.0, s.commands.1
-                ),
+                expect: Expect::Violates(s.violations.first().map_or_else(String::new, |v| v.invariant().to_string())),
+                note: format!("shrunk from explore seed {} ({} → {} commands)", f.seed, s.commands.0, s.commands.1),
                 scenario: s.scenario.clone(),
             };
             if let Err(e) = write_regression(dir, &reg) {
-                eprintln!(
-                    "warning: cannot write regression file into {}: {e}",
-                    dir.display()
-                );
+                eprintln!("warning: cannot write regression file into {}: {e}", dir.display());
             }
         }
     }
@@ -150,24 +124,14 @@ pub(super) fn explore_cmd<W: Workload + Sync>(workload: &W, args: &ExploreArgs) 
 
 fn write_regression(dir: &Path, reg: &Regression) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let plant = reg
-        .scenario
-        .get("plant")
-        .and_then(|p| p.as_str())
-        .map_or_else(String::new, |p| format!("{p}-"));
+    let plant = reg.scenario.get("plant").and_then(|p| p.as_str()).map_or_else(String::new, |p| format!("{p}-"));
     let path = dir.join(format!("{}-{plant}{}.json", reg.workload, reg.seed));
-    std::fs::write(
-        path,
-        serde_json::to_string_pretty(reg).expect("regressions serialize"),
-    )
+    std::fs::write(path, serde_json::to_string_pretty(reg).expect("regressions serialize"))
 }
 
 fn print_summary(summary: &Summary, json: bool) {
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(summary).expect("summaries serialize")
-        );
+        println!("{}", serde_json::to_string_pretty(summary).expect("summaries serialize"));
     } else {
         print!("{summary}");
     }
@@ -177,12 +141,7 @@ fn exit_code(summary: &Summary) -> i32 {
     if summary.violations == 0 {
         return 0;
     }
-    summary
-        .failures
-        .iter()
-        .flat_map(|f| f.violations.iter().map(|v| v.exit_code()))
-        .min()
-        .unwrap_or(1)
+    summary.failures.iter().flat_map(|f| f.violations.iter().map(|v| v.exit_code())).min().unwrap_or(1)
 }
 
 /// Runs `merge`.
@@ -200,21 +159,14 @@ pub fn merge(files: &[PathBuf], json: bool, max_reports: usize) -> i32 {
         let part: Summary = match serde_json::from_str(&text) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!(
-                    "error: {} is not the output of `dcb-sim explore --json`: {e}",
-                    path.display()
-                );
+                eprintln!("error: {} is not the output of `dcb-sim explore --json`: {e}", path.display());
                 return 2;
             }
         };
         if let Some(w) = &workload
             && *w != part.workload
         {
-            eprintln!(
-                "error: {} is a {} run but the others are {w}; merge runs of one workload",
-                path.display(),
-                part.workload
-            );
+            eprintln!("error: {} is a {} run but the others are {w}; merge runs of one workload", path.display(), part.workload);
             return 2;
         }
         workload = Some(part.workload.clone());

@@ -92,10 +92,7 @@ impl WorkloadArgs {
 
     /// The knobs handed to the workload's factory.
     fn knobs(&self) -> Knobs {
-        Knobs {
-            clients: self.clients,
-            faults: self.faults,
-        }
+        Knobs { clients: self.clients, faults: self.faults }
     }
 }
 
@@ -139,10 +136,7 @@ enum Command {
 fn parse_plant(s: &str) -> Result<Plant, String> {
     Plant::from_name(s).ok_or_else(|| {
         let names: Vec<_> = Plant::ALL.iter().map(|p| p.name()).collect();
-        format!(
-            "unknown planted bug {s:?}; choose one of: {}",
-            names.join(", ")
-        )
+        format!("unknown planted bug {s:?}; choose one of: {}", names.join(", "))
     })
 }
 
@@ -159,10 +153,7 @@ fn parse_plant(s: &str) -> Result<Plant, String> {
 pub fn main(registry: Registry) -> i32 {
     exit_quietly_on_broken_pipe();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let program = registry
-        .program()
-        .map(str::to_string)
-        .or_else(|| args.first().map(|a| shell_word(&a.to_string_lossy())));
+    let program = registry.program().map(str::to_string).or_else(|| args.first().map(|a| shell_word(&a.to_string_lossy())));
     if let Some(program) = program.filter(|p| !p.is_empty()) {
         crate::sim::set_replay_program(program);
     }
@@ -183,36 +174,16 @@ pub fn main(registry: Registry) -> i32 {
     let workload = |args: &WorkloadArgs| registry.resolve(args.workload.as_deref());
     let run = || -> Result<i32, i32> {
         Ok(match cli.command {
-            Command::Explore(args) => {
-                workload(&args.workload)?.explore(&args.workload.knobs(), &args)
-            }
-            Command::Replay(args) => {
-                workload(&args.workload)?.replay(&args.workload.knobs(), &args)
-            }
-            Command::CheckDeterminism {
-                workload: w,
-                scheduler,
-                seeds,
-                start_seed,
-            } => {
+            Command::Explore(args) => workload(&args.workload)?.explore(&args.workload.knobs(), &args),
+            Command::Replay(args) => workload(&args.workload)?.replay(&args.workload.knobs(), &args),
+            Command::CheckDeterminism { workload: w, scheduler, seeds, start_seed } => {
                 if scheduler.exhaustive().is_some() {
-                    eprintln!(
-                        "error: check-determinism runs each seed's schedule twice; use --scheduler random or pct (exhaustive runs are checked by the explorer itself)"
-                    );
+                    eprintln!("error: check-determinism runs each seed's schedule twice; use --scheduler random or pct (exhaustive runs are checked by the explorer itself)");
                     return Err(2);
                 }
-                workload(&w)?.check_determinism(
-                    &w.knobs(),
-                    &scheduler.scheduler(),
-                    start_seed,
-                    seeds,
-                )
+                workload(&w)?.check_determinism(&w.knobs(), &scheduler.scheduler(), start_seed, seeds)
             }
-            Command::Merge {
-                files,
-                json,
-                max_reports,
-            } => explore::merge(&files, json, max_reports),
+            Command::Merge { files, json, max_reports } => explore::merge(&files, json, max_reports),
             Command::Bench(args) => bench::run(&args, &registry),
             Command::Tune(args) => {
                 tune::check_args(&args)?;
@@ -226,21 +197,11 @@ pub fn main(registry: Registry) -> i32 {
 /// The clap command, with `--workload`'s values (and default) from `registry`.
 fn command(registry: &Registry) -> clap::Command {
     let mut cmd = Cli::command();
-    let values: Vec<PossibleValue> = registry
-        .described()
-        .map(|(name, about)| PossibleValue::new(name).help(about))
-        .collect();
-    let Some(first) = registry.names().next() else {
-        return cmd;
-    };
+    let values: Vec<PossibleValue> = registry.described().map(|(name, about)| PossibleValue::new(name).help(about)).collect();
+    let Some(first) = registry.names().next() else { return cmd };
     for sub in WORKLOAD_COMMANDS {
         let values = values.clone();
-        cmd = cmd.mut_subcommand(sub, |s| {
-            s.mut_arg(WORKLOAD_ARG, |a| {
-                a.value_parser(PossibleValuesParser::new(values))
-                    .default_value(first)
-            })
-        });
+        cmd = cmd.mut_subcommand(sub, |s| s.mut_arg(WORKLOAD_ARG, |a| a.value_parser(PossibleValuesParser::new(values)).default_value(first)));
     }
     cmd
 }
@@ -248,11 +209,7 @@ fn command(registry: &Registry) -> clap::Command {
 /// `word` as one shell word: as is when that is safe, else single-quoted.
 fn shell_word(word: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
+    if !word.is_empty() && word.chars().all(safe) { word.to_string() } else { format!("'{}'", word.replace('\'', "'\\''")) }
 }
 
 /// Exit quietly when stdout is closed early (`dcb-sim explore | head`)
@@ -261,11 +218,7 @@ fn shell_word(word: &str) -> String {
 fn exit_quietly_on_broken_pipe() {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let msg = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .unwrap_or("");
+        let msg = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or("");
         if msg.contains("Broken pipe") {
             std::process::exit(0);
         }

@@ -10,10 +10,7 @@ use super::explore::{ExploreArgs, explore_cmd};
 use super::replay::{ReplayArgs, run_replay};
 use super::tune::{TuneArgs, run_sweep, run_tune};
 use crate::plant::Plant;
-use crate::sim::{
-    History, Scenario, Scheduler, Violation, Workload, enrollment::EnrollmentWorkload,
-    hotkey::HotKeyWorkload, library::LibraryWorkload, replay_program,
-};
+use crate::sim::{History, Scenario, Scheduler, Violation, Workload, enrollment::EnrollmentWorkload, hotkey::HotKeyWorkload, library::LibraryWorkload, replay_program};
 use crate::store::StoreError;
 
 /// The workload knobs of the command line, handed to a workload factory
@@ -59,10 +56,7 @@ struct Entry {
 impl Registry {
     /// No workloads yet; add yours with [`Registry::add`].
     pub fn new() -> Self {
-        Registry {
-            entries: Vec::new(),
-            replay_program: None,
-        }
+        Registry { entries: Vec::new(), replay_program: None }
     }
 
     /// The `dcb-sim` binary's workloads: `enrollment` (the default),
@@ -100,19 +94,8 @@ impl Registry {
         F: Fn(&Knobs) -> W + 'static,
     {
         assert!(!name.is_empty(), "a workload needs a name");
-        assert!(
-            self.get(name).is_none(),
-            "workload {name:?} is registered twice"
-        );
-        self.entries.push(Entry {
-            name,
-            about,
-            workload: Box::new(Factory {
-                name,
-                factory,
-                workload: PhantomData,
-            }),
-        });
+        assert!(self.get(name).is_none(), "workload {name:?} is registered twice");
+        self.entries.push(Entry { name, about, workload: Box::new(Factory { name, factory, workload: PhantomData }) });
         self
     }
 
@@ -159,11 +142,7 @@ impl Registry {
             }
             None => {
                 let names: Vec<_> = self.names().collect();
-                eprintln!(
-                    "error: unknown workload {:?}; choose one of: {}",
-                    name.unwrap_or_default(),
-                    names.join(", ")
-                );
+                eprintln!("error: unknown workload {:?}; choose one of: {}", name.unwrap_or_default(), names.join(", "));
                 Err(2)
             }
         }
@@ -179,10 +158,7 @@ impl Default for Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry")
-            .field("workloads", &self.names().collect::<Vec<_>>())
-            .field("replay_program", &self.replay_program)
-            .finish()
+        f.debug_struct("Registry").field("workloads", &self.names().collect::<Vec<_>>()).field("replay_program", &self.replay_program).finish()
     }
 }
 
@@ -194,13 +170,7 @@ pub(super) trait ErasedWorkload {
     /// `replay`.
     fn replay(&self, knobs: &Knobs, args: &ReplayArgs) -> i32;
     /// `check-determinism`.
-    fn check_determinism(
-        &self,
-        knobs: &Knobs,
-        scheduler: &Scheduler,
-        start_seed: u64,
-        seeds: u64,
-    ) -> i32;
+    fn check_determinism(&self, knobs: &Knobs, scheduler: &Scheduler, start_seed: u64, seeds: u64) -> i32;
     /// `tune`.
     fn tune(&self, knobs: &Knobs, args: &TuneArgs) -> i32;
     /// `bench --workload`: runs the seeds `seeds` on one thread (the
@@ -220,10 +190,7 @@ struct Factory<W, F> {
 
 impl<W: Workload + Sync + 'static, F: Fn(&Knobs) -> W> Factory<W, F> {
     fn build(&self, knobs: &Knobs) -> Named<W> {
-        Named {
-            name: self.name,
-            inner: (self.factory)(knobs),
-        }
+        Named { name: self.name, inner: (self.factory)(knobs) }
     }
 }
 
@@ -236,36 +203,17 @@ impl<W: Workload + Sync + 'static, F: Fn(&Knobs) -> W> ErasedWorkload for Factor
         run_replay(&self.build(knobs), args)
     }
 
-    fn check_determinism(
-        &self,
-        knobs: &Knobs,
-        scheduler: &Scheduler,
-        start_seed: u64,
-        seeds: u64,
-    ) -> i32 {
+    fn check_determinism(&self, knobs: &Knobs, scheduler: &Scheduler, start_seed: u64, seeds: u64) -> i32 {
         let w = self.build(knobs);
-        let opts = crate::sim::ExploreOptions {
-            start_seed,
-            seeds,
-            scheduler: scheduler.clone(),
-            ..crate::sim::ExploreOptions::default()
-        };
+        let opts = crate::sim::ExploreOptions { start_seed, seeds, scheduler: scheduler.clone(), ..crate::sim::ExploreOptions::default() };
         match crate::sim::check_determinism_with(&w, &opts).map(|d| d.seeds) {
             Ok(n) => {
-                println!(
-                    "dcb-sim check-determinism · workload {} · scheduler {scheduler} · {n} seeds from {start_seed}: every seed ran twice gave identical histories",
-                    w.name()
-                );
+                println!("dcb-sim check-determinism · workload {} · scheduler {scheduler} · {n} seeds from {start_seed}: every seed ran twice gave identical histories", w.name());
                 0
             }
             Err(d) => {
                 println!("{d}");
-                println!(
-                    "replay: {} replay --workload {} --seed {}",
-                    replay_program(),
-                    w.name(),
-                    d.seed
-                );
+                println!("replay: {} replay --workload {} --seed {}", replay_program(), w.name(), d.seed);
                 5
             }
         }
@@ -273,15 +221,7 @@ impl<W: Workload + Sync + 'static, F: Fn(&Knobs) -> W> ErasedWorkload for Factor
 
     fn tune(&self, knobs: &Knobs, args: &TuneArgs) -> i32 {
         if args.clients_sweep().is_some() {
-            return run_sweep(
-                |n| {
-                    self.build(&Knobs {
-                        clients: Some(n),
-                        ..knobs.clone()
-                    })
-                },
-                args,
-            );
+            return run_sweep(|n| self.build(&Knobs { clients: Some(n), ..knobs.clone() }), args);
         }
         run_tune(&self.build(knobs), args)
     }
@@ -323,12 +263,7 @@ impl<W: Workload> Workload for Named<W> {
         self.inner.generate(rng)
     }
 
-    fn check(
-        &self,
-        scenario: &Scenario<Self::Command>,
-        history: &History<Self::Command>,
-        out: &mut Vec<Violation>,
-    ) {
+    fn check(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, out: &mut Vec<Violation>) {
         self.inner.check(scenario, history, out);
     }
 }

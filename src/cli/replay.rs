@@ -6,9 +6,7 @@ use clap::Args;
 
 use super::WorkloadArgs;
 use super::scheduler::SchedulerArgs;
-use crate::sim::{
-    SCENARIO_STREAM, Scenario, Scheduler, Workload, html, replay_program, timeline_with,
-};
+use crate::sim::{SCENARIO_STREAM, Scenario, Scheduler, Workload, html, replay_program, timeline_with};
 
 /// `replay` flags.
 #[derive(Debug, Args)]
@@ -59,9 +57,7 @@ pub(super) fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
         scenario.engine = engine;
     }
     if args.scheduler.exhaustive().is_some() {
-        eprintln!(
-            "error: replay runs one schedule; use --schedule with the string a report printed, or --scheduler pct"
-        );
+        eprintln!("error: replay runs one schedule; use --schedule with the string a report printed, or --scheduler pct");
         return 2;
     }
     let scheduler = args.scheduler.scheduler();
@@ -82,59 +78,32 @@ pub(super) fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
         scenario.plant.map_or("none", |p| p.name()),
         result.history.hash64()
     );
-    println!(
-        "policy: {}",
-        serde_json::to_string(&scenario.policy).expect("policies serialize")
-    );
+    println!("policy: {}", serde_json::to_string(&scenario.policy).expect("policies serialize"));
     if !scenario.faults.is_none() {
-        println!(
-            "faults: {}",
-            serde_json::to_string(&scenario.faults).expect("plans serialize")
-        );
+        println!("faults: {}", serde_json::to_string(&scenario.faults).expect("plans serialize"));
     }
     if let Some(record) = &result.history.schedule {
-        println!(
-            "scheduler: {} · schedule {} · {} preemptions",
-            scenario.scheduler, record.schedule, record.preemptions
-        );
+        println!("scheduler: {} · schedule {} · {} preemptions", scenario.scheduler, record.schedule, record.preemptions);
         if let Scheduler::Script { schedule } = &scenario.scheduler
             && !record.schedule.choices().starts_with(schedule.choices())
         {
-            println!(
-                "note: the schedule did not fit this scenario everywhere; where a scripted step was not pending, the run went on without preempting"
-            );
+            println!("note: the schedule did not fit this scenario everywhere; where a scripted step was not pending, the run went on without preempting");
         }
     }
     print!("{}", timeline_with(&result.history, &result.violations));
     if let Some(path) = &args.html {
         let json = serde_json::to_value(&scenario).expect("scenarios serialize");
         let replay = match &args.scenario {
-            Some(file) => format!(
-                "{} replay --workload {} --seed {} --scenario {}",
-                replay_program(),
-                workload.name(),
-                args.seed,
-                file.display()
-            ),
+            Some(file) => format!("{} replay --workload {} --seed {} --scenario {}", replay_program(), workload.name(), args.seed, file.display()),
             None => format!(
                 "{} replay --workload {} --seed {}{}",
                 replay_program(),
                 workload.name(),
                 args.seed,
-                scenario
-                    .plant
-                    .map_or(String::new(), |p| format!(" --plant {}", p.name()))
+                scenario.plant.map_or(String::new(), |p| format!(" --plant {}", p.name()))
             ),
         };
-        let page = html::render_page(
-            &result.history,
-            &result.violations,
-            &html::Page {
-                workload: Some(workload.name()),
-                scenario: Some(&json),
-                replay: Some(&replay),
-            },
-        );
+        let page = html::render_page(&result.history, &result.violations, &html::Page { workload: Some(workload.name()), scenario: Some(&json), replay: Some(&replay) });
         if let Err(e) = std::fs::write(path, page) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return 2;
@@ -145,11 +114,6 @@ pub(super) fn run_replay<W: Workload>(workload: &W, args: &ReplayArgs) -> i32 {
         println!("all invariants held");
         0
     } else {
-        result
-            .violations
-            .iter()
-            .map(|v| v.exit_code())
-            .min()
-            .unwrap_or(1)
+        result.violations.iter().map(|v| v.exit_code()).min().unwrap_or(1)
     }
 }

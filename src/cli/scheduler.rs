@@ -39,19 +39,14 @@ impl SchedulerArgs {
     /// scenarios one by one with [`crate::sim::exhaustive`], not through this).
     pub fn scheduler(&self) -> Scheduler {
         match (&self.schedule, self.scheduler) {
-            (Some(schedule), _) => Scheduler::Script {
-                schedule: schedule.clone(),
-            },
-            (None, SchedulerName::Pct) => Scheduler::Pct {
-                depth: self.pct_depth,
-            },
+            (Some(schedule), _) => Scheduler::Script { schedule: schedule.clone() },
+            (None, SchedulerName::Pct) => Scheduler::Pct { depth: self.pct_depth },
             (None, SchedulerName::Random | SchedulerName::Exhaustive) => Scheduler::Random,
         }
     }
 
     /// The exhaustive budget, when `--scheduler exhaustive` (and no `--schedule`).
     pub fn exhaustive(&self) -> Option<u64> {
-        (self.scheduler == SchedulerName::Exhaustive && self.schedule.is_none())
-            .then_some(self.exhaustive_budget)
+        (self.scheduler == SchedulerName::Exhaustive && self.schedule.is_none()).then_some(self.exhaustive_budget)
     }
 }

@@ -61,21 +61,13 @@ impl TuneArgs {
 /// and a `--cdf-at` that is not one of the swept counts.
 pub(super) fn check_args(args: &TuneArgs) -> Result<(), i32> {
     if args.workload.plant.is_some() {
-        eprintln!(
-            "error: tune compares retry policies on correct code; use --plant with explore or replay"
-        );
+        eprintln!("error: tune compares retry policies on correct code; use --plant with explore or replay");
         return Err(2);
     }
     if let (Some(list), Some(at)) = (&args.clients_sweep, args.cdf_at)
         && !list.contains(&at)
     {
-        eprintln!(
-            "error: {}",
-            SweepError::CdfNotSwept {
-                at,
-                list: list.clone()
-            }
-        );
+        eprintln!("error: {}", SweepError::CdfNotSwept { at, list: list.clone() });
         return Err(2);
     }
     Ok(())
@@ -85,18 +77,11 @@ pub(super) fn check_args(args: &TuneArgs) -> Result<(), i32> {
 pub(super) fn run_tune<W: Workload>(workload: &W, args: &TuneArgs) -> i32 {
     let report = crate::sim::tune(workload, &args.policies, args.start_seed, args.seeds);
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("tune reports serialize")
-        );
+        println!("{}", serde_json::to_string_pretty(&report).expect("tune reports serialize"));
     } else {
         print!("{report}");
     }
-    if report.policies.iter().any(|p| p.violations > 0) {
-        1
-    } else {
-        0
-    }
+    if report.policies.iter().any(|p| p.violations > 0) { 1 } else { 0 }
 }
 
 /// Runs `tune --clients-sweep` with `workload(n)` the workload for `n`
@@ -105,19 +90,9 @@ pub(super) fn run_tune<W: Workload>(workload: &W, args: &TuneArgs) -> i32 {
 pub(super) fn run_sweep<W: Workload, F: Fn(u32) -> W>(workload: F, args: &TuneArgs) -> i32 {
     let clients = args.clients_sweep().unwrap_or_default();
     let cdf_at = args.cdf_at.or_else(|| clients.last().copied());
-    let report = sweep(
-        workload,
-        clients,
-        &args.policies,
-        args.start_seed,
-        args.seeds,
-        cdf_at,
-    );
+    let report = sweep(workload, clients, &args.policies, args.start_seed, args.seeds, cdf_at);
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("sweep reports serialize")
-        );
+        println!("{}", serde_json::to_string_pretty(&report).expect("sweep reports serialize"));
     } else {
         print!("{report}");
     }

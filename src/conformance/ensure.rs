@@ -82,8 +82,5 @@ macro_rules! ensure_err {
 
 /// `expression` (from `stringify!`) on one line, in backticks.
 pub(crate) fn code(expression: &str) -> String {
-    format!(
-        "`{}`",
-        expression.split_whitespace().collect::<Vec<_>>().join(" ")
-    )
+    format!("`{}`", expression.split_whitespace().collect::<Vec<_>>().join(" "))
 }

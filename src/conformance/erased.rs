@@ -7,38 +7,20 @@
 use std::future::Future;
 
 use super::join::BoxFuture;
-use crate::store::{
-    AppendCondition, Event, EventStore, Position, Query, ReadOptions, SequencedEvent, StoreError,
-};
+use crate::store::{AppendCondition, Event, EventStore, Position, Query, ReadOptions, SequencedEvent, StoreError};
 
 /// The object-safe face of an engine (boxed futures).
 trait DynStore: Send + Sync {
-    fn read<'a>(
-        &'a self,
-        query: &'a Query,
-        options: ReadOptions,
-    ) -> BoxFuture<'a, Result<Vec<SequencedEvent>, StoreError>>;
-    fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> BoxFuture<'_, Result<Position, StoreError>>;
+    fn read<'a>(&'a self, query: &'a Query, options: ReadOptions) -> BoxFuture<'a, Result<Vec<SequencedEvent>, StoreError>>;
+    fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> BoxFuture<'_, Result<Position, StoreError>>;
 }
 
 impl<S: EventStore> DynStore for S {
-    fn read<'a>(
-        &'a self,
-        query: &'a Query,
-        options: ReadOptions,
-    ) -> BoxFuture<'a, Result<Vec<SequencedEvent>, StoreError>> {
+    fn read<'a>(&'a self, query: &'a Query, options: ReadOptions) -> BoxFuture<'a, Result<Vec<SequencedEvent>, StoreError>> {
         Box::pin(EventStore::read(self, query, options))
     }
 
-    fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> BoxFuture<'_, Result<Position, StoreError>> {
+    fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> BoxFuture<'_, Result<Position, StoreError>> {
         Box::pin(EventStore::append(self, events, condition))
     }
 }
@@ -57,11 +39,7 @@ impl<'a> ErasedStore<'a> {
 }
 
 impl EventStore for ErasedStore<'_> {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.0.read(query, options).await
     }
 

@@ -7,9 +7,7 @@
 //! input: that would be a bug in the suite, never in the store under test.
 
 use super::CaseFailure;
-use crate::store::{
-    AppendCondition, Event, EventStore, Position, Query, QueryItem, ReadOptions, SequencedEvent,
-};
+use crate::store::{AppendCondition, Event, EventStore, Position, Query, QueryItem, ReadOptions, SequencedEvent};
 
 /// A valid event with the payload `{}`.
 ///
@@ -29,9 +27,7 @@ pub fn ev_data(event_type: &str, tags: &[&str], data: &str) -> Event {
 
 /// A query item (not validated, so it can also build invalid items).
 pub fn item(types: &[&str], tags: &[&str]) -> QueryItem {
-    QueryItem::new()
-        .types(types.iter().copied())
-        .tags(tags.iter().copied())
+    QueryItem::new().types(types.iter().copied()).tags(tags.iter().copied())
 }
 
 /// A validated query of `items`.
@@ -52,11 +48,7 @@ pub fn q1(types: &[&str], tags: &[&str]) -> Query {
 
 /// Read options.
 pub fn opts(from: Option<Position>, backwards: bool, limit: Option<usize>) -> ReadOptions {
-    ReadOptions {
-        from,
-        backwards,
-        limit,
-    }
+    ReadOptions { from, backwards, limit }
 }
 
 /// Forward read with no `from` and no limit.
@@ -104,23 +96,11 @@ pub fn standard_events() -> Vec<Event> {
         ev_data("CourseCreated", &["course:c1"], r#"{"n":1}"#),
         ev_data("CourseCreated", &["course:c2"], r#"{"n":2}"#),
         ev_data("StudentRegistered", &["student:s1"], r#"{"n":3}"#),
-        ev_data(
-            "StudentEnrolled",
-            &["course:c1", "student:s1"],
-            r#"{"n":4}"#,
-        ),
-        ev_data(
-            "StudentEnrolled",
-            &["course:c2", "student:s1"],
-            r#"{"n":5}"#,
-        ),
+        ev_data("StudentEnrolled", &["course:c1", "student:s1"], r#"{"n":4}"#),
+        ev_data("StudentEnrolled", &["course:c2", "student:s1"], r#"{"n":5}"#),
         ev_data("CourseCapacityChanged", &["course:c1"], r#"{"n":6}"#),
         ev_data("StudentRegistered", &["student:s2"], r#"{"n":7}"#),
-        ev_data(
-            "StudentEnrolled",
-            &["course:c1", "student:s2"],
-            r#"{"n":8}"#,
-        ),
+        ev_data("StudentEnrolled", &["course:c1", "student:s2"], r#"{"n":8}"#),
     ]
 }
 
@@ -131,17 +111,8 @@ pub fn standard_events() -> Vec<Event> {
 /// A [`CaseFailure`] if an append fails or returns another position.
 pub async fn seed_standard<S: EventStore>(store: &S) -> Result<(), CaseFailure> {
     for (i, e) in standard_events().into_iter().enumerate() {
-        let pos = ensure_ok!(
-            store.append(vec![e], None).await,
-            "seeding the standard log: unconditional append {}",
-            i + 1
-        );
-        ensure_eq!(
-            pos,
-            i as Position + 1,
-            "seeding the standard log: unconditional append {} into a store holding {i} events",
-            i + 1
-        );
+        let pos = ensure_ok!(store.append(vec![e], None).await, "seeding the standard log: unconditional append {}", i + 1);
+        ensure_eq!(pos, i as Position + 1, "seeding the standard log: unconditional append {} into a store holding {i} events", i + 1);
     }
     Ok(())
 }
@@ -151,23 +122,13 @@ pub async fn seed_standard<S: EventStore>(store: &S) -> Result<(), CaseFailure> 
 /// # Errors
 /// [`CaseFailure::StoreCallFailed`] if the read fails.
 pub async fn read_all<S: EventStore>(store: &S) -> Result<Vec<SequencedEvent>, CaseFailure> {
-    Ok(ensure_ok!(
-        store.read(&Query::all(), fwd()).await,
-        "read of the whole log (Query::all(), default options)"
-    ))
+    Ok(ensure_ok!(store.read(&Query::all(), fwd()).await, "read of the whole log (Query::all(), default options)"))
 }
 
 /// Reads `query` with `options` and returns the positions.
 ///
 /// # Errors
 /// [`CaseFailure::StoreCallFailed`] if the read fails.
-pub async fn read_pos<S: EventStore>(
-    store: &S,
-    query: &Query,
-    options: ReadOptions,
-) -> Result<Vec<Position>, CaseFailure> {
-    Ok(positions(&ensure_ok!(
-        store.read(query, options).await,
-        "read of {query:?} with {options:?}"
-    )))
+pub async fn read_pos<S: EventStore>(store: &S, query: &Query, options: ReadOptions) -> Result<Vec<Position>, CaseFailure> {
+    Ok(positions(&ensure_ok!(store.read(query, options).await, "read of {query:?} with {options:?}")))
 }

@@ -16,9 +16,7 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// before any of them resumes, which is how a check-then-insert adapter
 /// lets every append pass the same check.
 pub(crate) fn join_all<T>(futures: Vec<BoxFuture<'_, T>>) -> JoinAll<'_, T> {
-    JoinAll {
-        slots: futures.into_iter().map(Slot::Running).collect(),
-    }
+    JoinAll { slots: futures.into_iter().map(Slot::Running).collect() }
 }
 
 /// The future of [`join_all`].

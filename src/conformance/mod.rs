@@ -99,9 +99,9 @@ mod report;
 mod runner;
 mod suite;
 
-pub use erased::ErasedStore;
 pub use report::{CaseFailure, CaseResult, ConformanceReport};
 #[cfg(madsim)]
 pub use runner::check_in_madsim;
 pub use runner::{check, check_cases};
+pub use erased::ErasedStore;
 pub use suite::{CASES, Case};

@@ -37,9 +37,7 @@ pub enum CaseFailure {
         at: &'static str,
     },
     /// A store call the rule requires to succeed returned an error.
-    #[error(
-        "{call} returned the error `{error}`, but the rule requires it to succeed (checked at {at})"
-    )]
+    #[error("{call} returned the error `{error}`, but the rule requires it to succeed (checked at {at})")]
     StoreCallFailed {
         /// The call, with its arguments.
         call: String,
@@ -90,11 +88,7 @@ impl fmt::Display for CaseResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.outcome {
             Ok(()) => write!(f, "ok   {}", self.case.name),
-            Err(failure) => write!(
-                f,
-                "FAIL {}: broke \"{}\": {failure}",
-                self.case.name, self.case.rule
-            ),
+            Err(failure) => write!(f, "FAIL {}: broke \"{}\": {failure}", self.case.name, self.case.rule),
         }
     }
 }
@@ -155,12 +149,7 @@ impl ConformanceReport {
 impl fmt::Display for ConformanceReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let failed = self.failed().count();
-        write!(
-            f,
-            "DCB conformance: {} of {} cases passed",
-            self.results.len() - failed,
-            self.results.len()
-        )?;
+        write!(f, "DCB conformance: {} of {} cases passed", self.results.len() - failed, self.results.len())?;
         if failed > 0 {
             write!(f, ", {failed} failed:")?;
             for result in self.failed() {

@@ -48,10 +48,7 @@ where
 /// [`check`] for the chosen `cases` only (e.g. one case while you fix
 /// it: `check_cases([Case::named("limit").unwrap()], factory)`), in the
 /// given order.
-pub async fn check_cases<S, F, Fut>(
-    cases: impl IntoIterator<Item = &'static Case>,
-    mut factory: F,
-) -> ConformanceReport
+pub async fn check_cases<S, F, Fut>(cases: impl IntoIterator<Item = &'static Case>, mut factory: F) -> ConformanceReport
 where
     S: EventStore,
     F: FnMut() -> Fut,
@@ -74,11 +71,7 @@ where
 {
     let building = match catch_unwind(AssertUnwindSafe(&mut *factory)) {
         Ok(future) => future,
-        Err(payload) => {
-            return Err(CaseFailure::FactoryPanicked {
-                message: panic_message(&*payload),
-            });
-        }
+        Err(payload) => return Err(CaseFailure::FactoryPanicked { message: panic_message(&*payload) }),
     };
     let store = match CatchPanic::new(Box::pin(building)).await {
         Ok(store) => store,

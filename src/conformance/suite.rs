@@ -58,10 +58,7 @@ impl Case {
 
 impl fmt::Debug for Case {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Case")
-            .field("name", &self.name)
-            .field("rule", &self.rule)
-            .finish_non_exhaustive()
+        f.debug_struct("Case").field("name", &self.name).field("rule", &self.rule).finish_non_exhaustive()
     }
 }
 

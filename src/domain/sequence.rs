@@ -48,19 +48,12 @@ impl fmt::Display for TakeNumber {
 /// The number an event of the sequence carries, if it is a well-formed
 /// `NumberTaken`.
 pub fn number(event: &Event) -> Option<u64> {
-    (event.event_type == NUMBER_TAKEN)
-        .then(|| event.data.parse().ok())
-        .flatten()
+    (event.event_type == NUMBER_TAKEN).then(|| event.data.parse().ok()).flatten()
 }
 
 /// The `NumberTaken` event of `client` taking `number`.
 pub fn number_taken(client: u32, number: u64) -> Event {
-    Event::new(
-        NUMBER_TAKEN,
-        [SEQUENCE_TAG.to_string(), client_tag(client)],
-        number.to_string(),
-    )
-    .expect("sequence events have a type and non-empty tags")
+    Event::new(NUMBER_TAKEN, [SEQUENCE_TAG.to_string(), client_tag(client)], number.to_string()).expect("sequence events have a type and non-empty tags")
 }
 
 /// The sequence's [`Decider`]: its consistency boundary is every
@@ -76,8 +69,7 @@ impl Decider for SequenceDecider {
     }
 
     fn query(&self, _: &TakeNumber) -> Query {
-        Query::from_item(QueryItem::new().types([NUMBER_TAKEN]).tags([SEQUENCE_TAG]))
-            .expect("the sequence query has a type and a tag")
+        Query::from_item(QueryItem::new().types([NUMBER_TAKEN]).tags([SEQUENCE_TAG])).expect("the sequence query has a type and a tag")
     }
 
     /// The number after the last one read (1 on an empty sequence);
@@ -87,9 +79,7 @@ impl Decider for SequenceDecider {
         if events.iter().any(|e| e.event.has_tag(&own)) {
             return Decision::Idempotent;
         }
-        let last = events
-            .last()
-            .map_or(0, |e| number(&e.event).unwrap_or(events.len() as u64));
+        let last = events.last().map_or(0, |e| number(&e.event).unwrap_or(events.len() as u64));
         Decision::Append(vec![number_taken(command.client, last + 1)])
     }
 }
@@ -99,36 +89,17 @@ mod tests {
     use super::*;
 
     fn log(numbers: &[(u32, u64)]) -> Vec<SequencedEvent> {
-        numbers
-            .iter()
-            .enumerate()
-            .map(|(i, &(c, n))| SequencedEvent::new(i as u64 + 1, number_taken(c, n)))
-            .collect()
+        numbers.iter().enumerate().map(|(i, &(c, n))| SequencedEvent::new(i as u64 + 1, number_taken(c, n))).collect()
     }
 
     #[test]
     fn takes_the_number_after_the_last_one() {
         let d = SequenceDecider;
-        assert_eq!(
-            d.decide(&TakeNumber { client: 4 }, &[]),
-            Decision::Append(vec![number_taken(4, 1)])
-        );
-        assert_eq!(
-            d.decide(&TakeNumber { client: 4 }, &log(&[(1, 1), (2, 2)])),
-            Decision::Append(vec![number_taken(4, 3)])
-        );
-        assert_eq!(
-            d.decide(&TakeNumber { client: 2 }, &log(&[(1, 1), (2, 2)])),
-            Decision::Idempotent
-        );
+        assert_eq!(d.decide(&TakeNumber { client: 4 }, &[]), Decision::Append(vec![number_taken(4, 1)]));
+        assert_eq!(d.decide(&TakeNumber { client: 4 }, &log(&[(1, 1), (2, 2)])), Decision::Append(vec![number_taken(4, 3)]));
+        assert_eq!(d.decide(&TakeNumber { client: 2 }, &log(&[(1, 1), (2, 2)])), Decision::Idempotent);
         assert_eq!(number(&number_taken(9, 12)), Some(12));
-        assert!(
-            d.query(&TakeNumber { client: 0 })
-                .matches(&number_taken(3, 1))
-        );
-        assert_eq!(
-            TakeNumber { client: 3 }.to_string(),
-            "client 3 takes the next number"
-        );
+        assert!(d.query(&TakeNumber { client: 0 }).matches(&number_taken(3, 1)));
+        assert_eq!(TakeNumber { client: 3 }.to_string(), "client 3 takes the next number");
     }
 }

@@ -46,19 +46,14 @@ pub struct Clock<'a> {
 
 impl std::fmt::Debug for Clock<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Clock")
-            .field("inner", &self.inner)
-            .finish_non_exhaustive()
+        f.debug_struct("Clock").field("inner", &self.inner).finish_non_exhaustive()
     }
 }
 
 impl<'a> Clock<'a> {
     /// A clock over `inner` reporting sleeps to `hooks`.
     pub fn new(inner: impl Into<RunClock>, hooks: &'a dyn CallHooks) -> Self {
-        Clock {
-            inner: inner.into(),
-            hooks,
-        }
+        Clock { inner: inner.into(), hooks }
     }
 }
 
@@ -101,10 +96,7 @@ pub struct Ctx<'a, S> {
 
 impl<S> std::fmt::Debug for Ctx<'_, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ctx")
-            .field("request_id", &self.request_id)
-            .field("policy", &self.policy)
-            .finish_non_exhaustive()
+        f.debug_struct("Ctx").field("request_id", &self.request_id).field("policy", &self.policy).finish_non_exhaustive()
     }
 }
 
@@ -121,14 +113,7 @@ impl<'a, S: EventStore> Ctx<'a, S> {
         policy: &'a RetryPolicy,
         hooks: &'a dyn CallHooks,
     ) -> Self {
-        Ctx {
-            store,
-            clock: Clock::new(sleeper, hooks),
-            rng,
-            request_id,
-            policy,
-            hooks,
-        }
+        Ctx { store, clock: Clock::new(sleeper, hooks), rng, request_id, policy, hooks }
     }
 
     /// The event store (under the simulator: a view that records every call).
@@ -170,11 +155,7 @@ impl<'a, S: EventStore> Ctx<'a, S> {
     ///
     /// # Errors
     /// As [`EventStore::read`].
-    pub async fn read_independent(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    pub async fn read_independent(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.hooks.next_read_independent();
         self.store.read(query, options).await
     }

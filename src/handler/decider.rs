@@ -53,17 +53,7 @@ pub enum Decision {
 /// ```
 pub trait Decider: Clone + Send + Sync + 'static {
     /// The domain's command type.
-    type Command: Clone
-        + Debug
-        + std::fmt::Display
-        + PartialEq
-        + Eq
-        + std::hash::Hash
-        + Send
-        + Sync
-        + Serialize
-        + DeserializeOwned
-        + 'static;
+    type Command: Clone + Debug + std::fmt::Display + PartialEq + Eq + std::hash::Hash + Send + Sync + Serialize + DeserializeOwned + 'static;
 
     /// The command's type name (metrics label, e.g. `LendBookCopy`).
     fn command_type(&self, command: &Self::Command) -> &'static str;

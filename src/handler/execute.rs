@@ -8,9 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use super::decider::{Decider, Decision};
 use super::outcome::{AppendRecord, AttemptRecord, DecisionRecord, HandleReport, Outcome};
 use super::request::{decide_request, request_query, request_tag};
-use crate::retry::{
-    Classify, ErrorKind, RetryEngine, RetryError, RetryObserver, RetryPolicy, RetrySummary, Sleeper,
-};
+use crate::retry::{Classify, ErrorKind, RetryEngine, RetryError, RetryObserver, RetryPolicy, RetrySummary, Sleeper};
 use crate::store::{AppendCondition, EventStore, Query, ReadOptions, StoreError};
 
 /// Why one attempt did not succeed.
@@ -115,11 +113,7 @@ pub struct CommandHandler<D, S, Sl> {
 impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
     /// A handler with the given policy (validate it first).
     pub fn new(decider: D, store: S, policy: RetryPolicy, sleeper: Sl) -> Self {
-        Self {
-            decider,
-            store,
-            engine: RetryEngine::new(policy, sleeper),
-        }
+        Self { decider, store, engine: RetryEngine::new(policy, sleeper) }
     }
 
     /// The store.
@@ -140,12 +134,7 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
     /// Handles `command`: retries conflicts per the policy (jitter from
     /// `rng`), reports every step to `observer`, and returns the outcome
     /// with a record of each attempt.
-    pub async fn handle(
-        &self,
-        command: &D::Command,
-        rng: &mut ChaCha8Rng,
-        observer: &mut impl RetryObserver,
-    ) -> HandleReport {
+    pub async fn handle(&self, command: &D::Command, rng: &mut ChaCha8Rng, observer: &mut impl RetryObserver) -> HandleReport {
         self.handle_request(command, None, rng, observer).await
     }
 
@@ -166,82 +155,33 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
     /// [`CommandHandler::handle_request`] without attempt records (for
     /// callers that derive them elsewhere, like the simulator): the
     /// returned report's `attempts` is empty.
-    pub(crate) async fn handle_unrecorded(
-        &self,
-        command: &D::Command,
-        request_id: Option<&str>,
-        rng: &mut ChaCha8Rng,
-        observer: &mut impl RetryObserver,
-    ) -> HandleReport {
+    pub(crate) async fn handle_unrecorded(&self, command: &D::Command, request_id: Option<&str>, rng: &mut ChaCha8Rng, observer: &mut impl RetryObserver) -> HandleReport {
         self.run(command, request_id, rng, observer, false).await
     }
 
-    async fn run(
-        &self,
-        command: &D::Command,
-        request_id: Option<&str>,
-        rng: &mut ChaCha8Rng,
-        observer: &mut impl RetryObserver,
-        record: bool,
-    ) -> HandleReport {
-        let recorder = Mutex::new(Recorder {
-            record,
-            ..Recorder::default()
-        });
+    async fn run(&self, command: &D::Command, request_id: Option<&str>, rng: &mut ChaCha8Rng, observer: &mut impl RetryObserver, record: bool) -> HandleReport {
+        let recorder = Mutex::new(Recorder { record, ..Recorder::default() });
         let tag = request_id.map(request_tag);
         // Queries are built once per command, not once per attempt.
         let own_query = self.decider.query(command);
-        let read_query = tag
-            .as_deref()
-            .map_or_else(|| own_query.clone(), |t| request_query(&own_query, t));
-        let request = Request {
-            command,
-            tag: tag.as_deref(),
-            own_query: &own_query,
-            read_query: &read_query,
-        };
-        let mut tap = Tap {
-            inner: observer,
-            recorder: &recorder,
-        };
-        let report = self
-            .engine
-            .run(rng, &mut tap, |attempt| {
-                self.attempt(&request, attempt, &recorder)
-            })
-            .await;
+        let read_query = tag.as_deref().map_or_else(|| own_query.clone(), |t| request_query(&own_query, t));
+        let request = Request { command, tag: tag.as_deref(), own_query: &own_query, read_query: &read_query };
+        let mut tap = Tap { inner: observer, recorder: &recorder };
+        let report = self.engine.run(rng, &mut tap, |attempt| self.attempt(&request, attempt, &recorder)).await;
         let outcome = match report.outcome {
             Ok(outcome) => outcome,
-            Err(RetryError::NotRetryable(AttemptError::Rejected { reason })) => {
-                Outcome::Rejected { reason }
-            }
+            Err(RetryError::NotRetryable(AttemptError::Rejected { reason })) => Outcome::Rejected { reason },
             Err(RetryError::Exhausted { attempts, .. }) => Outcome::Exhausted { attempts },
-            Err(e @ RetryError::NotRetryable(AttemptError::Store(_))) => Outcome::Failed {
-                error: e.kind(),
-                message: e.last().to_string(),
-            },
-            Err(e) => Outcome::Failed {
-                error: e.kind(),
-                message: e.to_string(),
-            },
+            Err(e @ RetryError::NotRetryable(AttemptError::Store(_))) => {
+                Outcome::Failed { error: e.kind(), message: e.last().to_string() }
+            }
+            Err(e) => Outcome::Failed { error: e.kind(), message: e.to_string() },
         };
-        let attempts = recorder
-            .into_inner()
-            .unwrap_or_else(|p| p.into_inner())
-            .attempts;
-        HandleReport {
-            outcome,
-            attempts,
-            total_delay: report.total_delay,
-        }
+        let attempts = recorder.into_inner().unwrap_or_else(|p| p.into_inner()).attempts;
+        HandleReport { outcome, attempts, total_delay: report.total_delay }
     }
 
-    async fn attempt(
-        &self,
-        request: &Request<'_, D::Command>,
-        attempt: u32,
-        recorder: &Mutex<Recorder>,
-    ) -> Result<Outcome, AttemptError> {
+    async fn attempt(&self, request: &Request<'_, D::Command>, attempt: u32, recorder: &Mutex<Recorder>) -> Result<Outcome, AttemptError> {
         let sleeper = self.engine.sleeper();
         let (keep, delay_before) = {
             let mut r = lock(recorder);
@@ -271,22 +211,9 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
         result
     }
 
-    async fn attempt_inner(
-        &self,
-        request: &Request<'_, D::Command>,
-        record: &mut AttemptRecord,
-    ) -> Result<Outcome, AttemptError> {
-        let Request {
-            command,
-            tag,
-            own_query,
-            read_query,
-        } = *request;
-        let events = self
-            .store
-            .read(read_query, ReadOptions::default())
-            .await
-            .map_err(AttemptError::Store)?;
+    async fn attempt_inner(&self, request: &Request<'_, D::Command>, record: &mut AttemptRecord) -> Result<Outcome, AttemptError> {
+        let Request { command, tag, own_query, read_query } = *request;
+        let events = self.store.read(read_query, ReadOptions::default()).await.map_err(AttemptError::Store)?;
         let after = events.last().map(|e| e.position);
         record.read_after = after;
         record.read_events = u32::try_from(events.len()).unwrap_or(u32::MAX);
@@ -297,16 +224,11 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
                 return Ok(Outcome::Idempotent);
             }
             Decision::Append(events) => {
-                record.decision = Some(DecisionRecord::Append {
-                    events: count(&events),
-                });
+                record.decision = Some(DecisionRecord::Append { events: count(&events) });
                 (events, None)
             }
             Decision::Reject { reason, events } => {
-                record.decision = Some(DecisionRecord::Reject {
-                    reason: reason.clone(),
-                    events: count(&events),
-                });
+                record.decision = Some(DecisionRecord::Reject { reason: reason.clone(), events: count(&events) });
                 (events, Some(reason))
             }
         };
@@ -321,10 +243,7 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
         let condition = AppendCondition::new(read_query.clone(), after);
         match self.store.append(to_append, Some(condition)).await {
             Ok(last) => {
-                record.append = AppendRecord::Written {
-                    first: last + 1 - n,
-                    last,
-                };
+                record.append = AppendRecord::Written { first: last + 1 - n, last };
                 match rejection {
                     Some(reason) => Err(rejected(reason)),
                     None => Ok(Outcome::Succeeded),
@@ -332,13 +251,8 @@ impl<D: Decider, S: EventStore, Sl: Sleeper> CommandHandler<D, S, Sl> {
             }
             Err(e) => {
                 record.append = match &e {
-                    StoreError::ConditionFailed { conflicting, .. } => AppendRecord::Conflict {
-                        conflicting: *conflicting,
-                    },
-                    other => AppendRecord::Error {
-                        error: other.kind(),
-                        detail: other.to_string(),
-                    },
+                    StoreError::ConditionFailed { conflicting, .. } => AppendRecord::Conflict { conflicting: *conflicting },
+                    other => AppendRecord::Error { error: other.kind(), detail: other.to_string() },
                 };
                 Err(AttemptError::Store(e))
             }

@@ -24,6 +24,6 @@ mod mutant_tests;
 pub use context::{CallHooks, Clock, Ctx, NoHooks};
 pub use decider::{Decider, Decision};
 pub use execute::CommandHandler;
-pub use outcome::{AppendRecord, AttemptRecord, DecisionRecord, HandleReport, Outcome};
 pub use shell::DeciderHandler;
 pub use traits::Handler;
+pub use outcome::{AppendRecord, AttemptRecord, DecisionRecord, HandleReport, Outcome};

@@ -9,13 +9,9 @@ use rand::RngExt;
 
 use super::request::{REQUEST_TAG_PREFIX, decide_request, request_query, request_tag};
 use super::*;
-use crate::retry::{
-    ErrorKind, Jitter, NoopObserver, RecordingObserver, RetryEvent, RetryPolicy, RetrySummary,
-    RuntimeSleeper, Sleeper,
-};
+use crate::retry::{ErrorKind, Jitter, NoopObserver, RecordingObserver, RetryEvent, RetryPolicy, RetrySummary, RuntimeSleeper, Sleeper};
 use crate::store::{
-    AppendCondition, Event, EventStore, MemoryStore, Position, Query, QueryItem, ReadOptions,
-    SequencedEvent, StoreError,
+    AppendCondition, Event, EventStore, MemoryStore, Position, Query, QueryItem, ReadOptions, SequencedEvent, StoreError,
 };
 
 const MS: Duration = Duration::from_millis(1);
@@ -67,10 +63,7 @@ impl Decider for Claims {
         if events.is_empty() {
             Decision::Append(vec![ev("Claimed", &[&tag]), ev("Noted", &[&tag])])
         } else {
-            Decision::Reject {
-                reason: "taken".into(),
-                events: vec![ev("ClaimRefused", &[&tag])],
-            }
+            Decision::Reject { reason: "taken".into(), events: vec![ev("ClaimRefused", &[&tag])] }
         }
     }
 }
@@ -91,10 +84,7 @@ fn clock_reports_each_sleep_to_its_hooks_and_reads_the_runtime_sleepers_clock() 
         // Virtual time: at least the 10 ms slept, less than 1 ms more.
         let now = clock.now();
         assert!(now >= 10 * MS && now < 11 * MS, "{now:?}");
-        assert!(
-            format!("{clock:?}").starts_with("Clock { inner: Virtual(RuntimeSleeper"),
-            "{clock:?}"
-        );
+        assert!(format!("{clock:?}").starts_with("Clock { inner: Virtual(RuntimeSleeper"), "{clock:?}");
     });
 }
 
@@ -106,14 +96,7 @@ fn ctx_hands_out_the_store_rng_request_id_and_policy_it_was_built_with() {
         let mut rng = crate::rng::seeded(42);
         let mut same_seed = crate::rng::seeded(42);
         let policy = RetryPolicy::study(Jitter::Full);
-        let mut ctx = Ctx::new(
-            &store,
-            RuntimeSleeper::new(),
-            &mut rng,
-            Some("req-7"),
-            &policy,
-            &NoHooks,
-        );
+        let mut ctx = Ctx::new(&store, RuntimeSleeper::new(), &mut rng, Some("req-7"), &policy, &NoHooks);
         assert!(std::ptr::eq(ctx.store(), &store));
         assert!(std::ptr::eq(ctx.policy(), &policy));
         assert_eq!(ctx.request_id(), Some("req-7"));
@@ -125,10 +108,7 @@ fn ctx_hands_out_the_store_rng_request_id_and_policy_it_was_built_with() {
         assert_eq!(clock.min_sleep(), RuntimeSleeper::MIN_SLEEP);
         assert_eq!(rng.random::<u64>(), same_seed.random::<u64>());
         let shown = format!("{ctx:?}");
-        assert!(
-            shown.starts_with("Ctx { request_id: Some(\"req-7\"), policy: RetryPolicy"),
-            "{shown}"
-        );
+        assert!(shown.starts_with("Ctx { request_id: Some(\"req-7\"), policy: RetryPolicy"), "{shown}");
     });
 }
 
@@ -136,39 +116,16 @@ fn ctx_hands_out_the_store_rng_request_id_and_policy_it_was_built_with() {
 fn read_independent_returns_the_store_read_and_tells_the_hooks_once() {
     sim(|| async {
         let store = MemoryStore::new();
-        store
-            .append_now(
-                vec![ev("A", &["k:1"]), ev("B", &["k:2"]), ev("C", &["k:1"])],
-                None,
-            )
-            .unwrap();
+        store.append_now(vec![ev("A", &["k:1"]), ev("B", &["k:2"]), ev("C", &["k:1"])], None).unwrap();
         let mut rng = crate::rng::seeded(1);
         let policy = RetryPolicy::csharp();
         let hooks = Recorded::default();
-        let ctx = Ctx::new(
-            &store,
-            RuntimeSleeper::new(),
-            &mut rng,
-            None,
-            &policy,
-            &hooks,
-        );
-        let read = ctx
-            .read_independent(&tag_query("k:1"), ReadOptions::default())
-            .await
-            .unwrap();
-        assert_eq!(
-            read.iter()
-                .map(|e| (e.position, e.event.event_type.as_str()))
-                .collect::<Vec<_>>(),
-            [(1, "A"), (3, "C")]
-        );
+        let ctx = Ctx::new(&store, RuntimeSleeper::new(), &mut rng, None, &policy, &hooks);
+        let read = ctx.read_independent(&tag_query("k:1"), ReadOptions::default()).await.unwrap();
+        assert_eq!(read.iter().map(|e| (e.position, e.event.event_type.as_str())).collect::<Vec<_>>(), [(1, "A"), (3, "C")]);
         assert_eq!(*hooks.independent.lock().unwrap(), 1);
         // A plain read through the store is not independent.
-        ctx.store()
-            .read(&tag_query("k:1"), ReadOptions::default())
-            .await
-            .unwrap();
+        ctx.store().read(&tag_query("k:1"), ReadOptions::default()).await.unwrap();
         assert_eq!(*hooks.independent.lock().unwrap(), 1);
     });
 }
@@ -199,18 +156,10 @@ struct Racy {
 }
 
 impl EventStore for Racy {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.inner.read_now(query, options)
     }
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         let race = {
             let mut n = self.conflicts.lock().unwrap();
             let race = *n > 0;
@@ -218,12 +167,7 @@ impl EventStore for Racy {
             race
         };
         if race {
-            self.inner
-                .append_now(
-                    vec![ev("Unrelated", &["other:1"]), ev("Rival", &[&self.tag])],
-                    None,
-                )
-                .unwrap();
+            self.inner.append_now(vec![ev("Unrelated", &["other:1"]), ev("Rival", &[&self.tag])], None).unwrap();
         }
         self.inner.append_now(events, condition)
     }
@@ -232,48 +176,19 @@ impl EventStore for Racy {
 fn racy(conflicts: u32) -> Racy {
     let inner = MemoryStore::new();
     // Three events before the command: positions 1..=3, one of them matching.
-    inner
-        .append_now(
-            vec![
-                ev("Unrelated", &["other:1"]),
-                ev("Unrelated", &["other:2"]),
-                ev("Unrelated", &["other:3"]),
-            ],
-            None,
-        )
-        .unwrap();
-    Racy {
-        inner,
-        tag: "name:ann".into(),
-        conflicts: Mutex::new(conflicts),
-    }
+    inner.append_now(vec![ev("Unrelated", &["other:1"]), ev("Unrelated", &["other:2"]), ev("Unrelated", &["other:3"])], None).unwrap();
+    Racy { inner, tag: "name:ann".into(), conflicts: Mutex::new(conflicts) }
 }
 
 #[test]
 fn handle_records_a_written_append_at_its_first_and_last_positions() {
     sim(|| async {
-        let h = CommandHandler::new(
-            Claims,
-            racy(0),
-            RetryPolicy::csharp(),
-            RuntimeSleeper::new(),
-        );
-        let report = h
-            .handle(
-                &"ann".to_string(),
-                &mut crate::rng::seeded(1),
-                &mut NoopObserver,
-            )
-            .await;
+        let h = CommandHandler::new(Claims, racy(0), RetryPolicy::csharp(), RuntimeSleeper::new());
+        let report = h.handle(&"ann".to_string(), &mut crate::rng::seeded(1), &mut NoopObserver).await;
         assert_eq!(report.outcome, Outcome::Succeeded);
         assert_eq!(report.total_delay, Duration::ZERO);
-        let [a] = report.attempts.as_slice() else {
-            panic!("{:?}", report.attempts)
-        };
-        assert_eq!(
-            (a.attempt, a.delay_before, a.read_after, a.read_events),
-            (1, Duration::ZERO, None, 0)
-        );
+        let [a] = report.attempts.as_slice() else { panic!("{:?}", report.attempts) };
+        assert_eq!((a.attempt, a.delay_before, a.read_after, a.read_events), (1, Duration::ZERO, None, 0));
         assert_eq!(a.decision, Some(DecisionRecord::Append { events: 2 }));
         // Two events after positions 1..=3: written at 4..=5.
         assert_eq!(a.append, AppendRecord::Written { first: 4, last: 5 });
@@ -284,45 +199,18 @@ fn handle_records_a_written_append_at_its_first_and_last_positions() {
 #[test]
 fn handle_records_a_conflict_then_the_policys_delay_before_the_retry() {
     sim(|| async {
-        let h = CommandHandler::new(
-            Claims,
-            racy(1),
-            RetryPolicy::csharp(),
-            RuntimeSleeper::new(),
-        );
-        let report = h
-            .handle(
-                &"ann".to_string(),
-                &mut crate::rng::seeded(1),
-                &mut NoopObserver,
-            )
-            .await;
+        let h = CommandHandler::new(Claims, racy(1), RetryPolicy::csharp(), RuntimeSleeper::new());
+        let report = h.handle(&"ann".to_string(), &mut crate::rng::seeded(1), &mut NoopObserver).await;
         // The rival's claim (position 5) conflicts; the retry reads it and is refused.
-        assert_eq!(
-            report.outcome,
-            Outcome::Rejected {
-                reason: "taken".into()
-            }
-        );
+        assert_eq!(report.outcome, Outcome::Rejected { reason: "taken".into() });
         assert_eq!(report.total_delay, 50 * MS);
-        let [first, second] = report.attempts.as_slice() else {
-            panic!("{:?}", report.attempts)
-        };
+        let [first, second] = report.attempts.as_slice() else { panic!("{:?}", report.attempts) };
         assert_eq!(first.append, AppendRecord::Conflict { conflicting: 5 });
         assert_eq!(first.error, Some(ErrorKind::Conflict));
         assert_eq!((second.attempt, second.delay_before), (2, 50 * MS));
-        assert!(
-            second.started_at >= first.ended_at + 50 * MS,
-            "{first:?} {second:?}"
-        );
+        assert!(second.started_at >= first.ended_at + 50 * MS, "{first:?} {second:?}");
         assert_eq!((second.read_after, second.read_events), (Some(5), 1));
-        assert_eq!(
-            second.decision,
-            Some(DecisionRecord::Reject {
-                reason: "taken".into(),
-                events: 1
-            })
-        );
+        assert_eq!(second.decision, Some(DecisionRecord::Reject { reason: "taken".into(), events: 1 }));
         assert_eq!(second.append, AppendRecord::Written { first: 6, last: 6 });
         assert_eq!(second.error, Some(ErrorKind::Business));
     });
@@ -331,21 +219,10 @@ fn handle_records_a_conflict_then_the_policys_delay_before_the_retry() {
 #[test]
 fn handle_reports_every_attempt_error_delay_and_the_end_to_the_callers_observer() {
     sim(|| async {
-        let h = CommandHandler::new(
-            Claims,
-            racy(1),
-            RetryPolicy::csharp(),
-            RuntimeSleeper::new(),
-        );
+        let h = CommandHandler::new(Claims, racy(1), RetryPolicy::csharp(), RuntimeSleeper::new());
         let mut watcher = RecordingObserver::default();
-        h.handle(&"ann".to_string(), &mut crate::rng::seeded(1), &mut watcher)
-            .await;
-        let end = RetrySummary {
-            attempts: 2,
-            total_delay: 50 * MS,
-            last_error: Some(ErrorKind::Business),
-            exhausted: false,
-        };
+        h.handle(&"ann".to_string(), &mut crate::rng::seeded(1), &mut watcher).await;
+        let end = RetrySummary { attempts: 2, total_delay: 50 * MS, last_error: Some(ErrorKind::Business), exhausted: false };
         assert_eq!(
             watcher.events,
             [
@@ -363,26 +240,9 @@ fn handle_reports_every_attempt_error_delay_and_the_end_to_the_callers_observer(
 #[test]
 fn handle_unrecorded_keeps_no_attempt_records_but_the_same_outcome() {
     sim(|| async {
-        let h = CommandHandler::new(
-            Claims,
-            racy(1),
-            RetryPolicy::csharp(),
-            RuntimeSleeper::new(),
-        );
-        let report = h
-            .handle_unrecorded(
-                &"ann".to_string(),
-                None,
-                &mut crate::rng::seeded(1),
-                &mut NoopObserver,
-            )
-            .await;
-        assert_eq!(
-            report.outcome,
-            Outcome::Rejected {
-                reason: "taken".into()
-            }
-        );
+        let h = CommandHandler::new(Claims, racy(1), RetryPolicy::csharp(), RuntimeSleeper::new());
+        let report = h.handle_unrecorded(&"ann".to_string(), None, &mut crate::rng::seeded(1), &mut NoopObserver).await;
+        assert_eq!(report.outcome, Outcome::Rejected { reason: "taken".into() });
         assert!(report.attempts.is_empty(), "{:?}", report.attempts);
         assert_eq!(report.total_delay, 50 * MS);
     });
@@ -392,59 +252,23 @@ fn handle_unrecorded_keeps_no_attempt_records_but_the_same_outcome() {
 struct ReadOnly(MemoryStore);
 
 impl EventStore for ReadOnly {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.0.read_now(query, options)
     }
-    async fn append(
-        &self,
-        _: Vec<Event>,
-        _: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
-        Err(StoreError::Unavailable {
-            retryable: false,
-            reason: "read-only replica".into(),
-        })
+    async fn append(&self, _: Vec<Event>, _: Option<AppendCondition>) -> Result<Position, StoreError> {
+        Err(StoreError::Unavailable { retryable: false, reason: "read-only replica".into() })
     }
 }
 
 #[test]
 fn handle_ends_on_a_non_retryable_store_error_as_failed_with_its_kind_and_message() {
     sim(|| async {
-        let h = CommandHandler::new(
-            Claims,
-            ReadOnly(MemoryStore::new()),
-            RetryPolicy::csharp(),
-            RuntimeSleeper::new(),
-        );
-        let report = h
-            .handle(
-                &"ann".to_string(),
-                &mut crate::rng::seeded(1),
-                &mut NoopObserver,
-            )
-            .await;
+        let h = CommandHandler::new(Claims, ReadOnly(MemoryStore::new()), RetryPolicy::csharp(), RuntimeSleeper::new());
+        let report = h.handle(&"ann".to_string(), &mut crate::rng::seeded(1), &mut NoopObserver).await;
         let message = "store unavailable (read-only replica); retryable: false".to_string();
-        assert_eq!(
-            report.outcome,
-            Outcome::Failed {
-                error: ErrorKind::Other,
-                message: message.clone()
-            }
-        );
-        let [a] = report.attempts.as_slice() else {
-            panic!("{:?}", report.attempts)
-        };
-        assert_eq!(
-            a.append,
-            AppendRecord::Error {
-                error: ErrorKind::Other,
-                detail: message
-            }
-        );
+        assert_eq!(report.outcome, Outcome::Failed { error: ErrorKind::Other, message: message.clone() });
+        let [a] = report.attempts.as_slice() else { panic!("{:?}", report.attempts) };
+        assert_eq!(a.append, AppendRecord::Error { error: ErrorKind::Other, detail: message });
         assert_eq!(a.error, Some(ErrorKind::Other));
     });
 }
@@ -455,34 +279,13 @@ fn handle_ends_on_a_non_retryable_store_error_as_failed_with_its_kind_and_messag
 
 #[test]
 fn outcome_labels_and_messages_are_the_documented_ones() {
-    let failed = Outcome::Failed {
-        error: ErrorKind::Transient,
-        message: "down".into(),
-    };
+    let failed = Outcome::Failed { error: ErrorKind::Transient, message: "down".into() };
     let cases = [
         (Outcome::Succeeded, "succeeded", "succeeded".to_string()),
-        (
-            Outcome::Idempotent,
-            "idempotent",
-            "succeeded (idempotent, nothing appended)".to_string(),
-        ),
-        (
-            Outcome::Rejected {
-                reason: "full".into(),
-            },
-            "rejected",
-            "rejected: full".to_string(),
-        ),
-        (
-            Outcome::Exhausted { attempts: 3 },
-            "exhausted",
-            "failed after 3 attempts due to concurrent updates".to_string(),
-        ),
-        (
-            failed,
-            "failed",
-            format!("failed ({}): down", ErrorKind::Transient.label()),
-        ),
+        (Outcome::Idempotent, "idempotent", "succeeded (idempotent, nothing appended)".to_string()),
+        (Outcome::Rejected { reason: "full".into() }, "rejected", "rejected: full".to_string()),
+        (Outcome::Exhausted { attempts: 3 }, "exhausted", "failed after 3 attempts due to concurrent updates".to_string()),
+        (failed, "failed", format!("failed ({}): down", ErrorKind::Transient.label())),
     ];
     for (outcome, label, shown) in cases {
         assert_eq!(outcome.label(), label);
@@ -503,11 +306,7 @@ fn request_tag_is_the_prefix_and_the_id() {
 #[test]
 fn request_query_adds_an_item_for_the_request_tag() {
     let own = Query::from_items(vec![QueryItem::new().types(["A"]).tags(["k:1"])]).unwrap();
-    let expected = Query::from_items(vec![
-        QueryItem::new().types(["A"]).tags(["k:1"]),
-        QueryItem::new().tags(["request:r"]),
-    ])
-    .unwrap();
+    let expected = Query::from_items(vec![QueryItem::new().types(["A"]).tags(["k:1"]), QueryItem::new().tags(["request:r"])]).unwrap();
     assert_eq!(request_query(&own, "request:r"), expected);
     assert_eq!(request_query(&Query::all(), "request:r"), Query::All);
 }
@@ -515,24 +314,9 @@ fn request_query_adds_an_item_for_the_request_tag() {
 #[test]
 fn decide_request_stamps_the_request_tag_on_every_event_it_appends() {
     let own = Claims.query(&"ann".into());
-    let Decision::Append(events) =
-        decide_request(&Claims, &"ann".into(), &own, Some("request:r"), &[])
-    else {
-        panic!()
-    };
-    assert_eq!(
-        events
-            .iter()
-            .map(|e| e.event_type.as_str())
-            .collect::<Vec<_>>(),
-        ["Claimed", "Noted"]
-    );
-    assert!(
-        events
-            .iter()
-            .all(|e| e.has_tag("request:r") && e.has_tag("name:ann")),
-        "{events:?}"
-    );
+    let Decision::Append(events) = decide_request(&Claims, &"ann".into(), &own, Some("request:r"), &[]) else { panic!() };
+    assert_eq!(events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(), ["Claimed", "Noted"]);
+    assert!(events.iter().all(|e| e.has_tag("request:r") && e.has_tag("name:ann")), "{events:?}");
 }
 
 // ---------------------------------------------------------------------------
@@ -553,23 +337,9 @@ fn decider_handler_runs_the_shell_and_returns_its_outcome() {
         let mut rng = crate::rng::seeded(1);
         let policy = RetryPolicy::csharp();
         let hooks = Recorded::default();
-        let ctx = Ctx::new(
-            &store,
-            RuntimeSleeper::new(),
-            &mut rng,
-            None,
-            &policy,
-            &hooks,
-        );
-        let outcome = DeciderHandler::new(Claims)
-            .handle(ctx, &"ann".to_string())
-            .await;
-        assert_eq!(
-            outcome,
-            Outcome::Rejected {
-                reason: "taken".into()
-            }
-        );
+        let ctx = Ctx::new(&store, RuntimeSleeper::new(), &mut rng, None, &policy, &hooks);
+        let outcome = DeciderHandler::new(Claims).handle(ctx, &"ann".to_string()).await;
+        assert_eq!(outcome, Outcome::Rejected { reason: "taken".into() });
         // The shell slept the policy's 50 ms on the context's clock.
         assert_eq!(*hooks.slept.lock().unwrap(), [50 * MS]);
     });

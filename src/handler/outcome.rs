@@ -54,13 +54,8 @@ impl fmt::Display for Outcome {
             Outcome::Succeeded => f.write_str("succeeded"),
             Outcome::Idempotent => f.write_str("succeeded (idempotent, nothing appended)"),
             Outcome::Rejected { reason } => write!(f, "rejected: {reason}"),
-            Outcome::Exhausted { attempts } => write!(
-                f,
-                "failed after {attempts} attempts due to concurrent updates"
-            ),
-            Outcome::Failed { error, message } => {
-                write!(f, "failed ({}): {message}", error.label())
-            }
+            Outcome::Exhausted { attempts } => write!(f, "failed after {attempts} attempts due to concurrent updates"),
+            Outcome::Failed { error, message } => write!(f, "failed ({}): {message}", error.label()),
         }
     }
 }

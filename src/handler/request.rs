@@ -27,29 +27,15 @@ pub fn request_query(query: &Query, tag: &str) -> Query {
         Query::All => Query::All,
         // One allocation: the items and the request's item go straight
         // into the shared slice (an exact-size iterator), not via a Vec.
-        Query::Items(items) => Query::Items(
-            items
-                .iter()
-                .cloned()
-                .chain(std::iter::once(QueryItem::new().tags([tag])))
-                .collect(),
-        ),
+        Query::Items(items) => Query::Items(items.iter().cloned().chain(std::iter::once(QueryItem::new().tags([tag]))).collect()),
     }
 }
 
 /// The shell's pure decision: `Idempotent` if any read event carries the
 /// request's tag; otherwise the decider's decision on the events its own
 /// `query` matches, with the tag added to every event it produces.
-pub fn decide_request<D: Decider>(
-    decider: &D,
-    command: &D::Command,
-    query: &Query,
-    tag: Option<&str>,
-    events: &[SequencedEvent],
-) -> Decision {
-    let Some(tag) = tag else {
-        return decider.decide(command, events);
-    };
+pub fn decide_request<D: Decider>(decider: &D, command: &D::Command, query: &Query, tag: Option<&str>, events: &[SequencedEvent]) -> Decision {
+    let Some(tag) = tag else { return decider.decide(command, events) };
     if events.iter().any(|e| e.event.has_tag(tag)) {
         return Decision::Idempotent;
     }
@@ -57,26 +43,18 @@ pub fn decide_request<D: Decider>(
     let events = if events.iter().all(|e| query.matches(&e.event)) {
         events
     } else {
-        own = events
-            .iter()
-            .filter(|e| query.matches(&e.event))
-            .cloned()
-            .collect();
+        own = events.iter().filter(|e| query.matches(&e.event)).cloned().collect();
         &own
     };
     let stamp = |mut events: Vec<Event>| {
         for e in &mut events {
-            e.tags
-                .insert(Tag::new(tag).expect("request tags are non-empty"));
+            e.tags.insert(Tag::new(tag).expect("request tags are non-empty"));
         }
         events
     };
     match decider.decide(command, events) {
         Decision::Append(events) => Decision::Append(stamp(events)),
-        Decision::Reject { reason, events } => Decision::Reject {
-            reason,
-            events: stamp(events),
-        },
+        Decision::Reject { reason, events } => Decision::Reject { reason, events: stamp(events) },
         Decision::Idempotent => Decision::Idempotent,
     }
 }

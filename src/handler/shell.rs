@@ -51,10 +51,7 @@ impl<D: Decider> Handler<D::Command> for DeciderHandler<D> {
         let (store, clock, rng) = ctx.parts();
         let shell = CommandHandler::new(self.decider.clone(), store, policy, clock);
         let mut observer = MetricsObserver::new(self.decider.command_type(command));
-        shell
-            .handle_unrecorded(command, request, rng, &mut observer)
-            .await
-            .outcome
+        shell.handle_unrecorded(command, request, rng, &mut observer).await.outcome
     }
 
     fn command_type(&self, command: &D::Command) -> &'static str {

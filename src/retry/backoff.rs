@@ -42,9 +42,7 @@ fn to_duration(s: f64, limit: Duration) -> Duration {
 impl RetryPolicy {
     /// The largest delay this policy can produce: the cap, or the global limit.
     pub fn ceiling(&self) -> Duration {
-        self.max_delay
-            .unwrap_or(RetryPolicy::MAX_DELAY_LIMIT)
-            .min(RetryPolicy::MAX_DELAY_LIMIT)
+        self.max_delay.unwrap_or(RetryPolicy::MAX_DELAY_LIMIT).min(RetryPolicy::MAX_DELAY_LIMIT)
     }
 
     /// The exponential term before `attempt` (≥ 2), before jitter and cap:
@@ -71,12 +69,7 @@ impl RetryPolicy {
     ///   starting at `base`.
     ///
     /// Every result is then clamped to `c` (last, after jitter).
-    pub fn delay_before(
-        &self,
-        attempt: u32,
-        previous: Option<Duration>,
-        rng: &mut ChaCha8Rng,
-    ) -> Duration {
+    pub fn delay_before(&self, attempt: u32, previous: Option<Duration>, rng: &mut ChaCha8Rng) -> Duration {
         if attempt <= 1 {
             return Duration::ZERO;
         }
@@ -88,9 +81,7 @@ impl RetryPolicy {
                 let d = to_duration(d, ceiling);
                 // Go: time.Duration(rand.Float64() * float64(delay) * jitterFactor), truncated.
                 let extra = rng.random::<f64>() * d.as_nanos() as f64 * factor;
-                return d
-                    .saturating_add(Duration::from_nanos(extra as u64))
-                    .min(ceiling);
+                return d.saturating_add(Duration::from_nanos(extra as u64)).min(ceiling);
             }
             Jitter::Full => rng.random::<f64>() * d.min(secs(ceiling)),
             Jitter::Equal => {
@@ -116,10 +107,7 @@ impl RetryPolicy {
     /// given `previous`, for checkers. Allows 1 ns of rounding either side.
     pub fn bounds_before(&self, attempt: u32, previous: Option<Duration>) -> DelayBounds {
         if attempt <= 1 {
-            return DelayBounds {
-                lo: Duration::ZERO,
-                hi: Duration::ZERO,
-            };
+            return DelayBounds { lo: Duration::ZERO, hi: Duration::ZERO };
         }
         let d = self.exponential(attempt);
         let t = d.min(secs(self.ceiling()));
@@ -141,12 +129,7 @@ impl RetryPolicy {
     /// The delays before attempts 2..=max_attempts, drawn from `rng`
     /// (ignores budget and deadline, which depend on elapsed time).
     pub fn schedule<'a>(&'a self, rng: &'a mut ChaCha8Rng) -> Schedule<'a> {
-        Schedule {
-            policy: self,
-            rng,
-            next_attempt: 2,
-            previous: None,
-        }
+        Schedule { policy: self, rng, next_attempt: 2, previous: None }
     }
 }
 
@@ -165,9 +148,7 @@ impl Iterator for Schedule<'_> {
         if self.next_attempt > self.policy.max_attempts {
             return None;
         }
-        let d = self
-            .policy
-            .delay_before(self.next_attempt, self.previous, self.rng);
+        let d = self.policy.delay_before(self.next_attempt, self.previous, self.rng);
         self.previous = Some(d);
         self.next_attempt += 1;
         Some(d)
@@ -187,18 +168,9 @@ mod tests {
             .build()
             .unwrap();
         let mut rng = crate::rng::seeded(1);
-        assert_eq!(
-            p.delay_before(10_000, None, &mut rng),
-            Duration::from_secs(30)
-        );
-        let no_cap = RetryPolicy {
-            max_delay: None,
-            ..p
-        };
-        assert_eq!(
-            no_cap.delay_before(10_000, None, &mut rng),
-            RetryPolicy::MAX_DELAY_LIMIT
-        );
+        assert_eq!(p.delay_before(10_000, None, &mut rng), Duration::from_secs(30));
+        let no_cap = RetryPolicy { max_delay: None, ..p };
+        assert_eq!(no_cap.delay_before(10_000, None, &mut rng), RetryPolicy::MAX_DELAY_LIMIT);
     }
 
     /// Each jitter kind stays within its definition's range, written here
@@ -208,19 +180,8 @@ mod tests {
     fn each_jitter_kind_stays_within_its_definition() {
         const BASE: u128 = 10_000_000;
         const CAP: u128 = 50_000_000;
-        for jitter in [
-            Jitter::None,
-            Jitter::Proportional { factor: 0.3 },
-            Jitter::Full,
-            Jitter::Equal,
-            Jitter::Decorrelated,
-        ] {
-            let p = RetryPolicy {
-                jitter,
-                max_attempts: 8,
-                max_delay: Some(Duration::from_nanos(CAP as u64)),
-                ..RetryPolicy::go_default()
-            };
+        for jitter in [Jitter::None, Jitter::Proportional { factor: 0.3 }, Jitter::Full, Jitter::Equal, Jitter::Decorrelated] {
+            let p = RetryPolicy { jitter, max_attempts: 8, max_delay: Some(Duration::from_nanos(CAP as u64)), ..RetryPolicy::go_default() };
             for seed in 0..200 {
                 let mut previous = BASE;
                 for (i, d) in p.schedule(&mut crate::rng::seeded(seed)).enumerate() {
@@ -230,18 +191,12 @@ mod tests {
                     let (lo, hi) = match jitter {
                         Jitter::None => (t, t),
                         // d + U·d·0.3, U < 1; the jitter part truncated.
-                        Jitter::Proportional { .. } => {
-                            (exp.min(CAP), (exp + exp * 3 / 10).min(CAP))
-                        }
+                        Jitter::Proportional { .. } => (exp.min(CAP), (exp + exp * 3 / 10).min(CAP)),
                         Jitter::Full => (0, t),
                         Jitter::Equal => (t / 2, t),
                         Jitter::Decorrelated => (BASE, (3 * previous).min(CAP)),
                     };
-                    assert!(
-                        lo <= d && d <= hi,
-                        "{jitter:?} seed {seed} attempt {}: {d} ns outside {lo}..={hi}",
-                        i + 2
-                    );
+                    assert!(lo <= d && d <= hi, "{jitter:?} seed {seed} attempt {}: {d} ns outside {lo}..={hi}", i + 2);
                     previous = d;
                 }
             }
@@ -250,13 +205,7 @@ mod tests {
 
     #[test]
     fn full_and_equal_jitter_keep_their_spread_once_the_cap_binds() {
-        let policy = RetryPolicy::builder()
-            .base_delay(Duration::from_millis(10))
-            .max_delay(Duration::from_secs(2))
-            .max_attempts(100)
-            .jitter(Jitter::Full)
-            .build()
-            .unwrap();
+        let policy = RetryPolicy::builder().base_delay(Duration::from_millis(10)).max_delay(Duration::from_secs(2)).max_attempts(100).jitter(Jitter::Full).build().unwrap();
         // Attempt 20: d = 10 ms · 2^18 ≈ 44 min, far above the 2 s cap; the
         // cap bounds d before the draw, so the delays stay uniform below it
         // (clamping after the draw would put almost every one at the cap).
@@ -267,22 +216,11 @@ mod tests {
             assert!(d <= Duration::from_secs(2));
             at_cap += u32::from(d == Duration::from_secs(2));
         }
-        assert!(
-            at_cap < 10,
-            "bounded before jitter: uniform below the cap ({at_cap} at the cap)"
-        );
+        assert!(at_cap < 10, "bounded before jitter: uniform below the cap ({at_cap} at the cap)");
         assert_eq!(policy.bounds_before(20, None).lo, Duration::ZERO);
-        let equal = RetryPolicy {
-            jitter: Jitter::Equal,
-            ..policy
-        };
+        let equal = RetryPolicy { jitter: Jitter::Equal, ..policy };
         let b = equal.bounds_before(20, None);
-        assert!(
-            b.lo < Duration::from_secs(1)
-                && b.lo > Duration::from_millis(999)
-                && b.hi == Duration::from_secs(2),
-            "{b:?}"
-        );
+        assert!(b.lo < Duration::from_secs(1) && b.lo > Duration::from_millis(999) && b.hi == Duration::from_secs(2), "{b:?}");
     }
 
     #[test]
@@ -297,15 +235,8 @@ mod tests {
 
     #[test]
     fn delay_bounds_contain_exactly_the_closed_range() {
-        let b = DelayBounds {
-            lo: Duration::from_millis(10),
-            hi: Duration::from_millis(20),
-        };
-        assert!(
-            b.contains(Duration::from_millis(10))
-                && b.contains(Duration::from_millis(15))
-                && b.contains(Duration::from_millis(20))
-        );
+        let b = DelayBounds { lo: Duration::from_millis(10), hi: Duration::from_millis(20) };
+        assert!(b.contains(Duration::from_millis(10)) && b.contains(Duration::from_millis(15)) && b.contains(Duration::from_millis(20)));
         assert!(!b.contains(Duration::from_millis(9)), "below lo");
         assert!(!b.contains(Duration::from_millis(21)), "above hi");
     }

@@ -48,15 +48,10 @@ impl Classify for StoreError {
     fn kind(&self) -> ErrorKind {
         match self {
             StoreError::ConditionFailed { .. } => ErrorKind::Conflict,
-            StoreError::Unavailable {
-                retryable: true, ..
-            } => ErrorKind::Transient,
+            StoreError::Unavailable { retryable: true, .. } => ErrorKind::Transient,
             StoreError::Timeout(_) => ErrorKind::DeadlineExceeded,
             StoreError::Canceled(_) => ErrorKind::Canceled,
-            StoreError::Unavailable {
-                retryable: false, ..
-            }
-            | StoreError::InvalidInput(_) => ErrorKind::Other,
+            StoreError::Unavailable { retryable: false, .. } | StoreError::InvalidInput(_) => ErrorKind::Other,
         }
     }
 }
@@ -78,16 +73,6 @@ mod tests {
         .into_iter()
         .map(ErrorKind::label)
         .collect();
-        assert_eq!(
-            labels,
-            [
-                "concurrency_conflict",
-                "transient",
-                "context_deadline_exceeded",
-                "context_canceled",
-                "business",
-                "other"
-            ]
-        );
+        assert_eq!(labels, ["concurrency_conflict", "transient", "context_deadline_exceeded", "context_canceled", "business", "other"]);
     }
 }

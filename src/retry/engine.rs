@@ -100,10 +100,7 @@ impl<S: Sleeper> RetryEngine<S> {
 
     /// The same engine with another policy.
     pub fn with_policy(self, policy: RetryPolicy) -> Self {
-        Self {
-            policy,
-            sleeper: self.sleeper,
-        }
+        Self { policy, sleeper: self.sleeper }
     }
 
     /// The policy.
@@ -119,12 +116,7 @@ impl<S: Sleeper> RetryEngine<S> {
     /// Runs `op(attempt)` (attempt is 1-based) until it succeeds, returns a
     /// non-retryable error, or the policy stops it. Jitter is drawn from
     /// `rng`; every step is reported to `observer`.
-    pub async fn run<T, E, F, Fut>(
-        &self,
-        rng: &mut ChaCha8Rng,
-        observer: &mut impl RetryObserver,
-        mut op: F,
-    ) -> RetryReport<T, E>
+    pub async fn run<T, E, F, Fut>(&self, rng: &mut ChaCha8Rng, observer: &mut impl RetryObserver, mut op: F) -> RetryReport<T, E>
     where
         E: Classify,
         F: FnMut(u32) -> Fut,
@@ -139,18 +131,9 @@ impl<S: Sleeper> RetryEngine<S> {
             observer.on_attempt(attempt);
             let error = match op(attempt).await {
                 Ok(value) => {
-                    let summary = RetrySummary {
-                        attempts: attempt,
-                        total_delay,
-                        last_error: None,
-                        exhausted: false,
-                    };
+                    let summary = RetrySummary { attempts: attempt, total_delay, last_error: None, exhausted: false };
                     observer.on_finish(&summary);
-                    return RetryReport {
-                        outcome: Ok(value),
-                        attempts: attempt,
-                        total_delay,
-                    };
+                    return RetryReport { outcome: Ok(value), attempts: attempt, total_delay };
                 }
                 Err(e) => e,
             };
@@ -158,23 +141,14 @@ impl<S: Sleeper> RetryEngine<S> {
             let stop = if !policy.retries(kind) {
                 Some(RetryError::NotRetryable(error))
             } else if attempt >= policy.max_attempts {
-                Some(RetryError::Exhausted {
-                    attempts: attempt,
-                    last: error,
-                })
+                Some(RetryError::Exhausted { attempts: attempt, last: error })
             } else {
                 let delay = policy.delay_before(attempt + 1, previous, rng);
                 let elapsed = self.sleeper.now().saturating_sub(start);
                 if policy.deadline.is_some_and(|dl| elapsed + delay >= dl) {
-                    Some(RetryError::DeadlineExceeded {
-                        attempts: attempt,
-                        last: error,
-                    })
+                    Some(RetryError::DeadlineExceeded { attempts: attempt, last: error })
                 } else if policy.budget.is_some_and(|b| total_delay + delay > b) {
-                    Some(RetryError::BudgetExhausted {
-                        attempts: attempt,
-                        last: error,
-                    })
+                    Some(RetryError::BudgetExhausted { attempts: attempt, last: error })
                 } else {
                     observer.on_error(attempt, kind, true);
                     observer.on_delay(attempt + 1, delay);
@@ -188,18 +162,9 @@ impl<S: Sleeper> RetryEngine<S> {
             if let Some(stop) = stop {
                 observer.on_error(attempt, kind, false);
                 let exhausted = matches!(stop, RetryError::Exhausted { .. });
-                let summary = RetrySummary {
-                    attempts: attempt,
-                    total_delay,
-                    last_error: Some(kind),
-                    exhausted,
-                };
+                let summary = RetrySummary { attempts: attempt, total_delay, last_error: Some(kind), exhausted };
                 observer.on_finish(&summary);
-                return RetryReport {
-                    outcome: Err(stop),
-                    attempts: attempt,
-                    total_delay,
-                };
+                return RetryReport { outcome: Err(stop), attempts: attempt, total_delay };
             }
         }
     }
@@ -235,9 +200,6 @@ mod tests {
         assert_eq!(engine.policy(), &RetryPolicy::csharp());
         assert_eq!(engine.sleeper(), &Instant);
         let engine = engine.with_policy(RetryPolicy::study(crate::retry::Jitter::Full));
-        assert_eq!(
-            engine.policy(),
-            &RetryPolicy::study(crate::retry::Jitter::Full)
-        );
+        assert_eq!(engine.policy(), &RetryPolicy::study(crate::retry::Jitter::Full));
     }
 }

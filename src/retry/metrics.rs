@@ -49,8 +49,7 @@ impl RetryObserver for MetricsObserver {
     }
 
     fn on_delay(&mut self, _next_attempt: u32, delay: Duration) {
-        metrics::histogram!(RETRY_DELAY_SECONDS, "command" => self.command)
-            .record(delay.as_secs_f64());
+        metrics::histogram!(RETRY_DELAY_SECONDS, "command" => self.command).record(delay.as_secs_f64());
     }
 
     fn on_finish(&mut self, summary: &RetrySummary) {

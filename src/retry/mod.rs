@@ -42,6 +42,6 @@ pub use engine::{RetryEngine, RetryError, RetryReport};
 pub use metrics::MetricsObserver;
 pub use observer::{NoopObserver, RecordingObserver, RetryEvent, RetryObserver, RetrySummary};
 pub use policy::{Jitter, PolicyError, RetryPolicy, RetryPolicyBuilder};
+pub use sleeper::{RunClock, RuntimeSleeper, Sleeper};
 #[cfg(feature = "tokio")]
 pub use sleeper::TokioSleeper;
-pub use sleeper::{RunClock, RuntimeSleeper, Sleeper};

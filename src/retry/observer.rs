@@ -83,27 +83,12 @@ pub struct RecordingObserver {
 impl RecordingObserver {
     /// The delays slept, in order.
     pub fn delays(&self) -> Vec<Duration> {
-        self.events
-            .iter()
-            .filter_map(|e| {
-                if let RetryEvent::Delay(_, d) = e {
-                    Some(*d)
-                } else {
-                    None
-                }
-            })
-            .collect()
+        self.events.iter().filter_map(|e| if let RetryEvent::Delay(_, d) = e { Some(*d) } else { None }).collect()
     }
 
     /// The summary of the last finished run, if one finished.
     pub fn finish(&self) -> Option<&RetrySummary> {
-        self.events.iter().rev().find_map(|e| {
-            if let RetryEvent::Finish(s) = e {
-                Some(s)
-            } else {
-                None
-            }
-        })
+        self.events.iter().rev().find_map(|e| if let RetryEvent::Finish(s) = e { Some(s) } else { None })
     }
 }
 
@@ -112,8 +97,7 @@ impl RetryObserver for RecordingObserver {
         self.events.push(RetryEvent::Attempt(attempt));
     }
     fn on_error(&mut self, attempt: u32, kind: ErrorKind, will_retry: bool) {
-        self.events
-            .push(RetryEvent::Error(attempt, kind, will_retry));
+        self.events.push(RetryEvent::Error(attempt, kind, will_retry));
     }
     fn on_delay(&mut self, next_attempt: u32, delay: Duration) {
         self.events.push(RetryEvent::Delay(next_attempt, delay));

@@ -90,28 +90,16 @@ pub struct RetryPolicy {
     /// Growth per attempt (≥ 1).
     pub multiplier: f64,
     /// Cap on every delay, applied after jitter.
-    #[serde(
-        rename = "max_delay_us",
-        with = "crate::util::duration_us::option",
-        default
-    )]
+    #[serde(rename = "max_delay_us", with = "crate::util::duration_us::option", default)]
     pub max_delay: Option<Duration>,
     /// Randomisation of delays.
     pub jitter: Jitter,
     /// Cap on the sum of all delays of one command.
-    #[serde(
-        rename = "budget_us",
-        with = "crate::util::duration_us::option",
-        default
-    )]
+    #[serde(rename = "budget_us", with = "crate::util::duration_us::option", default)]
     pub budget: Option<Duration>,
     /// Time from the command's start at or after which no new attempt
     /// starts (a sleep that would end at or past it is not taken).
-    #[serde(
-        rename = "deadline_us",
-        with = "crate::util::duration_us::option",
-        default
-    )]
+    #[serde(rename = "deadline_us", with = "crate::util::duration_us::option", default)]
     pub deadline: Option<Duration>,
     /// Also retry [`ErrorKind::Transient`] errors (store unavailable but
     /// retryable). Conflicts are always retried; deadline, cancellation and
@@ -119,6 +107,7 @@ pub struct RetryPolicy {
     #[serde(default)]
     pub retry_transient: bool,
 }
+
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -134,9 +123,7 @@ impl RetryPolicy {
 
     /// A builder starting from [`RetryPolicy::go_default`].
     pub fn builder() -> RetryPolicyBuilder {
-        RetryPolicyBuilder {
-            policy: Self::go_default(),
-        }
+        RetryPolicyBuilder { policy: Self::go_default() }
     }
 
     /// The Go library design: 5 attempts, 10 ms base, ×2, jitter `+0–30 %`.
@@ -155,12 +142,7 @@ impl RetryPolicy {
 
     /// The C# enrollment handler: 3 attempts; waits 0, 50 ms, 100 ms; no jitter.
     pub fn csharp() -> Self {
-        RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(50),
-            jitter: Jitter::None,
-            ..Self::go_default()
-        }
+        RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(50), jitter: Jitter::None, ..Self::go_default() }
     }
 
     /// A named preset: `default`/`go`, `csharp`, `full-jitter`,
@@ -169,25 +151,10 @@ impl RetryPolicy {
         let p = match name {
             "default" | "go" => Self::go_default(),
             "csharp" => Self::csharp(),
-            "full-jitter" => RetryPolicy {
-                jitter: Jitter::Full,
-                max_delay: Some(Duration::from_millis(50)),
-                ..Self::go_default()
-            },
-            "equal-jitter" => RetryPolicy {
-                jitter: Jitter::Equal,
-                max_delay: Some(Duration::from_millis(50)),
-                ..Self::go_default()
-            },
-            "decorrelated" => RetryPolicy {
-                jitter: Jitter::Decorrelated,
-                max_delay: Some(Duration::from_millis(50)),
-                ..Self::go_default()
-            },
-            "no-retry" => RetryPolicy {
-                max_attempts: 1,
-                ..Self::go_default()
-            },
+            "full-jitter" => RetryPolicy { jitter: Jitter::Full, max_delay: Some(Duration::from_millis(50)), ..Self::go_default() },
+            "equal-jitter" => RetryPolicy { jitter: Jitter::Equal, max_delay: Some(Duration::from_millis(50)), ..Self::go_default() },
+            "decorrelated" => RetryPolicy { jitter: Jitter::Decorrelated, max_delay: Some(Duration::from_millis(50)), ..Self::go_default() },
+            "no-retry" => RetryPolicy { max_attempts: 1, ..Self::go_default() },
             "study-none" => Self::study(Jitter::None),
             "study-full" => Self::study(Jitter::Full),
             "study-equal" => Self::study(Jitter::Equal),
@@ -199,24 +166,12 @@ impl RetryPolicy {
 
     /// Names accepted by [`RetryPolicy::preset`] (besides the
     /// [`STUDY_PRESETS`](RetryPolicy::STUDY_PRESETS)).
-    pub const PRESETS: &'static [&'static str] = &[
-        "default",
-        "csharp",
-        "full-jitter",
-        "equal-jitter",
-        "decorrelated",
-        "no-retry",
-    ];
+    pub const PRESETS: &'static [&'static str] = &["default", "csharp", "full-jitter", "equal-jitter", "decorrelated", "no-retry"];
 
     /// The four policies of the AWS Architecture Blog's "Exponential Backoff
     /// And Jitter" study ([`RetryPolicy::study`]), also accepted by
     /// [`RetryPolicy::preset`]: no jitter, full, equal and decorrelated.
-    pub const STUDY_PRESETS: &'static [&'static str] = &[
-        "study-none",
-        "study-full",
-        "study-equal",
-        "study-decorrelated",
-    ];
+    pub const STUDY_PRESETS: &'static [&'static str] = &["study-none", "study-full", "study-equal", "study-decorrelated"];
 
     /// The attempt limit of the study presets: generous, so that contention
     /// and not the limit decides how long a client retries (the study
@@ -248,11 +203,7 @@ impl RetryPolicy {
     /// assert_eq!(RetryPolicy::study(Jitter::Decorrelated).base_delay, Duration::from_millis(5));
     /// ```
     pub fn study(jitter: Jitter) -> Self {
-        let base_delay = if jitter == Jitter::Decorrelated {
-            Duration::from_millis(5)
-        } else {
-            Duration::from_millis(10)
-        };
+        let base_delay = if jitter == Jitter::Decorrelated { Duration::from_millis(5) } else { Duration::from_millis(10) };
         RetryPolicy {
             max_attempts: Self::STUDY_MAX_ATTEMPTS,
             base_delay,
@@ -278,11 +229,7 @@ impl RetryPolicy {
             return Err(PolicyError::ZeroBaseDelay);
         }
         let too_large = |field, value: Duration| {
-            if value > Self::MAX_DELAY_LIMIT {
-                Err(PolicyError::DurationTooLarge { field, value })
-            } else {
-                Ok(())
-            }
+            if value > Self::MAX_DELAY_LIMIT { Err(PolicyError::DurationTooLarge { field, value }) } else { Ok(()) }
         };
         too_large("base_delay", self.base_delay)?;
         if !self.multiplier.is_finite() || self.multiplier < 1.0 {
@@ -291,10 +238,7 @@ impl RetryPolicy {
         if let Some(cap) = self.max_delay {
             too_large("max_delay", cap)?;
             if cap < self.base_delay {
-                return Err(PolicyError::CapBelowBase {
-                    cap,
-                    base: self.base_delay,
-                });
+                return Err(PolicyError::CapBelowBase { cap, base: self.base_delay });
             }
         }
         if let Jitter::Proportional { factor } = self.jitter
@@ -318,10 +262,7 @@ impl RetryPolicy {
         match kind {
             ErrorKind::Conflict => true,
             ErrorKind::Transient => self.retry_transient,
-            ErrorKind::DeadlineExceeded
-            | ErrorKind::Canceled
-            | ErrorKind::Business
-            | ErrorKind::Other => false,
+            ErrorKind::DeadlineExceeded | ErrorKind::Canceled | ErrorKind::Business | ErrorKind::Other => false,
         }
     }
 }
@@ -398,11 +339,7 @@ mod tests {
 
     #[test]
     fn a_policy_round_trips_through_json() {
-        for policy in [
-            RetryPolicy::go_default(),
-            RetryPolicy::csharp(),
-            RetryPolicy::study(Jitter::Full),
-        ] {
+        for policy in [RetryPolicy::go_default(), RetryPolicy::csharp(), RetryPolicy::study(Jitter::Full)] {
             let json = serde_json::to_value(&policy).unwrap();
             assert_eq!(serde_json::from_value::<RetryPolicy>(json).unwrap(), policy);
         }
@@ -411,20 +348,10 @@ mod tests {
     #[test]
     fn study_policies_have_the_study_attempts_and_base_delays() {
         let full = RetryPolicy::study(Jitter::Full);
-        assert_eq!(
-            (full.max_attempts, full.base_delay),
-            (RetryPolicy::STUDY_MAX_ATTEMPTS, Duration::from_millis(10))
-        );
+        assert_eq!((full.max_attempts, full.base_delay), (RetryPolicy::STUDY_MAX_ATTEMPTS, Duration::from_millis(10)));
         assert_ne!(full.max_attempts, RetryPolicy::go_default().max_attempts);
-        assert_eq!(
-            full.max_delay,
-            Some(Duration::from_secs(2)),
-            "the study caps every delay at 2 s"
-        );
+        assert_eq!(full.max_delay, Some(Duration::from_secs(2)), "the study caps every delay at 2 s");
         let decorrelated = RetryPolicy::study(Jitter::Decorrelated);
-        assert_eq!(
-            (decorrelated.max_attempts, decorrelated.base_delay),
-            (RetryPolicy::STUDY_MAX_ATTEMPTS, Duration::from_millis(5))
-        );
+        assert_eq!((decorrelated.max_attempts, decorrelated.base_delay), (RetryPolicy::STUDY_MAX_ATTEMPTS, Duration::from_millis(5)));
     }
 }

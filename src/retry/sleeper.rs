@@ -36,14 +36,9 @@ impl RuntimeSleeper {
     pub const MIN_SLEEP: Duration = Duration::from_millis(1);
 
     /// A sleeper whose origin is now. Must be called inside a runtime.
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "madsim::time::Instant is std's: inside a simulation madsim's clock_gettime override makes it virtual time"
-    )]
+    #[allow(clippy::disallowed_methods, reason = "madsim::time::Instant is std's: inside a simulation madsim's clock_gettime override makes it virtual time")]
     pub fn new() -> Self {
-        Self {
-            origin: madsim::time::Instant::now(),
-        }
+        Self { origin: madsim::time::Instant::now() }
     }
 
     /// A sleeper with the given origin.
@@ -62,10 +57,7 @@ impl Sleeper for RuntimeSleeper {
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
         madsim::time::sleep(d)
     }
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "madsim::time::Instant is std's: inside a simulation madsim's clock_gettime override makes it virtual time"
-    )]
+    #[allow(clippy::disallowed_methods, reason = "madsim::time::Instant is std's: inside a simulation madsim's clock_gettime override makes it virtual time")]
     fn now(&self) -> Duration {
         // Inside a simulation, ask madsim's clock directly: the same virtual
         // instant `Instant::now()` returns through the clock_gettime
@@ -104,14 +96,9 @@ impl TokioSleeper {
     pub const MIN_SLEEP: Duration = Duration::from_millis(1);
 
     /// A sleeper whose origin is now (wall clock).
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "TokioSleeper is the real-time clock for real-storage runs outside any simulation; it is never used inside a madsim runtime"
-    )]
+    #[allow(clippy::disallowed_methods, reason = "TokioSleeper is the real-time clock for real-storage runs outside any simulation; it is never used inside a madsim runtime")]
     pub fn new() -> Self {
-        Self {
-            origin: std::time::Instant::now(),
-        }
+        Self { origin: std::time::Instant::now() }
     }
 }
 
@@ -127,10 +114,7 @@ impl Sleeper for TokioSleeper {
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
         tokio::time::sleep(d)
     }
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "TokioSleeper is the real-time clock for real-storage runs outside any simulation; it is never used inside a madsim runtime"
-    )]
+    #[allow(clippy::disallowed_methods, reason = "TokioSleeper is the real-time clock for real-storage runs outside any simulation; it is never used inside a madsim runtime")]
     fn now(&self) -> Duration {
         std::time::Instant::now().duration_since(self.origin)
     }
@@ -215,39 +199,30 @@ mod tests {
     #[test]
     fn min_sleep_is_zero_by_default_and_one_millisecond_for_the_runtime_clocks() {
         assert_eq!(Plain.min_sleep(), Duration::ZERO);
-        madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default()).block_on(
-            async {
-                assert_eq!(RuntimeSleeper::new().min_sleep(), Duration::from_millis(1));
-            },
-        );
+        madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default()).block_on(async {
+            assert_eq!(RuntimeSleeper::new().min_sleep(), Duration::from_millis(1));
+        });
         #[cfg(feature = "tokio")]
         assert_eq!(TokioSleeper::new().min_sleep(), Duration::from_millis(1));
     }
 
     #[test]
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "madsim::time::Instant inside a madsim runtime is virtual time"
-    )]
+    #[allow(clippy::disallowed_methods, reason = "madsim::time::Instant inside a madsim runtime is virtual time")]
     fn runtime_sleeper_measures_virtual_time_from_its_origin() {
-        madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default()).block_on(
-            async {
-                let origin = madsim::time::Instant::now();
-                let from_start = RuntimeSleeper::new();
-                from_start.sleep(Duration::from_millis(10)).await;
-                // madsim's clock advances a few microseconds per poll on top of
-                // the sleep itself: at least the sleep, well under 1 ms more.
-                let within = |d: Duration, lo: u64| {
-                    d >= Duration::from_millis(lo) && d < Duration::from_millis(lo + 1)
-                };
-                assert!(within(from_start.now(), 10), "{:?}", from_start.now());
-                let late = RuntimeSleeper::new();
-                late.sleep(Duration::from_millis(5)).await;
-                assert!(within(late.now(), 5), "{:?}", late.now());
-                // An explicit origin counts from that instant, not from construction.
-                let since_origin = RuntimeSleeper::with_origin(origin).now();
-                assert!(within(since_origin, 15), "{since_origin:?}");
-            },
-        );
+        madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default()).block_on(async {
+            let origin = madsim::time::Instant::now();
+            let from_start = RuntimeSleeper::new();
+            from_start.sleep(Duration::from_millis(10)).await;
+            // madsim's clock advances a few microseconds per poll on top of
+            // the sleep itself: at least the sleep, well under 1 ms more.
+            let within = |d: Duration, lo: u64| d >= Duration::from_millis(lo) && d < Duration::from_millis(lo + 1);
+            assert!(within(from_start.now(), 10), "{:?}", from_start.now());
+            let late = RuntimeSleeper::new();
+            late.sleep(Duration::from_millis(5)).await;
+            assert!(within(late.now(), 5), "{:?}", late.now());
+            // An explicit origin counts from that instant, not from construction.
+            let since_origin = RuntimeSleeper::with_origin(origin).now();
+            assert!(within(since_origin, 15), "{since_origin:?}");
+        });
     }
 }

@@ -126,14 +126,8 @@ impl StoreCall {
     /// The positions this call wrote: returned, or applied behind an error.
     pub fn wrote(&self) -> Option<(Position, Position)> {
         match &self.op {
-            CallOp::Append {
-                result: AppendResult::Written { first, last },
-                ..
-            } => Some((*first, *last)),
-            CallOp::Append {
-                result: AppendResult::Error { applied, .. },
-                ..
-            } => *applied,
+            CallOp::Append { result: AppendResult::Written { first, last }, .. } => Some((*first, *last)),
+            CallOp::Append { result: AppendResult::Error { applied, .. }, .. } => *applied,
             _ => None,
         }
     }
@@ -143,29 +137,15 @@ impl StoreCall {
 /// when it ran and what it returned: the range it scanned in full. A read
 /// cut short by its `limit` covered only up to (forwards) or down to
 /// (backwards) the last event it returned.
-pub fn covered(
-    options: &ReadOptions,
-    head: Position,
-    returned: u32,
-    lowest: Option<Position>,
-    highest: Option<Position>,
-) -> (Position, Position) {
+pub fn covered(options: &ReadOptions, head: Position, returned: u32, lowest: Option<Position>, highest: Option<Position>) -> (Position, Position) {
     let truncated = options.limit.is_some_and(|l| returned as usize >= l);
     if options.backwards {
         let top = options.from.map_or(head, |f| f.min(head));
-        let bottom = if truncated {
-            lowest.unwrap_or(top.saturating_add(1))
-        } else {
-            1
-        };
+        let bottom = if truncated { lowest.unwrap_or(top.saturating_add(1)) } else { 1 };
         (bottom, top)
     } else {
         let bottom = options.from.unwrap_or(1);
-        let top = if truncated {
-            highest.unwrap_or(bottom.saturating_sub(1))
-        } else {
-            head.max(highest.unwrap_or(0))
-        };
+        let top = if truncated { highest.unwrap_or(bottom.saturating_sub(1)) } else { head.max(highest.unwrap_or(0)) };
         (bottom, top)
     }
 }

@@ -93,22 +93,9 @@ pub struct Caught {
 
 impl fmt::Display for Caught {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} of {} seeds ({}..{}) failed, first at seed {};",
-            self.label,
-            self.failing,
-            self.seeds.end - self.seeds.start,
-            self.seeds.start,
-            self.seeds.end,
-            self.first.seed
-        )?;
+        write!(f, "{}: {} of {} seeds ({}..{}) failed, first at seed {};", self.label, self.failing, self.seeds.end - self.seeds.start, self.seeds.start, self.seeds.end, self.first.seed)?;
         for (name, fired) in &self.fired {
-            write!(
-                f,
-                " [{name}] {} (first {})",
-                fired.schedules, fired.first_seed
-            )?;
+            write!(f, " [{name}] {} (first {})", fired.schedules, fired.first_seed)?;
         }
         Ok(())
     }
@@ -163,9 +150,7 @@ pub enum CatchError {
         seeds: Range<u64>,
     },
     /// A failing seed did not give the same violations when replayed.
-    #[error(
-        "{label}: seed {seed} did not replay {how}: first run {first:?}, replay {replayed:?}\n  replay:\n{replay}"
-    )]
+    #[error("{label}: seed {seed} did not replay {how}: first run {first:?}, replay {replayed:?}\n  replay:\n{replay}")]
     NotReplayed {
         /// What was planted.
         label: String,
@@ -187,15 +172,7 @@ impl<'w, W: Workload> Catch<'w, W> {
     /// buggy workload variant catches on its own), the scenario each seed
     /// generates.
     pub fn new(workload: &'w W) -> Self {
-        Catch {
-            workload,
-            plant: None,
-            engine: None,
-            scenario: None,
-            start: 0,
-            seeds: 1_000,
-            label: None,
-        }
+        Catch { workload, plant: None, engine: None, scenario: None, start: 0, seeds: 1_000, label: None }
     }
 
     /// Plant `plant` in every scenario.
@@ -237,20 +214,11 @@ impl<'w, W: Workload> Catch<'w, W> {
     }
 
     fn label_text(&self) -> String {
-        self.label.clone().unwrap_or_else(|| {
-            self.plant.map_or_else(
-                || self.workload.name().to_string(),
-                |p| p.name().to_string(),
-            )
-        })
+        self.label.clone().unwrap_or_else(|| self.plant.map_or_else(|| self.workload.name().to_string(), |p| p.name().to_string()))
     }
 
     fn options(&self) -> ExploreOptions {
-        ExploreOptions {
-            plant: self.plant,
-            engine: self.engine,
-            ..ExploreOptions::default()
-        }
+        ExploreOptions { plant: self.plant, engine: self.engine, ..ExploreOptions::default() }
     }
 
     /// The scenario seed `seed` runs.
@@ -271,12 +239,7 @@ impl<'w, W: Workload> Catch<'w, W> {
     }
 
     /// The report of `seed` failing with `violations` on its scenario.
-    fn report(
-        &self,
-        seed: u64,
-        scenario: &Scenario<Cmd<W>>,
-        violations: Vec<Violation>,
-    ) -> FailureReport {
+    fn report(&self, seed: u64, scenario: &Scenario<Cmd<W>>, violations: Vec<Violation>) -> FailureReport {
         FailureReport {
             scenario_from_seed: self.scenario.is_none(),
             test: TestTarget::detect(None).test,
@@ -287,11 +250,7 @@ impl<'w, W: Workload> Catch<'w, W> {
     /// The lines that replay `report`: the test with `DCB_SEED`, and the
     /// CLI (its scenario file when the scenario was not generated).
     fn replay_lines(report: &FailureReport) -> String {
-        format!(
-            "    {}\n    {}",
-            TestTarget::detect(None).command(&format!("DCB_SEED={}", report.seed)),
-            report.replay_command()
-        )
+        format!("    {}\n    {}", TestTarget::detect(None).command(&format!("DCB_SEED={}", report.seed)), report.replay_command())
     }
 
     /// Runs the seeds and asserts the plant is caught by exactly
@@ -336,16 +295,12 @@ impl<'w, W: Workload> Catch<'w, W> {
                 continue;
             }
             failing += 1;
-            let names: BTreeSet<&str> =
-                result.violations.iter().map(Violation::invariant).collect();
+            let names: BTreeSet<&str> = result.violations.iter().map(Violation::invariant).collect();
             let mut new = false;
             for name in names {
                 let entry = fired.entry(name.to_string()).or_insert_with(|| {
                     new = true;
-                    Fired {
-                        schedules: 0,
-                        first_seed: seed,
-                    }
+                    Fired { schedules: 0, first_seed: seed }
                 });
                 entry.schedules += 1;
             }
@@ -358,28 +313,13 @@ impl<'w, W: Workload> Catch<'w, W> {
             let result = run(self.workload, &scenario, seeds.start);
             eprintln!("{}", timeline_with(&result.history, &result.violations));
         }
-        let counts: BTreeMap<String, u64> = fired
-            .iter()
-            .map(|(k, v)| (k.clone(), v.schedules))
-            .collect();
+        let counts: BTreeMap<String, u64> = fired.iter().map(|(k, v)| (k.clone(), v.schedules)).collect();
         let Some(first) = firsts.values().next().cloned() else {
-            return Err(CatchError::NotCaught {
-                label,
-                seeds,
-                expected: expected_list,
-            });
+            return Err(CatchError::NotCaught { label, seeds, expected: expected_list });
         };
-        if let Some((name, f)) = fired
-            .iter()
-            .find(|(name, _)| !expected_set.contains(name.as_str()))
-        {
+        if let Some((name, f)) = fired.iter().find(|(name, _)| !expected_set.contains(name.as_str())) {
             let report = &firsts[&f.first_seed];
-            let violation = report
-                .violations
-                .iter()
-                .find(|v| v.invariant() == name)
-                .map(ToString::to_string)
-                .unwrap_or_default();
+            let violation = report.violations.iter().find(|v| v.invariant() == name).map(ToString::to_string).unwrap_or_default();
             return Err(CatchError::Unexpected {
                 label,
                 invariant: name.clone(),
@@ -392,24 +332,12 @@ impl<'w, W: Workload> Catch<'w, W> {
             });
         }
         if stated && let Some(name) = expected_set.iter().find(|name| !fired.contains_key(**name)) {
-            return Err(CatchError::Missing {
-                label,
-                invariant: name.to_string(),
-                expected: expected_list,
-                fired: counts,
-                seeds,
-            });
+            return Err(CatchError::Missing { label, invariant: name.to_string(), expected: expected_list, fired: counts, seeds });
         }
         for report in firsts.values() {
             self.replays(&label, report)?;
         }
-        Ok(Caught {
-            label,
-            seeds,
-            failing,
-            fired,
-            first,
-        })
+        Ok(Caught { label, seeds, failing, fired, first })
     }
 
     /// `report` replays from its JSON scenario, as a regression file
@@ -425,9 +353,7 @@ impl<'w, W: Workload> Catch<'w, W> {
             replay: Self::replay_lines(report),
         };
         let harness = |e: String| vec![Violation::Harness { detail: e }];
-        let from_report = report
-            .replay(self.workload)
-            .map_err(|e| mismatch("from its report", harness(e.to_string())))?;
+        let from_report = report.replay(self.workload).map_err(|e| mismatch("from its report", harness(e.to_string())))?;
         if from_report.violations != report.violations {
             return Err(mismatch("from its report", from_report.violations));
         }
@@ -440,9 +366,7 @@ impl<'w, W: Workload> Catch<'w, W> {
                 note: format!("{label} caught by {name}"),
                 scenario: report.scenario.clone(),
             };
-            let result = regression
-                .check(self.workload, "<catch>")
-                .map_err(|e| mismatch("as a regression file", harness(e.to_string())))?;
+            let result = regression.check(self.workload, "<catch>").map_err(|e| mismatch("as a regression file", harness(e.to_string())))?;
             if result.violations != report.violations {
                 return Err(mismatch("as a regression file", result.violations));
             }
@@ -469,57 +393,27 @@ mod tests {
     const NARROW: [&str; 3] = ["capacity", "dcb-soundness", "serializability"];
 
     fn narrow() -> Catch<'static, EnrollmentWorkload> {
-        static W: EnrollmentWorkload = EnrollmentWorkload {
-            clients_min: 3,
-            clients_max: 10,
-            faults: false,
-        };
+        static W: EnrollmentWorkload = EnrollmentWorkload { clients_min: 3, clients_max: 10, faults: false };
         assert_eq!(W, EnrollmentWorkload::default());
         Catch::new(&W).plant(Plant::NarrowCondition).seeds(20)
     }
 
     #[test]
     fn the_exact_set_passes_and_reports_each_invariants_first_seed() {
-        let caught = narrow()
-            .try_expect(&NARROW)
-            .expect("caught by exactly these");
-        assert_eq!(
-            caught.fired.keys().map(String::as_str).collect::<Vec<_>>(),
-            NARROW
-        );
-        assert_eq!(
-            caught.first.seed,
-            caught.fired.values().map(|f| f.first_seed).min().unwrap()
-        );
+        let caught = narrow().try_expect(&NARROW).expect("caught by exactly these");
+        assert_eq!(caught.fired.keys().map(String::as_str).collect::<Vec<_>>(), NARROW);
+        assert_eq!(caught.first.seed, caught.fired.values().map(|f| f.first_seed).min().unwrap());
         assert!(caught.failing > 0 && caught.failing <= 20);
         assert_eq!(caught.first.plant.as_deref(), Some("narrow-condition"));
     }
 
     #[test]
     fn an_invariant_that_is_not_listed_fails_with_its_seed_and_replay_lines() {
-        let err = narrow()
-            .try_expect(&["dcb-soundness", "serializability"])
-            .unwrap_err();
-        let CatchError::Unexpected {
-            invariant,
-            seed,
-            replay,
-            ..
-        } = &*err
-        else {
-            panic!("{err}")
-        };
+        let err = narrow().try_expect(&["dcb-soundness", "serializability"]).unwrap_err();
+        let CatchError::Unexpected { invariant, seed, replay, .. } = &*err else { panic!("{err}") };
         assert_eq!(invariant, "capacity");
-        assert!(
-            replay.contains(&format!("DCB_SEED={seed} cargo test")),
-            "{replay}"
-        );
-        assert!(
-            replay.contains(&format!(
-                "replay --workload enrollment --seed {seed} --plant narrow-condition"
-            )),
-            "{replay}"
-        );
+        assert!(replay.contains(&format!("DCB_SEED={seed} cargo test")), "{replay}");
+        assert!(replay.contains(&format!("replay --workload enrollment --seed {seed} --plant narrow-condition")), "{replay}");
     }
 
     #[test]
@@ -527,22 +421,13 @@ mod tests {
         let mut expected = NARROW.to_vec();
         expected.push("tier-limit");
         let err = narrow().try_expect(&expected).unwrap_err();
-        assert!(
-            matches!(&*err, CatchError::Missing { invariant, .. } if invariant == "tier-limit"),
-            "{err}"
-        );
+        assert!(matches!(&*err, CatchError::Missing { invariant, .. } if invariant == "tier-limit"), "{err}");
     }
 
     #[test]
     fn correct_code_is_not_caught() {
-        let err = Catch::new(&EnrollmentWorkload::default())
-            .seeds(20)
-            .try_expect(&["serializability"])
-            .unwrap_err();
-        assert!(
-            matches!(&*err, CatchError::NotCaught { seeds, .. } if *seeds == (0..20)),
-            "{err}"
-        );
+        let err = Catch::new(&EnrollmentWorkload::default()).seeds(20).try_expect(&["serializability"]).unwrap_err();
+        assert!(matches!(&*err, CatchError::NotCaught { seeds, .. } if *seeds == (0..20)), "{err}");
     }
 
     /// A workload whose own check fires on every other call: its failures
@@ -559,10 +444,7 @@ mod tests {
         fn name(&self) -> &'static str {
             self.inner.name()
         }
-        fn store(
-            &self,
-            scenario: &Scenario<Self::Command>,
-        ) -> Result<Self::Store, crate::store::StoreError> {
+        fn store(&self, scenario: &Scenario<Self::Command>) -> Result<Self::Store, crate::store::StoreError> {
             self.inner.store(scenario)
         }
         fn handler(&self, scenario: &Scenario<Self::Command>) -> Self::Handler {
@@ -571,12 +453,7 @@ mod tests {
         fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Self::Command> {
             self.inner.generate(rng)
         }
-        fn check(
-            &self,
-            scenario: &Scenario<Self::Command>,
-            history: &History<Self::Command>,
-            out: &mut Vec<Violation>,
-        ) {
+        fn check(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, out: &mut Vec<Violation>) {
             self.inner.check(scenario, history, out);
             if self.calls.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
                 out.push(Violation::safety("flaky", None, "every other run"));
@@ -586,43 +463,19 @@ mod tests {
 
     #[test]
     fn a_failure_that_does_not_replay_fails() {
-        let w = Flaky {
-            inner: EnrollmentWorkload::default(),
-            calls: AtomicU64::new(0),
-        };
+        let w = Flaky { inner: EnrollmentWorkload::default(), calls: AtomicU64::new(0) };
         let err = Catch::new(&w).seeds(1).try_expect(&["flaky"]).unwrap_err();
-        assert!(
-            matches!(
-                &*err,
-                CatchError::NotReplayed {
-                    seed: 0,
-                    how: "from its report",
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert!(matches!(&*err, CatchError::NotReplayed { seed: 0, how: "from its report", .. }), "{err}");
     }
 
     #[test]
     fn a_hand_written_scenario_runs_under_each_seed_with_the_plant() {
         let w = EnrollmentWorkload::default();
         let scenario = w.generate(&mut crate::rng::substream(1, crate::sim::SCENARIO_STREAM));
-        let caught = Catch::new(&w)
-            .scenario(scenario.clone())
-            .plant(Plant::RetryBusiness)
-            .seeds(5)
-            .try_expect(&["retry-classification"])
-            .expect("caught");
-        assert!(
-            !caught.first.scenario_from_seed,
-            "a given scenario must be replayed from its file"
-        );
+        let caught = Catch::new(&w).scenario(scenario.clone()).plant(Plant::RetryBusiness).seeds(5).try_expect(&["retry-classification"]).expect("caught");
+        assert!(!caught.first.scenario_from_seed, "a given scenario must be replayed from its file");
         let mut planted = scenario;
         planted.plant = Some(Plant::RetryBusiness);
-        assert_eq!(
-            caught.first.scenario,
-            serde_json::to_value(&planted).unwrap()
-        );
+        assert_eq!(caught.first.scenario, serde_json::to_value(&planted).unwrap());
     }
 }

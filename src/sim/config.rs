@@ -29,17 +29,10 @@ impl SimConfig {
     pub fn from_env() -> Self {
         let read = |name: &str| {
             std::env::var(name).ok().map(|v| {
-                v.trim().parse::<u64>().unwrap_or_else(|_| {
-                    panic!(
-                        "{name}={v:?} is not an unsigned integer; unset it or give e.g. {name}=42"
-                    )
-                })
+                v.trim().parse::<u64>().unwrap_or_else(|_| panic!("{name}={v:?} is not an unsigned integer; unset it or give e.g. {name}=42"))
             })
         };
-        SimConfig {
-            seed: read("DCB_SEED"),
-            seeds: read("DCB_SEEDS"),
-        }
+        SimConfig { seed: read("DCB_SEED"), seeds: read("DCB_SEEDS") }
     }
 
     /// The seeds to run: `DCB_SEED` alone gives exactly that seed; otherwise

@@ -30,8 +30,8 @@
 use std::time::Duration;
 
 use super::calls::{AppendResult, CallOp, ReadResult, StoreCall};
-use super::check::delays::Timing;
 use crate::handler::{AppendRecord, AttemptRecord, DecisionRecord, HandleReport, Outcome};
+use super::check::delays::Timing;
 use crate::retry::ErrorKind;
 
 /// Virtual time between two calls above which the handler is taken to have
@@ -46,19 +46,10 @@ fn starts_attempt(prev: Option<&StoreCall>, call: &StoreCall) -> bool {
 /// Whether a call made at `started_at`, after sleeping `slept_before`,
 /// starts a new attempt, given the call before it (the harness numbers
 /// attempts online with this, for [`ScriptedFault`](super::ScriptedFault)s).
-pub(crate) fn starts_attempt_at(
-    prev: Option<&StoreCall>,
-    slept_before: Duration,
-    started_at: Duration,
-) -> bool {
+pub(crate) fn starts_attempt_at(prev: Option<&StoreCall>, slept_before: Duration, started_at: Duration) -> bool {
     match prev {
         None => true,
-        Some(prev) => {
-            prev.is_append()
-                || prev.failed()
-                || !slept_before.is_zero()
-                || started_at.saturating_sub(prev.ended_at) > GAP
-        }
+        Some(prev) => prev.is_append() || prev.failed() || !slept_before.is_zero() || started_at.saturating_sub(prev.ended_at) > GAP,
     }
 }
 
@@ -67,10 +58,7 @@ pub fn attempt_numbers(calls: &[StoreCall]) -> Vec<u32> {
     let mut n = 0;
     (0..calls.len())
         .map(|i| {
-            n += u32::from(starts_attempt(
-                i.checked_sub(1).map(|p| &calls[p]),
-                &calls[i],
-            ));
+            n += u32::from(starts_attempt(i.checked_sub(1).map(|p| &calls[p]), &calls[i]));
             n
         })
         .collect()
@@ -78,17 +66,7 @@ pub fn attempt_numbers(calls: &[StoreCall]) -> Vec<u32> {
 
 /// Attempt `n` starting at `at`, before any call is folded into it.
 fn blank(n: u32, delay_before: Duration, at: Duration) -> AttemptRecord {
-    AttemptRecord {
-        attempt: n,
-        delay_before,
-        started_at: at,
-        ended_at: at,
-        read_after: None,
-        read_events: 0,
-        decision: None,
-        append: AppendRecord::NotAttempted,
-        error: None,
-    }
+    AttemptRecord { attempt: n, delay_before, started_at: at, ended_at: at, read_after: None, read_events: 0, decision: None, append: AppendRecord::NotAttempted, error: None }
 }
 
 /// The report of a command that made `calls` (started at `started_at`) and
@@ -102,21 +80,14 @@ pub fn report(calls: &[StoreCall], outcome: &Outcome, started_at: Duration) -> H
 /// thread), so only a sleep the handler reported through its
 /// [`Ctx`](crate::handler::Ctx) clock, an append or a failed call ends an
 /// attempt, and an attempt without a reported sleep waited zero.
-pub(crate) fn report_timed(
-    calls: &[StoreCall],
-    outcome: &Outcome,
-    started_at: Duration,
-    timing: Timing,
-) -> HandleReport {
+pub(crate) fn report_timed(calls: &[StoreCall], outcome: &Outcome, started_at: Duration, timing: Timing) -> HandleReport {
     let mut attempts: Vec<AttemptRecord> = Vec::new();
     let mut n = 0;
     for (i, call) in calls.iter().enumerate() {
         let prev = i.checked_sub(1).map(|p| &calls[p]);
         let starts = match timing {
             Timing::Virtual => starts_attempt(prev, call),
-            Timing::Real => {
-                prev.is_none_or(|p| p.is_append() || p.failed() || !call.slept_before.is_zero())
-            }
+            Timing::Real => prev.is_none_or(|p| p.is_append() || p.failed() || !call.slept_before.is_zero()),
         };
         if starts {
             n += 1;
@@ -131,40 +102,17 @@ pub(crate) fn report_timed(
         let a = attempts.last_mut().expect("pushed above");
         a.ended_at = call.ended_at;
         match &call.op {
-            CallOp::Read {
-                result: ReadResult::Events { count, highest, .. },
-                ..
-            } => {
+            CallOp::Read { result: ReadResult::Events { count, highest, .. }, .. } => {
                 a.read_after = *highest;
                 a.read_events = *count;
             }
-            CallOp::Read {
-                result: ReadResult::Error { error },
-                ..
-            } => a.error = Some(*error),
+            CallOp::Read { result: ReadResult::Error { error }, .. } => a.error = Some(*error),
             CallOp::Append { events, result, .. } => {
                 a.decision = Some(DecisionRecord::Append { events: *events });
                 let (append, error) = match result {
-                    AppendResult::Written { first, last } => (
-                        AppendRecord::Written {
-                            first: *first,
-                            last: *last,
-                        },
-                        None,
-                    ),
-                    AppendResult::Conflict { conflicting } => (
-                        AppendRecord::Conflict {
-                            conflicting: *conflicting,
-                        },
-                        Some(ErrorKind::Conflict),
-                    ),
-                    AppendResult::Error { error, message, .. } => (
-                        AppendRecord::Error {
-                            error: *error,
-                            detail: message.clone(),
-                        },
-                        Some(*error),
-                    ),
+                    AppendResult::Written { first, last } => (AppendRecord::Written { first: *first, last: *last }, None),
+                    AppendResult::Conflict { conflicting } => (AppendRecord::Conflict { conflicting: *conflicting }, Some(ErrorKind::Conflict)),
+                    AppendResult::Error { error, message, .. } => (AppendRecord::Error { error: *error, detail: message.clone() }, Some(*error)),
                 };
                 a.append = append;
                 a.error = error;
@@ -181,24 +129,13 @@ pub(crate) fn report_timed(
                 Some(DecisionRecord::Append { events }) => events,
                 _ => 0,
             };
-            last.decision = Some(DecisionRecord::Reject {
-                reason: reason.clone(),
-                events,
-            });
+            last.decision = Some(DecisionRecord::Reject { reason: reason.clone(), events });
             last.error = Some(ErrorKind::Business);
         }
-        Outcome::Idempotent if last.error.is_none() && last.decision.is_none() => {
-            last.decision = Some(DecisionRecord::Idempotent)
-        }
-        Outcome::Succeeded if last.error.is_none() && last.decision.is_none() => {
-            last.decision = Some(DecisionRecord::Append { events: 0 })
-        }
+        Outcome::Idempotent if last.error.is_none() && last.decision.is_none() => last.decision = Some(DecisionRecord::Idempotent),
+        Outcome::Succeeded if last.error.is_none() && last.decision.is_none() => last.decision = Some(DecisionRecord::Append { events: 0 }),
         _ => {}
     }
     let total_delay = attempts.iter().map(|a| a.delay_before).sum();
-    HandleReport {
-        outcome: outcome.clone(),
-        attempts,
-        total_delay,
-    }
+    HandleReport { outcome: outcome.clone(), attempts, total_delay }
 }

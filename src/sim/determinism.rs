@@ -47,10 +47,7 @@ pub fn first_difference<C: fmt::Debug + PartialEq>(a: &History<C>, b: &History<C
     }
     for (x, y) in a.log.iter().zip(&b.log) {
         if x != y {
-            return format!(
-                "log position {}: {:?} vs {:?}",
-                x.position, x.event, y.event
-            );
+            return format!("log position {}: {:?} vs {:?}", x.position, x.event, y.event);
         }
     }
     if a.log.len() != b.log.len() {
@@ -80,20 +77,8 @@ pub struct Determinism {
 ///
 /// # Errors
 /// The first seed whose two runs differ.
-pub fn check_determinism<W: Workload>(
-    workload: &W,
-    start: u64,
-    seeds: u64,
-) -> Result<u64, Divergence> {
-    check_determinism_with(
-        workload,
-        &ExploreOptions {
-            start_seed: start,
-            seeds,
-            ..ExploreOptions::default()
-        },
-    )
-    .map(|d| d.seeds)
+pub fn check_determinism<W: Workload>(workload: &W, start: u64, seeds: u64) -> Result<u64, Divergence> {
+    check_determinism_with(workload, &ExploreOptions { start_seed: start, seeds, ..ExploreOptions::default() }).map(|d| d.seeds)
 }
 
 /// Runs each seed of `opts.start_seed..+opts.seeds` twice, on the scenario
@@ -105,10 +90,7 @@ pub fn check_determinism<W: Workload>(
 ///
 /// # Errors
 /// The first seed whose two runs differ.
-pub fn check_determinism_with<W: Workload>(
-    workload: &W,
-    opts: &ExploreOptions,
-) -> Result<Determinism, Divergence> {
+pub fn check_determinism_with<W: Workload>(workload: &W, opts: &ExploreOptions) -> Result<Determinism, Divergence> {
     let mut failing = 0;
     for seed in opts.start_seed..opts.start_seed.saturating_add(opts.seeds) {
         let scenario = scenario_for(workload, opts, seed);
@@ -116,28 +98,14 @@ pub fn check_determinism_with<W: Workload>(
         let b = run(workload, &scenario, seed);
         let (ha, hb) = (a.history.hash64(), b.history.hash64());
         if ha != hb || a.history != b.history {
-            return Err(Divergence {
-                seed,
-                hashes: (ha, hb),
-                first_difference: first_difference(&a.history, &b.history),
-            });
+            return Err(Divergence { seed, hashes: (ha, hb), first_difference: first_difference(&a.history, &b.history) });
         }
         if a.violations != b.violations {
-            return Err(Divergence {
-                seed,
-                hashes: (ha, hb),
-                first_difference: format!(
-                    "same history, different violations: {:?} vs {:?}",
-                    a.violations, b.violations
-                ),
-            });
+            return Err(Divergence { seed, hashes: (ha, hb), first_difference: format!("same history, different violations: {:?} vs {:?}", a.violations, b.violations) });
         }
         failing += u64::from(!a.violations.is_empty());
     }
-    Ok(Determinism {
-        seeds: opts.seeds,
-        failing,
-    })
+    Ok(Determinism { seeds: opts.seeds, failing })
 }
 
 #[cfg(test)]
@@ -160,10 +128,7 @@ mod tests {
         fn name(&self) -> &'static str {
             "flaky"
         }
-        fn store(
-            &self,
-            s: &Scenario<Self::Command>,
-        ) -> Result<Self::Store, crate::store::StoreError> {
+        fn store(&self, s: &Scenario<Self::Command>) -> Result<Self::Store, crate::store::StoreError> {
             self.0.store(s)
         }
         fn handler(&self, s: &Scenario<Self::Command>) -> Self::Handler {
@@ -172,12 +137,7 @@ mod tests {
         fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Self::Command> {
             self.0.generate(rng)
         }
-        fn check(
-            &self,
-            _: &Scenario<Self::Command>,
-            _: &History<Self::Command>,
-            out: &mut Vec<Violation>,
-        ) {
+        fn check(&self, _: &Scenario<Self::Command>, _: &History<Self::Command>, out: &mut Vec<Violation>) {
             if self.1.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
                 out.push(Violation::safety("flaky", None, "every other run"));
             }
@@ -190,10 +150,6 @@ mod tests {
         let d = check_determinism(&w, 4, 3).unwrap_err();
         assert_eq!(d.seed, 4);
         assert_eq!(d.hashes.0, d.hashes.1);
-        assert!(
-            d.first_difference
-                .starts_with("same history, different violations"),
-            "{d}"
-        );
+        assert!(d.first_difference.starts_with("same history, different violations"), "{d}");
     }
 }

@@ -4,10 +4,7 @@
 //! another [`EventStore`], like a user's adapter.
 
 use super::scenario::Engine;
-use crate::store::{
-    AppendCondition, Event, EventStore, MemoryStore, Position, Query, ReadOptions, SequencedEvent,
-    StoreError,
-};
+use crate::store::{AppendCondition, Event, EventStore, MemoryStore, Position, Query, ReadOptions, SequencedEvent, StoreError};
 
 /// A built-in engine: the in-memory model or SQLite on an in-memory database.
 #[derive(Debug)]
@@ -28,24 +25,15 @@ impl EngineStore {
         match engine {
             Engine::Memory => Ok(EngineStore::Memory(MemoryStore::new())),
             #[cfg(feature = "sqlite")]
-            Engine::Sqlite => Ok(EngineStore::Sqlite(
-                crate::store::sqlite::SqliteStore::open_in_memory()?,
-            )),
+            Engine::Sqlite => Ok(EngineStore::Sqlite(crate::store::sqlite::SqliteStore::open_in_memory()?)),
             #[cfg(not(feature = "sqlite"))]
-            Engine::Sqlite => Err(StoreError::Unavailable {
-                retryable: false,
-                reason: "the sqlite engine is not compiled in; enable the `sqlite` feature".into(),
-            }),
+            Engine::Sqlite => Err(StoreError::Unavailable { retryable: false, reason: "the sqlite engine is not compiled in; enable the `sqlite` feature".into() }),
         }
     }
 }
 
 impl EventStore for EngineStore {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         match self {
             EngineStore::Memory(s) => s.read_now(query, options),
             #[cfg(feature = "sqlite")]
@@ -53,11 +41,7 @@ impl EventStore for EngineStore {
         }
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         match self {
             EngineStore::Memory(s) => s.append_now(events, condition),
             #[cfg(feature = "sqlite")]

@@ -6,13 +6,11 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::check::{capacity, double_enrollment, tier_limit};
-use super::{
-    EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload,
-};
-use crate::domain::enrollment::{EnrollmentCommand, EnrollmentDecider, Tier};
+use super::{EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload};
 use crate::plant::Plant;
-use crate::retry::RetryPolicy;
 use crate::store::StoreError;
+use crate::domain::enrollment::{EnrollmentCommand, EnrollmentDecider, Tier};
+use crate::retry::RetryPolicy;
 
 /// Knobs of the generated scenarios (the swarm draws within them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,30 +26,19 @@ pub struct EnrollmentWorkload {
 impl Default for EnrollmentWorkload {
     /// 3 to 10 clients, no faults.
     fn default() -> Self {
-        EnrollmentWorkload {
-            clients_min: 3,
-            clients_max: 10,
-            faults: false,
-        }
+        EnrollmentWorkload { clients_min: 3, clients_max: 10, faults: false }
     }
 }
 
 impl EnrollmentWorkload {
     /// A workload with exactly `n` clients.
     pub fn with_clients(n: u32) -> Self {
-        EnrollmentWorkload {
-            clients_min: n,
-            clients_max: n,
-            faults: false,
-        }
+        EnrollmentWorkload { clients_min: n, clients_max: n, faults: false }
     }
 
     /// The same workload with injected faults.
     pub fn with_faults(self) -> Self {
-        EnrollmentWorkload {
-            faults: true,
-            ..self
-        }
+        EnrollmentWorkload { faults: true, ..self }
     }
 }
 
@@ -86,19 +73,12 @@ impl Workload for EnrollmentWorkload {
     /// changes) within the first 10 ms; the C# policy most of the time,
     /// otherwise another preset; store latency 1 ms up to 1.5–4 ms per half-call.
     fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<EnrollmentCommand> {
-        let courses: Vec<String> = (1..=rng.random_range(1..=3u32))
-            .map(|i| format!("c{i}"))
-            .collect();
-        let students: Vec<String> = (1..=rng.random_range(2..=6u32))
-            .map(|i| format!("s{i}"))
-            .collect();
+        let courses: Vec<String> = (1..=rng.random_range(1..=3u32)).map(|i| format!("c{i}")).collect();
+        let students: Vec<String> = (1..=rng.random_range(2..=6u32)).map(|i| format!("s{i}")).collect();
         let mut setup = Vec::new();
         for course in &courses {
             if rng.random_bool(0.95) {
-                setup.push(EnrollmentCommand::CreateCourse {
-                    course: course.clone(),
-                    capacity: rng.random_range(1..=4),
-                });
+                setup.push(EnrollmentCommand::CreateCourse { course: course.clone(), capacity: rng.random_range(1..=4) });
             }
         }
         for student in &students {
@@ -108,10 +88,7 @@ impl Workload for EnrollmentWorkload {
                     7..9 => Tier::Standard,
                     _ => Tier::Professional,
                 };
-                setup.push(EnrollmentCommand::RegisterStudent {
-                    student: student.clone(),
-                    tier,
-                });
+                setup.push(EnrollmentCommand::RegisterStudent { student: student.clone(), tier });
             }
         }
         let clients = rng.random_range(self.clients_min..=self.clients_max);
@@ -119,25 +96,12 @@ impl Workload for EnrollmentWorkload {
         for client in 0..clients {
             for _ in 0..rng.random_range(1..=3) {
                 let command = match rng.random_range(0..100) {
-                    0..86 => EnrollmentCommand::Enroll {
-                        course: pick(rng, &courses).clone(),
-                        student: pick(rng, &students).clone(),
-                    },
-                    86..93 => EnrollmentCommand::ChangeCapacity {
-                        course: pick(rng, &courses).clone(),
-                        capacity: rng.random_range(1..=4),
-                    },
-                    _ => EnrollmentCommand::ChangeTier {
-                        student: pick(rng, &students).clone(),
-                        tier: *pick(rng, &Tier::ALL),
-                    },
+                    0..86 => EnrollmentCommand::Enroll { course: pick(rng, &courses).clone(), student: pick(rng, &students).clone() },
+                    86..93 => EnrollmentCommand::ChangeCapacity { course: pick(rng, &courses).clone(), capacity: rng.random_range(1..=4) },
+                    _ => EnrollmentCommand::ChangeTier { student: pick(rng, &students).clone(), tier: *pick(rng, &Tier::ALL) },
                 };
                 let start = Duration::from_micros(rng.random_range(0..=10_000));
-                commands.push(Scheduled {
-                    client,
-                    start,
-                    command,
-                });
+                commands.push(Scheduled { client, start, command });
             }
         }
         let policy = match rng.random_range(0..10) {
@@ -147,29 +111,15 @@ impl Workload for EnrollmentWorkload {
             _ => RetryPolicy::preset("decorrelated").expect("preset exists"),
         };
         let max = Duration::from_micros(rng.random_range(1_500..=4_000));
-        let latency = Latency {
-            read_min: Duration::from_millis(1),
-            read_max: max,
-            append_min: Duration::from_millis(1),
-            append_max: max,
-        };
-        let mut scenario = Scenario {
-            policy,
-            latency,
-            ..Scenario::new(setup, commands)
-        };
+        let latency = Latency { read_min: Duration::from_millis(1), read_max: max, append_min: Duration::from_millis(1), append_max: max };
+        let mut scenario = Scenario { policy, latency, ..Scenario::new(setup, commands) };
         if self.faults {
             super::swarm_faults(rng, &mut scenario);
         }
         scenario
     }
 
-    fn check(
-        &self,
-        scenario: &Scenario<EnrollmentCommand>,
-        history: &History<EnrollmentCommand>,
-        out: &mut Vec<Violation>,
-    ) {
+    fn check(&self, scenario: &Scenario<EnrollmentCommand>, history: &History<EnrollmentCommand>, out: &mut Vec<Violation>) {
         super::check::decider(&EnrollmentDecider, scenario, history, out);
         capacity::check(&history.log, out);
         double_enrollment::check(&history.log, out);

@@ -6,10 +6,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::report::{FailureReport, ShrunkReport};
+use super::shrink::shrink;
 use super::runner::run;
 use super::sched::exhaustive::replay_scenario;
 use super::sched::{ExhaustiveOptions, Scheduler, exhaustive_with};
-use super::shrink::shrink;
 use super::violation::Violation;
 use super::workload::Workload;
 use crate::plant::Plant;
@@ -124,16 +124,9 @@ pub struct ExhaustiveTally {
 /// Runs `opts.seeds` schedules of `workload` on this thread, each on the
 /// scenario the workload generates from its seed, and summarises them.
 pub fn explore<W: Workload>(workload: &W, opts: &ExploreOptions) -> Summary {
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "wall-clock throughput measurement outside any simulation"
-    )]
+    #[allow(clippy::disallowed_methods, reason = "wall-clock throughput measurement outside any simulation")]
     let clock = std::time::Instant::now();
-    let mut s = explore_range(
-        workload,
-        opts,
-        opts.start_seed..opts.start_seed.saturating_add(opts.seeds),
-    );
+    let mut s = explore_range(workload, opts, opts.start_seed..opts.start_seed.saturating_add(opts.seeds));
     shrink_failures(workload, opts, &mut s);
     s.set_elapsed(clock.elapsed().as_secs_f64());
     s
@@ -147,19 +140,11 @@ pub const CHUNK: u64 = 256;
 /// summaries are merged in seed order, so every count and the reported
 /// failures are identical to a single-threaded run (`stop_on_failure` is
 /// not supported here). `progress(done, failing)` is called after each chunk.
-pub fn explore_parallel<W: Workload + Sync>(
-    workload: &W,
-    opts: &ExploreOptions,
-    jobs: usize,
-    progress: &(dyn Fn(u64, u64) + Sync),
-) -> Summary {
+pub fn explore_parallel<W: Workload + Sync>(workload: &W, opts: &ExploreOptions, jobs: usize, progress: &(dyn Fn(u64, u64) + Sync)) -> Summary {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "wall-clock throughput measurement outside any simulation"
-    )]
+    #[allow(clippy::disallowed_methods, reason = "wall-clock throughput measurement outside any simulation")]
     let clock = std::time::Instant::now();
     let start = opts.start_seed;
     let end = start.saturating_add(opts.seeds);
@@ -168,10 +153,7 @@ pub fn explore_parallel<W: Workload + Sync>(
     let done = AtomicU64::new(0);
     let failing = AtomicU64::new(0);
     let results: Mutex<Vec<(u64, Summary)>> = Mutex::new(Vec::new());
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "worker threads outside any simulation: each seed runs in its own madsim runtime on one thread"
-    )]
+    #[allow(clippy::disallowed_methods, reason = "worker threads outside any simulation: each seed runs in its own madsim runtime on one thread")]
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| {
@@ -185,21 +167,14 @@ pub fn explore_parallel<W: Workload + Sync>(
                     let d = done.fetch_add(part.schedules, Ordering::Relaxed) + part.schedules;
                     let f = failing.fetch_add(part.violations, Ordering::Relaxed) + part.violations;
                     progress(d, f);
-                    results
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push((chunk, part));
+                    results.lock().unwrap_or_else(|p| p.into_inner()).push((chunk, part));
                 }
             });
         }
     });
     let mut parts = results.into_inner().unwrap_or_else(|p| p.into_inner());
     parts.sort_by_key(|(chunk, _)| *chunk);
-    let mut s = Summary {
-        workload: workload.name().to_string(),
-        start_seed: start,
-        ..Summary::default()
-    };
+    let mut s = Summary { workload: workload.name().to_string(), start_seed: start, ..Summary::default() };
     for (_, part) in parts {
         s.merge(part, opts.max_reports);
     }
@@ -224,11 +199,7 @@ pub const FAULTS_STREAM: u64 = u64::MAX - 2;
 /// The scenario seed `seed` runs under `opts`: the workload's own, generated
 /// from the seed, with the options' plant, engine and faults applied only
 /// where they are set (a workload's own plant or engine is kept otherwise).
-pub fn scenario_for<W: Workload>(
-    workload: &W,
-    opts: &ExploreOptions,
-    seed: u64,
-) -> super::Scenario<super::workload::Cmd<W>> {
+pub fn scenario_for<W: Workload>(workload: &W, opts: &ExploreOptions, seed: u64) -> super::Scenario<super::workload::Cmd<W>> {
     let mut scenario = workload.generate(&mut rng::substream(seed, SCENARIO_STREAM));
     if let Some(plant) = opts.plant {
         scenario.plant = Some(plant);
@@ -245,34 +216,15 @@ pub fn scenario_for<W: Workload>(
     scenario
 }
 
-fn explore_range<W: Workload>(
-    workload: &W,
-    opts: &ExploreOptions,
-    seeds: std::ops::Range<u64>,
-) -> Summary {
-    let mut s = Summary {
-        workload: workload.name().to_string(),
-        start_seed: seeds.start,
-        ..Summary::default()
-    };
+fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::ops::Range<u64>) -> Summary {
+    let mut s = Summary { workload: workload.name().to_string(), start_seed: seeds.start, ..Summary::default() };
     for seed in seeds {
         let scenario = scenario_for(workload, opts, seed);
         let failed_before = s.violations;
         match opts.exhaustive {
-            None => s.tally(
-                workload,
-                opts,
-                seed,
-                &scenario,
-                run(workload, &scenario, seed),
-                true,
-            ),
+            None => s.tally(workload, opts, seed, &scenario, run(workload, &scenario, seed), true),
             Some(budget) => {
-                let options = ExhaustiveOptions {
-                    budget,
-                    reduction: true,
-                    stop_at_first: opts.stop_on_failure,
-                };
+                let options = ExhaustiveOptions { budget, reduction: true, stop_at_first: opts.stop_on_failure };
                 let mut results = Vec::new();
                 let outcome = exhaustive_with(workload, &scenario, seed, options, |r| {
                     if r.violations.is_empty() {
@@ -289,27 +241,8 @@ fn explore_range<W: Workload>(
                         tally.proved += u64::from(report.proved());
                     }
                     Err(e) => {
-                        let history = super::History {
-                            seed,
-                            commands: Vec::new(),
-                            log: Vec::new(),
-                            faults: Vec::new(),
-                            metrics: Default::default(),
-                            schedule: None,
-                        };
-                        s.tally(
-                            workload,
-                            opts,
-                            seed,
-                            &scenario,
-                            super::RunResult {
-                                history,
-                                violations: vec![Violation::Harness {
-                                    detail: e.to_string(),
-                                }],
-                            },
-                            true,
-                        );
+                        let history = super::History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
+                        s.tally(workload, opts, seed, &scenario, super::RunResult { history, violations: vec![Violation::Harness { detail: e.to_string() }] }, true);
                     }
                 }
                 for r in results {
@@ -318,14 +251,7 @@ fn explore_range<W: Workload>(
                         Some(r) => {
                             let schedule = r.history.schedule.clone().unwrap_or_default().schedule;
                             // Run without latency: the scenario file, not the seed, replays it.
-                            s.tally(
-                                workload,
-                                opts,
-                                seed,
-                                &replay_scenario(&scenario, &schedule),
-                                r,
-                                false,
-                            );
+                            s.tally(workload, opts, seed, &replay_scenario(&scenario, &schedule), r, false);
                         }
                     }
                 }
@@ -340,39 +266,17 @@ fn explore_range<W: Workload>(
 
 impl Summary {
     /// Counts one checked run of `scenario` under `seed`.
-    fn tally<W: Workload>(
-        &mut self,
-        workload: &W,
-        opts: &ExploreOptions,
-        seed: u64,
-        scenario: &super::Scenario<super::workload::Cmd<W>>,
-        result: super::RunResult<super::workload::Cmd<W>>,
-        from_seed: bool,
-    ) {
+    fn tally<W: Workload>(&mut self, workload: &W, opts: &ExploreOptions, seed: u64, scenario: &super::Scenario<super::workload::Cmd<W>>, result: super::RunResult<super::workload::Cmd<W>>, from_seed: bool) {
         let s = self;
         s.schedules += 1;
         for c in &result.history.commands {
             s.commands += 1;
             s.attempts += c.report.attempts.len() as u64;
-            s.conflicts += c
-                .report
-                .attempts
-                .iter()
-                .filter(|a| a.error == Some(ErrorKind::Conflict))
-                .count() as u64;
+            s.conflicts += c.report.attempts.iter().filter(|a| a.error == Some(ErrorKind::Conflict)).count() as u64;
             count(&mut s.outcomes, c.report.outcome.label());
-            *s.attempts_histogram
-                .entry(c.report.attempts.len() as u32)
-                .or_default() += 1;
+            *s.attempts_histogram.entry(c.report.attempts.len() as u32).or_default() += 1;
             if let crate::handler::Outcome::Rejected { reason } = &c.report.outcome {
-                count(
-                    &mut s.rejections,
-                    reason
-                        .split(" (")
-                        .next()
-                        .unwrap_or(reason)
-                        .trim_end_matches('.'),
-                );
+                count(&mut s.rejections, reason.split(" (").next().unwrap_or(reason).trim_end_matches('.'));
             }
         }
         for f in &result.history.faults {
@@ -391,8 +295,7 @@ impl Summary {
                 s.failures.push(FailureReport {
                     scenario_from_seed: from_seed,
                     test: opts.test.clone(),
-                    ..FailureReport::new(workload.name(), seed, scenario, result.violations)
-                        .with_schedule(schedule.as_ref())
+                    ..FailureReport::new(workload.name(), seed, scenario, result.violations).with_schedule(schedule.as_ref())
                 });
             }
         }
@@ -415,11 +318,7 @@ fn shrink_failures<W: Workload>(workload: &W, opts: &ExploreOptions, s: &mut Sum
         return;
     }
     for f in &mut s.failures {
-        let Ok(scenario) =
-            serde_json::from_value::<super::Scenario<super::workload::Cmd<W>>>(f.scenario.clone())
-        else {
-            continue;
-        };
+        let Ok(scenario) = serde_json::from_value::<super::Scenario<super::workload::Cmd<W>>>(f.scenario.clone()) else { continue };
         let invariant = f.violations[0].invariant().to_string();
         let min = shrink(workload, &scenario, f.seed, &invariant, opts.shrink_budget);
         f.shrunk = Some(ShrunkReport {
@@ -461,10 +360,7 @@ impl Summary {
                 *a.entry(k).or_default() += v;
             }
         };
-        add(
-            &mut self.violations_by_invariant,
-            other.violations_by_invariant,
-        );
+        add(&mut self.violations_by_invariant, other.violations_by_invariant);
         add(&mut self.outcomes, other.outcomes);
         add(&mut self.rejections, other.rejections);
         add(&mut self.faults, other.faults);
@@ -481,35 +377,17 @@ impl Summary {
     /// Sets the wall-clock time and the derived rate.
     pub fn set_elapsed(&mut self, secs: f64) {
         self.elapsed_secs = secs;
-        self.schedules_per_sec = if secs > 0.0 {
-            self.schedules as f64 / secs
-        } else {
-            0.0
-        };
+        self.schedules_per_sec = if secs > 0.0 { self.schedules as f64 / secs } else { 0.0 };
     }
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let seeds = self.exhaustive.map_or(self.schedules, |t| t.scenarios);
-        writeln!(
-            f,
-            "dcb-sim explore · workload {} · seeds {}..{}",
-            self.workload,
-            self.start_seed,
-            self.start_seed + seeds
-        )?;
-        writeln!(
-            f,
-            "  schedules      {:>10}   ({:.0}/s, {:.2}s)",
-            self.schedules, self.schedules_per_sec, self.elapsed_secs
-        )?;
+        writeln!(f, "dcb-sim explore · workload {} · seeds {}..{}", self.workload, self.start_seed, self.start_seed + seeds)?;
+        writeln!(f, "  schedules      {:>10}   ({:.0}/s, {:.2}s)", self.schedules, self.schedules_per_sec, self.elapsed_secs)?;
         if let Some(t) = self.exhaustive {
-            writeln!(
-                f,
-                "  exhaustive     {:>10}   scenarios enumerated completely of {}; {} proved (every order of their store steps checked, none violating)",
-                t.complete, t.scenarios, t.proved
-            )?;
+            writeln!(f, "  exhaustive     {:>10}   scenarios enumerated completely of {}; {} proved (every order of their store steps checked, none violating)", t.complete, t.scenarios, t.proved)?;
         }
         writeln!(f, "  commands       {:>10}", self.commands)?;
         writeln!(f, "  attempts       {:>10}", self.attempts)?;
@@ -529,13 +407,7 @@ impl fmt::Display for Summary {
             }
         }
         writeln!(f, "  attempts per command")?;
-        let max = self
-            .attempts_histogram
-            .values()
-            .copied()
-            .max()
-            .unwrap_or(1)
-            .max(1);
+        let max = self.attempts_histogram.values().copied().max().unwrap_or(1).max(1);
         for (k, v) in &self.attempts_histogram {
             let bar = "#".repeat(((*v as f64 / max as f64) * 40.0).ceil() as usize);
             writeln!(f, "    {k:>3} {v:>10} {bar}")?;
@@ -543,11 +415,7 @@ impl fmt::Display for Summary {
         if self.violations == 0 {
             writeln!(f, "  violations              0   all invariants held")?;
         } else {
-            writeln!(
-                f,
-                "  violations     {:>10}   schedules failed",
-                self.violations
-            )?;
+            writeln!(f, "  violations     {:>10}   schedules failed", self.violations)?;
             for (k, v) in &self.violations_by_invariant {
                 writeln!(f, "    {k:<24} {v:>6}")?;
             }
@@ -568,35 +436,16 @@ impl fmt::Display for Summary {
 ///
 /// # Panics
 /// When any schedule violates an invariant.
-pub fn assert_no_violations<W: Workload>(
-    workload: &W,
-    test: &str,
-    start: u64,
-    count: u64,
-) -> Summary {
+pub fn assert_no_violations<W: Workload>(workload: &W, test: &str, start: u64, count: u64) -> Summary {
     let config = super::SimConfig::from_env();
     let seeds = config.seeds_or(start, count);
-    let opts = ExploreOptions {
-        start_seed: seeds.start,
-        seeds: seeds.end - seeds.start,
-        max_reports: 3,
-        test: Some(test.to_string()),
-        ..ExploreOptions::default()
-    };
+    let opts = ExploreOptions { start_seed: seeds.start, seeds: seeds.end - seeds.start, max_reports: 3, test: Some(test.to_string()), ..ExploreOptions::default() };
     let summary = explore(workload, &opts);
     if config.is_replay() {
         let scenario = workload.generate(&mut rng::substream(seeds.start, SCENARIO_STREAM));
         let result = run(workload, &scenario, seeds.start);
-        eprintln!(
-            "{}",
-            super::timeline_with(&result.history, &result.violations)
-        );
+        eprintln!("{}", super::timeline_with(&result.history, &result.violations));
     }
-    assert!(
-        summary.violations == 0,
-        "{} of {} schedules violated invariants\n{summary}",
-        summary.violations,
-        summary.schedules
-    );
+    assert!(summary.violations == 0, "{} of {} schedules violated invariants\n{summary}", summary.violations, summary.schedules);
     summary
 }

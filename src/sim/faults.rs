@@ -69,9 +69,7 @@ pub enum FaultPlanError {
         value: f64,
     },
     /// A duration below the clock's 1 ms resolution while its fault is on.
-    #[error(
-        "{name} must be at least 1000 µs when its fault is enabled (the simulated clock sleeps at least 1 ms)"
-    )]
+    #[error("{name} must be at least 1000 µs when its fault is enabled (the simulated clock sleeps at least 1 ms)")]
     Duration {
         /// Which one.
         name: &'static str,
@@ -106,14 +104,10 @@ impl FaultPlan {
         }
         let min = RuntimeSleeper::MIN_SLEEP;
         if self.spike_probability > 0.0 && self.spike_max < min {
-            return Err(FaultPlanError::Duration {
-                name: "spike_max_us",
-            });
+            return Err(FaultPlanError::Duration { name: "spike_max_us" });
         }
         if self.timeout_probability > 0.0 && self.call_timeout < min {
-            return Err(FaultPlanError::Duration {
-                name: "call_timeout_us",
-            });
+            return Err(FaultPlanError::Duration { name: "call_timeout_us" });
         }
         Ok(())
     }
@@ -191,12 +185,7 @@ fn one() -> u32 {
 impl CallTarget {
     /// The first call of `kind` in `attempt` of `command`.
     pub fn new(command: usize, attempt: u32, kind: CallKind) -> Self {
-        CallTarget {
-            command,
-            attempt,
-            kind,
-            nth: 1,
-        }
+        CallTarget { command, attempt, kind, nth: 1 }
     }
 }
 
@@ -255,9 +244,7 @@ pub struct ScriptedFault {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScriptedFaultError {
     /// Attempts and `nth` count from 1.
-    #[error(
-        "scripted fault on command #{command}: attempt and nth count from 1 (got attempt {attempt}, nth {nth})"
-    )]
+    #[error("scripted fault on command #{command}: attempt and nth count from 1 (got attempt {attempt}, nth {nth})")]
     ZeroIndex {
         /// The command.
         command: usize,
@@ -267,9 +254,7 @@ pub enum ScriptedFaultError {
         nth: u32,
     },
     /// A fault that only an append can have, aimed at a read.
-    #[error(
-        "scripted fault on command #{command}: {fault} only happens to an append; aim it at `kind: append`"
-    )]
+    #[error("scripted fault on command #{command}: {fault} only happens to an append; aim it at `kind: append`")]
     AppendOnly {
         /// The command.
         command: usize,
@@ -277,9 +262,7 @@ pub enum ScriptedFaultError {
         fault: &'static str,
     },
     /// A duration below the clock's 1 ms resolution.
-    #[error(
-        "scripted fault on command #{command}: its duration must be at least 1000 µs (the simulated clock sleeps at least 1 ms)"
-    )]
+    #[error("scripted fault on command #{command}: its duration must be at least 1000 µs (the simulated clock sleeps at least 1 ms)")]
     Duration {
         /// The command.
         command: usize,
@@ -294,11 +277,7 @@ impl ScriptedFault {
     pub fn validate(&self) -> Result<(), ScriptedFaultError> {
         let (command, t) = (self.at.command, self.at);
         if t.attempt == 0 || t.nth == 0 {
-            return Err(ScriptedFaultError::ZeroIndex {
-                command,
-                attempt: t.attempt,
-                nth: t.nth,
-            });
+            return Err(ScriptedFaultError::ZeroIndex { command, attempt: t.attempt, nth: t.nth });
         }
         let append_only = match self.fault {
             ScriptedKind::Timeout { applied: true, .. } => Some("a timeout after the write"),
@@ -310,11 +289,7 @@ impl ScriptedFault {
             return Err(ScriptedFaultError::AppendOnly { command, fault });
         }
         match self.fault {
-            ScriptedKind::Spike { duration: d } | ScriptedKind::Timeout { after: d, .. }
-                if d < RuntimeSleeper::MIN_SLEEP =>
-            {
-                Err(ScriptedFaultError::Duration { command })
-            }
+            ScriptedKind::Spike { duration: d } | ScriptedKind::Timeout { after: d, .. } if d < RuntimeSleeper::MIN_SLEEP => Err(ScriptedFaultError::Duration { command }),
             _ => Ok(()),
         }
     }
@@ -326,3 +301,4 @@ impl FaultRecord {
         format!("[fault #{id}]")
     }
 }
+

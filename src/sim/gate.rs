@@ -64,19 +64,7 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
     /// shrunk with up to 2,000 runs each, at most 3 reported.
     pub fn new(workload: &'w W) -> Self {
         let jobs = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        Check {
-            workload,
-            start: 0,
-            seeds: 1_000,
-            plant: None,
-            faults: false,
-            jobs,
-            shrink_budget: 2_000,
-            max_reports: 3,
-            test: None,
-            scheduler: Scheduler::Random,
-            exhaustive: None,
-        }
+        Check { workload, start: 0, seeds: 1_000, plant: None, faults: false, jobs, shrink_budget: 2_000, max_reports: 3, test: None, scheduler: Scheduler::Random, exhaustive: None }
     }
 
     /// Run `n` seeds (`DCB_SEEDS` overrides it).
@@ -156,9 +144,7 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
         };
         if let Some(text) = std::env::var_os(SCHEDULE_ENV) {
             let text = text.to_string_lossy();
-            let schedule: Schedule = text
-                .parse()
-                .unwrap_or_else(|e| panic!("{SCHEDULE_ENV}={text}: {e}"));
+            let schedule: Schedule = text.parse().unwrap_or_else(|e| panic!("{SCHEDULE_ENV}={text}: {e}"));
             opts.scheduler = Scheduler::Script { schedule };
             opts.exhaustive = None;
         }
@@ -209,11 +195,7 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             range.end
         );
         for (n, report) in summary.failures.iter_mut().enumerate() {
-            out.push_str(&format!(
-                "\nfailure {} of {}:\n",
-                n + 1,
-                summary.violations.min(self.max_reports as u64)
-            ));
+            out.push_str(&format!("\nfailure {} of {}:\n", n + 1, summary.violations.min(self.max_reports as u64)));
             out.push_str(&self.describe(report, &dir, &target));
         }
         Err(out)
@@ -239,97 +221,42 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
         }
         out.push_str("  replay:\n");
         if report.scenario_from_seed {
-            let schedule = report
-                .schedule
-                .as_ref()
-                .map_or_else(String::new, |s| format!(" {SCHEDULE_ENV}={s}"));
-            out.push_str(&format!(
-                "    {}\n",
-                target.command(&format!("DCB_SEED={}{schedule}", report.seed))
-            ));
+            let schedule = report.schedule.as_ref().map_or_else(String::new, |s| format!(" {SCHEDULE_ENV}={s}"));
+            out.push_str(&format!("    {}\n", target.command(&format!("DCB_SEED={}{schedule}", report.seed))));
         }
         if let Some(file) = minimal.as_ref().or(original.as_ref()) {
-            out.push_str(&format!(
-                "    {}\n",
-                target.command(&format!("{SCENARIO_ENV}={}", file.display()))
-            ));
+            out.push_str(&format!("    {}\n", target.command(&format!("{SCENARIO_ENV}={}", file.display()))));
         }
         out
     }
 
     /// Writes the original and minimal scenarios as regression files
     /// (scenario + seed + the invariant they violate); returns their paths.
-    fn save(
-        &self,
-        report: &FailureReport,
-        dir: &Path,
-        target: &TestTarget,
-    ) -> (Option<PathBuf>, Option<PathBuf>) {
+    fn save(&self, report: &FailureReport, dir: &Path, target: &TestTarget) -> (Option<PathBuf>, Option<PathBuf>) {
         let invariant = report.violations[0].invariant().to_string();
-        let write = |name: String,
-                     seed: u64,
-                     scenario: &serde_json::Value,
-                     note: &str|
-         -> Option<PathBuf> {
-            let regression = Regression {
-                workload: self.workload.name().to_string(),
-                seed,
-                expect: Expect::Violates(invariant.clone()),
-                note: note.to_string(),
-                scenario: scenario.clone(),
-            };
+        let write = |name: String, seed: u64, scenario: &serde_json::Value, note: &str| -> Option<PathBuf> {
+            let regression = Regression { workload: self.workload.name().to_string(), seed, expect: Expect::Violates(invariant.clone()), note: note.to_string(), scenario: scenario.clone() };
             let path = dir.join(name);
             std::fs::create_dir_all(dir).ok()?;
             std::fs::write(&path, serde_json::to_string_pretty(&regression).ok()?).ok()?;
             Some(std::path::absolute(&path).unwrap_or(path))
         };
         // <test>-<workload>-<seed>: two tests failing at the same seed keep their own files.
-        let test: String = target
-            .filter
-            .as_deref()
-            .unwrap_or("check")
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let test: String = target.filter.as_deref().unwrap_or("check").chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
         let stem = format!("{test}-{}-{}", self.workload.name(), report.seed);
-        let original = write(
-            format!("{stem}.json"),
-            report.seed,
-            &report.scenario,
-            "the failing scenario as generated",
-        );
-        let minimal = report.shrunk.as_ref().and_then(|s| {
-            write(
-                format!("{stem}-min.json"),
-                s.seed,
-                &s.scenario,
-                "the failing scenario, shrunk",
-            )
-        });
+        let original = write(format!("{stem}.json"), report.seed, &report.scenario, "the failing scenario as generated");
+        let minimal = report.shrunk.as_ref().and_then(|s| write(format!("{stem}-min.json"), s.seed, &s.scenario, "the failing scenario, shrunk"));
         (original, minimal)
     }
 
     /// `DCB_SCENARIO=FILE`: runs the file's scenario under its seed.
     fn replay_file(&self, file: &Path, target: &TestTarget) -> Result<Summary, String> {
-        let text = std::fs::read_to_string(file)
-            .unwrap_or_else(|e| panic!("{SCENARIO_ENV}={}: cannot read it: {e}", file.display()));
-        let (scenario, seed) = parse_scenario::<Cmd<W>>(&text)
-            .unwrap_or_else(|e| panic!("{SCENARIO_ENV}={}: {e}", file.display()));
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{SCENARIO_ENV}={}: cannot read it: {e}", file.display()));
+        let (scenario, seed) = parse_scenario::<Cmd<W>>(&text).unwrap_or_else(|e| panic!("{SCENARIO_ENV}={}: {e}", file.display()));
         let result: RunResult<Cmd<W>> = run(self.workload, &scenario, seed);
         let timeline = timeline_with(&result.history, &result.violations);
         eprintln!("{timeline}");
-        let mut summary = Summary {
-            workload: self.workload.name().to_string(),
-            start_seed: seed,
-            schedules: 1,
-            ..Summary::default()
-        };
+        let mut summary = Summary { workload: self.workload.name().to_string(), start_seed: seed, schedules: 1, ..Summary::default() };
         if result.violations.is_empty() {
             return Ok(summary);
         }
@@ -346,12 +273,9 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
 
 /// A scenario file: a regression file (scenario + seed, as [`Check`]
 /// writes them) or a bare scenario (seed from `DCB_SEED`, else 0).
-fn parse_scenario<C: serde::de::DeserializeOwned>(
-    text: &str,
-) -> Result<(Scenario<C>, u64), String> {
+fn parse_scenario<C: serde::de::DeserializeOwned>(text: &str) -> Result<(Scenario<C>, u64), String> {
     if let Ok(r) = serde_json::from_str::<Regression>(text) {
-        let scenario = serde_json::from_value(r.scenario)
-            .map_err(|e| format!("the file's scenario is not one of this workload's: {e}"))?;
+        let scenario = serde_json::from_value(r.scenario).map_err(|e| format!("the file's scenario is not one of this workload's: {e}"))?;
         return Ok((scenario, r.seed));
     }
     let scenario = Scenario::from_json(text).map_err(|e| e.to_string())?;
@@ -362,10 +286,7 @@ fn parse_scenario<C: serde::de::DeserializeOwned>(
 /// running test binary, `target/<profile>/deps/<test>`), else `./dcb-failures`.
 fn failures_dir() -> PathBuf {
     let exe = std::env::current_exe().ok();
-    let target = exe.as_deref().and_then(|e| {
-        e.ancestors()
-            .find(|a| a.file_name().is_some_and(|n| n == "target"))
-    });
+    let target = exe.as_deref().and_then(|e| e.ancestors().find(|a| a.file_name().is_some_and(|n| n == "target")));
     target.map_or_else(|| PathBuf::from("dcb-failures"), |t| t.join("dcb-failures"))
 }
 
@@ -392,9 +313,7 @@ impl TestTarget {
     /// The running test, or `filter` when given.
     pub fn detect(filter: Option<&str>) -> Self {
         let package = std::env::var("CARGO_PKG_NAME").ok();
-        let stem = std::env::current_exe()
-            .ok()
-            .and_then(|e| e.file_stem().map(|s| s.to_string_lossy().into_owned()));
+        let stem = std::env::current_exe().ok().and_then(|e| e.file_stem().map(|s| s.to_string_lossy().into_owned()));
         // `bugs-0123abcd…` → `bugs`.
         let name = stem.map(|s| match s.rsplit_once('-') {
             Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_string(),
@@ -402,22 +321,10 @@ impl TestTarget {
         });
         let lib = |n: &str| package.as_deref().is_some_and(|p| p.replace('-', "_") == n);
         let test = name.filter(|n| !lib(n));
-        let thread = std::thread::current()
-            .name()
-            .filter(|n| *n != "main")
-            .map(str::to_string);
+        let thread = std::thread::current().name().filter(|n| *n != "main").map(str::to_string);
         // target/<profile>/deps/<binary>: the target directory is three up.
-        let target_dir = std::env::current_exe()
-            .ok()
-            .and_then(|e| e.ancestors().nth(3).map(Path::to_path_buf))
-            .filter(|d| d.file_name().is_some_and(|n| n != "target"));
-        TestTarget {
-            package,
-            test,
-            filter: filter.map(str::to_string).or(thread),
-            release: !cfg!(debug_assertions),
-            target_dir,
-        }
+        let target_dir = std::env::current_exe().ok().and_then(|e| e.ancestors().nth(3).map(Path::to_path_buf)).filter(|d| d.file_name().is_some_and(|n| n != "target"));
+        TestTarget { package, test, filter: filter.map(str::to_string).or(thread), release: !cfg!(debug_assertions), target_dir }
     }
 
     /// `<env> cargo test …` for this target.

@@ -18,14 +18,12 @@ use rand_chacha::ChaCha8Rng;
 use super::calls::{AppendResult, CallOp, ReadResult, StoreCall};
 use super::derive::starts_attempt_at;
 use super::faults::{CallKind, FaultKind, FaultPlan, FaultRecord, ScriptedFault, ScriptedKind};
-use super::scenario::Latency;
 use super::sched::turn::Turn;
 use super::sched::{Footprint, Step};
+use super::scenario::Latency;
 use crate::handler::CallHooks;
 use crate::retry::{Classify, RuntimeSleeper, Sleeper};
-use crate::store::{
-    AppendCondition, Event, EventStore, Position, Query, ReadOptions, SequencedEvent, StoreError,
-};
+use crate::store::{AppendCondition, Event, EventStore, Position, Query, ReadOptions, SequencedEvent, StoreError};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -53,10 +51,7 @@ pub struct Harness<S> {
 /// real clock of its [`TokioSleeper`](crate::retry::TokioSleeper).
 #[derive(Clone)]
 enum Clock {
-    Virtual {
-        time: madsim::time::TimeHandle,
-        offset: Duration,
-    },
+    Virtual { time: madsim::time::TimeHandle, offset: Duration },
     #[cfg(feature = "tokio")]
     Real(crate::retry::TokioSleeper),
 }
@@ -64,10 +59,7 @@ enum Clock {
 impl std::fmt::Debug for Clock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Clock::Virtual { offset, .. } => f
-                .debug_struct("Clock")
-                .field("offset", offset)
-                .finish_non_exhaustive(),
+            Clock::Virtual { offset, .. } => f.debug_struct("Clock").field("offset", offset).finish_non_exhaustive(),
             #[cfg(feature = "tokio")]
             Clock::Real(s) => f.debug_tuple("Clock").field(s).finish(),
         }
@@ -92,14 +84,7 @@ impl Clock {
 
 impl<S: EventStore> Harness<S> {
     /// Wraps `store`. `clock` is the run's clock (times are measured from its origin).
-    pub fn new(
-        store: S,
-        latency: Latency,
-        latency_rng: ChaCha8Rng,
-        plan: FaultPlan,
-        fault_rng: ChaCha8Rng,
-        clock: RuntimeSleeper,
-    ) -> Self {
+    pub fn new(store: S, latency: Latency, latency_rng: ChaCha8Rng, plan: FaultPlan, fault_rng: ChaCha8Rng, clock: RuntimeSleeper) -> Self {
         Harness {
             store,
             latency,
@@ -138,6 +123,7 @@ impl<S: EventStore> Harness<S> {
         self
     }
 
+
     /// Hands the clients' store steps to a controlled scheduler: calls of a
     /// client view take no latency and take effect when the turn releases them.
     pub(crate) fn with_turn(mut self, turn: Arc<Turn>) -> Self {
@@ -150,19 +136,8 @@ impl<S: EventStore> Harness<S> {
     /// # Errors
     /// The store's read error.
     pub async fn init_head(&self) -> Result<(), StoreError> {
-        let last = self
-            .store
-            .read(
-                &Query::all(),
-                ReadOptions {
-                    from: None,
-                    backwards: true,
-                    limit: Some(1),
-                },
-            )
-            .await?;
-        self.head
-            .store(last.first().map_or(0, |e| e.position), Ordering::Relaxed);
+        let last = self.store.read(&Query::all(), ReadOptions { from: None, backwards: true, limit: Some(1) }).await?;
+        self.head.store(last.first().map_or(0, |e| e.position), Ordering::Relaxed);
         Ok(())
     }
 
@@ -187,12 +162,7 @@ impl<S: EventStore> Harness<S> {
     /// A view for command `index` of `client` (`None`: a setup command,
     /// which never waits for a turn).
     pub(crate) fn view_as(&self, index: usize, client: Option<u32>) -> CommandStore<'_, S> {
-        CommandStore {
-            harness: self,
-            command: index,
-            client,
-            state: Mutex::new(ViewState::default()),
-        }
+        CommandStore { harness: self, command: index, client, state: Mutex::new(ViewState::default()) }
     }
 
     fn draw(&self, min: Duration, max: Duration) -> Duration {
@@ -214,23 +184,10 @@ impl<S: EventStore> Harness<S> {
         p > 0.0 && lock(&self.fault_rng).random_bool(p)
     }
 
-    fn record(
-        &self,
-        kind: FaultKind,
-        applied: Option<(Position, Position)>,
-        command: usize,
-        call: usize,
-    ) -> u64 {
+    fn record(&self, kind: FaultKind, applied: Option<(Position, Position)>, command: usize, call: usize) -> u64 {
         let mut journal = lock(&self.journal);
         let id = journal.len() as u64 + 1;
-        journal.push(FaultRecord {
-            id,
-            at: self.clock.now(),
-            kind,
-            applied,
-            command,
-            call,
-        });
+        journal.push(FaultRecord { id, at: self.clock.now(), kind, applied, command, call });
         id
     }
 
@@ -260,18 +217,7 @@ impl<S: EventStore> Harness<S> {
     }
 
     /// A read with a scripted fault.
-    async fn scripted_read(
-        &self,
-        fault: ScriptedKind,
-        query: &Query,
-        options: ReadOptions,
-        command: usize,
-        call: usize,
-    ) -> (
-        Result<Vec<SequencedEvent>, StoreError>,
-        Position,
-        Option<u64>,
-    ) {
+    async fn scripted_read(&self, fault: ScriptedKind, query: &Query, options: ReadOptions, command: usize, call: usize) -> (Result<Vec<SequencedEvent>, StoreError>, Position, Option<u64>) {
         match fault {
             ScriptedKind::Unavailable { retryable } => {
                 let (id, e) = self.unavailable_as(retryable, command, call);
@@ -280,10 +226,7 @@ impl<S: EventStore> Harness<S> {
             ScriptedKind::Timeout { after, .. } => {
                 let id = self.record(FaultKind::TimeoutBefore, None, command, call);
                 madsim::time::sleep(after).await;
-                let e = StoreError::Timeout(format!(
-                    "{} read timed out after {after:?}",
-                    FaultRecord::tag(id)
-                ));
+                let e = StoreError::Timeout(format!("{} read timed out after {after:?}", FaultRecord::tag(id)));
                 (Err(e), self.head.load(Ordering::Relaxed), Some(id))
             }
             ScriptedKind::Spike { duration } => {
@@ -300,18 +243,7 @@ impl<S: EventStore> Harness<S> {
     }
 
     /// An append with a scripted fault.
-    async fn scripted_append(
-        &self,
-        fault: ScriptedKind,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-        command: usize,
-        call: usize,
-    ) -> (
-        Result<Position, StoreError>,
-        Option<(Position, Position)>,
-        Option<u64>,
-    ) {
+    async fn scripted_append(&self, fault: ScriptedKind, events: Vec<Event>, condition: Option<AppendCondition>, command: usize, call: usize) -> (Result<Position, StoreError>, Option<(Position, Position)>, Option<u64>) {
         let n = events.len();
         match fault {
             ScriptedKind::Spike { duration } => {
@@ -324,65 +256,26 @@ impl<S: EventStore> Harness<S> {
             }
             ScriptedKind::Crash => {
                 let id = self.record(FaultKind::Crash, None, command, call);
-                (
-                    Err(StoreError::Canceled(format!(
-                        "{} client crashed between read and append",
-                        FaultRecord::tag(id)
-                    ))),
-                    None,
-                    Some(id),
-                )
+                (Err(StoreError::Canceled(format!("{} client crashed between read and append", FaultRecord::tag(id)))), None, Some(id))
             }
             ScriptedKind::Timeout { applied, after } => {
-                let applied = if applied {
-                    self.inner_append(events, condition)
-                        .await
-                        .ok()
-                        .map(|last| written(last, n))
-                } else {
-                    None
-                };
-                let kind = if applied.is_some() {
-                    FaultKind::TimeoutAfter
-                } else {
-                    FaultKind::TimeoutBefore
-                };
+                let applied = if applied { self.inner_append(events, condition).await.ok().map(|last| written(last, n)) } else { None };
+                let kind = if applied.is_some() { FaultKind::TimeoutAfter } else { FaultKind::TimeoutBefore };
                 let id = self.record(kind, applied, command, call);
                 madsim::time::sleep(after).await;
-                let e = StoreError::Timeout(format!(
-                    "{} append timed out after {after:?}",
-                    FaultRecord::tag(id)
-                ));
+                let e = StoreError::Timeout(format!("{} append timed out after {after:?}", FaultRecord::tag(id)));
                 (Err(e), applied, Some(id))
             }
             ScriptedKind::Ambiguous => {
-                let applied = self
-                    .inner_append(events, condition)
-                    .await
-                    .ok()
-                    .map(|last| written(last, n));
+                let applied = self.inner_append(events, condition).await.ok().map(|last| written(last, n));
                 let id = self.record(FaultKind::Ambiguous, applied, command, call);
-                let reason = format!(
-                    "{} connection lost after commit (outcome unknown)",
-                    FaultRecord::tag(id)
-                );
-                (
-                    Err(StoreError::Unavailable {
-                        retryable: true,
-                        reason,
-                    }),
-                    applied,
-                    Some(id),
-                )
+                let reason = format!("{} connection lost after commit (outcome unknown)", FaultRecord::tag(id));
+                (Err(StoreError::Unavailable { retryable: true, reason }), applied, Some(id))
             }
         }
     }
 
-    async fn inner_append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn inner_append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         let result = self.store.append(events, condition).await;
         if let Ok(last) = result {
             self.head.fetch_max(last, Ordering::Relaxed);
@@ -392,17 +285,7 @@ impl<S: EventStore> Harness<S> {
 
     /// The read itself, with faults; returns the result, the head it ran
     /// at and the fault id.
-    async fn faulty_read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-        command: usize,
-        call: usize,
-    ) -> (
-        Result<Vec<SequencedEvent>, StoreError>,
-        Position,
-        Option<u64>,
-    ) {
+    async fn faulty_read(&self, query: &Query, options: ReadOptions, command: usize, call: usize) -> (Result<Vec<SequencedEvent>, StoreError>, Position, Option<u64>) {
         if !self.plan.is_none() {
             self.maybe_spike(command, call).await;
             if self.chance(self.plan.unavailable_probability) {
@@ -412,11 +295,7 @@ impl<S: EventStore> Harness<S> {
             if self.chance(self.plan.timeout_probability) {
                 let id = self.record(FaultKind::TimeoutBefore, None, command, call);
                 madsim::time::sleep(self.plan.call_timeout).await;
-                let e = StoreError::Timeout(format!(
-                    "{} read timed out after {:?}",
-                    FaultRecord::tag(id),
-                    self.plan.call_timeout
-                ));
+                let e = StoreError::Timeout(format!("{} read timed out after {:?}", FaultRecord::tag(id), self.plan.call_timeout));
                 return (Err(e), self.head.load(Ordering::Relaxed), Some(id));
             }
         }
@@ -426,31 +305,14 @@ impl<S: EventStore> Harness<S> {
 
     /// The append itself, with faults; returns the result, what was applied
     /// behind an error, and the fault id.
-    async fn faulty_append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-        command: usize,
-        call: usize,
-    ) -> (
-        Result<Position, StoreError>,
-        Option<(Position, Position)>,
-        Option<u64>,
-    ) {
+    async fn faulty_append(&self, events: Vec<Event>, condition: Option<AppendCondition>, command: usize, call: usize) -> (Result<Position, StoreError>, Option<(Position, Position)>, Option<u64>) {
         if self.plan.is_none() {
             return (self.inner_append(events, condition).await, None, None);
         }
         self.maybe_spike(command, call).await;
         if self.chance(self.plan.crash_probability) {
             let id = self.record(FaultKind::Crash, None, command, call);
-            return (
-                Err(StoreError::Canceled(format!(
-                    "{} client crashed between read and append",
-                    FaultRecord::tag(id)
-                ))),
-                None,
-                Some(id),
-            );
+            return (Err(StoreError::Canceled(format!("{} client crashed between read and append", FaultRecord::tag(id)))), None, Some(id));
         }
         if self.chance(self.plan.unavailable_probability) {
             let (id, e) = self.unavailable(command, call);
@@ -459,47 +321,18 @@ impl<S: EventStore> Harness<S> {
         let n = events.len();
         if self.chance(self.plan.timeout_probability) {
             let apply = self.chance(0.5);
-            let applied = if apply {
-                self.inner_append(events, condition)
-                    .await
-                    .ok()
-                    .map(|last| written(last, n))
-            } else {
-                None
-            };
-            let kind = if applied.is_some() {
-                FaultKind::TimeoutAfter
-            } else {
-                FaultKind::TimeoutBefore
-            };
+            let applied = if apply { self.inner_append(events, condition).await.ok().map(|last| written(last, n)) } else { None };
+            let kind = if applied.is_some() { FaultKind::TimeoutAfter } else { FaultKind::TimeoutBefore };
             let id = self.record(kind, applied, command, call);
             madsim::time::sleep(self.plan.call_timeout).await;
-            let e = StoreError::Timeout(format!(
-                "{} append timed out after {:?}",
-                FaultRecord::tag(id),
-                self.plan.call_timeout
-            ));
+            let e = StoreError::Timeout(format!("{} append timed out after {:?}", FaultRecord::tag(id), self.plan.call_timeout));
             return (Err(e), applied, Some(id));
         }
         if self.chance(self.plan.ambiguous_probability) {
-            let applied = self
-                .inner_append(events, condition)
-                .await
-                .ok()
-                .map(|last| written(last, n));
+            let applied = self.inner_append(events, condition).await.ok().map(|last| written(last, n));
             let id = self.record(FaultKind::Ambiguous, applied, command, call);
-            let reason = format!(
-                "{} connection lost after commit (outcome unknown)",
-                FaultRecord::tag(id)
-            );
-            return (
-                Err(StoreError::Unavailable {
-                    retryable: true,
-                    reason,
-                }),
-                applied,
-                Some(id),
-            );
+            let reason = format!("{} connection lost after commit (outcome unknown)", FaultRecord::tag(id));
+            return (Err(StoreError::Unavailable { retryable: true, reason }), applied, Some(id));
         }
         (self.inner_append(events, condition).await, None, None)
     }
@@ -538,23 +371,13 @@ pub struct CommandStore<'h, S> {
 impl<S> CommandStore<'_, S> {
     /// The calls recorded, in the order they were made.
     pub fn into_calls(self) -> Vec<StoreCall> {
-        self.state
-            .into_inner()
-            .unwrap_or_else(|p| p.into_inner())
-            .calls
-            .into_iter()
-            .flatten()
-            .collect()
+        self.state.into_inner().unwrap_or_else(|p| p.into_inner()).calls.into_iter().flatten().collect()
     }
 
     /// Reserves the next call's slot; returns its index, the sleep announced
     /// before it, whether it is marked independent, and the scripted fault
     /// aimed at it.
-    fn begin(
-        &self,
-        kind: CallKind,
-        started_at: Duration,
-    ) -> (usize, Duration, bool, Option<ScriptedKind>) {
+    fn begin(&self, kind: CallKind, started_at: Duration) -> (usize, Duration, bool, Option<ScriptedKind>) {
         let mut st = lock(&self.state);
         let slept = std::mem::take(&mut st.slept);
         let scripted = if self.harness.scripted.is_empty() {
@@ -575,24 +398,10 @@ impl<S> CommandStore<'_, S> {
                 }
             };
             let (command, attempt) = (self.command, st.attempt);
-            self.harness
-                .scripted
-                .iter()
-                .find(|f| {
-                    f.at.command == command
-                        && f.at.attempt == attempt
-                        && f.at.kind == kind
-                        && f.at.nth == nth
-                })
-                .map(|f| f.fault)
+            self.harness.scripted.iter().find(|f| f.at.command == command && f.at.attempt == attempt && f.at.kind == kind && f.at.nth == nth).map(|f| f.fault)
         };
         st.calls.push(None);
-        (
-            st.calls.len() - 1,
-            slept,
-            std::mem::take(&mut st.independent),
-            scripted,
-        )
+        (st.calls.len() - 1, slept, std::mem::take(&mut st.independent), scripted)
     }
 
     fn finish(&self, index: usize, call: StoreCall) {
@@ -615,13 +424,7 @@ impl<S> CommandStore<'_, S> {
     /// (controlled schedulers only; the footprint is built only then).
     async fn released(&self, call: usize, footprint: impl FnOnce() -> Footprint) {
         if let Some((turn, client)) = self.turn() {
-            turn.take_turn(Step {
-                client,
-                command: self.command,
-                call,
-                footprint: footprint(),
-            })
-            .await;
+            turn.take_turn(Step { client, command: self.command, call, footprint: footprint() }).await;
         }
     }
 
@@ -634,24 +437,16 @@ impl<S> CommandStore<'_, S> {
 }
 
 impl<S: EventStore> EventStore for CommandStore<'_, S> {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         let h = self.harness;
         let started_at = h.clock.now();
         let (index, slept_before, independent, scripted) = self.begin(CallKind::Read, started_at);
         let l = h.latency;
         self.entered();
         h.pause(l.read_min, l.read_max).await;
-        self.released(index, || Footprint::Read(query.clone()))
-            .await;
+        self.released(index, || Footprint::Read(query.clone())).await;
         let (result, head, fault) = match scripted {
-            Some(f) => {
-                h.scripted_read(f, query, options, self.command, index)
-                    .await
-            }
+            Some(f) => h.scripted_read(f, query, options, self.command, index).await,
             None => h.faulty_read(query, options, self.command, index).await,
         };
         self.left();
@@ -664,86 +459,34 @@ impl<S: EventStore> EventStore for CommandStore<'_, S> {
             },
             Err(e) => ReadResult::Error { error: e.kind() },
         };
-        let op = CallOp::Read {
-            query: query.clone(),
-            options,
-            independent,
-            head,
-            result: recorded,
-        };
-        self.finish(
-            index,
-            StoreCall {
-                started_at,
-                ended_at: h.clock.now(),
-                slept_before,
-                fault,
-                op,
-            },
-        );
+        let op = CallOp::Read { query: query.clone(), options, independent, head, result: recorded };
+        self.finish(index, StoreCall { started_at, ended_at: h.clock.now(), slept_before, fault, op });
         result
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         let h = self.harness;
         let started_at = h.clock.now();
         let (index, slept_before, _, scripted) = self.begin(CallKind::Append, started_at);
         let n = u32::try_from(events.len()).unwrap_or(u32::MAX);
-        let (conditional, after) = (
-            condition.is_some(),
-            condition.as_ref().and_then(|c| c.after),
-        );
+        let (conditional, after) = (condition.is_some(), condition.as_ref().and_then(|c| c.after));
         let l = h.latency;
         self.entered();
         h.pause(l.append_min, l.append_max).await;
-        self.released(index, || Footprint::Append(events.clone()))
-            .await;
+        self.released(index, || Footprint::Append(events.clone())).await;
         let (result, applied, fault) = match scripted {
-            Some(f) => {
-                h.scripted_append(f, events, condition, self.command, index)
-                    .await
-            }
-            None => {
-                h.faulty_append(events, condition, self.command, index)
-                    .await
-            }
+            Some(f) => h.scripted_append(f, events, condition, self.command, index).await,
+            None => h.faulty_append(events, condition, self.command, index).await,
         };
         self.left();
         h.pause(l.append_min, l.append_max).await;
         let recorded = match &result {
-            Ok(last) => AppendResult::Written {
-                first: last + 1 - u64::from(n),
-                last: *last,
-            },
-            Err(StoreError::ConditionFailed { conflicting, .. }) => AppendResult::Conflict {
-                conflicting: *conflicting,
-            },
-            Err(e) => AppendResult::Error {
-                error: e.kind(),
-                applied,
-                message: e.to_string(),
-            },
+            Ok(last) => AppendResult::Written { first: last + 1 - u64::from(n), last: *last },
+            Err(StoreError::ConditionFailed { conflicting, .. }) => AppendResult::Conflict { conflicting: *conflicting },
+            Err(e) => AppendResult::Error { error: e.kind(), applied, message: e.to_string() },
         };
-        let op = CallOp::Append {
-            events: n,
-            conditional,
-            after,
-            result: recorded,
-        };
-        self.finish(
-            index,
-            StoreCall {
-                started_at,
-                ended_at: h.clock.now(),
-                slept_before,
-                fault,
-                op,
-            },
-        );
+        let op = CallOp::Append { events: n, conditional, after, result: recorded };
+        self.finish(index, StoreCall { started_at, ended_at: h.clock.now(), slept_before, fault, op });
         result
     }
 }

@@ -83,23 +83,10 @@ impl<C> History<C> {
             .iter()
             .filter_map(|f| f.applied.map(|range| (f, range)))
             .map(|(f, (first, last))| {
-                let c = self
-                    .commands
-                    .get(f.command)
-                    .filter(|c| c.index == f.command)
-                    .ok_or(f.id)?;
-                c.calls
-                    .get(f.call)
-                    .filter(|call| call.fault == Some(f.id) && call.wrote() == Some((first, last)))
-                    .ok_or(f.id)?;
+                let c = self.commands.get(f.command).filter(|c| c.index == f.command).ok_or(f.id)?;
+                c.calls.get(f.call).filter(|call| call.fault == Some(f.id) && call.wrote() == Some((first, last))).ok_or(f.id)?;
                 let attempt = attempt_numbers(&c.calls)[f.call];
-                Ok(GhostWrite {
-                    command: f.command,
-                    attempt,
-                    first,
-                    last,
-                    fault: f.id,
-                })
+                Ok(GhostWrite { command: f.command, attempt, first, last, fault: f.id })
             })
             .collect()
     }

@@ -31,9 +31,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::check::sequence;
-use super::{
-    EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload,
-};
+use super::{EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload};
 use crate::domain::sequence::{SequenceDecider, TakeNumber};
 use crate::plant::Plant;
 use crate::retry::{Jitter, RetryPolicy};
@@ -47,24 +45,14 @@ use crate::store::StoreError;
 /// 16 ms, 0.3 % of messages) are missing.
 pub fn study_latency() -> Latency {
     let (min, max) = (Duration::from_micros(6_536), Duration::from_micros(13_464));
-    Latency {
-        read_min: min,
-        read_max: max,
-        append_min: min,
-        append_max: max,
-    }
+    Latency { read_min: min, read_max: max, append_min: min, append_max: max }
 }
 
 /// The plants this workload runs: the harness's (any store) and a stale
 /// decision (a retry that reuses its first number). The other shell plants
 /// cannot show here: the query has one item (a narrower condition is the
 /// same condition) and nothing is ever rejected (nothing to retry wrongly).
-const PLANTS: [Plant; 4] = [
-    Plant::NonAtomicStore,
-    Plant::AfterEquality,
-    Plant::IgnoreCap,
-    Plant::StaleDecision,
-];
+const PLANTS: [Plant; 4] = [Plant::NonAtomicStore, Plant::AfterEquality, Plant::IgnoreCap, Plant::StaleDecision];
 
 /// Knobs of the generated scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,30 +68,19 @@ pub struct HotKeyWorkload {
 impl Default for HotKeyWorkload {
     /// 2 to 20 clients, no faults.
     fn default() -> Self {
-        HotKeyWorkload {
-            clients_min: 2,
-            clients_max: 20,
-            faults: false,
-        }
+        HotKeyWorkload { clients_min: 2, clients_max: 20, faults: false }
     }
 }
 
 impl HotKeyWorkload {
     /// Exactly `n` clients (each takes one number).
     pub fn with_clients(n: u32) -> Self {
-        HotKeyWorkload {
-            clients_min: n,
-            clients_max: n,
-            faults: false,
-        }
+        HotKeyWorkload { clients_min: n, clients_max: n, faults: false }
     }
 
     /// The same workload with injected faults.
     pub fn with_faults(self) -> Self {
-        HotKeyWorkload {
-            faults: true,
-            ..self
-        }
+        HotKeyWorkload { faults: true, ..self }
     }
 }
 
@@ -133,36 +110,16 @@ impl Workload for HotKeyWorkload {
     /// policies, drawn.
     fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<TakeNumber> {
         let clients = rng.random_range(self.clients_min..=self.clients_max.max(self.clients_min));
-        let commands = (0..clients)
-            .map(|client| Scheduled {
-                client,
-                start: Duration::ZERO,
-                command: TakeNumber { client },
-            })
-            .collect();
-        let jitter = [
-            Jitter::None,
-            Jitter::Full,
-            Jitter::Equal,
-            Jitter::Decorrelated,
-        ][rng.random_range(0..4)];
-        let mut scenario = Scenario {
-            policy: RetryPolicy::study(jitter),
-            latency: study_latency(),
-            ..Scenario::new(Vec::new(), commands)
-        };
+        let commands = (0..clients).map(|client| Scheduled { client, start: Duration::ZERO, command: TakeNumber { client } }).collect();
+        let jitter = [Jitter::None, Jitter::Full, Jitter::Equal, Jitter::Decorrelated][rng.random_range(0..4)];
+        let mut scenario = Scenario { policy: RetryPolicy::study(jitter), latency: study_latency(), ..Scenario::new(Vec::new(), commands) };
         if self.faults {
             super::swarm_faults(rng, &mut scenario);
         }
         scenario
     }
 
-    fn check(
-        &self,
-        scenario: &Scenario<TakeNumber>,
-        history: &History<TakeNumber>,
-        out: &mut Vec<Violation>,
-    ) {
+    fn check(&self, scenario: &Scenario<TakeNumber>, history: &History<TakeNumber>, out: &mut Vec<Violation>) {
         super::check::decider(&SequenceDecider, scenario, history, out);
         sequence::check(history, out);
     }

@@ -21,9 +21,7 @@ use std::fmt::{Display, Write};
 use std::time::Duration;
 
 use super::history::History;
-use super::timeline::{
-    AttemptEnd, Axis, Model, append_text, decision_text, human, lane_name, ms, read_text,
-};
+use super::timeline::{AttemptEnd, Axis, Model, append_text, decision_text, human, lane_name, ms, read_text};
 use super::violation::Violation;
 use crate::handler::{AppendRecord, Outcome};
 
@@ -40,32 +38,14 @@ pub struct Page<'a> {
 
 /// Renders the page of a run: `scenario` is the run's scenario as JSON
 /// (`serde_json::to_value(&scenario)`), `violations` what the checkers found.
-pub fn render<C: Display>(
-    history: &History<C>,
-    scenario: &serde_json::Value,
-    violations: &[Violation],
-) -> String {
-    render_page(
-        history,
-        violations,
-        &Page {
-            scenario: Some(scenario),
-            ..Page::default()
-        },
-    )
+pub fn render<C: Display>(history: &History<C>, scenario: &serde_json::Value, violations: &[Violation]) -> String {
+    render_page(history, violations, &Page { scenario: Some(scenario), ..Page::default() })
 }
 
 /// Renders the page of a run with everything [`Page`] can add.
-pub fn render_page<C: Display>(
-    history: &History<C>,
-    violations: &[Violation],
-    page: &Page<'_>,
-) -> String {
+pub fn render_page<C: Display>(history: &History<C>, violations: &[Violation], page: &Page<'_>) -> String {
     let m = Model::new(history, violations);
-    let plant = page
-        .scenario
-        .and_then(|s| s.get("plant"))
-        .and_then(|p| p.as_str());
+    let plant = page.scenario.and_then(|s| s.get("plant")).and_then(|p| p.as_str());
     let mut title = String::from("dcb-sim run");
     if let Some(w) = page.workload {
         let _ = write!(title, " · {w}");
@@ -81,10 +61,7 @@ pub fn render_page<C: Display>(
     out.push_str("<style>\n");
     out.push_str(CSS);
     for (class, colour, _) in KINDS {
-        let _ = writeln!(
-            out,
-            ".k-{class}{{fill:{colour}}} .sw-{class}{{background:{colour}}}"
-        );
+        let _ = writeln!(out, ".k-{class}{{fill:{colour}}} .sw-{class}{{background:{colour}}}");
     }
     out.push_str("</style>\n</head>\n<body>\n");
     let _ = writeln!(out, "<h1>{}</h1>", esc(&title));
@@ -101,11 +78,7 @@ pub fn render_page<C: Display>(
     out.push_str("</div>\n");
     if let Some(s) = page.scenario {
         let json = serde_json::to_string_pretty(s).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "<details><summary>scenario (JSON)</summary>\n<pre>{}</pre>\n</details>",
-            esc(&json)
-        );
+        let _ = writeln!(out, "<details><summary>scenario (JSON)</summary>\n<pre>{}</pre>\n</details>", esc(&json));
     }
     out.push_str("</body>\n</html>\n");
     out
@@ -236,45 +209,20 @@ fn banner<C: Display>(out: &mut String, m: &Model<'_, C>) {
         "<div class=\"banner\" id=\"violations\"><h2>{} violation{} of {}</h2>\n<ul>",
         m.violations.len(),
         if m.violations.len() == 1 { "" } else { "s" },
-        unique
-            .iter()
-            .map(|n| format!("<span class=\"inv\">{}</span>", esc(n)))
-            .collect::<Vec<_>>()
-            .join(", ")
+        unique.iter().map(|n| format!("<span class=\"inv\">{}</span>", esc(n))).collect::<Vec<_>>().join(", ")
     );
     for (vi, v) in m.violations.iter().enumerate() {
         let detail = match v {
-            Violation::Safety {
-                command: Some(c),
-                detail,
-                ..
-            } => format!("command #{c}: {detail}"),
-            Violation::Safety { detail, .. }
-            | Violation::Liveness { detail }
-            | Violation::Harness { detail } => detail.clone(),
+            Violation::Safety { command: Some(c), detail, .. } => format!("command #{c}: {detail}"),
+            Violation::Safety { detail, .. } | Violation::Liveness { detail } | Violation::Harness { detail } => detail.clone(),
         };
-        let _ = write!(
-            out,
-            "<li><span class=\"inv\">[{}]</span> {}",
-            esc(v.invariant()),
-            esc(&detail)
-        );
-        let blamed: Vec<usize> = m
-            .blamed_commands
-            .iter()
-            .filter(|(_, vs)| vs.contains(&vi))
-            .map(|(c, _)| *c)
-            .collect();
+        let _ = write!(out, "<li><span class=\"inv\">[{}]</span> {}", esc(v.invariant()), esc(&detail));
+        let blamed: Vec<usize> = m.blamed_commands.iter().filter(|(_, vs)| vs.contains(&vi)).map(|(c, _)| *c).collect();
         if !blamed.is_empty() {
             let links: Vec<String> = blamed.iter().map(|&c| command_link(m, c)).collect();
             let _ = write!(out, " — blames {}", links.join(", "));
         }
-        if let Some(p) = m
-            .blamed_positions
-            .iter()
-            .find(|(_, vs)| vs.contains(&vi))
-            .map(|(p, _)| *p)
-        {
+        if let Some(p) = m.blamed_positions.iter().find(|(_, vs)| vs.contains(&vi)).map(|(p, _)| *p) {
             let _ = write!(out, " — <a href=\"#pos-{p}\">log position {p}</a>");
         }
         out.push_str("</li>\n");
@@ -314,78 +262,25 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
     for (i, lane) in m.lanes.iter().enumerate() {
         let y0 = AXIS_H + LANE_H * i as f64;
         let fill = if i % 2 == 0 { "#f8f9fa" } else { "#ffffff" };
-        let _ = writeln!(
-            out,
-            "<rect x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"/>",
-            f(y0),
-            f(width),
-            f(LANE_H)
-        );
-        let blamed: Vec<String> = lane
-            .commands
-            .iter()
-            .filter(|c| m.blamed_commands.contains_key(&c.index))
-            .map(|c| format!("#{}", c.index))
-            .collect();
+        let _ = writeln!(out, "<rect x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"/>", f(y0), f(width), f(LANE_H));
+        let blamed: Vec<String> = lane.commands.iter().filter(|c| m.blamed_commands.contains_key(&c.index)).map(|c| format!("#{}", c.index)).collect();
         if blamed.is_empty() {
-            let _ = writeln!(
-                out,
-                "<text class=\"lane-label\" x=\"8\" y=\"{}\">{}</text>",
-                f(y0 + LANE_H / 2.0 + 4.0),
-                esc(&lane.name())
-            );
+            let _ = writeln!(out, "<text class=\"lane-label\" x=\"8\" y=\"{}\">{}</text>", f(y0 + LANE_H / 2.0 + 4.0), esc(&lane.name()));
         } else {
-            let _ = writeln!(
-                out,
-                "<text class=\"lane-label\" x=\"8\" y=\"{}\">{}</text>",
-                f(y0 + LANE_H / 2.0 - 2.0),
-                esc(&lane.name())
-            );
-            let _ = writeln!(
-                out,
-                "<text class=\"small blamed-text\" x=\"8\" y=\"{}\">⚠ {}</text>",
-                f(y0 + LANE_H / 2.0 + 11.0),
-                blamed.join(" ")
-            );
+            let _ = writeln!(out, "<text class=\"lane-label\" x=\"8\" y=\"{}\">{}</text>", f(y0 + LANE_H / 2.0 - 2.0), esc(&lane.name()));
+            let _ = writeln!(out, "<text class=\"small blamed-text\" x=\"8\" y=\"{}\">⚠ {}</text>", f(y0 + LANE_H / 2.0 + 11.0), blamed.join(" "));
         }
     }
-    let _ = writeln!(
-        out,
-        "<rect x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#edf2ff\"/>",
-        f(log_y0),
-        f(width),
-        f(LOG_H)
-    );
-    let _ = writeln!(
-        out,
-        "<text class=\"lane-label\" x=\"8\" y=\"{}\">store log</text>",
-        f(log_y0 + 18.0)
-    );
-    let _ = writeln!(
-        out,
-        "<text class=\"small\" x=\"8\" y=\"{}\">positions</text>",
-        f(log_y0 + 31.0)
-    );
+    let _ = writeln!(out, "<rect x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#edf2ff\"/>", f(log_y0), f(width), f(LOG_H));
+    let _ = writeln!(out, "<text class=\"lane-label\" x=\"8\" y=\"{}\">store log</text>", f(log_y0 + 18.0));
+    let _ = writeln!(out, "<text class=\"small\" x=\"8\" y=\"{}\">positions</text>", f(log_y0 + 31.0));
 
     // axis, grid, and the break after setup
     for t in axis.ticks(CHART_W, 64.0) {
         let xt = x(Duration::from_millis(t));
-        let _ = writeln!(
-            out,
-            "<line class=\"grid\" x1=\"{xt:.1}\" y1=\"{}\" x2=\"{xt:.1}\" y2=\"{}\"/>",
-            f(AXIS_H - 6.0),
-            f(height)
-        );
-        let label = if t == 0 {
-            "0 ms".to_string()
-        } else {
-            t.to_string()
-        };
-        let _ = writeln!(
-            out,
-            "<text x=\"{xt:.1}\" y=\"{}\" text-anchor=\"middle\">{label}</text>",
-            f(AXIS_H - 10.0)
-        );
+        let _ = writeln!(out, "<line class=\"grid\" x1=\"{xt:.1}\" y1=\"{}\" x2=\"{xt:.1}\" y2=\"{}\"/>", f(AXIS_H - 6.0), f(height));
+        let label = if t == 0 { "0 ms".to_string() } else { t.to_string() };
+        let _ = writeln!(out, "<text x=\"{xt:.1}\" y=\"{}\" text-anchor=\"middle\">{label}</text>", f(AXIS_H - 10.0));
     }
     if axis.broken() {
         let xb = LABEL_W + axis.split * CHART_W;
@@ -409,11 +304,7 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
             let blamed = !blame.is_empty();
             let cls = if blamed { " blamed" } else { "" };
             let command = esc(&c.command.to_string());
-            let blame_note = if blamed {
-                esc(&format!("\nblamed by: {}", blame.join(", ")))
-            } else {
-                String::new()
-            };
+            let blame_note = if blamed { esc(&format!("\nblamed by: {}", blame.join(", "))) } else { String::new() };
             let _ = writeln!(out, "<g class=\"command\" id=\"svg-cmd-{}\">", c.index);
             let (sx, ex) = (x(c.started_at), x(c.ended_at).max(x(c.started_at) + 2.0));
             let _ = writeln!(
@@ -428,11 +319,7 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
                 ms(c.started_at),
                 ms(c.ended_at),
                 c.report.attempts.len(),
-                if c.report.attempts.len() == 1 {
-                    ""
-                } else {
-                    "s"
-                },
+                if c.report.attempts.len() == 1 { "" } else { "s" },
                 esc(&c.report.outcome.to_string()),
             );
             let mut prev_end: Option<Duration> = None;
@@ -453,13 +340,7 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
                         f(mid)
                     );
                     if x2 - x1 > 90.0 {
-                        let _ = writeln!(
-                            out,
-                            "<text class=\"small\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">backoff {}</text>",
-                            f((x1 + x2) / 2.0),
-                            f(mid - 4.0),
-                            human(a.delay_before)
-                        );
+                        let _ = writeln!(out, "<text class=\"small\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">backoff {}</text>", f((x1 + x2) / 2.0), f(mid - 4.0), human(a.delay_before));
                     }
                     out.push_str("</g>\n");
                 }
@@ -489,20 +370,10 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
                 );
                 let label = format!("#{}", c.index);
                 if aw >= 7.0 * label.len() as f64 + 14.0 {
-                    let _ = writeln!(
-                        out,
-                        "<text class=\"bar-label\" x=\"{}\" y=\"{}\">{label}</text>",
-                        f(ax + 8.0),
-                        f(mid + 3.5)
-                    );
+                    let _ = writeln!(out, "<text class=\"bar-label\" x=\"{}\" y=\"{}\">{label}</text>", f(ax + 8.0), f(mid + 3.5));
                 }
                 // read marker at the start, append marker at the end
-                let _ = writeln!(
-                    out,
-                    "<circle class=\"read\" cx=\"{}\" cy=\"{}\" r=\"3\"/>",
-                    f(ax + 1.0),
-                    f(mid)
-                );
+                let _ = writeln!(out, "<circle class=\"read\" cx=\"{}\" cy=\"{}\" r=\"3\"/>", f(ax + 1.0), f(mid));
                 if !matches!(a.append, AppendRecord::NotAttempted) {
                     let ex = ax + aw;
                     let _ = writeln!(
@@ -529,12 +400,7 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
                 Outcome::Rejected { .. } => ("✗", "outcome"),
                 Outcome::Exhausted { .. } | Outcome::Failed { .. } => ("⚠", "outcome bad"),
             };
-            let _ = writeln!(
-                out,
-                "<text class=\"{gcls}\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{glyph}</text>",
-                f(ex),
-                f(bar_y - 5.0)
-            );
+            let _ = writeln!(out, "<text class=\"{gcls}\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{glyph}</text>", f(ex), f(bar_y - 5.0));
             out.push_str("</g>\n");
         }
     }
@@ -544,48 +410,24 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
     // overlap; setup's positions left of a broken axis share one label
     let mut row_free = [0.0f64; 3];
     let squeezed: Vec<u64> = if axis.broken() {
-        m.history
-            .log
-            .iter()
-            .filter(|e| {
-                m.writers
-                    .get(&e.position)
-                    .is_some_and(|w| w.at.as_secs_f64() * 1e3 <= axis.origin_ms)
-            })
-            .map(|e| e.position)
-            .collect()
+        m.history.log.iter().filter(|e| m.writers.get(&e.position).is_some_and(|w| w.at.as_secs_f64() * 1e3 <= axis.origin_ms)).map(|e| e.position).collect()
     } else {
         Vec::new()
     };
     if let (Some(first), Some(last)) = (squeezed.first(), squeezed.last()) {
         let x0 = x(m.writers[first].at);
-        let label = if first == last {
-            format!("@{first}")
-        } else {
-            format!("@{first}–@{last}")
-        };
-        let _ = writeln!(
-            out,
-            "<text class=\"small\" x=\"{}\" y=\"{}\">{label}</text>",
-            f(x0 + 2.0),
-            f(log_y0 + 26.0)
-        );
+        let label = if first == last { format!("@{first}") } else { format!("@{first}–@{last}") };
+        let _ = writeln!(out, "<text class=\"small\" x=\"{}\" y=\"{}\">{label}</text>", f(x0 + 2.0), f(log_y0 + 26.0));
         row_free[1] = x0 + 2.0 + 6.0 * label.chars().count() as f64 + 4.0;
     }
     for e in &m.history.log {
-        let Some(w) = m.writers.get(&e.position) else {
-            continue;
-        };
+        let Some(w) = m.writers.get(&e.position) else { continue };
         let xp = x(w.at);
         let label = format!("@{}", e.position);
         let blame = m.position_names(e.position);
         let cls = if blame.is_empty() { "" } else { " blamed" };
         let c = &m.history.commands[w.command];
-        let note = if blame.is_empty() {
-            String::new()
-        } else {
-            format!("\nviolates: {}", blame.join(", "))
-        };
+        let note = if blame.is_empty() { String::new() } else { format!("\nviolates: {}", blame.join(", ")) };
         let ghost = if w.ghost { " (behind an error)" } else { "" };
         let _ = write!(
             out,
@@ -611,20 +453,9 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
             row_free[row] = lx + lw;
             let ty = log_y0 + 14.0 + 12.0 * row as f64;
             if lx > xp + 3.0 || row > 0 {
-                let _ = write!(
-                    out,
-                    "<polyline class=\"leader\" points=\"{xp:.1},{} {xp:.1},{} {lx:.1},{}\"/>",
-                    f(log_y0 + 12.0),
-                    f(ty - 4.0),
-                    f(ty - 4.0)
-                );
+                let _ = write!(out, "<polyline class=\"leader\" points=\"{xp:.1},{} {xp:.1},{} {lx:.1},{}\"/>", f(log_y0 + 12.0), f(ty - 4.0), f(ty - 4.0));
             }
-            let _ = write!(
-                out,
-                "<text class=\"small{}\" x=\"{lx:.1}\" y=\"{}\">{label}</text>",
-                if blame.is_empty() { "" } else { " blamed-text" },
-                f(ty)
-            );
+            let _ = write!(out, "<text class=\"small{}\" x=\"{lx:.1}\" y=\"{}\">{label}</text>", if blame.is_empty() { "" } else { " blamed-text" }, f(ty));
         }
         out.push_str("</g></a>\n");
     }
@@ -633,13 +464,7 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
     for fr in &m.history.faults {
         let xf = x(fr.at);
         let yb = log_y0 + LOG_H - 3.0;
-        let applied = fr.applied.map_or_else(String::new, |(a, b)| {
-            if a == b {
-                format!(", applied @{a}")
-            } else {
-                format!(", applied @{a}..{b}")
-            }
-        });
+        let applied = fr.applied.map_or_else(String::new, |(a, b)| if a == b { format!(", applied @{a}") } else { format!(", applied @{a}..{b}") });
         let _ = writeln!(
             out,
             "<g class=\"fault\"><title>fault #{} {:?} at {} ms{applied}</title><polygon points=\"{},{} {},{} {},{}\"/><text class=\"small fault-text\" x=\"{}\" y=\"{}\">f{}</text></g>",
@@ -663,46 +488,27 @@ fn svg<C: Display>(out: &mut String, m: &Model<'_, C>) {
 fn legend(out: &mut String) {
     out.push_str("<p class=\"legend\">");
     for (class, _, label) in KINDS {
-        let _ = write!(
-            out,
-            "<span class=\"item\"><span class=\"sw sw-{class}\"></span>{}</span>",
-            esc(label)
-        );
+        let _ = write!(out, "<span class=\"item\"><span class=\"sw sw-{class}\"></span>{}</span>", esc(label));
     }
-    out.push_str(
-        "<span class=\"item\"><span class=\"sw blamed\"></span>blamed by a violation</span>",
-    );
+    out.push_str("<span class=\"item\"><span class=\"sw blamed\"></span>blamed by a violation</span>");
     out.push_str("<span class=\"item\">○ read · ◆ append · - - backoff · ▲ injected fault · ✓ succeeded ✗ rejected = no-op ⚠ exhausted/failed · bars link to their command</span>");
     out.push_str("</p>\n");
 }
 
 fn log_table<C: Display>(out: &mut String, m: &Model<'_, C>) {
     out.push_str("<table class=\"log\">\n");
-    let _ = writeln!(
-        out,
-        "<caption>Final event log ({} events)</caption>",
-        m.history.log.len()
-    );
+    let _ = writeln!(out, "<caption>Final event log ({} events)</caption>", m.history.log.len());
     out.push_str("<tr><th>pos</th><th>type</th><th>tags</th><th>data</th><th>written by</th><th>violates</th></tr>\n");
     for e in &m.history.log {
         let blame = m.position_names(e.position);
-        let cls = if blame.is_empty() {
-            ""
-        } else {
-            " class=\"blamed\""
-        };
+        let cls = if blame.is_empty() { "" } else { " class=\"blamed\"" };
         let tags: Vec<&str> = e.event.tags.iter().map(|t| t.as_str()).collect();
         let writer = m.writers.get(&e.position).map_or_else(
             || "—".to_string(),
             |w| {
                 let c = &m.history.commands[w.command];
                 let ghost = if w.ghost { ", behind an error" } else { "" };
-                format!(
-                    "<a href=\"#cmd-{i}\">#{i}</a> {} a{}{ghost}",
-                    esc(&lane_name(c.client)),
-                    w.attempt,
-                    i = c.index
-                )
+                format!("<a href=\"#cmd-{i}\">#{i}</a> {} a{}{ghost}", esc(&lane_name(c.client)), w.attempt, i = c.index)
             },
         );
         let _ = writeln!(
@@ -720,36 +526,18 @@ fn log_table<C: Display>(out: &mut String, m: &Model<'_, C>) {
 
 fn commands_table<C: Display>(out: &mut String, m: &Model<'_, C>) {
     out.push_str("<table class=\"commands\">\n");
-    let _ = writeln!(
-        out,
-        "<caption>Commands ({})</caption>",
-        m.history.commands.len()
-    );
+    let _ = writeln!(out, "<caption>Commands ({})</caption>", m.history.commands.len());
     out.push_str("<tr><th>#</th><th>lane</th><th>command</th><th>start ms</th><th>end ms</th><th>attempts</th><th>outcome</th><th>blamed by</th></tr>\n");
     for c in &m.history.commands {
         let blame = m.blame_names(c.index);
-        let cls = if blame.is_empty() {
-            ""
-        } else {
-            " class=\"blamed\""
-        };
+        let cls = if blame.is_empty() { "" } else { " class=\"blamed\"" };
         let attempts: Vec<String> = c
             .report
             .attempts
             .iter()
             .map(|a| {
-                let wait = if a.delay_before.is_zero() {
-                    String::new()
-                } else {
-                    format!("after {}: ", human(a.delay_before))
-                };
-                format!(
-                    "{}. {wait}{}; {} → {}",
-                    a.attempt,
-                    read_text(a),
-                    decision_text(a, false),
-                    append_text(a)
-                )
+                let wait = if a.delay_before.is_zero() { String::new() } else { format!("after {}: ", human(a.delay_before)) };
+                format!("{}. {wait}{}; {} → {}", a.attempt, read_text(a), decision_text(a, false), append_text(a))
             })
             .collect();
         let _ = writeln!(
@@ -759,11 +547,7 @@ fn commands_table<C: Display>(out: &mut String, m: &Model<'_, C>) {
             esc(&c.command.to_string()),
             ms(c.started_at),
             ms(c.ended_at),
-            attempts
-                .iter()
-                .map(|s| esc(s))
-                .collect::<Vec<_>>()
-                .join("<br>"),
+            attempts.iter().map(|s| esc(s)).collect::<Vec<_>>().join("<br>"),
             esc(&c.report.outcome.to_string()),
             esc(&blame.join(", ")),
             i = c.index
@@ -777,23 +561,10 @@ fn faults_table<C: Display>(out: &mut String, m: &Model<'_, C>) {
         return;
     }
     out.push_str("<table class=\"faults\">\n");
-    let _ = writeln!(
-        out,
-        "<caption>Faults injected ({})</caption>",
-        m.history.faults.len()
-    );
+    let _ = writeln!(out, "<caption>Faults injected ({})</caption>", m.history.faults.len());
     out.push_str("<tr><th>id</th><th>at ms</th><th>kind</th><th>applied</th></tr>\n");
     for fr in &m.history.faults {
-        let applied = fr.applied.map_or_else(
-            || "—".to_string(),
-            |(a, b)| {
-                if a == b {
-                    format!("@{a}")
-                } else {
-                    format!("@{a}..{b}")
-                }
-            },
-        );
+        let applied = fr.applied.map_or_else(|| "—".to_string(), |(a, b)| if a == b { format!("@{a}") } else { format!("@{a}..{b}") });
         let _ = writeln!(
             out,
             "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{applied}</td></tr>",
@@ -811,9 +582,6 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_quotes() {
-        assert_eq!(
-            esc(r#"<a href="x">&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
-        );
+        assert_eq!(esc(r#"<a href="x">&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
     }
 }

@@ -23,17 +23,12 @@ use std::time::Duration;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use super::check::{
-    library_cancelled_holds_none, library_copy_lent_once, library_reader_limit,
-    library_removed_not_lent, library_returns_match,
-};
-use super::{
-    EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload,
-};
-use crate::domain::library::{LibraryCommand, LibraryDecider};
+use super::check::{library_cancelled_holds_none, library_copy_lent_once, library_reader_limit, library_removed_not_lent, library_returns_match};
+use super::{EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload};
 use crate::plant::Plant;
-use crate::retry::RetryPolicy;
 use crate::store::StoreError;
+use crate::domain::library::{LibraryCommand, LibraryDecider};
+use crate::retry::RetryPolicy;
 
 /// Knobs of the generated scenarios (the swarm draws within them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,30 +44,19 @@ pub struct LibraryWorkload {
 impl Default for LibraryWorkload {
     /// 3 to 10 clients, no faults.
     fn default() -> Self {
-        LibraryWorkload {
-            clients_min: 3,
-            clients_max: 10,
-            faults: false,
-        }
+        LibraryWorkload { clients_min: 3, clients_max: 10, faults: false }
     }
 }
 
 impl LibraryWorkload {
     /// A workload with exactly `n` clients.
     pub fn with_clients(n: u32) -> Self {
-        LibraryWorkload {
-            clients_min: n,
-            clients_max: n,
-            faults: false,
-        }
+        LibraryWorkload { clients_min: n, clients_max: n, faults: false }
     }
 
     /// The same workload with injected faults.
     pub fn with_faults(self) -> Self {
-        LibraryWorkload {
-            faults: true,
-            ..self
-        }
+        LibraryWorkload { faults: true, ..self }
     }
 }
 
@@ -89,31 +73,19 @@ fn ids(prefix: &str, n: u32) -> Vec<String> {
 }
 
 fn add(book: &str) -> LibraryCommand {
-    LibraryCommand::AddBookCopy {
-        book: book.into(),
-        title: format!("Title of {book}"),
-    }
+    LibraryCommand::AddBookCopy { book: book.into(), title: format!("Title of {book}") }
 }
 
 fn register(reader: &str) -> LibraryCommand {
-    LibraryCommand::RegisterReader {
-        reader: reader.into(),
-        name: format!("Reader {reader}"),
-    }
+    LibraryCommand::RegisterReader { reader: reader.into(), name: format!("Reader {reader}") }
 }
 
 fn lend(book: &str, reader: &str) -> LibraryCommand {
-    LibraryCommand::LendBookCopy {
-        book: book.into(),
-        reader: reader.into(),
-    }
+    LibraryCommand::LendBookCopy { book: book.into(), reader: reader.into() }
 }
 
 fn give_back(book: &str, reader: &str) -> LibraryCommand {
-    LibraryCommand::ReturnBookCopy {
-        book: book.into(),
-        reader: reader.into(),
-    }
+    LibraryCommand::ReturnBookCopy { book: book.into(), reader: reader.into() }
 }
 
 /// Start time within the first 10 ms.
@@ -122,31 +94,14 @@ fn start(rng: &mut ChaCha8Rng) -> Duration {
 }
 
 /// The hot set: few copies and readers, all six commands.
-fn hot_set(
-    rng: &mut ChaCha8Rng,
-    clients: u32,
-) -> (Vec<LibraryCommand>, Vec<Scheduled<LibraryCommand>>) {
+fn hot_set(rng: &mut ChaCha8Rng, clients: u32) -> (Vec<LibraryCommand>, Vec<Scheduled<LibraryCommand>>) {
     let books = ids("b", rng.random_range(2..=5));
     let readers = ids("r", rng.random_range(2..=4));
-    let book_left_out = rng
-        .random_bool(0.25)
-        .then(|| rng.random_range(0..books.len()));
-    let reader_left_out = rng
-        .random_bool(0.25)
-        .then(|| rng.random_range(0..readers.len()));
+    let book_left_out = rng.random_bool(0.25).then(|| rng.random_range(0..books.len()));
+    let reader_left_out = rng.random_bool(0.25).then(|| rng.random_range(0..readers.len()));
     let mut setup = Vec::new();
-    let added: Vec<&String> = books
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| Some(*i) != book_left_out)
-        .map(|(_, b)| b)
-        .collect();
-    let registered: Vec<&String> = readers
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| Some(*i) != reader_left_out)
-        .map(|(_, r)| r)
-        .collect();
+    let added: Vec<&String> = books.iter().enumerate().filter(|(i, _)| Some(*i) != book_left_out).map(|(_, b)| b).collect();
+    let registered: Vec<&String> = readers.iter().enumerate().filter(|(i, _)| Some(*i) != reader_left_out).map(|(_, r)| r).collect();
     setup.extend(added.iter().map(|b| add(b)));
     setup.extend(registered.iter().map(|r| register(r)));
     // Some loans before the clients start: returns, "book is currently
@@ -181,20 +136,12 @@ fn hot_set(
                     };
                     give_back(&b, &r)
                 }
-                72..79 => LibraryCommand::RemoveBookCopy {
-                    book: pick(rng, &books).clone(),
-                },
+                72..79 => LibraryCommand::RemoveBookCopy { book: pick(rng, &books).clone() },
                 79..86 => add(pick_id(rng, &books)),
-                86..93 => LibraryCommand::CancelReaderContract {
-                    reader: pick(rng, &readers).clone(),
-                },
+                86..93 => LibraryCommand::CancelReaderContract { reader: pick(rng, &readers).clone() },
                 _ => register(pick_id(rng, &readers)),
             };
-            commands.push(Scheduled {
-                client,
-                start: start(rng),
-                command,
-            });
+            commands.push(Scheduled { client, start: start(rng), command });
         }
     }
     (setup, commands)
@@ -202,10 +149,7 @@ fn hot_set(
 
 /// The heavy reader: `r1` holds 6–9 of 11–14 copies and the clients race
 /// to lend it more, so "reader has too many books" is reached.
-fn heavy_reader(
-    rng: &mut ChaCha8Rng,
-    clients: u32,
-) -> (Vec<LibraryCommand>, Vec<Scheduled<LibraryCommand>>) {
+fn heavy_reader(rng: &mut ChaCha8Rng, clients: u32) -> (Vec<LibraryCommand>, Vec<Scheduled<LibraryCommand>>) {
     let books = ids("b", rng.random_range(11..=14));
     let readers = ids("r", rng.random_range(2..=3));
     let heavy = &readers[0];
@@ -220,18 +164,10 @@ fn heavy_reader(
                 0..60 => lend(pick_id(rng, &books[held..]), heavy),
                 60..75 => lend(pick_id(rng, &books), pick_id(rng, &readers[1..])),
                 75..90 => give_back(pick_id(rng, &books[..held]), heavy),
-                90..95 => LibraryCommand::CancelReaderContract {
-                    reader: heavy.clone(),
-                },
-                _ => LibraryCommand::RemoveBookCopy {
-                    book: pick(rng, &books).clone(),
-                },
+                90..95 => LibraryCommand::CancelReaderContract { reader: heavy.clone() },
+                _ => LibraryCommand::RemoveBookCopy { book: pick(rng, &books).clone() },
             };
-            commands.push(Scheduled {
-                client,
-                start: start(rng),
-                command,
-            });
+            commands.push(Scheduled { client, start: start(rng), command });
         }
     }
     (setup, commands)
@@ -241,10 +177,7 @@ fn heavy_reader(
 /// with the 30 % jitter) is clamped to the cap, so any command that needs
 /// a third attempt exercises the cap.
 fn go_capped() -> RetryPolicy {
-    RetryPolicy::builder()
-        .max_delay(Duration::from_millis(20))
-        .build()
-        .expect("a 20 ms cap is above the 10 ms base")
+    RetryPolicy::builder().max_delay(Duration::from_millis(20)).build().expect("a 20 ms cap is above the 10 ms base")
 }
 
 impl Workload for LibraryWorkload {
@@ -277,11 +210,7 @@ impl Workload for LibraryWorkload {
     fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<LibraryCommand> {
         let heavy = rng.random_bool(0.12);
         let clients = rng.random_range(self.clients_min..=self.clients_max);
-        let (setup, commands) = if heavy {
-            heavy_reader(rng, clients)
-        } else {
-            hot_set(rng, clients)
-        };
+        let (setup, commands) = if heavy { heavy_reader(rng, clients) } else { hot_set(rng, clients) };
         let mut scenario = Scenario::new(setup, commands);
         scenario.policy = match rng.random_range(0..20) {
             0..12 => RetryPolicy::go_default(),
@@ -293,24 +222,14 @@ impl Workload for LibraryWorkload {
             _ => RetryPolicy::preset("no-retry").expect("preset exists"),
         };
         let max = Duration::from_micros(rng.random_range(1_500..=4_000));
-        scenario.latency = Latency {
-            read_min: Duration::from_millis(1),
-            read_max: max,
-            append_min: Duration::from_millis(1),
-            append_max: max,
-        };
+        scenario.latency = Latency { read_min: Duration::from_millis(1), read_max: max, append_min: Duration::from_millis(1), append_max: max };
         if self.faults {
             super::swarm_faults(rng, &mut scenario);
         }
         scenario
     }
 
-    fn check(
-        &self,
-        scenario: &Scenario<LibraryCommand>,
-        history: &History<LibraryCommand>,
-        out: &mut Vec<Violation>,
-    ) {
+    fn check(&self, scenario: &Scenario<LibraryCommand>, history: &History<LibraryCommand>, out: &mut Vec<Violation>) {
         super::check::decider(&LibraryDecider, scenario, history, out);
         library_copy_lent_once::check(&history.log, out);
         library_reader_limit::check(&history.log, out);

@@ -5,10 +5,7 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
-use metrics::{
-    Counter, CounterFn, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder,
-    SharedString, Unit,
-};
+use metrics::{Counter, CounterFn, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use serde::{Deserialize, Serialize};
 
 /// What a run recorded: counters and histogram samples by
@@ -46,26 +43,17 @@ impl MetricsSnapshot {
         self.series(&self.histograms, name).flatten().collect()
     }
 
-    fn series<'a, V>(
-        &'a self,
-        map: &'a BTreeMap<String, V>,
-        name: &'a str,
-    ) -> impl Iterator<Item = V> + 'a
+    fn series<'a, V>(&'a self, map: &'a BTreeMap<String, V>, name: &'a str) -> impl Iterator<Item = V> + 'a
     where
         V: Clone,
     {
-        map.iter()
-            .filter(move |(k, _)| k.split('{').next() == Some(name))
-            .map(|(_, v)| v.clone())
+        map.iter().filter(move |(k, _)| k.split('{').next() == Some(name)).map(|(_, v)| v.clone())
     }
 }
 
 /// Formats a key as `name{a="1",b="2"}` with labels sorted.
 fn key_string(key: &Key) -> String {
-    let mut labels: Vec<_> = key
-        .labels()
-        .map(|l| format!("{}=\"{}\"", l.key(), l.value()))
-        .collect();
+    let mut labels: Vec<_> = key.labels().map(|l| format!("{}=\"{}\"", l.key(), l.value())).collect();
     if labels.is_empty() {
         return key.name().to_string();
     }
@@ -88,10 +76,7 @@ impl Store {
 
     fn name(&self, key: &Key) -> String {
         let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
-        names
-            .entry(key.clone())
-            .or_insert_with(|| key_string(key))
-            .clone()
+        names.entry(key.clone()).or_insert_with(|| key_string(key)).clone()
     }
 }
 
@@ -108,12 +93,7 @@ impl CounterFn for CounterHandle {
 struct HistogramHandle(Arc<Store>, String);
 impl HistogramFn for HistogramHandle {
     fn record(&self, value: f64) {
-        self.0
-            .lock()
-            .histograms
-            .entry(self.1.clone())
-            .or_default()
-            .push(value);
+        self.0.lock().histograms.entry(self.1.clone()).or_default().push(value);
     }
 }
 
@@ -146,10 +126,7 @@ impl Recorder for MemoryRecorder {
     fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
 
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
-        Counter::from_arc(Arc::new(CounterHandle(
-            self.store.clone(),
-            self.store.name(key),
-        )))
+        Counter::from_arc(Arc::new(CounterHandle(self.store.clone(), self.store.name(key))))
     }
 
     fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
@@ -157,9 +134,6 @@ impl Recorder for MemoryRecorder {
     }
 
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
-        Histogram::from_arc(Arc::new(HistogramHandle(
-            self.store.clone(),
-            self.store.name(key),
-        )))
+        Histogram::from_arc(Arc::new(HistogramHandle(self.store.clone(), self.store.name(key))))
     }
 }

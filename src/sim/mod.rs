@@ -83,14 +83,14 @@ pub mod derive;
 mod determinism;
 mod engine_store;
 pub mod enrollment;
+pub mod library;
+pub mod hotkey;
 mod explore;
 mod faults;
 mod gate;
 mod harness;
 mod history;
-pub mod hotkey;
 pub mod html;
-pub mod library;
 pub mod metrics;
 pub mod plants;
 #[cfg(feature = "tokio")]
@@ -98,8 +98,8 @@ mod realtime;
 mod regression;
 mod report;
 mod runner;
-mod scenario;
 pub mod sched;
+mod scenario;
 mod shell_handler;
 mod shrink;
 mod swarm;
@@ -111,37 +111,24 @@ pub mod tune;
 mod violation;
 mod workload;
 
-pub use calls::{AppendResult, CallOp, ReadResult, StoreCall, covered};
 pub use catch::{Catch, CatchError, Caught};
+pub use calls::{AppendResult, CallOp, ReadResult, StoreCall, covered};
 pub use config::SimConfig;
-pub use determinism::{
-    Determinism, Divergence, check_determinism, check_determinism_with, first_difference,
-};
 pub use engine_store::EngineStore;
-pub use explore::{
-    CHUNK, ExhaustiveTally, ExploreOptions, FAULTS_STREAM, SCENARIO_STREAM, Summary,
-    assert_no_violations, explore, explore_parallel, scenario_for, shard_range,
-};
-pub use faults::{
-    CallKind, CallTarget, FaultKind, FaultPlan, FaultPlanError, FaultRecord, ScriptedFault,
-    ScriptedFaultError, ScriptedKind,
-};
-pub use gate::{Check, SCENARIO_ENV, SCHEDULE_ENV, TestTarget};
+pub use faults::{CallKind, CallTarget, FaultKind, FaultPlan, FaultPlanError, FaultRecord, ScriptedFault, ScriptedFaultError, ScriptedKind};
 pub use harness::{CommandStore, Harness};
+pub use shell_handler::ShellHandler;
+pub use determinism::{Determinism, Divergence, check_determinism, check_determinism_with, first_difference};
+pub use explore::{CHUNK, ExhaustiveTally, ExploreOptions, FAULTS_STREAM, SCENARIO_STREAM, Summary, assert_no_violations, explore, explore_parallel, scenario_for, shard_range};
+pub use gate::{Check, SCENARIO_ENV, SCHEDULE_ENV, TestTarget};
 pub use history::{CommandRecord, GhostWrite, History};
+pub use regression::{Expect, Regression, RegressionError};
+pub use report::{DEFAULT_REPLAY_PROGRAM, FailureReport, ShrunkReport, replay_program, set_replay_program};
 #[cfg(feature = "tokio")]
 pub use realtime::run_realtime;
-pub use regression::{Expect, Regression, RegressionError};
-pub use report::{
-    DEFAULT_REPLAY_PROGRAM, FailureReport, ShrunkReport, replay_program, set_replay_program,
-};
 pub use runner::{FAULT_STREAM, LATENCY_STREAM, RunResult, run, run_unchecked};
 pub use scenario::{Engine, Latency, Scenario, ScenarioError, Scheduled};
-pub use sched::{
-    Choice, ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, PCT_STREAM,
-    Schedule, ScheduleError, ScheduleRecord, Scheduler, exhaustive,
-};
-pub use shell_handler::ShellHandler;
+pub use sched::{Choice, ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, PCT_STREAM, Schedule, ScheduleError, ScheduleRecord, Scheduler, exhaustive};
 pub use shrink::{Shrunk, shrink};
 pub use swarm::swarm_faults;
 pub use timeline::{timeline, timeline_with};

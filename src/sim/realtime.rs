@@ -28,8 +28,8 @@ use super::history::History;
 use super::metrics::MemoryRecorder;
 use super::plants::PlantedStore;
 use super::runner::{RunResult, Shared, checked_timed, client_loop, client_queues, setup};
-use super::scenario::Scenario;
 use super::sched::Scheduler;
+use super::scenario::Scenario;
 use super::violation::Violation;
 use super::workload::{Cmd, Workload};
 use crate::retry::{Sleeper, TokioSleeper};
@@ -48,12 +48,7 @@ use crate::store::EventStore;
 /// adapter instead), a fault plan or scripted faults (a real run has only
 /// the engine's own failures), or a controlled scheduler (the OS orders
 /// real calls).
-pub fn run_realtime<W, S>(
-    workload: &W,
-    scenario: &Scenario<Cmd<W>>,
-    seed: u64,
-    store: S,
-) -> RunResult<Cmd<W>>
+pub fn run_realtime<W, S>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, store: S) -> RunResult<Cmd<W>>
 where
     W: Workload,
     W::Handler: Sync,
@@ -67,9 +62,7 @@ fn refusal<C>(scenario: &Scenario<C>) -> Option<Violation> {
     let detail = if let Err(e) = scenario.validate() {
         e.to_string()
     } else if let Some(plant) = scenario.plant {
-        format!(
-            "plant {plant} is simulated; a real-time run uses the store it is given (pass a broken adapter to test one) and the workload's handler"
-        )
+        format!("plant {plant} is simulated; a real-time run uses the store it is given (pass a broken adapter to test one) and the workload's handler")
     } else if !scenario.faults.is_none() || !scenario.scripted_faults.is_empty() {
         "faults are injected by the simulator; a real-time run has only the engine's own failures (clear the scenario's fault plan and scripted faults)".into()
     } else if scenario.scheduler != Scheduler::Random {
@@ -84,17 +77,10 @@ fn runtime() -> Result<tokio::runtime::Runtime, Violation> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Violation::Harness {
-            detail: format!("could not start a tokio runtime for a real-time client: {e}"),
-        })
+        .map_err(|e| Violation::Harness { detail: format!("could not start a tokio runtime for a real-time client: {e}") })
 }
 
-fn play<W, S>(
-    workload: &W,
-    scenario: &Scenario<Cmd<W>>,
-    seed: u64,
-    store: S,
-) -> Result<History<Cmd<W>>, Violation>
+fn play<W, S>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, store: S) -> Result<History<Cmd<W>>, Violation>
 where
     W: Workload,
     W::Handler: Sync,
@@ -104,72 +90,35 @@ where
     let recorder = MemoryRecorder::new();
     let rt = runtime()?;
     let harness = Harness::realtime(PlantedStore::new(store, None), seed, clock);
-    rt.block_on(harness.init_head())
-        .map_err(|e| Violation::Harness {
-            detail: format!("the store could not be read: {e}"),
-        })?;
-    let shared = Shared {
-        harness,
-        handler: workload.handler(scenario),
-        policy: scenario.policy.clone(),
-        clock: clock.into(),
-        timing: Timing::Real,
-        seed,
-    };
+    rt.block_on(harness.init_head()).map_err(|e| Violation::Harness { detail: format!("the store could not be read: {e}") })?;
+    let shared = Shared { harness, handler: workload.handler(scenario), policy: scenario.policy.clone(), clock: clock.into(), timing: Timing::Real, seed };
 
-    let mut records =
-        metrics::with_local_recorder(&recorder, || rt.block_on(setup(&shared, scenario)));
+    let mut records = metrics::with_local_recorder(&recorder, || rt.block_on(setup(&shared, scenario)));
     let t0 = clock.now();
     let (shared, recorder) = (&shared, &recorder);
     let clients = std::thread::scope(|scope| {
         let threads: Vec<_> = client_queues(scenario)
             .into_iter()
             .map(|(client, commands)| {
-                #[allow(
-                    clippy::disallowed_methods,
-                    reason = "real-time mode: one OS thread per client, outside any simulation"
-                )]
+                #[allow(clippy::disallowed_methods, reason = "real-time mode: one OS thread per client, outside any simulation")]
                 scope.spawn(move || {
                     let rt = runtime()?;
-                    Ok(metrics::with_local_recorder(recorder, || {
-                        rt.block_on(client_loop(shared, t0, client, commands))
-                    }))
+                    Ok(metrics::with_local_recorder(recorder, || rt.block_on(client_loop(shared, t0, client, commands))))
                 })
             })
             .collect();
         threads
             .into_iter()
-            .map(|t| {
-                t.join().unwrap_or_else(|panic| {
-                    Err(Violation::Harness {
-                        detail: format!("a client thread panicked: {}", panic_text(&panic)),
-                    })
-                })
-            })
+            .map(|t| t.join().unwrap_or_else(|panic| Err(Violation::Harness { detail: format!("a client thread panicked: {}", panic_text(&panic)) })))
             .collect::<Result<Vec<_>, Violation>>()
     })?;
     records.extend(clients.into_iter().flatten());
     records.sort_by_key(|r| r.index);
-    let log = rt
-        .block_on(shared.harness.log())
-        .map_err(|e| Violation::Harness {
-            detail: format!("the store could not be read back: {e}"),
-        })?;
+    let log = rt.block_on(shared.harness.log()).map_err(|e| Violation::Harness { detail: format!("the store could not be read back: {e}") })?;
     let faults = shared.harness.journal();
-    Ok(History {
-        seed,
-        commands: records,
-        log,
-        faults,
-        metrics: recorder.take(),
-        schedule: None,
-    })
+    Ok(History { seed, commands: records, log, faults, metrics: recorder.take(), schedule: None })
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
-        .unwrap_or_else(|| "(non-string panic)".into())
+    panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string())).unwrap_or_else(|| "(non-string panic)".into())
 }

@@ -81,10 +81,7 @@ impl Regression {
     /// # Errors
     /// [`RegressionError::File`].
     pub fn load(path: &Path) -> Result<Self, RegressionError> {
-        let err = |message: String| RegressionError::File {
-            path: path.display().to_string(),
-            message,
-        };
+        let err = |message: String| RegressionError::File { path: path.display().to_string(), message };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         serde_json::from_str(&text).map_err(|e| err(format!("not a regression file: {e}")))
     }
@@ -94,16 +91,9 @@ impl Regression {
     /// # Errors
     /// [`RegressionError`] when the scenario does not parse or the run
     /// does not show what is expected.
-    pub fn check<W: Workload>(
-        &self,
-        workload: &W,
-        path: &str,
-    ) -> Result<RunResult<Cmd<W>>, RegressionError> {
+    pub fn check<W: Workload>(&self, workload: &W, path: &str) -> Result<RunResult<Cmd<W>>, RegressionError> {
         let scenario: Scenario<Cmd<W>> =
-            serde_json::from_value(self.scenario.clone()).map_err(|e| RegressionError::File {
-                path: path.into(),
-                message: format!("bad scenario: {e}"),
-            })?;
+            serde_json::from_value(self.scenario.clone()).map_err(|e| RegressionError::File { path: path.into(), message: format!("bad scenario: {e}") })?;
         let result = run(workload, &scenario, self.seed);
         let ok = match &self.expect {
             Expect::Pass => result.violations.is_empty(),
@@ -115,11 +105,7 @@ impl Regression {
             Err(RegressionError::Mismatch {
                 path: path.into(),
                 expected: self.expect.clone(),
-                got: result
-                    .violations
-                    .iter()
-                    .map(|v| v.invariant().to_string())
-                    .collect(),
+                got: result.violations.iter().map(|v| v.invariant().to_string()).collect(),
                 workload: self.workload.clone(),
                 seed: self.seed,
             })

@@ -36,11 +36,7 @@ pub fn set_replay_program(program: impl Into<String>) {
 /// How replay commands in reports start: the program set by
 /// [`set_replay_program`], else [`DEFAULT_REPLAY_PROGRAM`].
 pub fn replay_program() -> String {
-    REPLAY_PROGRAM
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone()
-        .unwrap_or_else(|| DEFAULT_REPLAY_PROGRAM.to_string())
+    REPLAY_PROGRAM.read().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_else(|| DEFAULT_REPLAY_PROGRAM.to_string())
 }
 
 /// A failed run: workload, seed, scenario, violations, and the exact
@@ -98,27 +94,15 @@ impl ShrunkReport {
     /// The command that replays the minimal scenario (starting with
     /// [`replay_program`]).
     pub fn replay_command(&self, workload: &str) -> String {
-        let file = self
-            .scenario_file
-            .as_ref()
-            .map_or_else(|| "<minimal.json>".to_string(), |p| p.display().to_string());
-        format!(
-            "{} replay --workload {workload} --seed {} --scenario {file}",
-            replay_program(),
-            self.seed
-        )
+        let file = self.scenario_file.as_ref().map_or_else(|| "<minimal.json>".to_string(), |p| p.display().to_string());
+        format!("{} replay --workload {workload} --seed {} --scenario {file}", replay_program(), self.seed)
     }
 }
 
 impl FailureReport {
     /// A report for `scenario` failing under `seed` (not shrunk; the
     /// scenario is taken as given, not as generated from the seed).
-    pub fn new<C: serde::Serialize>(
-        workload: &str,
-        seed: u64,
-        scenario: &Scenario<C>,
-        violations: Vec<Violation>,
-    ) -> Self {
+    pub fn new<C: serde::Serialize>(workload: &str, seed: u64, scenario: &Scenario<C>, violations: Vec<Violation>) -> Self {
         FailureReport {
             workload: workload.to_string(),
             seed,
@@ -147,20 +131,14 @@ impl FailureReport {
     /// # Errors
     /// [`ScenarioError::Parse`] when the scenario is not one of `workload`'s.
     pub fn replay<W: Workload>(&self, workload: &W) -> Result<RunResult<Cmd<W>>, ScenarioError> {
-        let scenario: Scenario<Cmd<W>> = serde_json::from_value(self.scenario.clone())
-            .map_err(|e| ScenarioError::Parse(e.to_string()))?;
+        let scenario: Scenario<Cmd<W>> = serde_json::from_value(self.scenario.clone()).map_err(|e| ScenarioError::Parse(e.to_string()))?;
         Ok(run(workload, &scenario, self.seed))
     }
 
     /// The command that replays the run with the CLI (starting with
     /// [`replay_program`]).
     pub fn replay_command(&self) -> String {
-        let mut cmd = format!(
-            "{} replay --workload {} --seed {}",
-            replay_program(),
-            self.workload,
-            self.seed
-        );
+        let mut cmd = format!("{} replay --workload {} --seed {}", replay_program(), self.workload, self.seed);
         if let Some(p) = &self.plant {
             cmd.push_str(&format!(" --plant {p}"));
         }
@@ -168,10 +146,7 @@ impl FailureReport {
             cmd.push_str(&format!(" --schedule {s}"));
         }
         if !self.scenario_from_seed {
-            let file = self.scenario_file.as_ref().map_or_else(
-                || "<scenario.json>".to_string(),
-                |p| p.display().to_string(),
-            );
+            let file = self.scenario_file.as_ref().map_or_else(|| "<scenario.json>".to_string(), |p| p.display().to_string());
             cmd.push_str(&format!(" --scenario {file}"));
         }
         cmd
@@ -185,17 +160,11 @@ impl FailureReport {
     pub fn save_scenario(&mut self, dir: &Path) -> std::io::Result<PathBuf> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(format!("{}-{}.json", self.workload, self.seed));
-        std::fs::write(
-            &path,
-            serde_json::to_string_pretty(&self.scenario).expect("JSON values serialize"),
-        )?;
+        std::fs::write(&path, serde_json::to_string_pretty(&self.scenario).expect("JSON values serialize"))?;
         self.scenario_file = Some(path.clone());
         if let Some(shrunk) = &mut self.shrunk {
             let min = dir.join(format!("{}-{}-min.json", self.workload, self.seed));
-            std::fs::write(
-                &min,
-                serde_json::to_string_pretty(&shrunk.scenario).expect("JSON values serialize"),
-            )?;
+            std::fs::write(&min, serde_json::to_string_pretty(&shrunk.scenario).expect("JSON values serialize"))?;
             shrunk.scenario_file = Some(min);
         }
         Ok(path)
@@ -205,13 +174,7 @@ impl FailureReport {
 impl fmt::Display for FailureReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "dcb-sim: invariant violated")?;
-        writeln!(
-            f,
-            "  workload: {}  seed: {}  plant: {}",
-            self.workload,
-            self.seed,
-            self.plant.as_deref().unwrap_or("none")
-        )?;
+        writeln!(f, "  workload: {}  seed: {}  plant: {}", self.workload, self.seed, self.plant.as_deref().unwrap_or("none"))?;
         writeln!(f, "  violations ({}):", self.violations.len())?;
         for v in self.violations.iter().take(10) {
             writeln!(f, "    - {v}")?;
@@ -224,47 +187,23 @@ impl fmt::Display for FailureReport {
         if let Some(test) = &self.test
             && self.scenario_from_seed
         {
-            let schedule = self
-                .schedule
-                .as_ref()
-                .map_or_else(String::new, |s| format!("DCB_SCHEDULE={s} "));
-            writeln!(
-                f,
-                "    DCB_SEED={} {schedule}cargo test --release --test {test}",
-                self.seed
-            )?;
+            let schedule = self.schedule.as_ref().map_or_else(String::new, |s| format!("DCB_SCHEDULE={s} "));
+            writeln!(f, "    DCB_SEED={} {schedule}cargo test --release --test {test}", self.seed)?;
         }
         if let Some(s) = &self.shrunk {
-            writeln!(
-                f,
-                "  shrunk ({} runs): {} → {} commands, {} → {} setup, {} → {} clients; seed {}",
-                s.runs,
-                s.commands.0,
-                s.commands.1,
-                s.setup.0,
-                s.setup.1,
-                s.clients.0,
-                s.clients.1,
-                s.seed
-            )?;
+            writeln!(f, "  shrunk ({} runs): {} → {} commands, {} → {} setup, {} → {} clients; seed {}", s.runs, s.commands.0, s.commands.1, s.setup.0, s.setup.1, s.clients.0, s.clients.1, s.seed)?;
             for v in s.violations.iter().take(5) {
                 writeln!(f, "    - {v}")?;
             }
             writeln!(f, "    replay: {}", s.replay_command(&self.workload))?;
             writeln!(f, "  minimal scenario:")?;
-            for line in serde_json::to_string_pretty(&s.scenario)
-                .expect("JSON values serialize")
-                .lines()
-            {
+            for line in serde_json::to_string_pretty(&s.scenario).expect("JSON values serialize").lines() {
                 writeln!(f, "    {line}")?;
             }
             return Ok(());
         }
         writeln!(f, "  scenario:")?;
-        for line in serde_json::to_string_pretty(&self.scenario)
-            .expect("JSON values serialize")
-            .lines()
-        {
+        for line in serde_json::to_string_pretty(&self.scenario).expect("JSON values serialize").lines() {
             writeln!(f, "    {line}")?;
         }
         Ok(())

@@ -37,28 +37,12 @@ pub struct RunResult<C> {
 /// Runs `scenario` under `seed` and checks every invariant: the generic
 /// ones ([`check::all`]) and the workload's own.
 pub fn run<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) -> RunResult<Cmd<W>> {
-    checked(
-        workload,
-        scenario,
-        seed,
-        run_unchecked(workload, scenario, seed),
-    )
+    checked(workload, scenario, seed, run_unchecked(workload, scenario, seed))
 }
 
 /// Checks the outcome of one run.
-pub(crate) fn checked<W: Workload>(
-    workload: &W,
-    scenario: &Scenario<Cmd<W>>,
-    seed: u64,
-    outcome: Result<History<Cmd<W>>, Violation>,
-) -> RunResult<Cmd<W>> {
-    checked_timed(
-        workload,
-        scenario,
-        seed,
-        outcome,
-        check::delays::Timing::Virtual,
-    )
+pub(crate) fn checked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, outcome: Result<History<Cmd<W>>, Violation>) -> RunResult<Cmd<W>> {
+    checked_timed(workload, scenario, seed, outcome, check::delays::Timing::Virtual)
 }
 
 /// [`checked`] for a history measured on `timing`'s clock.
@@ -72,26 +56,13 @@ pub(super) fn checked_timed<W: Workload>(
     let (history, mut violations) = match outcome {
         Ok(history) => (history, Vec::new()),
         Err(v) => {
-            let history = History {
-                seed,
-                commands: Vec::new(),
-                log: Vec::new(),
-                faults: Vec::new(),
-                metrics: Default::default(),
-                schedule: None,
-            };
-            return RunResult {
-                history,
-                violations: vec![v],
-            };
+            let history = History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
+            return RunResult { history, violations: vec![v] };
         }
     };
     check::all_timed(scenario, &history, timing, &mut violations);
     workload.check(scenario, &history, &mut violations);
-    RunResult {
-        history,
-        violations,
-    }
+    RunResult { history, violations }
 }
 
 /// Runs `scenario` under `seed` and returns the history without checking it.
@@ -100,53 +71,28 @@ pub(super) fn checked_timed<W: Workload>(
 /// A [`Violation::Harness`] for an invalid scenario, a plant the workload
 /// does not support, a store that cannot open, or a panic inside the run;
 /// a [`Violation::Liveness`] when every task blocked forever.
-pub fn run_unchecked<W: Workload>(
-    workload: &W,
-    scenario: &Scenario<Cmd<W>>,
-    seed: u64,
-) -> Result<History<Cmd<W>>, Violation> {
-    let clients: Vec<u32> = scenario
-        .commands
-        .iter()
-        .map(|s| s.client)
-        .collect::<BTreeSet<u32>>()
-        .into_iter()
-        .collect();
-    let chooser = scenario
-        .scheduler
-        .chooser(seed, &clients, scenario.commands.len());
+pub fn run_unchecked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) -> Result<History<Cmd<W>>, Violation> {
+    let clients: Vec<u32> = scenario.commands.iter().map(|s| s.client).collect::<BTreeSet<u32>>().into_iter().collect();
+    let chooser = scenario.scheduler.chooser(seed, &clients, scenario.commands.len());
     run_with(workload, scenario, seed, chooser)
 }
 
 /// [`run_unchecked`] with the store steps ordered by `chooser` (`None`:
 /// random latency), whatever the scenario's scheduler says.
-pub(crate) fn run_with<W: Workload>(
-    workload: &W,
-    scenario: &Scenario<Cmd<W>>,
-    seed: u64,
-    chooser: Option<Box<dyn Chooser>>,
-) -> Result<History<Cmd<W>>, Violation> {
-    scenario.validate().map_err(|e| Violation::Harness {
-        detail: e.to_string(),
-    })?;
+pub(crate) fn run_with<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, chooser: Option<Box<dyn Chooser>>) -> Result<History<Cmd<W>>, Violation> {
+    scenario.validate().map_err(|e| Violation::Harness { detail: e.to_string() })?;
     if let Some(plant) = scenario.plant
         && !workload.plants().contains(&plant)
     {
         let supported: Vec<&str> = workload.plants().iter().map(|p| p.name()).collect();
         return Err(Violation::Harness {
-            detail: format!(
-                "plant {plant} does not apply to workload {}; it supports: {}",
-                workload.name(),
-                supported.join(", ")
-            ),
+            detail: format!("plant {plant} does not apply to workload {}; it supports: {}", workload.name(), supported.join(", ")),
         });
     }
     let rt = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
     let recorder = MemoryRecorder::new();
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        metrics::with_local_recorder(&recorder, || {
-            rt.block_on(simulate(workload, scenario, seed, chooser))
-        })
+        metrics::with_local_recorder(&recorder, || rt.block_on(simulate(workload, scenario, seed, chooser)))
     }));
     match result {
         Ok(Ok(mut history)) => {
@@ -162,15 +108,9 @@ pub(crate) fn run_with<W: Workload>(
                 .unwrap_or("(non-string panic)")
                 .to_string();
             Err(if msg.contains("no events, all tasks will block forever") {
-                Violation::Liveness {
-                    detail: format!(
-                        "deadlock: every task is blocked and no timer is pending ({msg})"
-                    ),
-                }
+                Violation::Liveness { detail: format!("deadlock: every task is blocked and no timer is pending ({msg})") }
             } else {
-                Violation::Harness {
-                    detail: format!("panic during the run: {msg}"),
-                }
+                Violation::Harness { detail: format!("panic during the run: {msg}") }
             })
         }
     }
@@ -187,53 +127,21 @@ pub(super) struct Shared<S, H> {
     pub(super) seed: u64,
 }
 
-async fn simulate<W: Workload>(
-    workload: &W,
-    scenario: &Scenario<Cmd<W>>,
-    seed: u64,
-    chooser: Option<Box<dyn Chooser>>,
-) -> Result<History<Cmd<W>>, Violation> {
+async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, chooser: Option<Box<dyn Chooser>>) -> Result<History<Cmd<W>>, Violation> {
     let clock = RuntimeSleeper::new();
-    let turn = chooser.map(|c| {
-        Turn::new(
-            scenario
-                .commands
-                .iter()
-                .map(|s| s.client)
-                .collect::<BTreeSet<u32>>(),
-            c,
-        )
-    });
-    let store = workload.store(scenario).map_err(|e| Violation::Harness {
-        detail: format!("the workload's store could not open: {e}"),
-    })?;
+    let turn = chooser.map(|c| Turn::new(scenario.commands.iter().map(|s| s.client).collect::<BTreeSet<u32>>(), c));
+    let store = workload.store(scenario).map_err(|e| Violation::Harness { detail: format!("the workload's store could not open: {e}") })?;
     let store = PlantedStore::new(store, scenario.plant);
-    let mut harness = Harness::new(
-        store,
-        scenario.latency,
-        rng::substream(seed, LATENCY_STREAM),
-        scenario.faults,
-        rng::substream(seed, FAULT_STREAM),
-        clock,
-    );
+    let mut harness = Harness::new(store, scenario.latency, rng::substream(seed, LATENCY_STREAM), scenario.faults, rng::substream(seed, FAULT_STREAM), clock);
     if let Some(turn) = &turn {
         harness = harness.with_turn(turn.clone());
     }
     if !scenario.scripted_faults.is_empty() {
         harness = harness.with_scripted_faults(scenario.scripted_faults.clone());
     }
-    harness.init_head().await.map_err(|e| Violation::Harness {
-        detail: format!("the workload's store could not be read: {e}"),
-    })?;
+    harness.init_head().await.map_err(|e| Violation::Harness { detail: format!("the workload's store could not be read: {e}") })?;
     let policy = planted_policy(&scenario.policy, scenario.plant);
-    let shared = Rc::new(Shared {
-        harness,
-        handler: workload.handler(scenario),
-        policy,
-        clock: clock.into(),
-        timing: check::delays::Timing::Virtual,
-        seed,
-    });
+    let shared = Rc::new(Shared { harness, handler: workload.handler(scenario), policy, clock: clock.into(), timing: check::delays::Timing::Virtual, seed });
 
     let mut records = setup(&shared, scenario).await;
     let t0 = clock.now();
@@ -242,9 +150,7 @@ async fn simulate<W: Workload>(
         let shared = shared.clone();
         let client_task = async move { client_loop(&*shared, t0, client, commands).await };
         tasks.push(match &turn {
-            Some(turn) => {
-                madsim::task::spawn_local(Tracked::new(turn.clone(), client, client_task))
-            }
+            Some(turn) => madsim::task::spawn_local(Tracked::new(turn.clone(), client, client_task)),
             None => madsim::task::spawn_local(client_task),
         });
     }
@@ -252,40 +158,19 @@ async fn simulate<W: Workload>(
         records.extend(task.await.expect("client tasks do not panic"));
     }
     records.sort_by_key(|r| r.index);
-    let log = shared.harness.log().await.map_err(|e| Violation::Harness {
-        detail: format!("the workload's store could not be read back: {e}"),
-    })?;
+    let log = shared.harness.log().await.map_err(|e| Violation::Harness { detail: format!("the workload's store could not be read back: {e}") })?;
     let schedule = turn.map(|t| t.record());
-    Ok(History {
-        seed,
-        commands: records,
-        log,
-        faults: shared.harness.journal(),
-        metrics: Default::default(),
-        schedule,
-    })
+    Ok(History { seed, commands: records, log, faults: shared.harness.journal(), metrics: Default::default(), schedule })
 }
 
 /// One client's commands in the order it runs them: (index, start, request id, command).
 pub(super) type ClientQueue<C> = Vec<(usize, Duration, Option<String>, C)>;
 
 /// Runs the scenario's setup commands one at a time.
-pub(super) async fn setup<C: Clone, S: EventStore, H: Handler<C>>(
-    shared: &Shared<S, H>,
-    scenario: &Scenario<C>,
-) -> Vec<CommandRecord<C>> {
+pub(super) async fn setup<C: Clone, S: EventStore, H: Handler<C>>(shared: &Shared<S, H>, scenario: &Scenario<C>) -> Vec<CommandRecord<C>> {
     let mut records = Vec::with_capacity(scenario.setup.len() + scenario.commands.len());
     for (index, command) in scenario.setup.iter().enumerate() {
-        records.push(
-            execute(
-                shared,
-                index,
-                scenario.request_id(index),
-                None,
-                command.clone(),
-            )
-            .await,
-        );
+        records.push(execute(shared, index, scenario.request_id(index), None, command.clone()).await);
     }
     records
 }
@@ -302,24 +187,13 @@ pub(super) fn client_queues<C: Clone>(scenario: &Scenario<C>) -> BTreeMap<u32, C
         .into_iter()
         .map(|(client, mut commands)| {
             commands.sort_by_key(|(i, s)| (s.start, *i));
-            (
-                client,
-                commands
-                    .into_iter()
-                    .map(|(i, s)| (i, s.start, scenario.request_id(i), s.command.clone()))
-                    .collect(),
-            )
+            (client, commands.into_iter().map(|(i, s)| (i, s.start, scenario.request_id(i), s.command.clone())).collect())
         })
         .collect()
 }
 
 /// One client: waits for each command's start (from `t0`) and handles it.
-pub(super) async fn client_loop<C, S: EventStore, H: Handler<C>>(
-    shared: &Shared<S, H>,
-    t0: Duration,
-    client: u32,
-    commands: ClientQueue<C>,
-) -> Vec<CommandRecord<C>> {
+pub(super) async fn client_loop<C, S: EventStore, H: Handler<C>>(shared: &Shared<S, H>, t0: Duration, client: u32, commands: ClientQueue<C>) -> Vec<CommandRecord<C>> {
     let mut out = Vec::with_capacity(commands.len());
     for (index, start, request, command) in commands {
         let wait = (t0 + start).saturating_sub(shared.clock.now());
@@ -331,35 +205,14 @@ pub(super) async fn client_loop<C, S: EventStore, H: Handler<C>>(
     out
 }
 
-async fn execute<C, S: EventStore, H: Handler<C>>(
-    shared: &Shared<S, H>,
-    index: usize,
-    request: Option<String>,
-    client: Option<u32>,
-    command: C,
-) -> CommandRecord<C> {
+async fn execute<C, S: EventStore, H: Handler<C>>(shared: &Shared<S, H>, index: usize, request: Option<String>, client: Option<u32>, command: C) -> CommandRecord<C> {
     let mut rng = rng::substream(shared.seed, index as u64 + 1);
     let started_at = shared.clock.now();
     let view = shared.harness.view_as(index, client);
-    let ctx = Ctx::new(
-        &view,
-        shared.clock,
-        &mut rng,
-        request.as_deref(),
-        &shared.policy,
-        &view,
-    );
+    let ctx = Ctx::new(&view, shared.clock, &mut rng, request.as_deref(), &shared.policy, &view);
     let outcome = shared.handler.handle(ctx, &command).await;
     let ended_at = shared.clock.now();
     let calls = view.into_calls();
     let report = derive::report_timed(&calls, &outcome, started_at, shared.timing);
-    CommandRecord {
-        index,
-        client,
-        command,
-        started_at,
-        ended_at,
-        report,
-        calls,
-    }
+    CommandRecord { index, client, command, started_at, ended_at, report, calls }
 }

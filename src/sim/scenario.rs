@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::faults::{FaultPlan, FaultPlanError, ScriptedFault, ScriptedFaultError};
-use super::sched::Scheduler;
 use crate::plant::Plant;
 use crate::retry::{PolicyError, RetryPolicy};
+use super::faults::{FaultPlan, FaultPlanError, ScriptedFault, ScriptedFaultError};
+use super::sched::Scheduler;
 
 /// A command issued by `client` at virtual time `start` (after setup).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -25,11 +25,7 @@ pub struct Scheduled<C> {
 impl<C> Scheduled<C> {
     /// A command of `client` starting at `start_ms` milliseconds.
     pub fn at_ms(client: u32, start_ms: u64, command: C) -> Self {
-        Scheduled {
-            client,
-            start: Duration::from_millis(start_ms),
-            command,
-        }
+        Scheduled { client, start: Duration::from_millis(start_ms), command }
     }
 }
 
@@ -69,12 +65,7 @@ impl Default for Latency {
 impl Latency {
     /// No latency at all (store calls take effect at once).
     pub fn zero() -> Self {
-        Latency {
-            read_min: Duration::ZERO,
-            read_max: Duration::ZERO,
-            append_min: Duration::ZERO,
-            append_max: Duration::ZERO,
-        }
+        Latency { read_min: Duration::ZERO, read_max: Duration::ZERO, append_min: Duration::ZERO, append_max: Duration::ZERO }
     }
 }
 
@@ -126,9 +117,7 @@ pub enum ScenarioError {
         max: Duration,
     },
     /// A latency range reaches below the clock's 1 ms resolution.
-    #[error(
-        "latency {which}: {min:?}..={max:?} reaches below 1 ms, which the simulated clock cannot sleep; use 0..=0 for no latency or a min of at least 1000 µs"
-    )]
+    #[error("latency {which}: {min:?}..={max:?} reaches below 1 ms, which the simulated clock cannot sleep; use 0..=0 for no latency or a min of at least 1000 µs")]
     LatencyResolution {
         /// `read` or `append`.
         which: &'static str,
@@ -144,14 +133,10 @@ pub enum ScenarioError {
     #[error("invalid scripted fault: {0}")]
     ScriptedFault(#[from] ScriptedFaultError),
     /// The engine was not compiled in.
-    #[error(
-        "engine {0:?} is not available in this build; enable its cargo feature (e.g. --features sqlite)"
-    )]
+    #[error("engine {0:?} is not available in this build; enable its cargo feature (e.g. --features sqlite)")]
     EngineUnavailable(Engine),
     /// The file could not be parsed.
-    #[error(
-        "cannot parse scenario JSON: {0}; see `dcb-sim replay --help` for the format, or print one with `dcb-sim replay --seed 1 --print-scenario`"
-    )]
+    #[error("cannot parse scenario JSON: {0}; see `dcb-sim replay --help` for the format, or print one with `dcb-sim replay --seed 1 --print-scenario`")]
     Parse(String),
 }
 
@@ -197,18 +182,7 @@ pub struct Scenario<C> {
 impl<C> Scenario<C> {
     /// A scenario with the C# policy, default latency and no plant.
     pub fn new(setup: Vec<C>, commands: Vec<Scheduled<C>>) -> Self {
-        Scenario {
-            setup,
-            commands,
-            policy: RetryPolicy::csharp(),
-            latency: Latency::default(),
-            request_ids: true,
-            engine: Engine::Memory,
-            faults: FaultPlan::default(),
-            scripted_faults: Vec::new(),
-            plant: None,
-            scheduler: Scheduler::Random,
-        }
+        Scenario { setup, commands, policy: RetryPolicy::csharp(), latency: Latency::default(), request_ids: true, engine: Engine::Memory, faults: FaultPlan::default(), scripted_faults: Vec::new(), plant: None, scheduler: Scheduler::Random }
     }
 
     /// Checks the policy and latency ranges.
@@ -225,10 +199,7 @@ impl<C> Scenario<C> {
             return Err(ScenarioError::EngineUnavailable(self.engine));
         }
         let l = &self.latency;
-        for (which, min, max) in [
-            ("read", l.read_min, l.read_max),
-            ("append", l.append_min, l.append_max),
-        ] {
+        for (which, min, max) in [("read", l.read_min, l.read_max), ("append", l.append_min, l.append_max)] {
             if min > max {
                 return Err(ScenarioError::LatencyOrder { which, min, max });
             }
@@ -266,8 +237,7 @@ impl<C: serde::de::DeserializeOwned> Scenario<C> {
     /// # Errors
     /// [`ScenarioError::Parse`] or a validation error.
     pub fn from_json(json: &str) -> Result<Self, ScenarioError> {
-        let s: Self =
-            serde_json::from_str(json).map_err(|e| ScenarioError::Parse(e.to_string()))?;
+        let s: Self = serde_json::from_str(json).map_err(|e| ScenarioError::Parse(e.to_string()))?;
         s.validate()?;
         Ok(s)
     }

@@ -14,12 +14,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::faults::FaultPlan;
 use super::runner::run;
 use super::scenario::Scenario;
-use super::sched::{Schedule, Scheduler};
 use super::violation::Violation;
 use super::workload::{Cmd, Workload};
+use super::faults::FaultPlan;
+use super::sched::{Schedule, Scheduler};
 
 /// A shrunk failure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,28 +39,15 @@ const SEEDS: std::ops::Range<u64> = 0..16;
 
 /// Shrinks `scenario` (failing under `seed` with a violation of
 /// `invariant`) within `budget` runs.
-pub fn shrink<W: Workload>(
-    workload: &W,
-    scenario: &Scenario<Cmd<W>>,
-    seed: u64,
-    invariant: &str,
-    budget: u64,
-) -> Shrunk<Cmd<W>> {
+pub fn shrink<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, invariant: &str, budget: u64) -> Shrunk<Cmd<W>> {
     let mut runs = 0;
     // A PCT run is pinned to the schedule it took, so cutting commands
     // keeps the order of the steps that remain.
     let pinned;
     let scenario = if let Scheduler::Pct { .. } = scenario.scheduler {
         runs += 1;
-        let schedule = run(workload, scenario, seed)
-            .history
-            .schedule
-            .unwrap_or_default()
-            .schedule;
-        pinned = Scenario {
-            scheduler: Scheduler::Script { schedule },
-            ..scenario.clone()
-        };
+        let schedule = run(workload, scenario, seed).history.schedule.unwrap_or_default().schedule;
+        pinned = Scenario { scheduler: Scheduler::Script { schedule }, ..scenario.clone() };
         &pinned
     } else {
         scenario
@@ -68,17 +55,9 @@ pub fn shrink<W: Workload>(
     let fails = |s: &Scenario<Cmd<W>>, seed: u64, runs: &mut u64| -> Option<Vec<Violation>> {
         *runs += 1;
         let r = run(workload, s, seed);
-        r.violations
-            .iter()
-            .any(|v| v.invariant() == invariant)
-            .then_some(r.violations)
+        r.violations.iter().any(|v| v.invariant() == invariant).then_some(r.violations)
     };
-    let mut best = Shrunk {
-        scenario: scenario.clone(),
-        seed,
-        violations: fails(scenario, seed, &mut runs).unwrap_or_default(),
-        runs: 0,
-    };
+    let mut best = Shrunk { scenario: scenario.clone(), seed, violations: fails(scenario, seed, &mut runs).unwrap_or_default(), runs: 0 };
     let mut improved = true;
     while improved && runs < budget {
         improved = false;
@@ -98,12 +77,7 @@ pub fn shrink<W: Workload>(
                 }
             }
             if let Some((s, v)) = found {
-                best = Shrunk {
-                    scenario: candidate,
-                    seed: s,
-                    violations: v,
-                    runs: 0,
-                };
+                best = Shrunk { scenario: candidate, seed: s, violations: v, runs: 0 };
                 improved = true;
                 break; // restart from the smaller scenario
             }
@@ -119,32 +93,17 @@ pub fn shrink<W: Workload>(
 /// script first (past its end the run goes on without preempting), then
 /// the script with one choice dropped. Each kept candidate is pinned to
 /// the schedule its run recorded, so the result replays exactly.
-fn shrink_schedule<W: Workload>(
-    workload: &W,
-    best: &mut Shrunk<Cmd<W>>,
-    invariant: &str,
-    budget: u64,
-    runs: &mut u64,
-) {
+fn shrink_schedule<W: Workload>(workload: &W, best: &mut Shrunk<Cmd<W>>, invariant: &str, budget: u64, runs: &mut u64) {
     let measure = |scenario: &Scenario<Cmd<W>>, runs: &mut u64| {
         *runs += 1;
         let r = run(workload, scenario, best.seed);
         let record = r.history.schedule.clone().unwrap_or_default();
-        r.violations
-            .iter()
-            .any(|v| v.invariant() == invariant)
-            .then_some((record, r.violations))
+        r.violations.iter().any(|v| v.invariant() == invariant).then_some((record, r.violations))
     };
-    let Scheduler::Script { .. } = best.scenario.scheduler else {
-        return;
-    };
-    let Some((mut record, _)) = measure(&best.scenario, runs) else {
-        return;
-    };
+    let Scheduler::Script { .. } = best.scenario.scheduler else { return };
+    let Some((mut record, _)) = measure(&best.scenario, runs) else { return };
     // Pin the choices the run made (a lenient script may not have fit everywhere).
-    best.scenario.scheduler = Scheduler::Script {
-        schedule: record.schedule.clone(),
-    };
+    best.scenario.scheduler = Scheduler::Script { schedule: record.schedule.clone() };
     let mut improved = true;
     while improved && *runs < budget {
         improved = false;
@@ -155,21 +114,11 @@ fn shrink_schedule<W: Workload>(
             if *runs >= budget {
                 break;
             }
-            let scenario = Scenario {
-                scheduler: Scheduler::Script {
-                    schedule: Schedule::new(candidate),
-                },
-                ..best.scenario.clone()
-            };
+            let scenario = Scenario { scheduler: Scheduler::Script { schedule: Schedule::new(candidate) }, ..best.scenario.clone() };
             if let Some((r, violations)) = measure(&scenario, runs)
                 && (r.preemptions, r.schedule.len()) < (record.preemptions, record.schedule.len())
             {
-                best.scenario = Scenario {
-                    scheduler: Scheduler::Script {
-                        schedule: r.schedule.clone(),
-                    },
-                    ..best.scenario.clone()
-                };
+                best.scenario = Scenario { scheduler: Scheduler::Script { schedule: r.schedule.clone() }, ..best.scenario.clone() };
                 best.violations = violations;
                 record = r;
                 improved = true;
@@ -187,13 +136,7 @@ fn candidates<C: Clone>(s: &Scenario<C>) -> Vec<Scenario<C>> {
     if n > 3 {
         for half in [0..n / 2, n / 2..n] {
             let mut c = s.clone();
-            c.commands = s
-                .commands
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !half.contains(i))
-                .map(|(_, x)| x.clone())
-                .collect();
+            c.commands = s.commands.iter().enumerate().filter(|(i, _)| !half.contains(i)).map(|(_, x)| x.clone()).collect();
             out.push(c);
         }
     }
@@ -214,10 +157,7 @@ fn candidates<C: Clone>(s: &Scenario<C>) -> Vec<Scenario<C>> {
     if let Some(&last) = clients.last() {
         for &target in &clients[..clients.len() - 1] {
             let mut c = s.clone();
-            c.commands
-                .iter_mut()
-                .filter(|x| x.client == last)
-                .for_each(|x| x.client = target);
+            c.commands.iter_mut().filter(|x| x.client == last).for_each(|x| x.client = target);
             out.push(c);
         }
     }
@@ -225,9 +165,7 @@ fn candidates<C: Clone>(s: &Scenario<C>) -> Vec<Scenario<C>> {
     if clients.iter().enumerate().any(|(i, c)| *c != i as u32) {
         let mut c = s.clone();
         for x in &mut c.commands {
-            x.client = clients
-                .binary_search(&x.client)
-                .map_or(x.client, |i| i as u32);
+            x.client = clients.binary_search(&x.client).map_or(x.client, |i| i as u32);
         }
         out.push(c);
     }
@@ -273,44 +211,22 @@ mod tests {
     use super::*;
     use crate::plant::Plant;
     use crate::sim::enrollment::EnrollmentWorkload;
-    use crate::sim::{ExploreOptions, SCENARIO_STREAM, explore};
+    use crate::sim::{SCENARIO_STREAM, explore, ExploreOptions};
 
     #[test]
     fn a_non_atomic_store_failure_shrinks_to_two_racing_enrollments() {
         let w = EnrollmentWorkload::default();
-        let summary = explore(
-            &w,
-            &ExploreOptions {
-                seeds: 200,
-                plant: Some(Plant::NonAtomicStore),
-                stop_on_failure: true,
-                ..Default::default()
-            },
-        );
+        let summary = explore(&w, &ExploreOptions { seeds: 200, plant: Some(Plant::NonAtomicStore), stop_on_failure: true, ..Default::default() });
         // That the plant can fire at all is asserted by name in
         // sim-tests/planted.rs (non_atomic_plant_fires_on_every_simulated_engine).
-        let f = summary.failures.first().unwrap_or_else(|| {
-            panic!("the non-atomic store was not caught in 200 seeds\n{summary}")
-        });
+        let f = summary.failures.first().unwrap_or_else(|| panic!("the non-atomic store was not caught in 200 seeds\n{summary}"));
         let mut scenario = w.generate(&mut crate::rng::substream(f.seed, SCENARIO_STREAM));
         scenario.plant = Some(Plant::NonAtomicStore);
         let shrunk = shrink(&w, &scenario, f.seed, "serializability", 5_000);
-        assert!(
-            shrunk
-                .violations
-                .iter()
-                .any(|v| v.invariant() == "serializability")
-        );
-        assert!(
-            shrunk.scenario.commands.len() <= 3,
-            "{} commands left",
-            shrunk.scenario.commands.len()
-        );
+        assert!(shrunk.violations.iter().any(|v| v.invariant() == "serializability"));
+        assert!(shrunk.scenario.commands.len() <= 3, "{} commands left", shrunk.scenario.commands.len());
         assert!(shrunk.scenario.commands.len() < scenario.commands.len());
         // And it replays.
-        assert_eq!(
-            run(&w, &shrunk.scenario, shrunk.seed).violations,
-            shrunk.violations
-        );
+        assert_eq!(run(&w, &shrunk.scenario, shrunk.seed).violations, shrunk.violations);
     }
 }

@@ -5,20 +5,14 @@ use std::time::Duration;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use super::faults::FaultPlan;
 use super::scenario::Scenario;
+use super::faults::FaultPlan;
 
 /// Draws a fault plan into `scenario` (swarm testing: each fault kind is
 /// switched on for about half the seeds, at 2–10 % of store calls), and
 /// lets the policy retry transient errors so ambiguous commits get retried.
 pub fn swarm_faults<C>(rng: &mut ChaCha8Rng, scenario: &mut Scenario<C>) {
-    let p = |rng: &mut ChaCha8Rng| {
-        if rng.random_bool(0.5) {
-            rng.random_range(0.02..0.10)
-        } else {
-            0.0
-        }
-    };
+    let p = |rng: &mut ChaCha8Rng| if rng.random_bool(0.5) { rng.random_range(0.02..0.10) } else { 0.0 };
     let plan = FaultPlan {
         spike_probability: p(rng),
         spike_max: Duration::from_millis(rng.random_range(2..=30)),

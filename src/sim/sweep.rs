@@ -104,17 +104,10 @@ pub fn parse_clients(list: &str) -> Result<Vec<u32>, SweepError> {
     for raw in list.split(',') {
         let item = raw.trim();
         if item.is_empty() {
-            return Err(SweepError::Empty {
-                list: list.to_string(),
-            });
+            return Err(SweepError::Empty { list: list.to_string() });
         }
-        let n: u64 = item.parse().map_err(|_| SweepError::NotANumber {
-            item: item.to_string(),
-        })?;
-        let n = u32::try_from(n)
-            .ok()
-            .filter(|n| (1..=MAX_CLIENTS).contains(n))
-            .ok_or(SweepError::OutOfRange(n))?;
+        let n: u64 = item.parse().map_err(|_| SweepError::NotANumber { item: item.to_string() })?;
+        let n = u32::try_from(n).ok().filter(|n| (1..=MAX_CLIENTS).contains(n)).ok_or(SweepError::OutOfRange(n))?;
         if out.contains(&n) {
             return Err(SweepError::Duplicate(n));
         }
@@ -172,17 +165,9 @@ impl CdfSeries {
     /// The CDF's points: (latency ms, share of **all** commands that took
     /// effect within it), from the fastest success to the slowest.
     pub fn points(&self) -> Vec<(f64, f64)> {
-        let share = if self.commands == 0 {
-            0.0
-        } else {
-            self.succeeded as f64 / self.commands as f64
-        };
+        let share = if self.commands == 0 { 0.0 } else { self.succeeded as f64 / self.commands as f64 };
         let steps = f64::from(CDF_STEPS);
-        self.quantiles_ms
-            .iter()
-            .enumerate()
-            .map(|(k, &ms)| (ms, k as f64 / steps * share))
-            .collect()
+        self.quantiles_ms.iter().enumerate().map(|(k, &ms)| (ms, k as f64 / steps * share)).collect()
     }
 }
 
@@ -219,9 +204,7 @@ pub struct SweepReport {
 impl SweepReport {
     /// The point of `policy` at `clients`.
     pub fn point(&self, clients: u32, policy: &str) -> Option<&SweepPoint> {
-        self.points
-            .iter()
-            .find(|p| p.clients == clients && p.stats.name == policy)
+        self.points.iter().find(|p| p.clients == clients && p.stats.name == policy)
     }
 
     /// Every point of `policy`, by ascending client count.
@@ -253,14 +236,7 @@ struct RunAcc {
 /// `n` clients (e.g. [`HotKeyWorkload::with_clients`](super::hotkey::HotKeyWorkload::with_clients)).
 /// With `cdf_at = Some(n)` (a count in `clients`), the report keeps each
 /// policy's latency distribution at `n`.
-pub fn sweep<W: Workload, F: Fn(u32) -> W>(
-    workload: F,
-    clients: &[u32],
-    policies: &[(String, RetryPolicy)],
-    start_seed: u64,
-    seeds: u64,
-    cdf_at: Option<u32>,
-) -> SweepReport {
+pub fn sweep<W: Workload, F: Fn(u32) -> W>(workload: F, clients: &[u32], policies: &[(String, RetryPolicy)], start_seed: u64, seeds: u64, cdf_at: Option<u32>) -> SweepReport {
     let mut points = Vec::with_capacity(clients.len() * policies.len());
     let mut cdf = None;
     let mut name = String::new();
@@ -271,13 +247,7 @@ pub fn sweep<W: Workload, F: Fn(u32) -> W>(
         let keep = cdf_at == Some(n);
         let report = tune_observed(&w, policies, start_seed, seeds, |i, result| {
             let acc = &mut accs[i];
-            let concurrent = || {
-                result
-                    .history
-                    .commands
-                    .iter()
-                    .filter(|c| c.client.is_some())
-            };
+            let concurrent = || result.history.commands.iter().filter(|c| c.client.is_some());
             let first = concurrent().map(|c| c.started_at).min().unwrap_or_default();
             let last = concurrent().map(|c| c.ended_at).max().unwrap_or_default();
             let completion = last.saturating_sub(first);
@@ -288,8 +258,7 @@ pub fn sweep<W: Workload, F: Fn(u32) -> W>(
                 let writes = c.calls.iter().filter(|call| call.is_append()).count() as u64;
                 acc.writes += writes;
                 acc.calls += c.calls.len() as u64;
-                acc.attempts
-                    .push(u32::try_from(c.report.attempts.len()).unwrap_or(u32::MAX));
+                acc.attempts.push(u32::try_from(c.report.attempts.len()).unwrap_or(u32::MAX));
                 if keep && matches!(c.outcome(), Outcome::Succeeded | Outcome::Idempotent) {
                     acc.latencies.push(c.ended_at.saturating_sub(c.started_at));
                 }
@@ -300,19 +269,10 @@ pub fn sweep<W: Workload, F: Fn(u32) -> W>(
             if keep {
                 acc.latencies.sort_unstable();
                 let (commands, succeeded) = (stats.commands, stats.succeeded + stats.idempotent);
-                series.push(CdfSeries {
-                    policy: stats.name.clone(),
-                    commands,
-                    succeeded,
-                    quantiles_ms: quantiles(&acc.latencies),
-                });
+                series.push(CdfSeries { policy: stats.name.clone(), commands, succeeded, quantiles_ms: quantiles(&acc.latencies) });
             }
             acc.attempts.sort_unstable();
-            let attempts_p99 = if acc.attempts.is_empty() {
-                0
-            } else {
-                acc.attempts[(acc.attempts.len() * 99).div_ceil(100).max(1) - 1]
-            };
+            let attempts_p99 = if acc.attempts.is_empty() { 0 } else { acc.attempts[(acc.attempts.len() * 99).div_ceil(100).max(1) - 1] };
             let runs = acc.runs.max(1) as f64;
             let successes = stats.succeeded + stats.idempotent;
             points.push(SweepPoint {
@@ -332,15 +292,7 @@ pub fn sweep<W: Workload, F: Fn(u32) -> W>(
             cdf = Some(LatencyCdf { clients: n, series });
         }
     }
-    SweepReport {
-        workload: name,
-        start_seed,
-        seeds,
-        clients: clients.to_vec(),
-        policies: policies.to_vec(),
-        points,
-        cdf,
-    }
+    SweepReport { workload: name, start_seed, seeds, clients: clients.to_vec(), policies: policies.to_vec(), points, cdf }
 }
 
 /// Nearest-rank quantiles at `k / CDF_STEPS` of sorted latencies, in ms
@@ -351,10 +303,7 @@ fn quantiles(sorted: &[Duration]) -> Vec<f64> {
     }
     let n = sorted.len() as u64;
     let steps = u64::from(CDF_STEPS);
-    (0..=steps)
-        .map(|k| (k * n).div_ceil(steps).max(1))
-        .map(|rank| ms(sorted[(rank - 1) as usize]))
-        .collect()
+    (0..=steps).map(|k| (k * n).div_ceil(steps).max(1)).map(|rank| ms(sorted[(rank - 1) as usize])).collect()
 }
 
 impl fmt::Display for SweepReport {
@@ -370,20 +319,8 @@ impl fmt::Display for SweepReport {
             self.seeds
         )?;
         const HEAD: [&str; 14] = [
-            "clients",
-            "policy",
-            "time ms",
-            "writes/run",
-            "calls/run",
-            "calls/success",
-            "retries/cmd",
-            "attempts p99",
-            "attempts max",
-            "exhausted %",
-            "p50 ms",
-            "p95 ms",
-            "p99 ms",
-            "violations",
+            "clients", "policy", "time ms", "writes/run", "calls/run", "calls/success", "retries/cmd", "attempts p99", "attempts max", "exhausted %",
+            "p50 ms", "p95 ms", "p99 ms", "violations",
         ];
         let rows: Vec<[String; 14]> = self
             .points
@@ -419,25 +356,12 @@ impl fmt::Display for SweepReport {
             columns.line(f, row)?;
         }
         writeln!(f)?;
-        let name_w = self
-            .policies
-            .iter()
-            .map(|(n, _)| n.chars().count())
-            .max()
-            .unwrap_or(0);
+        let name_w = self.policies.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);
         for (name, policy) in &self.policies {
             writeln!(f, "  {name:<name_w$}  {}", super::tune::describe(policy))?;
         }
-        for p in self
-            .points
-            .iter()
-            .filter(|p| !p.stats.violating_seeds.is_empty())
-        {
-            writeln!(
-                f,
-                "  VIOLATIONS: {} at {} clients, seeds {:?}: a bug, not a tuning result",
-                p.stats.name, p.clients, p.stats.violating_seeds
-            )?;
+        for p in self.points.iter().filter(|p| !p.stats.violating_seeds.is_empty()) {
+            writeln!(f, "  VIOLATIONS: {} at {} clients, seeds {:?}: a bug, not a tuning result", p.stats.name, p.clients, p.stats.violating_seeds)?;
         }
         Ok(())
     }
@@ -450,23 +374,11 @@ mod tests {
     #[test]
     fn parse_errors() {
         assert!(matches!(parse_clients(""), Err(SweepError::Empty { .. })));
-        assert!(matches!(
-            parse_clients("1,,2"),
-            Err(SweepError::Empty { .. })
-        ));
+        assert!(matches!(parse_clients("1,,2"), Err(SweepError::Empty { .. })));
         assert_eq!(parse_clients("5,5"), Err(SweepError::Duplicate(5)));
-        assert_eq!(
-            parse_clients("100001"),
-            Err(SweepError::OutOfRange(100_001))
-        );
-        assert_eq!(
-            parse_clients("99999999999"),
-            Err(SweepError::OutOfRange(99_999_999_999))
-        );
-        assert!(matches!(
-            parse_clients("-1"),
-            Err(SweepError::NotANumber { .. })
-        ));
+        assert_eq!(parse_clients("100001"), Err(SweepError::OutOfRange(100_001)));
+        assert_eq!(parse_clients("99999999999"), Err(SweepError::OutOfRange(99_999_999_999)));
+        assert!(matches!(parse_clients("-1"), Err(SweepError::NotANumber { .. })));
         assert_eq!(parse_clients(" 200 ,1").unwrap(), vec![1, 200]);
     }
 
@@ -476,10 +388,7 @@ mod tests {
         let q = quantiles(&v);
         assert_eq!(q.len(), CDF_STEPS as usize + 1);
         assert_eq!((q[0], q[100], q[200]), (1.0, 200.0, 400.0));
-        assert_eq!(
-            quantiles(&[Duration::from_millis(3)]),
-            vec![3.0; CDF_STEPS as usize + 1]
-        );
+        assert_eq!(quantiles(&[Duration::from_millis(3)]), vec![3.0; CDF_STEPS as usize + 1]);
         assert!(quantiles(&[]).is_empty());
     }
 }

@@ -123,10 +123,7 @@ pub fn charts(report: &SweepReport) -> Result<Vec<(&'static str, String)>, PlotE
             .map(|(i, (name, _))| Series {
                 name: name.clone(),
                 colour: colour(i),
-                points: report
-                    .series(name)
-                    .map(|p| (f64::from(p.clients), f(p)))
-                    .collect(),
+                points: report.series(name).map(|p| (f64::from(p.clients), f(p))).collect(),
                 markers: true,
             })
             .collect()
@@ -140,10 +137,7 @@ pub fn charts(report: &SweepReport) -> Result<Vec<(&'static str, String)>, PlotE
         series: by_policy(&|p| p.writes_per_run),
         y_label: count,
     };
-    out.push((
-        writes.name,
-        draw(&writes, |c| linear_x(&report.clients, c), linear_y)?,
-    ));
+    out.push((writes.name, draw(&writes, |c| linear_x(&report.clients, c), linear_y)?));
     let time = Chart {
         name: "time",
         caption: "Time until the last client is done (log scale)",
@@ -152,25 +146,14 @@ pub fn charts(report: &SweepReport) -> Result<Vec<(&'static str, String)>, PlotE
         series: by_policy(&|p| p.completion_ms),
         y_label: count,
     };
-    out.push((
-        time.name,
-        draw(&time, |c| linear_x(&report.clients, c), log_y)?,
-    ));
+    out.push((time.name, draw(&time, |c| linear_x(&report.clients, c), log_y)?));
     if let Some(cdf) = &report.cdf {
-        let caption = format!(
-            "Latency of the commands that succeeded, {} clients",
-            cdf.clients
-        );
+        let caption = format!("Latency of the commands that succeeded, {} clients", cdf.clients);
         let series = cdf
             .series
             .iter()
             .enumerate()
-            .map(|(i, s)| Series {
-                name: s.policy.clone(),
-                colour: colour(i),
-                points: s.points(),
-                markers: false,
-            })
+            .map(|(i, s)| Series { name: s.policy.clone(), colour: colour(i), points: s.points(), markers: false })
             .collect();
         let chart = Chart {
             name: "cdf",
@@ -180,14 +163,7 @@ pub fn charts(report: &SweepReport) -> Result<Vec<(&'static str, String)>, PlotE
             series,
             y_label: percent,
         };
-        out.push((
-            chart.name,
-            draw(
-                &chart,
-                log_x,
-                |_| -> plotters::coord::types::RangedCoordf64 { (0.0..1.0).into() },
-            )?,
-        ));
+        out.push((chart.name, draw(&chart, log_x, |_| -> plotters::coord::types::RangedCoordf64 { (0.0..1.0).into() })?));
     }
     Ok(out)
 }
@@ -197,17 +173,8 @@ pub fn charts(report: &SweepReport) -> Result<Vec<(&'static str, String)>, PlotE
 /// # Errors
 /// [`PlotError`] when plotters fails to draw a chart.
 pub fn render(report: &SweepReport) -> Result<String, PlotError> {
-    let mut title = format!(
-        "dcb-sim tune · workload {} · {} clients",
-        report.workload,
-        span(&report.clients)
-    );
-    let _ = write!(
-        title,
-        " · seeds {}..{}",
-        report.start_seed,
-        report.start_seed + report.seeds
-    );
+    let mut title = format!("dcb-sim tune · workload {} · {} clients", report.workload, span(&report.clients));
+    let _ = write!(title, " · seeds {}..{}", report.start_seed, report.start_seed + report.seeds);
     let mut out = String::with_capacity(128 * 1024);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     let _ = writeln!(out, "<title>{}</title>", esc(&title));
@@ -233,12 +200,7 @@ pub fn render(report: &SweepReport) -> Result<String, PlotError> {
     table(&mut out, report);
     out.push_str("<h2>Policies</h2>\n<dl class=\"policies\">\n");
     for (name, policy) in &report.policies {
-        let _ = writeln!(
-            out,
-            "<dt>{}</dt><dd>{}</dd>",
-            esc(name),
-            esc(&describe(policy))
-        );
+        let _ = writeln!(out, "<dt>{}</dt><dd>{}</dd>", esc(name), esc(&describe(policy)));
     }
     out.push_str("</dl>\n</body>\n</html>\n");
     Ok(out)
@@ -255,22 +217,14 @@ fn span(clients: &[u32]) -> String {
 
 /// Every point's coordinate on one axis.
 fn values<'c>(c: &'c Chart<'_>, axis: fn(&(f64, f64)) -> f64) -> impl Iterator<Item = f64> + 'c {
-    c.series
-        .iter()
-        .flat_map(|s| s.points.iter())
-        .map(axis)
-        .filter(|v| v.is_finite())
+    c.series.iter().flat_map(|s| s.points.iter()).map(axis).filter(|v| v.is_finite())
 }
 
 /// The clients axis: the swept range (widened when it is one value).
 fn linear_x(clients: &[u32], _: &Chart<'_>) -> plotters::coord::types::RangedCoordf64 {
     let lo = f64::from(clients.first().copied().unwrap_or(0));
     let hi = f64::from(clients.last().copied().unwrap_or(1));
-    if hi > lo {
-        (lo..hi).into()
-    } else {
-        (lo - 1.0..hi + 1.0).into()
-    }
+    if hi > lo { (lo..hi).into() } else { (lo - 1.0..hi + 1.0).into() }
 }
 
 /// A linear value axis from 0 to 5 % above the largest value.
@@ -291,11 +245,7 @@ fn log_range(mut v: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
         return 0.1..1.0;
     }
     let lo = lo / 1.25;
-    let hi = if hi * 1.25 > lo * 10.0 {
-        hi * 1.25
-    } else {
-        lo * 10.0
-    };
+    let hi = if hi * 1.25 > lo * 10.0 { hi * 1.25 } else { lo * 10.0 };
     lo..hi
 }
 
@@ -308,21 +258,14 @@ fn log_x(c: &Chart<'_>) -> LogCoord<f64> {
 }
 
 /// Draws `chart` on the axes `x` and `y` build, as a standalone SVG document.
-fn draw<X, Y>(
-    chart: &Chart<'_>,
-    x: impl Fn(&Chart<'_>) -> X,
-    y: impl Fn(&Chart<'_>) -> Y,
-) -> Result<String, PlotError>
+fn draw<X, Y>(chart: &Chart<'_>, x: impl Fn(&Chart<'_>) -> X, y: impl Fn(&Chart<'_>) -> Y) -> Result<String, PlotError>
 where
     X: AsRangedCoord<Value = f64>,
     Y: AsRangedCoord<Value = f64>,
     X::CoordDescType: ValueFormatter<f64>,
     Y::CoordDescType: ValueFormatter<f64>,
 {
-    let fail = |e: &dyn std::fmt::Display| PlotError::Draw {
-        chart: chart.name,
-        detail: e.to_string(),
-    };
+    let fail = |e: &dyn std::fmt::Display| PlotError::Draw { chart: chart.name, detail: e.to_string() };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -349,36 +292,19 @@ where
             .axis_desc_style(("sans-serif", 14))
             .draw()
             .map_err(|e| fail(&e))?;
-        let clamp = |(px, py): (f64, f64)| {
-            (
-                px.clamp(x_range.start, x_range.end),
-                py.clamp(y_range.start, y_range.end),
-            )
-        };
+        let clamp = |(px, py): (f64, f64)| (px.clamp(x_range.start, x_range.end), py.clamp(y_range.start, y_range.end));
         for s in &chart.series {
             let colour = s.colour;
             let points: Vec<(f64, f64)> = s.points.iter().copied().map(clamp).collect();
-            ctx.draw_series(LineSeries::new(
-                points.iter().copied(),
-                colour.stroke_width(2),
-            ))
-            .map_err(|e| fail(&e))?;
+            ctx.draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2))).map_err(|e| fail(&e))?;
             if s.markers {
-                ctx.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
-                    .map_err(|e| fail(&e))?;
+                ctx.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled()))).map_err(|e| fail(&e))?;
             }
         }
         for (i, s) in chart.series.iter().enumerate() {
             let y = 48 + 22 * i32::try_from(i).unwrap_or(i32::MAX / 32);
-            legend
-                .draw(&PathElement::new(
-                    vec![(4, y), (28, y)],
-                    s.colour.stroke_width(3),
-                ))
-                .map_err(|e| fail(&e))?;
-            legend
-                .draw(&Text::new(s.name.as_str(), (36, y - 8), ("sans-serif", 14)))
-                .map_err(|e| fail(&e))?;
+            legend.draw(&PathElement::new(vec![(4, y), (28, y)], s.colour.stroke_width(3))).map_err(|e| fail(&e))?;
+            legend.draw(&Text::new(s.name.as_str(), (36, y - 8), ("sans-serif", 14))).map_err(|e| fail(&e))?;
         }
         root.present().map_err(|e| fail(&e))?;
     }
@@ -388,22 +314,7 @@ where
 /// The sweep's table, grouped by client count.
 fn table(out: &mut String, report: &SweepReport) {
     out.push_str("<h2>Figures</h2>\n<table>\n<thead><tr>");
-    for h in [
-        "clients",
-        "policy",
-        "time ms",
-        "writes/run",
-        "calls/run",
-        "calls/success",
-        "retries/cmd",
-        "attempts p99",
-        "attempts max",
-        "exhausted %",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "violations",
-    ] {
+    for h in ["clients", "policy", "time ms", "writes/run", "calls/run", "calls/success", "retries/cmd", "attempts p99", "attempts max", "exhausted %", "p50 ms", "p95 ms", "p99 ms", "violations"] {
         let _ = write!(out, "<th>{h}</th>");
     }
     out.push_str("</tr></thead>\n<tbody>\n");
@@ -413,11 +324,7 @@ fn table(out: &mut String, report: &SweepReport) {
         let _ = writeln!(
             out,
             "<tr{}><td>{}</td><td>{}</td><td>{:.0}</td><td>{:.1}</td><td>{:.1}</td><td>{:.2}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td{}>{}</td></tr>",
-            if first && i > 0 {
-                " class=\"group\""
-            } else {
-                ""
-            },
+            if first && i > 0 { " class=\"group\"" } else { "" },
             p.clients,
             esc(&s.name),
             p.completion_ms,
@@ -431,11 +338,7 @@ fn table(out: &mut String, report: &SweepReport) {
             s.latency_p50_ms,
             s.latency_p95_ms,
             s.latency_p99_ms,
-            if s.violations > 0 {
-                " class=\"bad\""
-            } else {
-                ""
-            },
+            if s.violations > 0 { " class=\"bad\"" } else { "" },
             s.violations,
         );
     }

@@ -113,10 +113,7 @@ impl<'a, C> Model<'a, C> {
             .into_iter()
             .map(|((has_client, n), mut commands)| {
                 commands.sort_by_key(|c| (c.started_at, c.index));
-                Lane {
-                    client: has_client.then_some(n),
-                    commands,
-                }
+                Lane { client: has_client.then_some(n), commands }
             })
             .collect();
 
@@ -125,33 +122,15 @@ impl<'a, C> Model<'a, C> {
             for a in &c.report.attempts {
                 if let AppendRecord::Written { first, last } = a.append {
                     for p in first..=last {
-                        writers.insert(
-                            p,
-                            Writer {
-                                command: i,
-                                attempt: a.attempt,
-                                ghost: false,
-                                at: a.ended_at,
-                            },
-                        );
+                        writers.insert(p, Writer { command: i, attempt: a.attempt, ghost: false, at: a.ended_at });
                     }
                 }
             }
         }
         for g in history.ghost_writes().into_iter().flatten() {
-            let at = history.commands[g.command]
-                .report
-                .attempts
-                .iter()
-                .find(|a| a.attempt == g.attempt)
-                .map_or(Duration::ZERO, |a| a.ended_at);
+            let at = history.commands[g.command].report.attempts.iter().find(|a| a.attempt == g.attempt).map_or(Duration::ZERO, |a| a.ended_at);
             for p in g.first..=g.last {
-                writers.entry(p).or_insert(Writer {
-                    command: g.command,
-                    attempt: g.attempt,
-                    ghost: true,
-                    at,
-                });
+                writers.entry(p).or_insert(Writer { command: g.command, attempt: g.attempt, ghost: true, at });
             }
         }
 
@@ -164,10 +143,7 @@ impl<'a, C> Model<'a, C> {
                     list.push(vi);
                 }
             };
-            if let Violation::Safety {
-                command: Some(c), ..
-            } = v
-            {
+            if let Violation::Safety { command: Some(c), .. } = v {
                 blame(*c);
             }
             if let Some(p) = leading_position(v) {
@@ -181,21 +157,11 @@ impl<'a, C> Model<'a, C> {
         let end = history
             .commands
             .iter()
-            .flat_map(|c| {
-                std::iter::once(c.ended_at).chain(c.report.attempts.iter().map(|a| a.ended_at))
-            })
+            .flat_map(|c| std::iter::once(c.ended_at).chain(c.report.attempts.iter().map(|a| a.ended_at)))
             .chain(history.faults.iter().map(|f| f.at))
             .max()
             .unwrap_or(Duration::ZERO);
-        Model {
-            history,
-            violations,
-            lanes,
-            writers,
-            blamed_commands,
-            blamed_positions,
-            end,
-        }
+        Model { history, violations, lanes, writers, blamed_commands, blamed_positions, end }
     }
 
     /// The invariant names blaming command `index`, deduplicated, in order.
@@ -233,17 +199,11 @@ fn names<'a>(violations: &'a [Violation], list: Option<&Vec<usize>>) -> Vec<&'a 
 /// The position a violation's detail starts with (`position N: …`).
 pub(crate) fn leading_position(v: &Violation) -> Option<Position> {
     let detail = match v {
-        Violation::Safety { detail, .. }
-        | Violation::Liveness { detail }
-        | Violation::Harness { detail } => detail,
+        Violation::Safety { detail, .. } | Violation::Liveness { detail } | Violation::Harness { detail } => detail,
     };
     let rest = detail.strip_prefix("position ")?;
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    if rest[digits.len()..].starts_with(':') {
-        digits.parse().ok()
-    } else {
-        None
-    }
+    if rest[digits.len()..].starts_with(':') { digits.parse().ok() } else { None }
 }
 
 /// Milliseconds with microsecond precision: `65.918`.
@@ -279,16 +239,8 @@ pub(crate) fn decision_text(a: &AttemptRecord, reason: bool) -> String {
         Some(DecisionRecord::Append { events }) => format!("append {events}"),
         Some(DecisionRecord::Idempotent) => "no-op".to_string(),
         Some(DecisionRecord::Reject { reason: r, events }) => {
-            let plus = if *events > 0 {
-                format!(" +{events}")
-            } else {
-                String::new()
-            };
-            if reason {
-                format!("reject{plus} \"{r}\"")
-            } else {
-                format!("reject{plus}")
-            }
+            let plus = if *events > 0 { format!(" +{events}") } else { String::new() };
+            if reason { format!("reject{plus} \"{r}\"") } else { format!("reject{plus}") }
         }
     }
 }
@@ -405,36 +357,18 @@ impl Axis {
     /// gets when the axis is broken.
     pub fn new<C>(m: &Model<'_, C>, setup_share: f64) -> Self {
         let end_ms = (m.end.as_secs_f64() * 1e3).max(1.0);
-        let origin = m
-            .lanes
-            .iter()
-            .filter(|l| l.client.is_some())
-            .flat_map(|l| l.commands.iter().map(|c| c.started_at))
-            .min();
-        let setup_end = m
-            .lanes
-            .iter()
-            .filter(|l| l.client.is_none())
-            .flat_map(|l| l.commands.iter().map(|c| c.ended_at))
-            .max();
+        let origin = m.lanes.iter().filter(|l| l.client.is_some()).flat_map(|l| l.commands.iter().map(|c| c.started_at)).min();
+        let setup_end = m.lanes.iter().filter(|l| l.client.is_none()).flat_map(|l| l.commands.iter().map(|c| c.ended_at)).max();
         match (origin, setup_end) {
             (Some(o), Some(se)) if se <= o => {
                 let origin_ms = o.as_secs_f64() * 1e3;
                 if origin_ms / end_ms > setup_share + 0.08 && end_ms > origin_ms {
-                    return Axis {
-                        origin_ms,
-                        end_ms,
-                        split: setup_share,
-                    };
+                    return Axis { origin_ms, end_ms, split: setup_share };
                 }
             }
             _ => {}
         }
-        Axis {
-            origin_ms: 0.0,
-            end_ms,
-            split: 0.0,
-        }
+        Axis { origin_ms: 0.0, end_ms, split: 0.0 }
     }
 
     /// Whether setup is squeezed left of a break.
@@ -461,9 +395,7 @@ impl Axis {
         let span = self.end_ms - self.origin_ms;
         let step = nice_step(span, width * (1.0 - self.split), min_gap);
         let mut t = (self.origin_ms / step as f64).ceil() as u64 * step;
-        if self.broken()
-            && (t as f64 - self.origin_ms) / span * width * (1.0 - self.split) < min_gap * 0.6
-        {
+        if self.broken() && (t as f64 - self.origin_ms) / span * width * (1.0 - self.split) < min_gap * 0.6 {
             t += step;
         }
         let mut out = if self.broken() { vec![0] } else { Vec::new() };
@@ -481,12 +413,7 @@ fn overview<C: Display>(out: &mut String, m: &Model<'_, C>) {
     }
     let label_w = m.lanes.iter().map(|l| l.name().len()).max().unwrap_or(5) + 2;
     let cols = WIDTH - label_w - 1;
-    let setup_n = m
-        .lanes
-        .iter()
-        .filter(|l| l.client.is_none())
-        .map(|l| l.commands.len())
-        .sum::<usize>();
+    let setup_n = m.lanes.iter().filter(|l| l.client.is_none()).map(|l| l.commands.len()).sum::<usize>();
     let setup_cols = (4 * setup_n + 2).clamp(8, cols / 4);
     let axis = Axis::new(m, setup_cols as f64 / (cols - 1) as f64);
     let col = |t: Duration| ((axis.frac(t) * (cols - 1) as f64).round() as usize).min(cols - 1);
@@ -494,22 +421,12 @@ fn overview<C: Display>(out: &mut String, m: &Model<'_, C>) {
     let _ = writeln!(out);
     let scale = (axis.end_ms - axis.origin_ms) / ((cols - 1) as f64 * (1.0 - axis.split));
     if axis.broken() {
-        let _ = writeln!(
-            out,
-            "overview (1 column = {scale:.2} ms; setup, 0–{:.3} ms, squeezed left of ≈)",
-            axis.origin_ms
-        );
+        let _ = writeln!(out, "overview (1 column = {scale:.2} ms; setup, 0–{:.3} ms, squeezed left of ≈)", axis.origin_ms);
     } else {
         let _ = writeln!(out, "overview (1 column = {scale:.2} ms)");
     }
-    let _ = writeln!(
-        out,
-        "  [7-+ attempt of command #7, ends: + written  x conflict  ! error  r rejected  = no-op  ? no decision"
-    );
-    let _ = writeln!(
-        out,
-        "  .... backoff   ### attempt of a command a violation blames"
-    );
+    let _ = writeln!(out, "  [7-+ attempt of command #7, ends: + written  x conflict  ! error  r rejected  = no-op  ? no decision");
+    let _ = writeln!(out, "  .... backoff   ### attempt of a command a violation blames");
 
     // axis
     let mut labels = vec![' '; cols];
@@ -518,11 +435,7 @@ fn overview<C: Display>(out: &mut String, m: &Model<'_, C>) {
     for t in axis.ticks((cols - 1) as f64, 10.0) {
         let c = col(Duration::from_millis(t));
         ticks[c] = '|';
-        let text = if t == 0 {
-            "0 ms".to_string()
-        } else {
-            t.to_string()
-        };
+        let text = if t == 0 { "0 ms".to_string() } else { t.to_string() };
         if c >= free_from && c + text.len() <= cols {
             for (i, ch) in text.chars().enumerate() {
                 labels[c + i] = ch;
@@ -547,9 +460,7 @@ fn overview<C: Display>(out: &mut String, m: &Model<'_, C>) {
             let blamed = m.blamed_commands.contains_key(&c.index);
             let mut prev_end: Option<usize> = None;
             for a in &c.report.attempts {
-                let s = col(a.started_at)
-                    .max(used.map_or(0, |u| u + 1))
-                    .min(cols - 1);
+                let s = col(a.started_at).max(used.map_or(0, |u| u + 1)).min(cols - 1);
                 let e = col(a.ended_at).max(s);
                 used = Some(e);
                 if let Some(pe) = prev_end {
@@ -573,41 +484,21 @@ fn overview<C: Display>(out: &mut String, m: &Model<'_, C>) {
                 prev_end = Some(e);
             }
         }
-        let _ = writeln!(
-            out,
-            "{:<label_w$}{}",
-            lane.name(),
-            row.iter().collect::<String>().trim_end()
-        );
+        let _ = writeln!(out, "{:<label_w$}{}", lane.name(), row.iter().collect::<String>().trim_end());
     }
 }
 
 fn lanes_section<C: Display>(out: &mut String, m: &Model<'_, C>) {
     let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "lanes (virtual ms since the run started; ! = blamed by a violation)"
-    );
+    let _ = writeln!(out, "lanes (virtual ms since the run started; ! = blamed by a violation)");
     for lane in &m.lanes {
         let title = format!("── {} ", lane.name());
-        let _ = writeln!(
-            out,
-            "{title}{}",
-            "─".repeat(WIDTH.saturating_sub(title.chars().count()))
-        );
+        let _ = writeln!(out, "{title}{}", "─".repeat(WIDTH.saturating_sub(title.chars().count())));
         for c in &lane.commands {
             let blame = m.blame_names(c.index);
             let mark = if blame.is_empty() { ' ' } else { '!' };
-            let tail = if blame.is_empty() {
-                String::new()
-            } else {
-                format!("   <- [{}]", blame.join("] ["))
-            };
-            let _ = writeln!(
-                out,
-                " {mark} #{:<3} {}  ⇒ {}{tail}",
-                c.index, c.command, c.report.outcome
-            );
+            let tail = if blame.is_empty() { String::new() } else { format!("   <- [{}]", blame.join("] [")) };
+            let _ = writeln!(out, " {mark} #{:<3} {}  ⇒ {}{tail}", c.index, c.command, c.report.outcome);
             let outcome_reason = match &c.report.outcome {
                 crate::handler::Outcome::Rejected { reason } => Some(reason.as_str()),
                 _ => None,
@@ -615,13 +506,7 @@ fn lanes_section<C: Display>(out: &mut String, m: &Model<'_, C>) {
             let mut prev: Option<&AttemptRecord> = None;
             for a in &c.report.attempts {
                 if let Some(p) = prev {
-                    let _ = writeln!(
-                        out,
-                        "     {:>10} → {:>10}      backoff {}",
-                        ms(p.ended_at),
-                        ms(a.started_at),
-                        human(a.delay_before)
-                    );
+                    let _ = writeln!(out, "     {:>10} → {:>10}      backoff {}", ms(p.ended_at), ms(a.started_at), human(a.delay_before));
                 }
                 let same_reason = matches!(&a.decision, Some(DecisionRecord::Reject { reason, .. }) if Some(reason.as_str()) == outcome_reason);
                 let decision = decision_text(a, !same_reason);
@@ -644,42 +529,17 @@ fn lanes_section<C: Display>(out: &mut String, m: &Model<'_, C>) {
 fn log_section<C: Display>(out: &mut String, m: &Model<'_, C>) {
     let h = m.history;
     let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "final log ({} events; #command/attempt that wrote each, * = behind an error)",
-        h.log.len()
-    );
+    let _ = writeln!(out, "final log ({} events; #command/attempt that wrote each, * = behind an error)", h.log.len());
     for e in &h.log {
         let tags: Vec<_> = e.event.tags.iter().map(|t| t.as_str()).collect();
         let writer = m.writers.get(&e.position).map_or_else(
             || "(nobody)".to_string(),
-            |w| {
-                format!(
-                    "#{}/a{}{}",
-                    h.commands[w.command].index,
-                    w.attempt,
-                    if w.ghost { "*" } else { "" }
-                )
-            },
+            |w| format!("#{}/a{}{}", h.commands[w.command].index, w.attempt, if w.ghost { "*" } else { "" }),
         );
         let blame = m.position_names(e.position);
-        let tail = if blame.is_empty() {
-            String::new()
-        } else {
-            format!("   !! [{}]", blame.join("] ["))
-        };
-        let data = if e.event.data.is_empty() {
-            String::new()
-        } else {
-            format!(" {}", e.event.data)
-        };
-        let _ = writeln!(
-            out,
-            "  {:>4}  {writer:<9} {} [{}]{data}{tail}",
-            e.position,
-            e.event.event_type,
-            tags.join(", ")
-        );
+        let tail = if blame.is_empty() { String::new() } else { format!("   !! [{}]", blame.join("] [")) };
+        let data = if e.event.data.is_empty() { String::new() } else { format!(" {}", e.event.data) };
+        let _ = writeln!(out, "  {:>4}  {writer:<9} {} [{}]{data}{tail}", e.position, e.event.event_type, tags.join(", "));
     }
 }
 
@@ -691,20 +551,8 @@ fn faults_section<C: Display>(out: &mut String, m: &Model<'_, C>) {
     let _ = writeln!(out);
     let _ = writeln!(out, "faults injected ({}):", h.faults.len());
     for f in &h.faults {
-        let applied = f.applied.map_or_else(String::new, |(a, b)| {
-            if a == b {
-                format!(", applied @{a}")
-            } else {
-                format!(", applied @{a}..{b}")
-            }
-        });
-        let _ = writeln!(
-            out,
-            "  {:>10}  fault #{} {:?}{applied}",
-            ms(f.at),
-            f.id,
-            f.kind
-        );
+        let applied = f.applied.map_or_else(String::new, |(a, b)| if a == b { format!(", applied @{a}") } else { format!(", applied @{a}..{b}") });
+        let _ = writeln!(out, "  {:>10}  fault #{} {:?}{applied}", ms(f.at), f.id, f.kind);
     }
 }
 
@@ -716,22 +564,11 @@ fn violations_section<C: Display>(out: &mut String, m: &Model<'_, C>) {
     let _ = writeln!(out, "violations ({}):", m.violations.len());
     for (vi, v) in m.violations.iter().enumerate() {
         let _ = writeln!(out, "  - {v}");
-        let mut blamed: Vec<usize> = m
-            .blamed_commands
-            .iter()
-            .filter(|(_, vs)| vs.contains(&vi))
-            .map(|(c, _)| *c)
-            .collect();
+        let mut blamed: Vec<usize> = m.blamed_commands.iter().filter(|(_, vs)| vs.contains(&vi)).map(|(c, _)| *c).collect();
         blamed.sort_unstable();
         for index in blamed {
             if let Some(c) = m.command(index) {
-                let _ = writeln!(
-                    out,
-                    "      blames #{index} ({}, \"{}\") ⇒ {}",
-                    lane_name(c.client),
-                    c.command,
-                    c.report.outcome.label()
-                );
+                let _ = writeln!(out, "      blames #{index} ({}, \"{}\") ⇒ {}", lane_name(c.client), c.command, c.report.outcome.label());
             }
         }
     }

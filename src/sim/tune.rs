@@ -120,9 +120,7 @@ pub fn parse_policies(list: &str) -> Result<Vec<(String, RetryPolicy)>, TuneErro
     for raw in list.split(',') {
         let name = raw.trim();
         if name.is_empty() {
-            return Err(TuneError::EmptyName {
-                list: list.to_string(),
-            });
+            return Err(TuneError::EmptyName { list: list.to_string() });
         }
         let names: Vec<&str> = match name {
             "all" => RetryPolicy::PRESETS.to_vec(),
@@ -130,9 +128,7 @@ pub fn parse_policies(list: &str) -> Result<Vec<(String, RetryPolicy)>, TuneErro
             _ => vec![name],
         };
         for name in names {
-            let policy = RetryPolicy::preset(name).ok_or_else(|| TuneError::UnknownPolicy {
-                name: name.to_string(),
-            })?;
+            let policy = RetryPolicy::preset(name).ok_or_else(|| TuneError::UnknownPolicy { name: name.to_string() })?;
             if out.iter().any(|(n, _)| n == name) {
                 return Err(TuneError::Duplicate(name.to_string()));
             }
@@ -243,12 +239,7 @@ struct Acc {
 /// aggregates the figures per policy. Policies should be valid
 /// ([`RetryPolicy::validate`]); an invalid one runs no command and shows up
 /// as one harness violation per seed.
-pub fn tune<W: Workload>(
-    workload: &W,
-    policies: &[(String, RetryPolicy)],
-    start_seed: u64,
-    seeds: u64,
-) -> TuneReport {
+pub fn tune<W: Workload>(workload: &W, policies: &[(String, RetryPolicy)], start_seed: u64, seeds: u64) -> TuneReport {
     tune_observed(workload, policies, start_seed, seeds, |_, _| {})
 }
 
@@ -280,12 +271,7 @@ pub(crate) fn tune_observed<W: Workload>(
                     acc.violating_seeds.push(seed);
                 }
             }
-            for c in result
-                .history
-                .commands
-                .iter()
-                .filter(|c| c.client.is_some())
-            {
+            for c in result.history.commands.iter().filter(|c| c.client.is_some()) {
                 acc.commands += 1;
                 match &c.report.outcome {
                     Outcome::Succeeded => acc.succeeded += 1,
@@ -300,12 +286,7 @@ pub(crate) fn tune_observed<W: Workload>(
                 }
                 acc.retries += attempts.saturating_sub(1);
                 acc.reads += attempts;
-                acc.appends += c
-                    .report
-                    .attempts
-                    .iter()
-                    .filter(|a| a.append != AppendRecord::NotAttempted)
-                    .count() as u64;
+                acc.appends += c.report.attempts.iter().filter(|a| a.append != AppendRecord::NotAttempted).count() as u64;
                 acc.latencies.push(c.ended_at.saturating_sub(c.started_at));
             }
         }
@@ -313,29 +294,14 @@ pub(crate) fn tune_observed<W: Workload>(
     if clients_min == u64::MAX {
         clients_min = 0;
     }
-    let policies = policies
-        .iter()
-        .zip(accs)
-        .map(|((name, policy), acc)| acc.finish(name, policy))
-        .collect();
-    TuneReport {
-        workload: workload.name().to_string(),
-        start_seed,
-        seeds: end - start_seed,
-        clients_min,
-        clients_max,
-        policies,
-    }
+    let policies = policies.iter().zip(accs).map(|((name, policy), acc)| acc.finish(name, policy)).collect();
+    TuneReport { workload: workload.name().to_string(), start_seed, seeds: end - start_seed, clients_min, clients_max, policies }
 }
 
 /// `num / den` rounded to 6 decimals (so the value survives a JSON round
 /// trip exactly); `empty` when `den` is 0.
 pub(crate) fn ratio(num: u64, den: u64, empty: f64) -> f64 {
-    if den == 0 {
-        empty
-    } else {
-        round6(num as f64 / den as f64)
-    }
+    if den == 0 { empty } else { round6(num as f64 / den as f64) }
 }
 
 pub(crate) fn round6(x: f64) -> f64 {
@@ -395,11 +361,7 @@ impl Acc {
 
 /// A one-line description of a policy, e.g. `3 attempts, 50 ms ×2, no jitter`.
 pub fn describe(policy: &RetryPolicy) -> String {
-    let mut s = format!(
-        "{} attempt{}",
-        policy.max_attempts,
-        if policy.max_attempts == 1 { "" } else { "s" }
-    );
+    let mut s = format!("{} attempt{}", policy.max_attempts, if policy.max_attempts == 1 { "" } else { "s" });
     if policy.max_attempts > 1 {
         s += &format!(", {:?} ×{}", policy.base_delay, policy.multiplier);
         s += match policy.jitter {
@@ -443,19 +405,8 @@ impl fmt::Display for TuneReport {
             self.seeds
         )?;
         const HEAD: [&str; 13] = [
-            "policy",
-            "commands",
-            "success %",
-            "rejected %",
-            "retried %",
-            "retries/cmd",
-            "exhausted %",
-            "failed %",
-            "p50 ms",
-            "p95 ms",
-            "p99 ms",
-            "calls/cmd",
-            "violations",
+            "policy", "commands", "success %", "rejected %", "retried %", "retries/cmd", "exhausted %", "failed %", "p50 ms", "p95 ms",
+            "p99 ms", "calls/cmd", "violations",
         ];
         let pct = |x: f64| format!("{:.2}", x * 100.0);
         let rows: Vec<[String; 13]> = self
@@ -487,20 +438,11 @@ impl fmt::Display for TuneReport {
             columns.line(f, row)?;
         }
         writeln!(f)?;
-        let name_w = self
-            .policies
-            .iter()
-            .map(|p| p.name.chars().count())
-            .max()
-            .unwrap_or(0);
+        let name_w = self.policies.iter().map(|p| p.name.chars().count()).max().unwrap_or(0);
         for p in &self.policies {
             writeln!(f, "  {:<name_w$}  {}", p.name, describe(&p.policy))?;
             if !p.violating_seeds.is_empty() {
-                writeln!(
-                    f,
-                    "  {:<name_w$}  VIOLATIONS at seeds {:?}: a bug, not a tuning result",
-                    "", p.violating_seeds
-                )?;
+                writeln!(f, "  {:<name_w$}  VIOLATIONS at seeds {:?}: a bug, not a tuning result", "", p.violating_seeds)?;
             }
         }
         Ok(())
@@ -537,61 +479,22 @@ mod tests {
     #[test]
     fn parse_all_and_errors() {
         let all = parse_policies("all").unwrap();
-        assert_eq!(
-            all.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-            RetryPolicy::PRESETS
-        );
-        assert_eq!(
-            parse_policies("go").unwrap()[0].1,
-            RetryPolicy::go_default()
-        );
-        assert_eq!(
-            parse_policies("csharp,csharp"),
-            Err(TuneError::Duplicate("csharp".into()))
-        );
-        assert!(matches!(
-            parse_policies("csharp,"),
-            Err(TuneError::EmptyName { .. })
-        ));
-        assert!(matches!(
-            parse_policies(""),
-            Err(TuneError::EmptyName { .. })
-        ));
+        assert_eq!(all.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), RetryPolicy::PRESETS);
+        assert_eq!(parse_policies("go").unwrap()[0].1, RetryPolicy::go_default());
+        assert_eq!(parse_policies("csharp,csharp"), Err(TuneError::Duplicate("csharp".into())));
+        assert!(matches!(parse_policies("csharp,"), Err(TuneError::EmptyName { .. })));
+        assert!(matches!(parse_policies(""), Err(TuneError::EmptyName { .. })));
         let study = parse_policies("study,default").unwrap();
-        assert_eq!(
-            study.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-            [
-                "study-none",
-                "study-full",
-                "study-equal",
-                "study-decorrelated",
-                "default"
-            ]
-        );
-        assert_eq!(
-            parse_policies("study,study-full"),
-            Err(TuneError::Duplicate("study-full".into()))
-        );
+        assert_eq!(study.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["study-none", "study-full", "study-equal", "study-decorrelated", "default"]);
+        assert_eq!(parse_policies("study,study-full"), Err(TuneError::Duplicate("study-full".into())));
         let unknown = parse_policies("nope").unwrap_err().to_string();
-        assert!(
-            unknown.contains("study-decorrelated") && unknown.contains("`study`"),
-            "{unknown}"
-        );
+        assert!(unknown.contains("study-decorrelated") && unknown.contains("`study`"), "{unknown}");
     }
 
     #[test]
     fn describe_presets() {
-        assert_eq!(
-            describe(&RetryPolicy::csharp()),
-            "3 attempts, 50ms ×2, no jitter"
-        );
-        assert_eq!(
-            describe(&RetryPolicy::preset("no-retry").unwrap()),
-            "1 attempt"
-        );
-        assert_eq!(
-            describe(&RetryPolicy::preset("full-jitter").unwrap()),
-            "5 attempts, 10ms ×2, full jitter, cap 50ms"
-        );
+        assert_eq!(describe(&RetryPolicy::csharp()), "3 attempts, 50ms ×2, no jitter");
+        assert_eq!(describe(&RetryPolicy::preset("no-retry").unwrap()), "1 attempt");
+        assert_eq!(describe(&RetryPolicy::preset("full-jitter").unwrap()), "5 attempts, 10ms ×2, full jitter, cap 50ms");
     }
 }

@@ -34,11 +34,7 @@ pub enum Violation {
 impl Violation {
     /// A safety violation.
     pub fn safety(invariant: &str, command: Option<usize>, detail: impl Into<String>) -> Self {
-        Violation::Safety {
-            invariant: invariant.to_string(),
-            command,
-            detail: detail.into(),
-        }
+        Violation::Safety { invariant: invariant.to_string(), command, detail: detail.into() }
     }
 
     /// The invariant name (`liveness` / `harness` for those kinds).

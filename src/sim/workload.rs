@@ -21,11 +21,7 @@ pub type Cmd<W> = <W as Workload>::Command;
 
 /// The plants the harness applies to any workload: the store wrappers
 /// (over any store) and the policy edit.
-pub const HARNESS_PLANTS: [Plant; 3] = [
-    Plant::NonAtomicStore,
-    Plant::AfterEquality,
-    Plant::IgnoreCap,
-];
+pub const HARNESS_PLANTS: [Plant; 3] = [Plant::NonAtomicStore, Plant::AfterEquality, Plant::IgnoreCap];
 
 /// A domain under simulation.
 ///
@@ -36,17 +32,7 @@ pub const HARNESS_PLANTS: [Plant; 3] = [
 /// calls, then yours ([`Workload::check`]).
 pub trait Workload: Send + Sync {
     /// The domain's command type.
-    type Command: Clone
-        + Debug
-        + Display
-        + PartialEq
-        + Eq
-        + Hash
-        + Send
-        + Sync
-        + Serialize
-        + DeserializeOwned
-        + 'static;
+    type Command: Clone + Debug + Display + PartialEq + Eq + Hash + Send + Sync + Serialize + DeserializeOwned + 'static;
     /// Your store (adapter); a fresh one per run.
     type Store: EventStore + 'static;
     /// Your command handler.
@@ -77,10 +63,5 @@ pub trait Workload: Send + Sync {
     fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Self::Command>;
 
     /// Domain invariants over a finished run; push what breaks onto `out`.
-    fn check(
-        &self,
-        scenario: &Scenario<Self::Command>,
-        history: &History<Self::Command>,
-        out: &mut Vec<Violation>,
-    );
+    fn check(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, out: &mut Vec<Violation>);
 }

@@ -8,9 +8,7 @@ pub enum StoreError {
     /// The append condition failed: an event matching `fail_if_events_match`
     /// exists after the condition's `after` position. Nothing was written.
     /// This is the concurrency conflict a command handler retries.
-    #[error(
-        "append condition failed: event at position {conflicting} matches the condition query (after = {after:?}); re-read and decide again"
-    )]
+    #[error("append condition failed: event at position {conflicting} matches the condition query (after = {after:?}); re-read and decide again")]
     ConditionFailed {
         /// Position of the first conflicting event.
         conflicting: Position,
@@ -52,9 +50,7 @@ pub enum InvalidInput {
     #[error("append needs at least one event; skip the call when there is nothing to write")]
     EmptyAppend,
     /// A query item had neither types nor tags.
-    #[error(
-        "query item {index} has neither types nor tags; give at least one, or use Query::all() to match every event"
-    )]
+    #[error("query item {index} has neither types nor tags; give at least one, or use Query::all() to match every event")]
     EmptyQueryItem {
         /// Index of the offending item.
         index: usize,
@@ -69,15 +65,11 @@ pub enum InvalidInput {
     #[error("event type must not be empty; use a non-empty name such as \"CourseCreated\"")]
     EmptyEventType,
     /// `ReadOptions::from` was `Some(0)`.
-    #[error(
-        "read option `from` must be >= 1 (positions start at 1); use None to read from the start"
-    )]
+    #[error("read option `from` must be >= 1 (positions start at 1); use None to read from the start")]
     FromZero,
     /// A tag or event type is longer than
     /// [`MAX_NAME_BYTES`](super::MAX_NAME_BYTES) bytes (UTF-8).
-    #[error(
-        "{kind} is {len} bytes long, above the limit of {max} bytes (dcb_sim::store::MAX_NAME_BYTES); use a shorter name, e.g. an id instead of a description"
-    )]
+    #[error("{kind} is {len} bytes long, above the limit of {max} bytes (dcb_sim::store::MAX_NAME_BYTES); use a shorter name, e.g. an id instead of a description")]
     NameTooLong {
         /// Which kind of name.
         kind: NameKind,
@@ -88,9 +80,7 @@ pub enum InvalidInput {
     },
     /// A tag or event type contains a control character (NUL, tab,
     /// newline, DEL, ...: Unicode category Cc).
-    #[error(
-        "{kind} contains the control character {ch:?} at byte {index}; use printable text only (no NUL, tab, newline or other control characters)"
-    )]
+    #[error("{kind} contains the control character {ch:?} at byte {index}; use printable text only (no NUL, tab, newline or other control characters)")]
     ControlCharacter {
         /// Which kind of name.
         kind: NameKind,

@@ -42,11 +42,7 @@ impl MemoryStore {
     ///
     /// # Errors
     /// [`StoreError::InvalidInput`] for an invalid query or options.
-    pub fn read_now(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    pub fn read_now(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         query.validate()?;
         options.validate()?;
         let log = self.lock();
@@ -57,11 +53,7 @@ impl MemoryStore {
     ///
     /// # Errors
     /// As [`EventStore::append`].
-    pub fn append_now(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    pub fn append_now(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         validate_append(&events, condition.as_ref())?;
         let mut log = self.lock();
         if let Some(c) = &condition {
@@ -75,10 +67,7 @@ impl MemoryStore {
 ///
 /// # Errors
 /// [`StoreError::InvalidInput`].
-pub fn validate_append(
-    events: &[Event],
-    condition: Option<&AppendCondition>,
-) -> Result<(), StoreError> {
+pub fn validate_append(events: &[Event], condition: Option<&AppendCondition>) -> Result<(), StoreError> {
     if events.is_empty() {
         return Err(InvalidInput::EmptyAppend.into());
     }
@@ -105,14 +94,8 @@ fn check(log: &[SequencedEvent], condition: &AppendCondition) -> Result<(), Stor
     let after = condition.after.unwrap_or(0);
     // Positions are sorted: skip straight to the first one after `after`.
     let start = log.partition_point(|e| e.position <= after);
-    match log[start..]
-        .iter()
-        .find(|e| condition.fail_if_events_match.matches(&e.event))
-    {
-        Some(e) => Err(StoreError::ConditionFailed {
-            conflicting: e.position,
-            after: condition.after,
-        }),
+    match log[start..].iter().find(|e| condition.fail_if_events_match.matches(&e.event)) {
+        Some(e) => Err(StoreError::ConditionFailed { conflicting: e.position, after: condition.after }),
         None => Ok(()),
     }
 }
@@ -124,43 +107,20 @@ fn select(log: &[SequencedEvent], query: &Query, options: ReadOptions) -> Vec<Se
     }
     let matching = |e: &&SequencedEvent| query.matches(&e.event);
     if options.backwards {
-        let end = options
-            .from
-            .map_or(log.len(), |f| log.partition_point(|e| e.position <= f));
-        log[..end]
-            .iter()
-            .rev()
-            .filter(matching)
-            .take(limit)
-            .cloned()
-            .collect()
+        let end = options.from.map_or(log.len(), |f| log.partition_point(|e| e.position <= f));
+        log[..end].iter().rev().filter(matching).take(limit).cloned().collect()
     } else {
-        let start = options
-            .from
-            .map_or(0, |f| log.partition_point(|e| e.position < f));
-        log[start..]
-            .iter()
-            .filter(matching)
-            .take(limit)
-            .cloned()
-            .collect()
+        let start = options.from.map_or(0, |f| log.partition_point(|e| e.position < f));
+        log[start..].iter().filter(matching).take(limit).cloned().collect()
     }
 }
 
 impl EventStore for MemoryStore {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.read_now(query, options)
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         self.append_now(events, condition)
     }
 }
@@ -176,12 +136,7 @@ mod tests {
     const TAGS: [&str; 6] = ["t:1", "t:2", "t:3", "u:1", "u:2", "v"];
 
     fn pick(names: &'static [&'static str], mask: u8) -> Vec<&'static str> {
-        names
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| mask & (1 << i) != 0)
-            .map(|(_, n)| *n)
-            .collect()
+        names.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, n)| *n).collect()
     }
 
     proptest! {

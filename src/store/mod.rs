@@ -63,10 +63,10 @@ pub mod sqlite;
 
 pub use error::{InvalidInput, NameKind, StoreError};
 pub use memory::{MemoryStore, validate_append};
+pub use query::{AppendCondition, Query, QueryItem, ReadOptions};
+pub use traits::EventStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PgOptions, PostgresStore};
-pub use query::{AppendCondition, Query, QueryItem, ReadOptions};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
-pub use traits::EventStore;
 pub use types::{Event, MAX_NAME_BYTES, Position, SequencedEvent, Tag, validate_name};

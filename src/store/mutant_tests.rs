@@ -11,19 +11,10 @@ fn ev(event_type: &str, tags: &[&str]) -> Event {
 
 #[test]
 fn is_conflict_is_true_for_a_failed_condition_only() {
-    assert!(
-        StoreError::ConditionFailed {
-            conflicting: 3,
-            after: Some(1)
-        }
-        .is_conflict()
-    );
+    assert!(StoreError::ConditionFailed { conflicting: 3, after: Some(1) }.is_conflict());
     let others = [
         StoreError::InvalidInput(InvalidInput::EmptyAppend),
-        StoreError::Unavailable {
-            retryable: true,
-            reason: "busy".into(),
-        },
+        StoreError::Unavailable { retryable: true, reason: "busy".into() },
         StoreError::Timeout("append".into()),
         StoreError::Canceled("client gone".into()),
     ];
@@ -59,11 +50,7 @@ fn names_of_exactly_max_name_bytes_are_accepted_and_one_more_is_too_long() {
     let over = "x".repeat(MAX_NAME_BYTES + 1);
     assert_eq!(
         validate_name(NameKind::EventType, &over),
-        Err(InvalidInput::NameTooLong {
-            kind: NameKind::EventType,
-            len: 256,
-            max: 255
-        })
+        Err(InvalidInput::NameTooLong { kind: NameKind::EventType, len: 256, max: 255 })
     );
 }
 
@@ -81,25 +68,11 @@ fn memory_store_snapshot_is_the_whole_log_and_head_its_last_position() {
     let store = MemoryStore::new();
     assert_eq!(store.head(), 0);
     assert!(store.snapshot().is_empty());
-    assert_eq!(
-        store.append_now(vec![ev("A", &["k:1"]), ev("B", &[])], None),
-        Ok(2)
-    );
+    assert_eq!(store.append_now(vec![ev("A", &["k:1"]), ev("B", &[])], None), Ok(2));
     assert_eq!(store.append_now(vec![ev("C", &["k:2"])], None), Ok(3));
     assert_eq!(store.head(), 3);
-    let log: Vec<_> = store
-        .snapshot()
-        .into_iter()
-        .map(|e| (e.position, e.event.event_type.clone()))
-        .collect();
-    assert_eq!(
-        log,
-        [
-            (1, "A".to_string()),
-            (2, "B".to_string()),
-            (3, "C".to_string())
-        ]
-    );
+    let log: Vec<_> = store.snapshot().into_iter().map(|e| (e.position, e.event.event_type.clone())).collect();
+    assert_eq!(log, [(1, "A".to_string()), (2, "B".to_string()), (3, "C".to_string())]);
 }
 
 #[cfg(feature = "sqlite")]

@@ -137,11 +137,7 @@ pub struct PgOptions {
 impl Default for PgOptions {
     /// Schema `dcb`, 8 connections, keep existing data.
     fn default() -> Self {
-        PgOptions {
-            schema: "dcb".into(),
-            max_connections: 8,
-            recreate: false,
-        }
+        PgOptions { schema: "dcb".into(), max_connections: 8, recreate: false }
     }
 }
 
@@ -151,11 +147,7 @@ impl PgOptions {
     pub fn fresh(prefix: &str) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        PgOptions {
-            schema: format!("{prefix}_{}_{n}", std::process::id()),
-            recreate: true,
-            ..Default::default()
-        }
+        PgOptions { schema: format!("{prefix}_{}_{n}", std::process::id()), recreate: true, ..Default::default() }
     }
 
     /// The same options with another pool size.
@@ -179,9 +171,7 @@ pub struct PostgresStore {
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresStore")
-            .field("options", &self.options)
-            .finish_non_exhaustive()
+        f.debug_struct("PostgresStore").field("options", &self.options).finish_non_exhaustive()
     }
 }
 
@@ -200,20 +190,14 @@ impl PostgresStore {
     /// [`StoreError::Unavailable`] when the URL or options are invalid or
     /// the server cannot be reached.
     pub async fn connect(url: &str, options: PgOptions) -> Result<Self, StoreError> {
-        let bad = |reason: String| StoreError::Unavailable {
-            retryable: false,
-            reason,
-        };
-        let config: Config = url
-            .parse()
-            .map_err(|e| bad(format!("invalid PostgreSQL URL: {e}")))?;
+        let bad = |reason: String| StoreError::Unavailable { retryable: false, reason };
+        let config: Config = url.parse().map_err(|e| bad(format!("invalid PostgreSQL URL: {e}")))?;
         validate_schema(&options.schema).map_err(bad)?;
         if options.max_connections == 0 {
             return Err(bad("PgOptions::max_connections must be at least 1".into()));
         }
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
-            bad("PostgresStore::connect must be called inside a tokio runtime".into())
-        })?;
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| bad("PostgresStore::connect must be called inside a tokio runtime".into()))?;
         let schema = format!("\"{}\"", options.schema);
         let table = format!("{schema}.dcb_events");
         let mut store = PostgresStore {
@@ -226,11 +210,7 @@ impl PostgresStore {
             lock_sql: String::new(),
         };
         let client = store.open().await?;
-        let drop_first = if store.options.recreate {
-            format!("DROP SCHEMA IF EXISTS {schema} CASCADE;")
-        } else {
-            String::new()
-        };
+        let drop_first = if store.options.recreate { format!("DROP SCHEMA IF EXISTS {schema} CASCADE;") } else { String::new() };
         let t = &store.table;
         let ddl = format!(
             "BEGIN;
@@ -247,19 +227,13 @@ impl PostgresStore {
              CREATE INDEX IF NOT EXISTS dcb_events_type ON {t} (event_type, position);
              COMMIT;"
         );
-        client
-            .batch_execute(&ddl)
-            .await
-            .map_err(|e| pg_error("create schema", &e, false))?;
+        client.batch_execute(&ddl).await.map_err(|e| pg_error("create schema", &e, false))?;
         let oid: i64 = client
             .query_one(&format!("SELECT '{t}'::regclass::oid::bigint"), &[])
             .await
             .map_err(|e| pg_error("look up table oid", &e, false))?
             .get(0);
-        store.lock_sql = format!(
-            "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({});",
-            LOCK_KEY_PREFIX | oid
-        );
+        store.lock_sql = format!("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({});", LOCK_KEY_PREFIX | oid);
         store.lock_idle().push(client);
         Ok(store)
     }
@@ -284,10 +258,7 @@ impl PostgresStore {
     /// # Errors
     /// [`StoreError::Unavailable`] when a connection cannot be opened.
     pub async fn prewarm(&self) -> Result<(), StoreError> {
-        let missing = self
-            .options
-            .max_connections
-            .saturating_sub(self.lock_idle().len());
+        let missing = self.options.max_connections.saturating_sub(self.lock_idle().len());
         let mut opened = Vec::with_capacity(missing);
         for _ in 0..missing {
             opened.push(self.open().await?);
@@ -304,10 +275,7 @@ impl PostgresStore {
     pub async fn drop_schema(self) -> Result<(), StoreError> {
         let conn = self.checkout().await?;
         let sql = format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.options.schema);
-        conn.client()
-            .batch_execute(&sql)
-            .await
-            .map_err(|e| pg_error("drop schema", &e, false))
+        conn.client().batch_execute(&sql).await.map_err(|e| pg_error("drop schema", &e, false))
     }
 
     fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Client>> {
@@ -328,10 +296,7 @@ impl PostgresStore {
             .runtime
             .spawn(async move { config.connect(NoTls).await })
             .await
-            .map_err(|e| StoreError::Unavailable {
-                retryable: true,
-                reason: format!("PostgreSQL connect task failed: {e}"),
-            })?
+            .map_err(|e| StoreError::Unavailable { retryable: true, reason: format!("PostgreSQL connect task failed: {e}") })?
             .map_err(|e| pg_error("connect", &e, false))?;
         self.runtime.spawn(async move {
             // Ends when the client is dropped or the server goes away.
@@ -345,10 +310,7 @@ impl PostgresStore {
             .permits
             .acquire()
             .await
-            .map_err(|_| StoreError::Unavailable {
-                retryable: false,
-                reason: "connection pool closed".into(),
-            })?;
+            .map_err(|_| StoreError::Unavailable { retryable: false, reason: "connection pool closed".into() })?;
         let reused = {
             let mut idle = self.lock_idle();
             idle.retain(|c| !c.is_closed());
@@ -358,19 +320,10 @@ impl PostgresStore {
             Some(c) => c,
             None => self.open().await?,
         };
-        Ok(Conn {
-            client: Some(client),
-            store: self,
-            in_transaction: false,
-            _permit: permit,
-        })
+        Ok(Conn { client: Some(client), store: self, in_transaction: false, _permit: permit })
     }
 
-    async fn read_impl(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read_impl(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         query.validate()?;
         options.validate()?;
         if options.limit == Some(0) {
@@ -378,88 +331,47 @@ impl PostgresStore {
         }
         let (sql, p) = self.read_sql(query, options);
         let conn = self.checkout().await?;
-        let rows = conn
-            .client()
-            .query_typed(&sql, &p.refs())
-            .await
-            .map_err(|e| pg_error("read", &e, false))?;
+        let rows = conn.client().query_typed(&sql, &p.refs()).await.map_err(|e| pg_error("read", &e, false))?;
         rows.iter().map(decode).collect()
     }
 
     /// The SQL and parameters of a (validated) read.
     fn read_sql(&self, query: &Query, options: ReadOptions) -> (String, Params) {
         let mut p = Params::default();
-        let mut sql = format!(
-            "SELECT position, event_type, tags, data FROM {} WHERE true",
-            self.table
-        );
+        let mut sql = format!("SELECT position, event_type, tags, data FROM {} WHERE true", self.table);
         if let Some(from) = options.from {
             let op = if options.backwards { "<=" } else { ">=" };
-            sql.push_str(&format!(
-                " AND position {op} {}",
-                p.push(to_i64(from), Type::INT8)
-            ));
+            sql.push_str(&format!(" AND position {op} {}", p.push(to_i64(from), Type::INT8)));
         }
         sql.push_str(&format!(" AND {}", match_sql(query, &mut p)));
-        sql.push_str(if options.backwards {
-            " ORDER BY position DESC"
-        } else {
-            " ORDER BY position"
-        });
+        sql.push_str(if options.backwards { " ORDER BY position DESC" } else { " ORDER BY position" });
         if let Some(limit) = options.limit {
-            sql.push_str(&format!(
-                " LIMIT {}",
-                p.push(i64::try_from(limit).unwrap_or(i64::MAX), Type::INT8)
-            ));
+            sql.push_str(&format!(" LIMIT {}", p.push(i64::try_from(limit).unwrap_or(i64::MAX), Type::INT8)));
         }
         (sql, p)
     }
 
-    async fn append_impl(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn append_impl(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         validate_append(&events, condition.as_ref())?;
         let mut p = Params::default();
         let conflict = match &condition {
             Some(c) => {
                 let after = p.push(to_i64(c.after.unwrap_or(0)), Type::INT8);
                 let m = match_sql(&c.fail_if_events_match, &mut p);
-                format!(
-                    "SELECT position FROM {} WHERE position > {after} AND {m} ORDER BY position LIMIT 1",
-                    self.table
-                )
+                format!("SELECT position FROM {} WHERE position > {after} AND {m} ORDER BY position LIMIT 1", self.table)
             }
             None => "SELECT NULL::bigint AS position WHERE false".to_string(),
         };
-        let types = p.push(
-            events
-                .iter()
-                .map(|e| e.event_type.clone())
-                .collect::<Vec<_>>(),
-            Type::TEXT_ARRAY,
-        );
+        let types = p.push(events.iter().map(|e| e.event_type.clone()).collect::<Vec<_>>(), Type::TEXT_ARRAY);
         let tags_json: Vec<String> = events
             .iter()
             .map(|e| serde_json::to_string(&e.tags.iter().map(Tag::as_str).collect::<Vec<_>>()))
             .collect::<Result<_, _>>()
-            .map_err(|e| StoreError::Unavailable {
-                retryable: false,
-                reason: format!("cannot encode tags: {e}"),
-            })?;
+            .map_err(|e| StoreError::Unavailable { retryable: false, reason: format!("cannot encode tags: {e}") })?;
         let tags = p.push(tags_json, Type::TEXT_ARRAY);
-        let data = p.push(
-            events
-                .iter()
-                .map(|e| e.data.as_bytes().to_vec())
-                .collect::<Vec<_>>(),
-            Type::BYTEA_ARRAY,
-        );
+        let data = p.push(events.iter().map(|e| e.data.as_bytes().to_vec()).collect::<Vec<_>>(), Type::BYTEA_ARRAY);
         let t = &self.table;
-        let rows = format!(
-            "unnest({types}::text[], {tags}::text[], {data}::bytea[]) WITH ORDINALITY AS e(t, tg, d, ord)"
-        );
+        let rows = format!("unnest({types}::text[], {tags}::text[], {data}::bytea[]) WITH ORDINALITY AS e(t, tg, d, ord)");
         let values = "e.t, ARRAY(SELECT jsonb_array_elements_text(e.tg::jsonb)), e.d";
         let sql = format!(
             "WITH conflict AS ({conflict}),
@@ -481,11 +393,8 @@ impl PostgresStore {
         conn.in_transaction = true;
         let client = conn.client();
         let refs = p.refs();
-        let (begin, rows, commit) = tokio::join!(
-            client.batch_execute(&self.lock_sql),
-            client.query_typed(&sql, &refs),
-            client.batch_execute("COMMIT")
-        );
+        let (begin, rows, commit) =
+            tokio::join!(client.batch_execute(&self.lock_sql), client.query_typed(&sql, &refs), client.batch_execute("COMMIT"));
         let is_db = |e: &tokio_postgres::Error| e.as_db_error().is_some();
         match (begin, rows, commit) {
             // Committed (or, on a conflict, nothing to commit).
@@ -506,42 +415,25 @@ impl PostgresStore {
             }
             // The connection failed; if the server had already rejected the
             // transaction (or found a conflict) nothing was written ...
-            (Err(e), _, Err(_)) | (_, Err(e), Err(_)) if is_db(&e) => {
-                Err(pg_error("append", &e, true))
-            }
-            (Ok(()), Ok(rows), Err(_))
-                if matches!(
-                    append_result(&rows, condition.as_ref()),
-                    Err(StoreError::ConditionFailed { .. })
-                ) =>
-            {
+            (Err(e), _, Err(_)) | (_, Err(e), Err(_)) if is_db(&e) => Err(pg_error("append", &e, true)),
+            (Ok(()), Ok(rows), Err(_)) if matches!(append_result(&rows, condition.as_ref()), Err(StoreError::ConditionFailed { .. })) => {
                 append_result(&rows, condition.as_ref())
             }
             // ... otherwise the COMMIT may or may not have been applied.
             (_, _, Err(e)) => Err(StoreError::Unavailable {
                 retryable: false,
-                reason: format!(
-                    "PostgreSQL connection failed during the append, which may or may not be applied: {e}"
-                ),
+                reason: format!("PostgreSQL connection failed during the append, which may or may not be applied: {e}"),
             }),
         }
     }
 }
 
 impl EventStore for PostgresStore {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.read_impl(query, options).await
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         self.append_impl(events, condition).await
     }
 }
@@ -589,34 +481,23 @@ impl Params {
     }
 
     fn refs(&self) -> Vec<(&(dyn ToSql + Sync), Type)> {
-        self.values
-            .iter()
-            .map(|(v, t)| (v.as_ref() as &(dyn ToSql + Sync), t.clone()))
-            .collect()
+        self.values.iter().map(|(v, t)| (v.as_ref() as &(dyn ToSql + Sync), t.clone())).collect()
     }
 }
 
 /// The SQL condition for `query` (`true` for [`Query::All`]).
 fn match_sql(query: &Query, p: &mut Params) -> String {
-    let Query::Items(items) = query else {
-        return "true".into();
-    };
+    let Query::Items(items) = query else { return "true".into() };
     let parts: Vec<String> = items
         .iter()
         .map(|item| {
             let mut conds = Vec::new();
             if !item.types.is_empty() {
-                conds.push(format!(
-                    "event_type = ANY({})",
-                    p.push(item.types.clone(), Type::TEXT_ARRAY)
-                ));
+                conds.push(format!("event_type = ANY({})", p.push(item.types.clone(), Type::TEXT_ARRAY)));
             }
             if !item.tags.is_empty() {
                 let tags: Vec<String> = item.tags.iter().map(|t| t.as_str().to_string()).collect();
-                conds.push(format!(
-                    "tags @> {}::text[]",
-                    p.push(tags, Type::TEXT_ARRAY)
-                ));
+                conds.push(format!("tags @> {}::text[]", p.push(tags, Type::TEXT_ARRAY)));
             }
             format!("({})", conds.join(" AND "))
         })
@@ -624,26 +505,14 @@ fn match_sql(query: &Query, p: &mut Params) -> String {
     format!("({})", parts.join(" OR "))
 }
 
-fn append_result(
-    rows: &[Row],
-    condition: Option<&AppendCondition>,
-) -> Result<Position, StoreError> {
-    let row = rows.first().ok_or_else(|| StoreError::Unavailable {
-        retryable: false,
-        reason: "append returned no row".into(),
-    })?;
+fn append_result(rows: &[Row], condition: Option<&AppendCondition>) -> Result<Position, StoreError> {
+    let row = rows.first().ok_or_else(|| StoreError::Unavailable { retryable: false, reason: "append returned no row".into() })?;
     let conflicting: Option<i64> = row.get(0);
     let last: Option<i64> = row.get(1);
     match (conflicting, last) {
-        (Some(c), _) => Err(StoreError::ConditionFailed {
-            conflicting: c as Position,
-            after: condition.and_then(|c| c.after),
-        }),
+        (Some(c), _) => Err(StoreError::ConditionFailed { conflicting: c as Position, after: condition.and_then(|c| c.after) }),
         (None, Some(last)) => Ok(last as Position),
-        (None, None) => Err(StoreError::Unavailable {
-            retryable: false,
-            reason: "append inserted nothing and found no conflict".into(),
-        }),
+        (None, None) => Err(StoreError::Unavailable { retryable: false, reason: "append inserted nothing and found no conflict".into() }),
     }
 }
 
@@ -656,15 +525,8 @@ fn decode(row: &Row) -> Result<SequencedEvent, StoreError> {
         retryable: false,
         reason: format!("corrupt event at position {position}: data is not UTF-8: {e}"),
     })?;
-    let event = Event {
-        event_type,
-        tags: tags.into_iter().map(Tag).collect(),
-        data,
-    };
-    Ok(SequencedEvent {
-        position: position as Position,
-        event: Arc::new(event),
-    })
+    let event = Event { event_type, tags: tags.into_iter().map(Tag).collect(), data };
+    Ok(SequencedEvent { position: position as Position, event: Arc::new(event) })
 }
 
 /// Positions are `u64`, PostgreSQL's `bigint` is `i64`: bounds above
@@ -676,16 +538,12 @@ fn to_i64(p: Position) -> i64 {
 fn validate_schema(schema: &str) -> Result<(), String> {
     let ok = !schema.is_empty()
         && schema.len() <= 63
-        && schema
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         && !schema.as_bytes()[0].is_ascii_digit();
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "invalid schema name {schema:?}: use lowercase ASCII letters, digits and _, starting with a letter or _, at most 63 bytes"
-        ))
+        Err(format!("invalid schema name {schema:?}: use lowercase ASCII letters, digits and _, starting with a letter or _, at most 63 bytes"))
     }
 }
 
@@ -695,8 +553,7 @@ fn pg_error(what: &str, e: &tokio_postgres::Error, before_commit: bool) -> Store
     let transient = match e.code() {
         Some(code) => {
             let c = code.code();
-            c.starts_with("08")
-                || matches!(c, "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03")
+            c.starts_with("08") || matches!(c, "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03")
         }
         None => e.is_closed() || e.as_db_error().is_none(),
     };
@@ -704,10 +561,7 @@ fn pg_error(what: &str, e: &tokio_postgres::Error, before_commit: bool) -> Store
         Some(db) => format!("{db} (SQLSTATE {})", db.code().code()),
         None => e.to_string(),
     };
-    StoreError::Unavailable {
-        retryable: before_commit && transient,
-        reason: format!("PostgreSQL {what}: {detail}"),
-    }
+    StoreError::Unavailable { retryable: before_commit && transient, reason: format!("PostgreSQL {what}: {detail}") }
 }
 
 /// The PostgreSQL URL for tests, from `DCB_PG_URL`.
@@ -726,9 +580,7 @@ pub fn test_url(test: &str) -> Option<String> {
     {
         return Some(url);
     }
-    let ci = std::env::var("CI")
-        .map(|v| !matches!(v.trim(), "" | "0" | "false"))
-        .unwrap_or(false);
+    let ci = std::env::var("CI").map(|v| !matches!(v.trim(), "" | "0" | "false")).unwrap_or(false);
     assert!(
         !ci,
         "{test}: DCB_PG_URL is not set but CI is: the PostgreSQL tests must run in CI. \
@@ -748,47 +600,21 @@ mod tests {
     /// never by a sequential scan of the log. Needs `DCB_PG_URL`.
     #[test]
     fn tag_queries_use_the_gin_index() {
-        let Some(url) = test_url("store::postgres::tests::tag_queries_use_the_gin_index") else {
-            return;
-        };
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let Some(url) = test_url("store::postgres::tests::tag_queries_use_the_gin_index") else { return };
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
         rt.block_on(async {
-            let store = PostgresStore::connect(&url, PgOptions::fresh("dcb_unit"))
-                .await
-                .expect("connect");
-            let events: Vec<Event> = (0..30_000)
-                .map(|i| {
-                    Event::new("A", [format!("k:{}", i % 1000), "all".into()], "{}").expect("valid")
-                })
-                .collect();
+            let store = PostgresStore::connect(&url, PgOptions::fresh("dcb_unit")).await.expect("connect");
+            let events: Vec<Event> = (0..30_000).map(|i| Event::new("A", [format!("k:{}", i % 1000), "all".into()], "{}").expect("valid")).collect();
             store.append(events, None).await.expect("append");
             let conn = store.checkout().await.expect("connection");
-            conn.client()
-                .batch_execute(&format!("ANALYZE {}", store.table))
-                .await
-                .expect("analyze");
+            conn.client().batch_execute(&format!("ANALYZE {}", store.table)).await.expect("analyze");
             let queries = [
                 Query::from_item(QueryItem::new().tags(["k:3"])).expect("valid"),
-                Query::from_item(QueryItem::new().types(["A", "B"]).tags(["k:3", "all"]))
-                    .expect("valid"),
-                Query::from_items(vec![
-                    QueryItem::new().tags(["k:3"]),
-                    QueryItem::new().types(["B"]).tags(["k:4"]),
-                ])
-                .expect("valid"),
+                Query::from_item(QueryItem::new().types(["A", "B"]).tags(["k:3", "all"])).expect("valid"),
+                Query::from_items(vec![QueryItem::new().tags(["k:3"]), QueryItem::new().types(["B"]).tags(["k:4"])]).expect("valid"),
             ];
             for q in &queries {
-                for options in [
-                    ReadOptions::default(),
-                    ReadOptions {
-                        from: Some(50),
-                        ..Default::default()
-                    },
-                ] {
+                for options in [ReadOptions::default(), ReadOptions { from: Some(50), ..Default::default() }] {
                     let (sql, p) = store.read_sql(q, options);
                     let plan: Vec<String> = conn
                         .client()
@@ -799,14 +625,8 @@ mod tests {
                         .map(|r| r.get(0))
                         .collect();
                     let plan = plan.join("\n");
-                    assert!(
-                        !plan.contains("Seq Scan"),
-                        "query {q:?} scans the log:\n{plan}"
-                    );
-                    assert!(
-                        plan.contains("dcb_events_tags"),
-                        "query {q:?} does not use the GIN index:\n{plan}"
-                    );
+                    assert!(!plan.contains("Seq Scan"), "query {q:?} scans the log:\n{plan}");
+                    assert!(plan.contains("dcb_events_tags"), "query {q:?} does not use the GIN index:\n{plan}");
                 }
             }
             drop(conn);

@@ -55,9 +55,7 @@ impl QueryItem {
             return Err(InvalidInput::EmptyQueryItem { index });
         }
         // One pass for the common case; the ordered checks below name the error.
-        if self.types.iter().all(|t| is_plain_name(t))
-            && self.tags.iter().all(|t| is_plain_name(t.as_str()))
-        {
+        if self.types.iter().all(|t| is_plain_name(t)) && self.tags.iter().all(|t| is_plain_name(t.as_str())) {
             return Ok(());
         }
         // Empty names first (as before), then length and characters, so
@@ -68,12 +66,8 @@ impl QueryItem {
         if self.tags.iter().any(|t| t.as_str().is_empty()) {
             return Err(InvalidInput::EmptyTag);
         }
-        self.types
-            .iter()
-            .try_for_each(|t| validate_name(NameKind::EventType, t))?;
-        self.tags
-            .iter()
-            .try_for_each(|t| validate_name(NameKind::Tag, t.as_str()))
+        self.types.iter().try_for_each(|t| validate_name(NameKind::EventType, t))?;
+        self.tags.iter().try_for_each(|t| validate_name(NameKind::Tag, t.as_str()))
     }
 }
 
@@ -122,10 +116,7 @@ impl Query {
         match self {
             Query::All => Ok(()),
             Query::Items(items) if items.is_empty() => Err(InvalidInput::EmptyQuery),
-            Query::Items(items) => items
-                .iter()
-                .enumerate()
-                .try_for_each(|(i, item)| item.validate(i)),
+            Query::Items(items) => items.iter().enumerate().try_for_each(|(i, item)| item.validate(i)),
         }
     }
 
@@ -177,9 +168,6 @@ pub struct AppendCondition {
 impl AppendCondition {
     /// A condition.
     pub fn new(fail_if_events_match: Query, after: Option<Position>) -> Self {
-        Self {
-            fail_if_events_match,
-            after,
-        }
+        Self { fail_if_events_match, after }
     }
 }

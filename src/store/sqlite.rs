@@ -161,9 +161,7 @@ pub struct SqliteStore {
 /// The write gate of each open file (by canonical path) in this process.
 fn write_gate(path: Option<&Path>) -> Arc<Mutex<()>> {
     static GATES: Mutex<BTreeMap<PathBuf, Weak<Mutex<()>>>> = Mutex::new(BTreeMap::new());
-    let Some(path) = path else {
-        return Arc::new(Mutex::new(()));
-    };
+    let Some(path) = path else { return Arc::new(Mutex::new(())) };
     let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let mut gates = GATES.lock().unwrap_or_else(|p| p.into_inner());
     gates.retain(|_, g| g.strong_count() > 0);
@@ -184,26 +182,17 @@ impl SqliteStore {
     /// dcb-sim SQLite store, or has another schema version.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn =
-            Connection::open_with_flags(&path, flags).map_err(|e| unavailable("open", &e))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| unavailable("set busy timeout", &e))?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| unavailable("open", &e))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| unavailable("set busy timeout", &e))?;
         // WAL: readers never block the writer and vice versa; FULL: a commit
         // is on disk before `append` returns (also across a power loss).
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| unavailable("enable WAL", &e))?;
+        let mode: String =
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| unavailable("enable WAL", &e))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Unavailable {
-                retryable: false,
-                reason: format!("SQLite refused WAL mode (journal_mode = {mode})"),
-            });
+            return Err(StoreError::Unavailable { retryable: false, reason: format!("SQLite refused WAL mode (journal_mode = {mode})") });
         }
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(|e| unavailable("set synchronous", &e))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(|e| unavailable("set synchronous", &e))?;
         Self::init(conn, Some(path))
     }
 
@@ -240,25 +229,15 @@ impl SqliteStore {
 
     fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Self, StoreError> {
         conn.set_prepared_statement_cache_capacity(64);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| unavailable("begin schema", &e))?;
-        let version: i64 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| unavailable("read schema version", &e))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| unavailable("begin schema", &e))?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| unavailable("read schema version", &e))?;
         let tables: i64 = tx
-            .query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
             .map_err(|e| unavailable("inspect schema", &e))?;
         match version {
             0 if tables == 0 => {
-                tx.execute_batch(SCHEMA)
-                    .map_err(|e| unavailable("create schema", &e))?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-                    .map_err(|e| unavailable("set schema version", &e))?;
+                tx.execute_batch(SCHEMA).map_err(|e| unavailable("create schema", &e))?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(|e| unavailable("set schema version", &e))?;
             }
             SCHEMA_VERSION => {}
             other => {
@@ -266,19 +245,14 @@ impl SqliteStore {
                     retryable: false,
                     reason: format!(
                         "{} is not a dcb-sim SQLite store of schema version {SCHEMA_VERSION} (user_version = {other}, {tables} tables); use another file",
-                        path.as_deref()
-                            .map_or(":memory:".into(), |p| p.display().to_string())
+                        path.as_deref().map_or(":memory:".into(), |p| p.display().to_string())
                     ),
                 });
             }
         }
         tx.commit().map_err(|e| unavailable("commit schema", &e))?;
         let write_gate = write_gate(path.as_deref());
-        Ok(SqliteStore {
-            conn: Mutex::new(conn),
-            path,
-            write_gate,
-        })
+        Ok(SqliteStore { conn: Mutex::new(conn), path, write_gate })
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -307,11 +281,7 @@ impl SqliteStore {
     ///
     /// # Errors
     /// As [`EventStore::read`].
-    pub fn read_now(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    pub fn read_now(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         query.validate()?;
         options.validate()?;
         if options.limit == Some(0) {
@@ -328,11 +298,7 @@ impl SqliteStore {
     /// # Errors
     /// As [`EventStore::append`]; [`StoreError::Unavailable`] (retryable)
     /// when another connection held the write lock for [`BUSY_TIMEOUT`].
-    pub fn append_now(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    pub fn append_now(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         validate_append(&events, condition.as_ref())?;
         self.write(events, |conn| match &condition {
             Some(c) => check(conn, c),
@@ -341,16 +307,10 @@ impl SqliteStore {
     }
 
     /// One write transaction: lock, `check`, insert at `head + 1 ..`, commit.
-    fn write(
-        &self,
-        events: Vec<Event>,
-        check: impl FnOnce(&Connection) -> Result<(), StoreError>,
-    ) -> Result<Position, StoreError> {
+    fn write(&self, events: Vec<Event>, check: impl FnOnce(&Connection) -> Result<(), StoreError>) -> Result<Position, StoreError> {
         let _gate = self.write_gate.lock().unwrap_or_else(|p| p.into_inner());
         let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| unavailable("begin immediate", &e))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| unavailable("begin immediate", &e))?;
         // On any early return `tx` is dropped, which rolls back.
         check(&tx)?;
         let mut position = head(&tx)?;
@@ -364,19 +324,13 @@ impl SqliteStore {
             for event in &events {
                 position += 1;
                 let p = to_i64(position);
-                let tags =
-                    serde_json::to_string(&event.tags.iter().map(Tag::as_str).collect::<Vec<_>>())
-                        .map_err(|e| StoreError::Unavailable {
-                            retryable: false,
-                            reason: format!("cannot encode tags: {e}"),
-                        })?;
+                let tags = serde_json::to_string(&event.tags.iter().map(Tag::as_str).collect::<Vec<_>>())
+                    .map_err(|e| StoreError::Unavailable { retryable: false, reason: format!("cannot encode tags: {e}") })?;
                 insert_event
                     .execute((p, event.event_type.as_str(), tags, event.data.as_bytes()))
                     .map_err(|e| unavailable("insert event", &e))?;
                 for tag in &event.tags {
-                    insert_tag
-                        .execute((tag.as_str(), p))
-                        .map_err(|e| unavailable("insert tag", &e))?;
+                    insert_tag.execute((tag.as_str(), p)).map_err(|e| unavailable("insert tag", &e))?;
                 }
             }
         }
@@ -389,19 +343,11 @@ impl SqliteStore {
 }
 
 impl EventStore for SqliteStore {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.read_now(query, options)
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         self.append_now(events, condition)
     }
 }
@@ -414,23 +360,13 @@ fn to_i64(p: Position) -> i64 {
 }
 
 fn unavailable(what: &str, e: &rusqlite::Error) -> StoreError {
-    let busy = matches!(
-        e.sqlite_error_code(),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-    );
-    StoreError::Unavailable {
-        retryable: busy,
-        reason: format!("SQLite {what}: {e}"),
-    }
+    let busy = matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked));
+    StoreError::Unavailable { retryable: busy, reason: format!("SQLite {what}: {e}") }
 }
 
 fn head(conn: &Connection) -> Result<Position, StoreError> {
     let h: i64 = conn
-        .query_row(
-            "SELECT COALESCE(MAX(position), 0) FROM dcb_events",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT COALESCE(MAX(position), 0) FROM dcb_events", [], |r| r.get(0))
         .map_err(|e| unavailable("read head", &e))?;
     Ok(h as Position)
 }
@@ -439,9 +375,7 @@ fn head(conn: &Connection) -> Result<Position, StoreError> {
 fn read_sql(query: &Query, options: ReadOptions) -> (String, Vec<Value>) {
     let mut params = Vec::new();
     let mut sql = String::from("SELECT position, event_type, tags, data FROM dcb_events WHERE 1");
-    let bound = options
-        .from
-        .map(|f| (if options.backwards { "<=" } else { ">=" }, to_i64(f)));
+    let bound = options.from.map(|f| (if options.backwards { "<=" } else { ">=" }, to_i64(f)));
     if let Some((op, p)) = bound {
         sql.push_str(&format!(" AND position {op} ?"));
         params.push(Value::Integer(p));
@@ -451,11 +385,7 @@ fn read_sql(query: &Query, options: ReadOptions) -> (String, Vec<Value>) {
         sql.push_str(&m);
         sql.push(')');
     }
-    sql.push_str(if options.backwards {
-        " ORDER BY position DESC"
-    } else {
-        " ORDER BY position"
-    });
+    sql.push_str(if options.backwards { " ORDER BY position DESC" } else { " ORDER BY position" });
     if let Some(limit) = options.limit {
         sql.push_str(" LIMIT ?");
         params.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
@@ -467,26 +397,15 @@ fn check(conn: &Connection, condition: &AppendCondition) -> Result<(), StoreErro
     let after = to_i64(condition.after.unwrap_or(0));
     let mut params = vec![Value::Integer(after)];
     let mut sql = String::from("SELECT MIN(position) FROM dcb_events WHERE position > ?");
-    if let Some(m) = match_sql(
-        &condition.fail_if_events_match,
-        Some((">", after)),
-        &mut params,
-    ) {
+    if let Some(m) = match_sql(&condition.fail_if_events_match, Some((">", after)), &mut params) {
         sql.push_str(" AND position IN (");
         sql.push_str(&m);
         sql.push(')');
     }
-    let mut stmt = conn
-        .prepare_cached(&sql)
-        .map_err(|e| unavailable("prepare check", &e))?;
-    let first: Option<i64> = stmt
-        .query_row(params_from_iter(params), |r| r.get(0))
-        .map_err(|e| unavailable("check condition", &e))?;
+    let mut stmt = conn.prepare_cached(&sql).map_err(|e| unavailable("prepare check", &e))?;
+    let first: Option<i64> = stmt.query_row(params_from_iter(params), |r| r.get(0)).map_err(|e| unavailable("check condition", &e))?;
     match first {
-        Some(p) => Err(StoreError::ConditionFailed {
-            conflicting: p as Position,
-            after: condition.after,
-        }),
+        Some(p) => Err(StoreError::ConditionFailed { conflicting: p as Position, after: condition.after }),
         None => Ok(()),
     }
 }
@@ -495,22 +414,13 @@ fn check(conn: &Connection, condition: &AppendCondition) -> Result<(), StoreErro
 /// matching `query`, or `None` for [`Query::All`]. `bound` (`op`, position)
 /// is pushed into every index range so only the relevant part is read.
 fn match_sql(query: &Query, bound: Option<(&str, i64)>, params: &mut Vec<Value>) -> Option<String> {
-    let Query::Items(items) = query else {
-        return None;
-    };
-    let parts: Vec<String> = items
-        .iter()
-        .map(|item| item_sql(item, bound, params))
-        .collect();
+    let Query::Items(items) = query else { return None };
+    let parts: Vec<String> = items.iter().map(|item| item_sql(item, bound, params)).collect();
     Some(if parts.len() == 1 {
         parts.into_iter().next().unwrap_or_default()
     } else {
         // INTERSECT and UNION have equal precedence in SQLite: wrap each item.
-        parts
-            .iter()
-            .map(|p| format!("SELECT position FROM ({p})"))
-            .collect::<Vec<_>>()
-            .join(" UNION ")
+        parts.iter().map(|p| format!("SELECT position FROM ({p})")).collect::<Vec<_>>().join(" UNION ")
     })
 }
 
@@ -529,10 +439,7 @@ fn item_sql(item: &QueryItem, bound: Option<(&str, i64)>, params: &mut Vec<Value
     // Dedup tags: the same tag twice is the same constraint.
     let tags: BTreeSet<&str> = item.tags.iter().map(Tag::as_str).collect();
     if tags.is_empty() {
-        let mut sql = format!(
-            "SELECT position FROM dcb_events WHERE {}",
-            types_in(params, "event_type")
-        );
+        let mut sql = format!("SELECT position FROM dcb_events WHERE {}", types_in(params, "event_type"));
         sql.push_str(&bound_sql("position", params));
         return sql;
     }
@@ -542,9 +449,7 @@ fn item_sql(item: &QueryItem, bound: Option<(&str, i64)>, params: &mut Vec<Value
             // The first tag drives; the type is checked on the joined row.
             params.push(Value::Text(tag.to_string()));
             let types = types_in(params, "e.event_type");
-            format!(
-                "SELECT t.position FROM dcb_event_tags t JOIN dcb_events e ON e.position = t.position WHERE t.tag = ? AND {types}"
-            )
+            format!("SELECT t.position FROM dcb_event_tags t JOIN dcb_events e ON e.position = t.position WHERE t.tag = ? AND {types}")
         } else {
             params.push(Value::Text(tag.to_string()));
             "SELECT t.position FROM dcb_event_tags t WHERE t.tag = ?".to_string()
@@ -555,22 +460,11 @@ fn item_sql(item: &QueryItem, bound: Option<(&str, i64)>, params: &mut Vec<Value
     parts.join(" INTERSECT ")
 }
 
-fn select_events(
-    conn: &Connection,
-    sql: &str,
-    params: Vec<Value>,
-) -> Result<Vec<SequencedEvent>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(sql)
-        .map_err(|e| unavailable("prepare read", &e))?;
+fn select_events(conn: &Connection, sql: &str, params: Vec<Value>) -> Result<Vec<SequencedEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(|e| unavailable("prepare read", &e))?;
     let rows = stmt
         .query_map(params_from_iter(params), |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Vec<u8>>(3)?,
-            ))
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Vec<u8>>(3)?))
         })
         .map_err(|e| unavailable("read", &e))?;
     let mut out = Vec::new();
@@ -581,28 +475,12 @@ fn select_events(
     Ok(out)
 }
 
-fn decode(
-    position: i64,
-    event_type: String,
-    tags: &str,
-    data: Vec<u8>,
-) -> Result<SequencedEvent, StoreError> {
-    let corrupt = |what: String| StoreError::Unavailable {
-        retryable: false,
-        reason: format!("corrupt event at position {position}: {what}"),
-    };
-    let tags: Vec<String> =
-        serde_json::from_str(tags).map_err(|e| corrupt(format!("tags column: {e}")))?;
+fn decode(position: i64, event_type: String, tags: &str, data: Vec<u8>) -> Result<SequencedEvent, StoreError> {
+    let corrupt = |what: String| StoreError::Unavailable { retryable: false, reason: format!("corrupt event at position {position}: {what}") };
+    let tags: Vec<String> = serde_json::from_str(tags).map_err(|e| corrupt(format!("tags column: {e}")))?;
     let data = String::from_utf8(data).map_err(|e| corrupt(format!("data is not UTF-8: {e}")))?;
-    let event = Event {
-        event_type,
-        tags: tags.into_iter().map(Tag).collect(),
-        data,
-    };
-    Ok(SequencedEvent {
-        position: position as Position,
-        event: Arc::new(event),
-    })
+    let event = Event { event_type, tags: tags.into_iter().map(Tag).collect(), data };
+    Ok(SequencedEvent { position: position as Position, event: Arc::new(event) })
 }
 
 #[cfg(test)]
@@ -621,9 +499,7 @@ mod tests {
         let (sql, params) = read_sql(query, options);
         let conn = store.lock();
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let rows = stmt
-            .query_map(params_from_iter(params), |r| r.get::<_, String>(3))
-            .unwrap();
+        let rows = stmt.query_map(params_from_iter(params), |r| r.get::<_, String>(3)).unwrap();
         rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
     }
 
@@ -633,53 +509,26 @@ mod tests {
     fn tag_queries_use_the_tag_index() {
         let store = SqliteStore::open_in_memory().unwrap();
         for i in 0..200 {
-            store
-                .append_now(vec![ev("A", &[&format!("k:{}", i % 20), "all"])], None)
-                .unwrap();
+            store.append_now(vec![ev("A", &[&format!("k:{}", i % 20), "all"])], None).unwrap();
         }
         let queries = [
             Query::from_item(QueryItem::new().tags(["k:3"])).unwrap(),
             Query::from_item(QueryItem::new().types(["A", "B"]).tags(["k:3", "all"])).unwrap(),
-            Query::from_items(vec![
-                QueryItem::new().tags(["k:3"]),
-                QueryItem::new().types(["B"]).tags(["k:4"]),
-            ])
-            .unwrap(),
+            Query::from_items(vec![QueryItem::new().tags(["k:3"]), QueryItem::new().types(["B"]).tags(["k:4"])]).unwrap(),
         ];
         for q in &queries {
-            for options in [
-                ReadOptions::default(),
-                ReadOptions {
-                    from: Some(50),
-                    ..Default::default()
-                },
-            ] {
+            for options in [ReadOptions::default(), ReadOptions { from: Some(50), ..Default::default() }] {
                 let p = plan(&store, q, options);
-                assert!(
-                    !p.contains("SCAN dcb_events"),
-                    "query {q:?} scans the log:\n{p}"
-                );
-                assert!(
-                    !p.contains("SCAN t"),
-                    "query {q:?} scans the tag index:\n{p}"
-                );
-                assert!(
-                    p.contains("USING PRIMARY KEY (tag=?"),
-                    "query {q:?} does not use the tag index:\n{p}"
-                );
+                assert!(!p.contains("SCAN dcb_events"), "query {q:?} scans the log:\n{p}");
+                assert!(!p.contains("SCAN t"), "query {q:?} scans the tag index:\n{p}");
+                assert!(p.contains("USING PRIMARY KEY (tag=?"), "query {q:?} does not use the tag index:\n{p}");
                 if std::env::var_os("DCB_SHOW_PLANS").is_some() {
                     eprintln!("{q:?} {options:?}\n{p}\n");
                 }
             }
         }
         // And the answers are right.
-        assert_eq!(
-            store
-                .read_now(&queries[0], ReadOptions::default())
-                .unwrap()
-                .len(),
-            10
-        );
+        assert_eq!(store.read_now(&queries[0], ReadOptions::default()).unwrap().len(), 10);
     }
 
     #[test]
@@ -690,42 +539,20 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         {
             let store = SqliteStore::open(&path).unwrap();
-            assert_eq!(
-                store.append_now(vec![ev("A", &["x"]), ev("B", &[])], None),
-                Ok(2)
-            );
+            assert_eq!(store.append_now(vec![ev("A", &["x"]), ev("B", &[])], None), Ok(2));
             let other = store.open_another().unwrap();
             assert_eq!(other.append_now(vec![ev("C", &["x"])], None), Ok(3));
         }
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.head(), Ok(3));
-        assert_eq!(
-            store
-                .snapshot()
-                .unwrap()
-                .iter()
-                .map(|e| e.event.event_type.as_str())
-                .collect::<Vec<_>>(),
-            ["A", "B", "C"]
-        );
+        assert_eq!(store.snapshot().unwrap().iter().map(|e| e.event.event_type.as_str()).collect::<Vec<_>>(), ["A", "B", "C"]);
 
         let foreign = dir.join("foreign.db");
         let _ = std::fs::remove_file(&foreign);
-        Connection::open(&foreign)
-            .unwrap()
-            .execute_batch("CREATE TABLE t (x)")
-            .unwrap();
+        Connection::open(&foreign).unwrap().execute_batch("CREATE TABLE t (x)").unwrap();
         let err = SqliteStore::open(&foreign).unwrap_err();
-        assert!(
-            err.to_string().contains("not a dcb-sim SQLite store"),
-            "{err}"
-        );
-        assert!(
-            SqliteStore::open_in_memory()
-                .unwrap()
-                .open_another()
-                .is_err()
-        );
+        assert!(err.to_string().contains("not a dcb-sim SQLite store"), "{err}");
+        assert!(SqliteStore::open_in_memory().unwrap().open_another().is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

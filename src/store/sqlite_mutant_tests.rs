@@ -21,10 +21,7 @@ fn handles_on_one_file_share_a_write_gate_and_in_memory_stores_do_not() {
     assert!(Arc::ptr_eq(&a.write_gate, &a2.write_gate));
     assert!(Arc::ptr_eq(&a.write_gate, &a3.write_gate));
     assert!(!Arc::ptr_eq(&a.write_gate, &b.write_gate));
-    let (m1, m2) = (
-        SqliteStore::open_in_memory().unwrap(),
-        SqliteStore::open_in_memory().unwrap(),
-    );
+    let (m1, m2) = (SqliteStore::open_in_memory().unwrap(), SqliteStore::open_in_memory().unwrap());
     assert!(!Arc::ptr_eq(&m1.write_gate, &m2.write_gate));
     drop((a, a2, a3, b));
     let _ = std::fs::remove_dir_all(&dir);

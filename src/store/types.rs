@@ -38,11 +38,7 @@ pub fn validate_name(kind: NameKind, name: &str) -> Result<(), InvalidInput> {
         });
     }
     if name.len() > MAX_NAME_BYTES {
-        return Err(InvalidInput::NameTooLong {
-            kind,
-            len: name.len(),
-            max: MAX_NAME_BYTES,
-        });
+        return Err(InvalidInput::NameTooLong { kind, len: name.len(), max: MAX_NAME_BYTES });
     }
     if let Some((index, ch)) = name.char_indices().find(|(_, c)| c.is_control()) {
         return Err(InvalidInput::ControlCharacter { kind, index, ch });
@@ -74,11 +70,7 @@ pub(crate) fn is_plain_name(name: &str) -> bool {
         let y = x ^ DEL;
         bad |= x | (x.wrapping_sub(SPACE) & !x) | (y.wrapping_sub(ONES) & !y);
     }
-    bad & HIGH == 0
-        && chunks
-            .remainder()
-            .iter()
-            .all(|b| b.wrapping_sub(0x20) < 0x5f)
+    bad & HIGH == 0 && chunks.remainder().iter().all(|b| b.wrapping_sub(0x20) < 0x5f)
 }
 
 /// A position in the log. Positions start at 1 and strictly increase.
@@ -151,11 +143,7 @@ impl Event {
     /// let e = dcb_sim::store::Event::new("CourseCreated", ["course:c1"], "{}").unwrap();
     /// assert_eq!(e.tags.len(), 1);
     /// ```
-    pub fn new<I, T>(
-        event_type: impl Into<String>,
-        tags: I,
-        data: impl Into<String>,
-    ) -> Result<Self, InvalidInput>
+    pub fn new<I, T>(event_type: impl Into<String>, tags: I, data: impl Into<String>) -> Result<Self, InvalidInput>
     where
         I: IntoIterator<Item = T>,
         T: Into<String>,
@@ -163,11 +151,7 @@ impl Event {
         let event_type = event_type.into();
         validate_name(NameKind::EventType, &event_type)?;
         let tags = tags.into_iter().map(Tag::new).collect::<Result<_, _>>()?;
-        Ok(Event {
-            event_type,
-            tags,
-            data: data.into(),
-        })
+        Ok(Event { event_type, tags, data: data.into() })
     }
 
     /// Checks an event built by hand (fields are public): its type, then
@@ -180,9 +164,7 @@ impl Event {
             return Ok(());
         }
         validate_name(NameKind::EventType, &self.event_type)?;
-        self.tags
-            .iter()
-            .try_for_each(|t| validate_name(NameKind::Tag, &t.0))
+        self.tags.iter().try_for_each(|t| validate_name(NameKind::Tag, &t.0))
     }
 
     /// Whether the event carries `tag`.
@@ -204,10 +186,7 @@ pub struct SequencedEvent {
 impl SequencedEvent {
     /// An event at `position`.
     pub fn new(position: Position, event: Event) -> Self {
-        SequencedEvent {
-            position,
-            event: Arc::new(event),
-        }
+        SequencedEvent { position, event: Arc::new(event) }
     }
 }
 
@@ -217,9 +196,7 @@ mod tests {
 
     /// The definition the eight-byte check must agree with.
     fn plain_by_definition(name: &str) -> bool {
-        !name.is_empty()
-            && name.len() <= MAX_NAME_BYTES
-            && name.bytes().all(|b| (0x20..0x7f).contains(&b))
+        !name.is_empty() && name.len() <= MAX_NAME_BYTES && name.bytes().all(|b| (0x20..0x7f).contains(&b))
     }
 
     #[test]
@@ -231,11 +208,7 @@ mod tests {
                     let mut bytes = vec![b'a'; len];
                     bytes[pos] = b;
                     let name = std::str::from_utf8(&bytes).expect("ASCII");
-                    assert_eq!(
-                        is_plain_name(name),
-                        plain_by_definition(name),
-                        "byte {b:#04x} at {pos} of {len}"
-                    );
+                    assert_eq!(is_plain_name(name), plain_by_definition(name), "byte {b:#04x} at {pos} of {len}");
                 }
                 // A non-ASCII character (2 bytes) there is not plain.
                 let name = format!("{}é{}", "a".repeat(pos), "a".repeat(len - pos));
@@ -250,17 +223,7 @@ mod tests {
     #[test]
     fn validate_name_still_accepts_non_ascii_text_and_names_the_first_control_character() {
         assert_eq!(validate_name(NameKind::Tag, "café:1"), Ok(()));
-        assert_eq!(
-            validate_name(NameKind::Tag, "é\u{7f}"),
-            Err(InvalidInput::ControlCharacter {
-                kind: NameKind::Tag,
-                index: 2,
-                ch: '\u{7f}'
-            })
-        );
-        assert_eq!(
-            validate_name(NameKind::EventType, ""),
-            Err(InvalidInput::EmptyEventType)
-        );
+        assert_eq!(validate_name(NameKind::Tag, "é\u{7f}"), Err(InvalidInput::ControlCharacter { kind: NameKind::Tag, index: 2, ch: '\u{7f}' }));
+        assert_eq!(validate_name(NameKind::EventType, ""), Err(InvalidInput::EmptyEventType));
     }
 }

@@ -23,11 +23,7 @@ impl<const N: usize> Columns<N> {
     }
 
     /// Writes one line of `cells`.
-    pub(crate) fn line<S: AsRef<str>>(
-        &self,
-        f: &mut fmt::Formatter<'_>,
-        cells: &[S; N],
-    ) -> fmt::Result {
+    pub(crate) fn line<S: AsRef<str>>(&self, f: &mut fmt::Formatter<'_>, cells: &[S; N]) -> fmt::Result {
         for (i, cell) in cells.iter().enumerate() {
             let (cell, w) = (cell.as_ref(), self.widths[i]);
             let sep = if i == 0 { "" } else { "  " };

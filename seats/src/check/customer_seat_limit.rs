@@ -28,9 +28,7 @@ pub fn check(log: &[SequencedEvent], out: &mut Vec<Violation>) {
     for (position, fact) in super::facts(NAME, log, out) {
         match fact {
             SeatEvent::Held(b) => {
-                let held = seats
-                    .entry((b.event.clone(), b.customer.clone()))
-                    .or_default();
+                let held = seats.entry((b.event.clone(), b.customer.clone())).or_default();
                 held.insert(b.seat);
                 if held.len() > MAX_SEATS_PER_EVENT {
                     let list: Vec<&str> = held.iter().map(String::as_str).collect();
@@ -64,28 +62,15 @@ mod tests {
     #[test]
     fn third_seat_is_reported_at_its_position() {
         let mut out = Vec::new();
-        check(
-            &log_of(&[
-                held("s1", "c1"),
-                held("s2", "c1"),
-                held("s3", "c2"),
-                held("s4", "c1"),
-            ]),
-            &mut out,
-        );
+        check(&log_of(&[held("s1", "c1"), held("s2", "c1"), held("s3", "c2"), held("s4", "c1")]), &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
-        assert!(
-            matches!(&out[0], Violation::Safety { invariant, detail, .. } if invariant == NAME && detail.starts_with("position 4: "))
-        );
+        assert!(matches!(&out[0], Violation::Safety { invariant, detail, .. } if invariant == NAME && detail.starts_with("position 4: ")));
     }
 
     #[test]
     fn a_move_at_the_limit_is_fine() {
         let mut out = Vec::new();
-        let moved = [
-            SeatEvent::Released(Booking::new("e1", "s2", "c1")),
-            held("s3", "c1"),
-        ];
+        let moved = [SeatEvent::Released(Booking::new("e1", "s2", "c1")), held("s3", "c1")];
         let mut facts = vec![held("s1", "c1"), held("s2", "c1")];
         facts.extend(moved);
         check(&log_of(&facts), &mut out);

@@ -17,30 +17,17 @@ pub fn all(log: &[SequencedEvent], out: &mut Vec<Violation>) {
 
 /// The seat facts of `log` with their positions; an event that does not
 /// decode is reported as a violation of `invariant` (it cannot be checked).
-fn facts<'a>(
-    invariant: &'a str,
-    log: &'a [SequencedEvent],
-    out: &'a mut Vec<Violation>,
-) -> impl Iterator<Item = (Position, SeatEvent)> + 'a {
-    log.iter()
-        .filter_map(move |e| match SeatEvent::decode(&e.event) {
-            Ok(fact) => Some((e.position, fact)),
-            Err(err) => {
-                out.push(Violation::safety(
-                    invariant,
-                    None,
-                    format!("position {}: cannot check this event: {err}", e.position),
-                ));
-                None
-            }
-        })
+fn facts<'a>(invariant: &'a str, log: &'a [SequencedEvent], out: &'a mut Vec<Violation>) -> impl Iterator<Item = (Position, SeatEvent)> + 'a {
+    log.iter().filter_map(move |e| match SeatEvent::decode(&e.event) {
+        Ok(fact) => Some((e.position, fact)),
+        Err(err) => {
+            out.push(Violation::safety(invariant, None, format!("position {}: cannot check this event: {err}", e.position)));
+            None
+        }
+    })
 }
 
 #[cfg(test)]
 fn log_of(facts: &[SeatEvent]) -> Vec<SequencedEvent> {
-    facts
-        .iter()
-        .enumerate()
-        .map(|(i, f)| SequencedEvent::new(i as u64 + 1, f.to_event().expect("valid ids")))
-        .collect()
+    facts.iter().enumerate().map(|(i, f)| SequencedEvent::new(i as u64 + 1, f.to_event().expect("valid ids"))).collect()
 }

@@ -33,10 +33,7 @@ pub fn check(log: &[SequencedEvent], out: &mut Vec<Violation>) {
                     found.push(Violation::safety(
                         NAME,
                         None,
-                        format!(
-                            "position {position}: {} holds seat {}/{} while {current} holds it",
-                            b.customer, b.event, b.seat
-                        ),
+                        format!("position {position}: {} holds seat {}/{} while {current} holds it", b.customer, b.event, b.seat),
                     ));
                 }
                 holder.insert(key, b.customer);
@@ -65,27 +62,15 @@ mod tests {
     #[test]
     fn double_hold_is_reported_at_its_position() {
         let mut out = Vec::new();
-        check(
-            &log_of(&[held("s1", "c1"), held("s2", "c2"), held("s1", "c2")]),
-            &mut out,
-        );
+        check(&log_of(&[held("s1", "c1"), held("s2", "c2"), held("s1", "c2")]), &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
-        assert!(
-            matches!(&out[0], Violation::Safety { invariant, detail, .. } if invariant == NAME && detail.starts_with("position 3: "))
-        );
+        assert!(matches!(&out[0], Violation::Safety { invariant, detail, .. } if invariant == NAME && detail.starts_with("position 3: ")));
     }
 
     #[test]
     fn hold_after_release_is_fine() {
         let mut out = Vec::new();
-        check(
-            &log_of(&[
-                held("s1", "c1"),
-                SeatEvent::Released(Booking::new("e1", "s1", "c1")),
-                held("s1", "c2"),
-            ]),
-            &mut out,
-        );
+        check(&log_of(&[held("s1", "c1"), SeatEvent::Released(Booking::new("e1", "s1", "c1")), held("s1", "c2")]), &mut out);
         assert!(out.is_empty(), "{out:?}");
     }
 }

@@ -27,10 +27,7 @@ mod tests {
 
     #[test]
     fn the_cap_applies() {
-        let p = RetryPolicy {
-            max_delay: Some(Duration::from_millis(70)),
-            ..RetryPolicy::csharp()
-        };
+        let p = RetryPolicy { max_delay: Some(Duration::from_millis(70)), ..RetryPolicy::csharp() };
         assert_eq!(delay_before(&p, 3), Duration::from_millis(70));
         assert_eq!(delay_before(&p, 60), Duration::from_millis(70));
     }

@@ -50,12 +50,7 @@ pub enum HandlerVariant {
 
 impl HandlerVariant {
     /// Every variant, the correct one first.
-    pub const ALL: [HandlerVariant; 4] = [
-        HandlerVariant::Correct,
-        HandlerVariant::NarrowCondition,
-        HandlerVariant::StaleRetry,
-        HandlerVariant::TwoReadsMaxAfter,
-    ];
+    pub const ALL: [HandlerVariant; 4] = [HandlerVariant::Correct, HandlerVariant::NarrowCondition, HandlerVariant::StaleRetry, HandlerVariant::TwoReadsMaxAfter];
 }
 
 /// The seat reservation handler.
@@ -74,10 +69,7 @@ impl SeatsHandler {
 
 /// A non-retryable failure.
 fn failed(error: &StoreError) -> Outcome {
-    Outcome::Failed {
-        error: error.kind(),
-        message: error.to_string(),
-    }
+    Outcome::Failed { error: error.kind(), message: error.to_string() }
 }
 
 /// A failure to encode or decode events (a bug or foreign data, never retried).
@@ -86,10 +78,7 @@ fn codec_failed(error: &CodecError) -> Outcome {
         CodecError::InvalidName(e) => StoreError::InvalidInput(e.clone()).kind(),
         CodecError::Payload(_) | CodecError::UnknownType(_) => ErrorKind::Other,
     };
-    Outcome::Failed {
-        error: kind,
-        message: error.to_string(),
-    }
+    Outcome::Failed { error: kind, message: error.to_string() }
 }
 
 impl Handler<SeatCommand> for SeatsHandler {
@@ -105,25 +94,14 @@ impl Handler<SeatCommand> for SeatsHandler {
             if attempt > 1 {
                 ctx.clock().sleep(delay_before(policy, attempt)).await;
             }
-            match self
-                .attempt(
-                    ctx.store(),
-                    command,
-                    &boundary,
-                    request.as_deref(),
-                    &mut first,
-                )
-                .await
-            {
+            match self.attempt(ctx.store(), command, &boundary, request.as_deref(), &mut first).await {
                 Ok(outcome) => return outcome,
                 // A conflict always; a transient error if the policy says so.
                 Err(e) if policy.retries(e.kind()) => {}
                 Err(e) => return failed(&e),
             }
         }
-        Outcome::Exhausted {
-            attempts: policy.max_attempts,
-        }
+        Outcome::Exhausted { attempts: policy.max_attempts }
     }
 
     fn command_type(&self, command: &SeatCommand) -> &'static str {
@@ -144,27 +122,17 @@ impl SeatsHandler {
         first: &mut Option<Snapshot>,
     ) -> Result<Outcome, StoreError> {
         let snapshot = match (self.variant, first.as_ref()) {
-            (HandlerVariant::Correct | HandlerVariant::NarrowCondition, _) => {
-                read::once(store, boundary.full()).await?
-            }
-            (HandlerVariant::StaleRetry, None) => first
-                .insert(read::once(store, boundary.full()).await?)
-                .clone(),
+            (HandlerVariant::Correct | HandlerVariant::NarrowCondition, _) => read::once(store, boundary.full()).await?,
+            (HandlerVariant::StaleRetry, None) => first.insert(read::once(store, boundary.full()).await?).clone(),
             (HandlerVariant::StaleRetry, Some(stale)) => read::head_only(store, stale).await?,
-            (HandlerVariant::TwoReadsMaxAfter, _) => {
-                read::twice(store, boundary.seats(), boundary.customer()).await?
-            }
+            (HandlerVariant::TwoReadsMaxAfter, _) => read::twice(store, boundary.seats(), boundary.customer()).await?,
         };
         if let Some(tag) = request
             && snapshot.events.iter().any(|e| e.event.has_tag(tag))
         {
             return Ok(Outcome::Idempotent);
         }
-        let facts: Result<Vec<SeatEvent>, CodecError> = snapshot
-            .events
-            .iter()
-            .map(|e| SeatEvent::decode(&e.event))
-            .collect();
+        let facts: Result<Vec<SeatEvent>, CodecError> = snapshot.events.iter().map(|e| SeatEvent::decode(&e.event)).collect();
         let facts = match facts {
             Ok(f) => f,
             Err(e) => return Ok(codec_failed(&e)),
@@ -179,16 +147,9 @@ impl SeatsHandler {
         };
         let condition = match self.variant {
             HandlerVariant::NarrowCondition => boundary.seats(),
-            HandlerVariant::Correct
-            | HandlerVariant::StaleRetry
-            | HandlerVariant::TwoReadsMaxAfter => boundary.full(),
+            HandlerVariant::Correct | HandlerVariant::StaleRetry | HandlerVariant::TwoReadsMaxAfter => boundary.full(),
         };
-        store
-            .append(
-                events,
-                Some(AppendCondition::new(condition.clone(), snapshot.after)),
-            )
-            .await?;
+        store.append(events, Some(AppendCondition::new(condition.clone(), snapshot.after))).await?;
         Ok(Outcome::Succeeded)
     }
 }

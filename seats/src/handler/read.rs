@@ -23,11 +23,7 @@ pub async fn once<S: EventStore>(store: &S, query: &Query) -> Result<Snapshot, S
 /// **Bug** (`TwoReadsMaxAfter`): `first` and then `second` in two separate
 /// reads, merged; `after` is the larger of the two last positions, which
 /// skips whatever matched `first` between the two reads.
-pub async fn twice<S: EventStore>(
-    store: &S,
-    first: &Query,
-    second: Option<&Query>,
-) -> Result<Snapshot, StoreError> {
+pub async fn twice<S: EventStore>(store: &S, first: &Query, second: Option<&Query>) -> Result<Snapshot, StoreError> {
     let mut snapshot = once(store, first).await?;
     if let Some(second) = second {
         let more = once(store, second).await?;
@@ -42,18 +38,6 @@ pub async fn twice<S: EventStore>(
 /// **Bug** (`StaleRetry`): keeps `stale`'s events and takes `after` from the
 /// store's head (a backwards read of everything, limit 1).
 pub async fn head_only<S: EventStore>(store: &S, stale: &Snapshot) -> Result<Snapshot, StoreError> {
-    let head = store
-        .read(
-            &Query::all(),
-            ReadOptions {
-                from: None,
-                backwards: true,
-                limit: Some(1),
-            },
-        )
-        .await?;
-    Ok(Snapshot {
-        events: stale.events.clone(),
-        after: head.first().map(|e| e.position),
-    })
+    let head = store.read(&Query::all(), ReadOptions { from: None, backwards: true, limit: Some(1) }).await?;
+    Ok(Snapshot { events: stale.events.clone(), after: head.first().map(|e| e.position) })
 }

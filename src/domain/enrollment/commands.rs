@@ -52,21 +52,11 @@ pub enum EnrollmentCommand {
 impl fmt::Display for EnrollmentCommand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EnrollmentCommand::CreateCourse { course, capacity } => {
-                write!(f, "create course {course} (capacity {capacity})")
-            }
-            EnrollmentCommand::ChangeCapacity { course, capacity } => {
-                write!(f, "change capacity of {course} to {capacity}")
-            }
-            EnrollmentCommand::RegisterStudent { student, tier } => {
-                write!(f, "register student {student} ({tier})")
-            }
-            EnrollmentCommand::ChangeTier { student, tier } => {
-                write!(f, "change tier of {student} to {tier}")
-            }
-            EnrollmentCommand::Enroll { course, student } => {
-                write!(f, "enroll {student} in {course}")
-            }
+            EnrollmentCommand::CreateCourse { course, capacity } => write!(f, "create course {course} (capacity {capacity})"),
+            EnrollmentCommand::ChangeCapacity { course, capacity } => write!(f, "change capacity of {course} to {capacity}"),
+            EnrollmentCommand::RegisterStudent { student, tier } => write!(f, "register student {student} ({tier})"),
+            EnrollmentCommand::ChangeTier { student, tier } => write!(f, "change tier of {student} to {tier}"),
+            EnrollmentCommand::Enroll { course, student } => write!(f, "enroll {student} in {course}"),
         }
     }
 }

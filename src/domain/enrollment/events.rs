@@ -79,31 +79,11 @@ impl EnrollmentEvent {
     /// Encodes the event for the store.
     pub fn to_event(&self) -> Event {
         let (ty, tags, data) = match self {
-            EnrollmentEvent::CourseCreated { course, capacity } => (
-                types::COURSE_CREATED,
-                vec![course_tag(course)],
-                capacity.to_string(),
-            ),
-            EnrollmentEvent::CapacityChanged { course, capacity } => (
-                types::CAPACITY_CHANGED,
-                vec![course_tag(course)],
-                capacity.to_string(),
-            ),
-            EnrollmentEvent::StudentRegistered { student, tier } => (
-                types::STUDENT_REGISTERED,
-                vec![student_tag(student)],
-                tier.name().to_string(),
-            ),
-            EnrollmentEvent::TierChanged { student, tier } => (
-                types::TIER_CHANGED,
-                vec![student_tag(student)],
-                tier.name().to_string(),
-            ),
-            EnrollmentEvent::Enrolled { course, student } => (
-                types::ENROLLED,
-                vec![course_tag(course), student_tag(student)],
-                String::new(),
-            ),
+            EnrollmentEvent::CourseCreated { course, capacity } => (types::COURSE_CREATED, vec![course_tag(course)], capacity.to_string()),
+            EnrollmentEvent::CapacityChanged { course, capacity } => (types::CAPACITY_CHANGED, vec![course_tag(course)], capacity.to_string()),
+            EnrollmentEvent::StudentRegistered { student, tier } => (types::STUDENT_REGISTERED, vec![student_tag(student)], tier.name().to_string()),
+            EnrollmentEvent::TierChanged { student, tier } => (types::TIER_CHANGED, vec![student_tag(student)], tier.name().to_string()),
+            EnrollmentEvent::Enrolled { course, student } => (types::ENROLLED, vec![course_tag(course), student_tag(student)], String::new()),
         };
         Event::new(ty, tags, data).expect("enrollment ids are non-empty by construction")
     }
@@ -113,36 +93,17 @@ impl EnrollmentEvent {
         let course = || id(e, COURSE_PREFIX).map(str::to_string);
         let student = || id(e, STUDENT_PREFIX).map(str::to_string);
         Some(match e.event_type.as_str() {
-            types::COURSE_CREATED => EnrollmentEvent::CourseCreated {
-                course: course()?,
-                capacity: e.data.parse().ok()?,
-            },
-            types::CAPACITY_CHANGED => EnrollmentEvent::CapacityChanged {
-                course: course()?,
-                capacity: e.data.parse().ok()?,
-            },
-            types::STUDENT_REGISTERED => EnrollmentEvent::StudentRegistered {
-                student: student()?,
-                tier: Tier::from_name(&e.data)?,
-            },
-            types::TIER_CHANGED => EnrollmentEvent::TierChanged {
-                student: student()?,
-                tier: Tier::from_name(&e.data)?,
-            },
-            types::ENROLLED => EnrollmentEvent::Enrolled {
-                course: course()?,
-                student: student()?,
-            },
+            types::COURSE_CREATED => EnrollmentEvent::CourseCreated { course: course()?, capacity: e.data.parse().ok()? },
+            types::CAPACITY_CHANGED => EnrollmentEvent::CapacityChanged { course: course()?, capacity: e.data.parse().ok()? },
+            types::STUDENT_REGISTERED => EnrollmentEvent::StudentRegistered { student: student()?, tier: Tier::from_name(&e.data)? },
+            types::TIER_CHANGED => EnrollmentEvent::TierChanged { student: student()?, tier: Tier::from_name(&e.data)? },
+            types::ENROLLED => EnrollmentEvent::Enrolled { course: course()?, student: student()? },
             _ => return None,
         })
     }
 
     /// Decodes every enrollment event of `events`, skipping others.
-    pub fn decode_all(
-        events: &[SequencedEvent],
-    ) -> impl Iterator<Item = (u64, EnrollmentEvent)> + '_ {
-        events
-            .iter()
-            .filter_map(|e| Some((e.position, Self::from_event(&e.event)?)))
+    pub fn decode_all(events: &[SequencedEvent]) -> impl Iterator<Item = (u64, EnrollmentEvent)> + '_ {
+        events.iter().filter_map(|e| Some((e.position, Self::from_event(&e.event)?)))
     }
 }

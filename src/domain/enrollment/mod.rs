@@ -29,9 +29,6 @@ use crate::retry::{RetryPolicy, Sleeper};
 use crate::store::EventStore;
 
 /// The enrollment handler with the C# retry constants.
-pub fn handler<S: EventStore, Sl: Sleeper>(
-    store: S,
-    sleeper: Sl,
-) -> CommandHandler<EnrollmentDecider, S, Sl> {
+pub fn handler<S: EventStore, Sl: Sleeper>(store: S, sleeper: Sl) -> CommandHandler<EnrollmentDecider, S, Sl> {
     CommandHandler::new(EnrollmentDecider, store, RetryPolicy::csharp(), sleeper)
 }

@@ -5,9 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A student's subscription tier; it limits how many courses they may take.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Tier {
     /// 2 courses (the tier a registration implies).
     #[default]
@@ -22,12 +20,7 @@ pub enum Tier {
 
 impl Tier {
     /// Every tier, lowest first.
-    pub const ALL: [Tier; 4] = [
-        Tier::Basic,
-        Tier::Standard,
-        Tier::Professional,
-        Tier::Master,
-    ];
+    pub const ALL: [Tier; 4] = [Tier::Basic, Tier::Standard, Tier::Professional, Tier::Master];
 
     /// The most courses a student of this tier may be enrolled in.
     pub fn max_courses(self) -> u32 {

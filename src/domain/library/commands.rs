@@ -65,18 +65,10 @@ impl fmt::Display for LibraryCommand {
         match self {
             LibraryCommand::AddBookCopy { book, title } => write!(f, "add book {book} ({title:?})"),
             LibraryCommand::RemoveBookCopy { book } => write!(f, "remove book {book}"),
-            LibraryCommand::RegisterReader { reader, name } => {
-                write!(f, "register reader {reader} ({name:?})")
-            }
-            LibraryCommand::CancelReaderContract { reader } => {
-                write!(f, "cancel contract of reader {reader}")
-            }
-            LibraryCommand::LendBookCopy { book, reader } => {
-                write!(f, "lend book {book} to reader {reader}")
-            }
-            LibraryCommand::ReturnBookCopy { book, reader } => {
-                write!(f, "return book {book} from reader {reader}")
-            }
+            LibraryCommand::RegisterReader { reader, name } => write!(f, "register reader {reader} ({name:?})"),
+            LibraryCommand::CancelReaderContract { reader } => write!(f, "cancel contract of reader {reader}"),
+            LibraryCommand::LendBookCopy { book, reader } => write!(f, "lend book {book} to reader {reader}"),
+            LibraryCommand::ReturnBookCopy { book, reader } => write!(f, "return book {book} from reader {reader}"),
         }
     }
 }
@@ -87,26 +79,12 @@ mod tests {
 
     fn all() -> Vec<LibraryCommand> {
         vec![
-            LibraryCommand::AddBookCopy {
-                book: "b1".into(),
-                title: "Dune".into(),
-            },
+            LibraryCommand::AddBookCopy { book: "b1".into(), title: "Dune".into() },
             LibraryCommand::RemoveBookCopy { book: "b1".into() },
-            LibraryCommand::RegisterReader {
-                reader: "r1".into(),
-                name: "Ada".into(),
-            },
-            LibraryCommand::CancelReaderContract {
-                reader: "r1".into(),
-            },
-            LibraryCommand::LendBookCopy {
-                book: "b1".into(),
-                reader: "r1".into(),
-            },
-            LibraryCommand::ReturnBookCopy {
-                book: "b1".into(),
-                reader: "r1".into(),
-            },
+            LibraryCommand::RegisterReader { reader: "r1".into(), name: "Ada".into() },
+            LibraryCommand::CancelReaderContract { reader: "r1".into() },
+            LibraryCommand::LendBookCopy { book: "b1".into(), reader: "r1".into() },
+            LibraryCommand::ReturnBookCopy { book: "b1".into(), reader: "r1".into() },
         ]
     }
 
@@ -114,23 +92,11 @@ mod tests {
     fn serde_uses_snake_case_type_tags_and_round_trips() {
         let tags: Vec<String> = all()
             .iter()
-            .map(|c| {
-                serde_json::to_value(c).unwrap()["type"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
+            .map(|c| serde_json::to_value(c).unwrap()["type"].as_str().unwrap().to_string())
             .collect();
         assert_eq!(
             tags,
-            [
-                "add_book_copy",
-                "remove_book_copy",
-                "register_reader",
-                "cancel_reader_contract",
-                "lend_book_copy",
-                "return_book_copy"
-            ]
+            ["add_book_copy", "remove_book_copy", "register_reader", "cancel_reader_contract", "lend_book_copy", "return_book_copy"]
         );
         for c in all() {
             let json = serde_json::to_string(&c).unwrap();

@@ -32,14 +32,7 @@ const ADD_TYPES: [&str; 2] = [BOOK_ADDED, BOOK_REMOVED];
 const REMOVE_TYPES: [&str; 4] = [BOOK_ADDED, BOOK_REMOVED, BOOK_LENT, BOOK_RETURNED];
 const REGISTER_TYPES: [&str; 2] = [READER_REGISTERED, READER_CANCELED];
 const CANCEL_TYPES: [&str; 4] = [READER_REGISTERED, READER_CANCELED, BOOK_LENT, BOOK_RETURNED];
-const LEND_TYPES: [&str; 6] = [
-    BOOK_ADDED,
-    BOOK_REMOVED,
-    BOOK_LENT,
-    BOOK_RETURNED,
-    READER_REGISTERED,
-    READER_CANCELED,
-];
+const LEND_TYPES: [&str; 6] = [BOOK_ADDED, BOOK_REMOVED, BOOK_LENT, BOOK_RETURNED, READER_REGISTERED, READER_CANCELED];
 const RETURN_TYPES: [&str; 4] = [BOOK_ADDED, BOOK_LENT, BOOK_RETURNED, READER_REGISTERED];
 
 /// The library domain's [`Decider`].
@@ -73,16 +66,11 @@ fn reader_query(types: &[&str], reader: &str) -> Query {
 }
 
 fn book_or_reader_query(types: &[&str], book: &str, reader: &str) -> Query {
-    query(vec![
-        item(types, book_tag(book)),
-        item(types, reader_tag(reader)),
-    ])
+    query(vec![item(types, book_tag(book)), item(types, reader_tag(reader))])
 }
 
 fn decoded(events: &[SequencedEvent]) -> impl Iterator<Item = LibraryEventRef<'_>> {
-    events
-        .iter()
-        .filter_map(|e| LibraryEventRef::from_event(&e.event))
+    events.iter().filter_map(|e| LibraryEventRef::from_event(&e.event))
 }
 
 fn append(e: LibraryEvent) -> Decision {
@@ -91,25 +79,16 @@ fn append(e: LibraryEvent) -> Decision {
 
 /// Rejects with `failed` (a `...Failed` event) and its business error.
 fn reject(failed: LibraryEvent) -> Decision {
-    let reason = failed
-        .business_error()
-        .expect("reject is only called with ...Failed events");
-    Decision::Reject {
-        reason,
-        events: vec![failed.to_event()],
-    }
+    let reason = failed.business_error().expect("reject is only called with ...Failed events");
+    Decision::Reject { reason, events: vec![failed.to_event()] }
 }
 
 fn add_book_copy(book: &str, title: &str, events: &[SequencedEvent]) -> Decision {
     let mut in_circulation = false;
     for e in decoded(events) {
         match e {
-            LibraryEventRef::BookCopyAddedToCirculation { book: b, .. } if b == book => {
-                in_circulation = true
-            }
-            LibraryEventRef::BookCopyRemovedFromCirculation { book: b } if b == book => {
-                in_circulation = false
-            }
+            LibraryEventRef::BookCopyAddedToCirculation { book: b, .. } if b == book => in_circulation = true,
+            LibraryEventRef::BookCopyRemovedFromCirculation { book: b } if b == book => in_circulation = false,
             _ => {}
         }
     }
@@ -118,10 +97,7 @@ fn add_book_copy(book: &str, title: &str, events: &[SequencedEvent]) -> Decision
         return Decision::Idempotent;
     }
     // 2. Add (also re-adds after a removal).
-    append(LibraryEvent::BookCopyAddedToCirculation {
-        book: book.into(),
-        title: title.into(),
-    })
+    append(LibraryEvent::BookCopyAddedToCirculation { book: book.into(), title: title.into() })
 }
 
 fn remove_book_copy(book: &str, events: &[SequencedEvent]) -> Decision {
@@ -132,20 +108,13 @@ fn remove_book_copy(book: &str, events: &[SequencedEvent]) -> Decision {
                 ever_added = true;
                 in_circulation = true;
             }
-            LibraryEventRef::BookCopyRemovedFromCirculation { book: b } if b == book => {
-                in_circulation = false
-            }
+            LibraryEventRef::BookCopyRemovedFromCirculation { book: b } if b == book => in_circulation = false,
             LibraryEventRef::BookCopyLentToReader { book: b, .. } if b == book => lent = true,
             LibraryEventRef::BookCopyReturnedByReader { book: b, .. } if b == book => lent = false,
             _ => {}
         }
     }
-    let failed = |reason| {
-        reject(LibraryEvent::RemovingBookFromCirculationFailed {
-            book: book.into(),
-            reason,
-        })
-    };
+    let failed = |reason| reject(LibraryEvent::RemovingBookFromCirculationFailed { book: book.into(), reason });
     // 1. Never added.
     if !ever_added {
         return failed(FailureReason::BookNeverAddedToCirculation);
@@ -167,9 +136,7 @@ fn register_reader(reader: &str, name: &str, events: &[SequencedEvent]) -> Decis
     for e in decoded(events) {
         match e {
             LibraryEventRef::ReaderRegistered { reader: r, .. } if r == reader => registered = true,
-            LibraryEventRef::ReaderContractCanceled { reader: r } if r == reader => {
-                registered = false
-            }
+            LibraryEventRef::ReaderContractCanceled { reader: r } if r == reader => registered = false,
             _ => {}
         }
     }
@@ -178,10 +145,7 @@ fn register_reader(reader: &str, name: &str, events: &[SequencedEvent]) -> Decis
         return Decision::Idempotent;
     }
     // 2. Register (also re-registers after a cancellation).
-    append(LibraryEvent::ReaderRegistered {
-        reader: reader.into(),
-        name: name.into(),
-    })
+    append(LibraryEvent::ReaderRegistered { reader: reader.into(), name: name.into() })
 }
 
 fn cancel_reader_contract(reader: &str, events: &[SequencedEvent]) -> Decision {
@@ -199,23 +163,14 @@ fn cancel_reader_contract(reader: &str, events: &[SequencedEvent]) -> Decision {
                 ever_registered = true;
                 registered = false;
             }
-            LibraryEventRef::BookCopyLentToReader { book, reader: r }
-                if r == reader && !loans.contains(&book) =>
-            {
+            LibraryEventRef::BookCopyLentToReader { book, reader: r } if r == reader && !loans.contains(&book) => {
                 loans.push(book);
             }
-            LibraryEventRef::BookCopyReturnedByReader { book, reader: r } if r == reader => {
-                loans.retain(|b| *b != book)
-            }
+            LibraryEventRef::BookCopyReturnedByReader { book, reader: r } if r == reader => loans.retain(|b| *b != book),
             _ => {}
         }
     }
-    let failed = |reason| {
-        reject(LibraryEvent::CancelingReaderContractFailed {
-            reader: reader.into(),
-            reason,
-        })
-    };
+    let failed = |reason| reject(LibraryEvent::CancelingReaderContractFailed { reader: reader.into(), reason });
     // 1. Never registered.
     if !ever_registered {
         return failed(FailureReason::ReaderNeverRegistered);
@@ -228,9 +183,7 @@ fn cancel_reader_contract(reader: &str, events: &[SequencedEvent]) -> Decision {
     if !loans.is_empty() {
         return failed(FailureReason::ReaderHasOutstandingLoans);
     }
-    append(LibraryEvent::ReaderContractCanceled {
-        reader: reader.into(),
-    })
+    append(LibraryEvent::ReaderContractCanceled { reader: reader.into() })
 }
 
 fn lend_book_copy(book: &str, reader: &str, events: &[SequencedEvent]) -> Decision {
@@ -240,12 +193,8 @@ fn lend_book_copy(book: &str, reader: &str, events: &[SequencedEvent]) -> Decisi
     let mut loans: i64 = 0;
     for e in decoded(events) {
         match e {
-            LibraryEventRef::BookCopyAddedToCirculation { book: b, .. } if b == book => {
-                in_circulation = true
-            }
-            LibraryEventRef::BookCopyRemovedFromCirculation { book: b } if b == book => {
-                in_circulation = false
-            }
+            LibraryEventRef::BookCopyAddedToCirculation { book: b, .. } if b == book => in_circulation = true,
+            LibraryEventRef::BookCopyRemovedFromCirculation { book: b } if b == book => in_circulation = false,
             LibraryEventRef::BookCopyLentToReader { book: b, reader: r } => {
                 if b == book {
                     if r == reader {
@@ -271,19 +220,12 @@ fn lend_book_copy(book: &str, reader: &str, events: &[SequencedEvent]) -> Decisi
                 }
             }
             LibraryEventRef::ReaderRegistered { reader: r, .. } if r == reader => registered = true,
-            LibraryEventRef::ReaderContractCanceled { reader: r } if r == reader => {
-                registered = false
-            }
+            LibraryEventRef::ReaderContractCanceled { reader: r } if r == reader => registered = false,
             _ => {}
         }
     }
-    let failed = |reason| {
-        reject(LibraryEvent::LendingBookToReaderFailed {
-            book: book.into(),
-            reader: reader.into(),
-            reason,
-        })
-    };
+    let failed =
+        |reason| reject(LibraryEvent::LendingBookToReaderFailed { book: book.into(), reader: reader.into(), reason });
     // 1. Reader not currently registered.
     if !registered {
         return failed(FailureReason::ReaderNotCurrentlyRegistered);
@@ -304,10 +246,7 @@ fn lend_book_copy(book: &str, reader: &str, events: &[SequencedEvent]) -> Decisi
     if loans >= i64::from(MAX_BOOKS_PER_READER) {
         return failed(FailureReason::ReaderHasTooManyBooks);
     }
-    append(LibraryEvent::BookCopyLentToReader {
-        book: book.into(),
-        reader: reader.into(),
-    })
+    append(LibraryEvent::BookCopyLentToReader { book: book.into(), reader: reader.into() })
 }
 
 fn return_book_copy(book: &str, reader: &str, events: &[SequencedEvent]) -> Decision {
@@ -315,33 +254,20 @@ fn return_book_copy(book: &str, reader: &str, events: &[SequencedEvent]) -> Deci
     let (mut ever_lent_to_this, mut lent_to_this) = (false, false);
     for e in decoded(events) {
         match e {
-            LibraryEventRef::BookCopyAddedToCirculation { book: b, .. } if b == book => {
-                ever_added = true
-            }
-            LibraryEventRef::BookCopyLentToReader { book: b, reader: r }
-                if b == book && r == reader =>
-            {
+            LibraryEventRef::BookCopyAddedToCirculation { book: b, .. } if b == book => ever_added = true,
+            LibraryEventRef::BookCopyLentToReader { book: b, reader: r } if b == book && r == reader => {
                 ever_lent_to_this = true;
                 lent_to_this = true;
             }
-            LibraryEventRef::BookCopyReturnedByReader { book: b, reader: r }
-                if b == book && r == reader =>
-            {
+            LibraryEventRef::BookCopyReturnedByReader { book: b, reader: r } if b == book && r == reader => {
                 lent_to_this = false;
             }
-            LibraryEventRef::ReaderRegistered { reader: r, .. } if r == reader => {
-                ever_registered = true
-            }
+            LibraryEventRef::ReaderRegistered { reader: r, .. } if r == reader => ever_registered = true,
             _ => {}
         }
     }
-    let failed = |reason| {
-        reject(LibraryEvent::ReturningBookFromReaderFailed {
-            book: book.into(),
-            reader: reader.into(),
-            reason,
-        })
-    };
+    let failed =
+        |reason| reject(LibraryEvent::ReturningBookFromReaderFailed { book: book.into(), reader: reader.into(), reason });
     // 1. Reader never registered (a canceled reader may return).
     if !ever_registered {
         return failed(FailureReason::ReaderNeverRegistered);
@@ -359,10 +285,7 @@ fn return_book_copy(book: &str, reader: &str, events: &[SequencedEvent]) -> Deci
         return Decision::Idempotent;
     }
     // 5. Return.
-    append(LibraryEvent::BookCopyReturnedByReader {
-        book: book.into(),
-        reader: reader.into(),
-    })
+    append(LibraryEvent::BookCopyReturnedByReader { book: book.into(), reader: reader.into() })
 }
 
 impl Decider for LibraryDecider {
@@ -385,12 +308,8 @@ impl Decider for LibraryDecider {
             LibraryCommand::RemoveBookCopy { book } => book_query(&REMOVE_TYPES, book),
             LibraryCommand::RegisterReader { reader, .. } => reader_query(&REGISTER_TYPES, reader),
             LibraryCommand::CancelReaderContract { reader } => reader_query(&CANCEL_TYPES, reader),
-            LibraryCommand::LendBookCopy { book, reader } => {
-                book_or_reader_query(&LEND_TYPES, book, reader)
-            }
-            LibraryCommand::ReturnBookCopy { book, reader } => {
-                book_or_reader_query(&RETURN_TYPES, book, reader)
-            }
+            LibraryCommand::LendBookCopy { book, reader } => book_or_reader_query(&LEND_TYPES, book, reader),
+            LibraryCommand::ReturnBookCopy { book, reader } => book_or_reader_query(&RETURN_TYPES, book, reader),
         }
     }
 
@@ -398,16 +317,10 @@ impl Decider for LibraryDecider {
         match command {
             LibraryCommand::AddBookCopy { book, title } => add_book_copy(book, title, events),
             LibraryCommand::RemoveBookCopy { book } => remove_book_copy(book, events),
-            LibraryCommand::RegisterReader { reader, name } => {
-                register_reader(reader, name, events)
-            }
-            LibraryCommand::CancelReaderContract { reader } => {
-                cancel_reader_contract(reader, events)
-            }
+            LibraryCommand::RegisterReader { reader, name } => register_reader(reader, name, events),
+            LibraryCommand::CancelReaderContract { reader } => cancel_reader_contract(reader, events),
             LibraryCommand::LendBookCopy { book, reader } => lend_book_copy(book, reader, events),
-            LibraryCommand::ReturnBookCopy { book, reader } => {
-                return_book_copy(book, reader, events)
-            }
+            LibraryCommand::ReturnBookCopy { book, reader } => return_book_copy(book, reader, events),
         }
     }
 }
@@ -442,12 +355,7 @@ mod tests {
         /// decision carries; returns a one-line summary of the decision.
         fn run(&mut self, c: &LibraryCommand) -> String {
             let q = LibraryDecider.query(c);
-            let seen: Vec<SequencedEvent> = self
-                .log
-                .iter()
-                .filter(|e| q.matches(&e.event))
-                .cloned()
-                .collect();
+            let seen: Vec<SequencedEvent> = self.log.iter().filter(|e| q.matches(&e.event)).cloned().collect();
             let decision = LibraryDecider.decide(c, &seen);
             let summary = summarize(&decision);
             if let Decision::Append(events) | Decision::Reject { events, .. } = decision {
@@ -458,10 +366,7 @@ mod tests {
 
         fn ok(&mut self, c: &LibraryCommand) -> &mut Self {
             let got = self.run(c);
-            assert!(
-                got.starts_with("append "),
-                "{c}: expected success, got {got}"
-            );
+            assert!(got.starts_with("append "), "{c}: expected success, got {got}");
             self
         }
 
@@ -481,8 +386,7 @@ mod tests {
                 // The one failure event carries the reason; the business
                 // error is "<its type>: <reason>".
                 assert_eq!(events.len(), 1);
-                let failed =
-                    LibraryEvent::from_event(&events[0]).expect("a library ...Failed event");
+                let failed = LibraryEvent::from_event(&events[0]).expect("a library ...Failed event");
                 assert_eq!(failed.business_error().as_deref(), Some(reason.as_str()));
                 format!("reject {reason}")
             }
@@ -490,40 +394,25 @@ mod tests {
     }
 
     fn add(b: &str) -> LibraryCommand {
-        LibraryCommand::AddBookCopy {
-            book: b.into(),
-            title: format!("Title of {b}"),
-        }
+        LibraryCommand::AddBookCopy { book: b.into(), title: format!("Title of {b}") }
     }
     fn remove(b: &str) -> LibraryCommand {
         LibraryCommand::RemoveBookCopy { book: b.into() }
     }
     fn register(r: &str) -> LibraryCommand {
-        LibraryCommand::RegisterReader {
-            reader: r.into(),
-            name: format!("Name of {r}"),
-        }
+        LibraryCommand::RegisterReader { reader: r.into(), name: format!("Name of {r}") }
     }
     fn cancel(r: &str) -> LibraryCommand {
         LibraryCommand::CancelReaderContract { reader: r.into() }
     }
     fn lend(b: &str, r: &str) -> LibraryCommand {
-        LibraryCommand::LendBookCopy {
-            book: b.into(),
-            reader: r.into(),
-        }
+        LibraryCommand::LendBookCopy { book: b.into(), reader: r.into() }
     }
     fn ret(b: &str, r: &str) -> LibraryCommand {
-        LibraryCommand::ReturnBookCopy {
-            book: b.into(),
-            reader: r.into(),
-        }
+        LibraryCommand::ReturnBookCopy { book: b.into(), reader: r.into() }
     }
     fn lent_ev(b: &str, r: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyLentToReader {
-            book: b.into(),
-            reader: r.into(),
-        }
+        LibraryEvent::BookCopyLentToReader { book: b.into(), reader: r.into() }
     }
 
     /// A library with reader `r1` registered and book `b1` in circulation.
@@ -537,112 +426,45 @@ mod tests {
 
     #[test]
     fn command_types_are_the_go_names() {
-        let names: Vec<_> = [
-            add("b"),
-            remove("b"),
-            register("r"),
-            cancel("r"),
-            lend("b", "r"),
-            ret("b", "r"),
-        ]
-        .iter()
-        .map(|c| LibraryDecider.command_type(c))
-        .collect();
+        let names: Vec<_> = [add("b"), remove("b"), register("r"), cancel("r"), lend("b", "r"), ret("b", "r")]
+            .iter()
+            .map(|c| LibraryDecider.command_type(c))
+            .collect();
         assert_eq!(
             names,
-            [
-                "AddBookCopy",
-                "RemoveBookCopy",
-                "RegisterReader",
-                "CancelReaderContract",
-                "LendBookCopy",
-                "ReturnBookCopyFromReader"
-            ]
+            ["AddBookCopy", "RemoveBookCopy", "RegisterReader", "CancelReaderContract", "LendBookCopy", "ReturnBookCopyFromReader"]
         );
     }
 
     #[test]
     fn queries_translate_the_go_filters() {
-        let it =
-            |types: &[&str], tag: &str| QueryItem::new().types(types.iter().copied()).tags([tag]);
+        let it = |types: &[&str], tag: &str| QueryItem::new().types(types.iter().copied()).tags([tag]);
         let q = |c: &LibraryCommand| LibraryDecider.query(c);
-        assert_eq!(
-            q(&add("b")),
-            Query::Items(vec![it(&[BOOK_ADDED, BOOK_REMOVED], "book:b")].into())
-        );
+        assert_eq!(q(&add("b")), Query::Items(vec![it(&[BOOK_ADDED, BOOK_REMOVED], "book:b")].into()));
         assert_eq!(
             q(&remove("b")),
-            Query::Items(
-                vec![it(
-                    &[BOOK_ADDED, BOOK_REMOVED, BOOK_LENT, BOOK_RETURNED],
-                    "book:b"
-                )]
-                .into()
-            )
+            Query::Items(vec![it(&[BOOK_ADDED, BOOK_REMOVED, BOOK_LENT, BOOK_RETURNED], "book:b")].into())
         );
-        assert_eq!(
-            q(&register("r")),
-            Query::Items(vec![it(&[READER_REGISTERED, READER_CANCELED], "reader:r")].into())
-        );
+        assert_eq!(q(&register("r")), Query::Items(vec![it(&[READER_REGISTERED, READER_CANCELED], "reader:r")].into()));
         assert_eq!(
             q(&cancel("r")),
-            Query::Items(
-                vec![it(
-                    &[READER_REGISTERED, READER_CANCELED, BOOK_LENT, BOOK_RETURNED],
-                    "reader:r"
-                )]
-                .into()
-            )
+            Query::Items(vec![it(&[READER_REGISTERED, READER_CANCELED, BOOK_LENT, BOOK_RETURNED], "reader:r")].into())
         );
-        let lend_types = [
-            BOOK_ADDED,
-            BOOK_REMOVED,
-            BOOK_LENT,
-            BOOK_RETURNED,
-            READER_REGISTERED,
-            READER_CANCELED,
-        ];
-        assert_eq!(
-            q(&lend("b", "r")),
-            Query::Items(vec![it(&lend_types, "book:b"), it(&lend_types, "reader:r")].into())
-        );
+        let lend_types = [BOOK_ADDED, BOOK_REMOVED, BOOK_LENT, BOOK_RETURNED, READER_REGISTERED, READER_CANCELED];
+        assert_eq!(q(&lend("b", "r")), Query::Items(vec![it(&lend_types, "book:b"), it(&lend_types, "reader:r")].into()));
         let return_types = [BOOK_ADDED, BOOK_LENT, BOOK_RETURNED, READER_REGISTERED];
-        assert_eq!(
-            q(&ret("b", "r")),
-            Query::Items(vec![it(&return_types, "book:b"), it(&return_types, "reader:r")].into())
-        );
+        assert_eq!(q(&ret("b", "r")), Query::Items(vec![it(&return_types, "book:b"), it(&return_types, "reader:r")].into()));
     }
 
     #[test]
     fn no_query_selects_a_failed_event() {
         let failed = [
-            LibraryEvent::LendingBookToReaderFailed {
-                book: "b".into(),
-                reader: "r".into(),
-                reason: FailureReason::BookAlreadyLent,
-            },
-            LibraryEvent::ReturningBookFromReaderFailed {
-                book: "b".into(),
-                reader: "r".into(),
-                reason: FailureReason::BookNotLentToThisReader,
-            },
-            LibraryEvent::RemovingBookFromCirculationFailed {
-                book: "b".into(),
-                reason: FailureReason::BookIsCurrentlyLent,
-            },
-            LibraryEvent::CancelingReaderContractFailed {
-                reader: "r".into(),
-                reason: FailureReason::ReaderHasOutstandingLoans,
-            },
+            LibraryEvent::LendingBookToReaderFailed { book: "b".into(), reader: "r".into(), reason: FailureReason::BookAlreadyLent },
+            LibraryEvent::ReturningBookFromReaderFailed { book: "b".into(), reader: "r".into(), reason: FailureReason::BookNotLentToThisReader },
+            LibraryEvent::RemovingBookFromCirculationFailed { book: "b".into(), reason: FailureReason::BookIsCurrentlyLent },
+            LibraryEvent::CancelingReaderContractFailed { reader: "r".into(), reason: FailureReason::ReaderHasOutstandingLoans },
         ];
-        for c in [
-            add("b"),
-            remove("b"),
-            register("r"),
-            cancel("r"),
-            lend("b", "r"),
-            ret("b", "r"),
-        ] {
+        for c in [add("b"), remove("b"), register("r"), cancel("r"), lend("b", "r"), ret("b", "r")] {
             let q = LibraryDecider.query(&c);
             for f in &failed {
                 assert!(!q.matches(&f.to_event()), "{c} selects {}", f.event_type());
@@ -656,23 +478,14 @@ mod tests {
     fn add_new_copy_appends_added_with_its_title() {
         let mut lib = Lib::default();
         assert_eq!(lib.run(&add("b1")), "append BookCopyAddedToCirculation");
-        assert_eq!(
-            lib.last(),
-            LibraryEvent::BookCopyAddedToCirculation {
-                book: "b1".into(),
-                title: "Title of b1".into()
-            }
-        );
+        assert_eq!(lib.last(), LibraryEvent::BookCopyAddedToCirculation { book: "b1".into(), title: "Title of b1".into() });
     }
 
     #[test]
     fn add_copy_in_circulation_is_idempotent() {
         let mut lib = setup();
         assert_eq!(lib.run(&add("b1")), "idempotent");
-        let other_title = LibraryCommand::AddBookCopy {
-            book: "b1".into(),
-            title: "Other".into(),
-        };
+        let other_title = LibraryCommand::AddBookCopy { book: "b1".into(), title: "Other".into() };
         assert_eq!(lib.run(&other_title), "idempotent");
     }
 
@@ -696,22 +509,13 @@ mod tests {
     #[test]
     fn remove_never_added_copy_fails() {
         let mut lib = Lib::default();
-        assert_eq!(
-            lib.run(&remove("b1")),
-            "reject RemovingBookFromCirculationFailed: book was never added to circulation"
-        );
+        assert_eq!(lib.run(&remove("b1")), "reject RemovingBookFromCirculationFailed: book was never added to circulation");
         assert_eq!(
             lib.last(),
-            LibraryEvent::RemovingBookFromCirculationFailed {
-                book: "b1".into(),
-                reason: FailureReason::BookNeverAddedToCirculation
-            }
+            LibraryEvent::RemovingBookFromCirculationFailed { book: "b1".into(), reason: FailureReason::BookNeverAddedToCirculation }
         );
         // Still never added: the failure event does not count as a fact.
-        assert_eq!(
-            lib.run(&remove("b1")),
-            "reject RemovingBookFromCirculationFailed: book was never added to circulation"
-        );
+        assert_eq!(lib.run(&remove("b1")), "reject RemovingBookFromCirculationFailed: book was never added to circulation");
     }
 
     #[test]
@@ -725,34 +529,22 @@ mod tests {
     fn remove_lent_copy_fails() {
         let mut lib = setup();
         lib.ok(&lend("b1", "r1"));
-        assert_eq!(
-            lib.run(&remove("b1")),
-            "reject RemovingBookFromCirculationFailed: book is currently lent"
-        );
+        assert_eq!(lib.run(&remove("b1")), "reject RemovingBookFromCirculationFailed: book is currently lent");
     }
 
     #[test]
     fn remove_returned_copy_succeeds() {
         let mut lib = setup();
         lib.ok(&lend("b1", "r1")).ok(&ret("b1", "r1"));
-        assert_eq!(
-            lib.run(&remove("b1")),
-            "append BookCopyRemovedFromCirculation"
-        );
-        assert_eq!(
-            lib.last(),
-            LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() }
-        );
+        assert_eq!(lib.run(&remove("b1")), "append BookCopyRemovedFromCirculation");
+        assert_eq!(lib.last(), LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() });
     }
 
     #[test]
     fn remove_re_added_copy_succeeds() {
         let mut lib = setup();
         lib.ok(&remove("b1")).ok(&add("b1"));
-        assert_eq!(
-            lib.run(&remove("b1")),
-            "append BookCopyRemovedFromCirculation"
-        );
+        assert_eq!(lib.run(&remove("b1")), "append BookCopyRemovedFromCirculation");
     }
 
     #[test]
@@ -760,8 +552,7 @@ mod tests {
         // Not reachable through the handlers (a lent copy cannot be
         // removed): a removed copy whose last lend was not returned.
         let mut lib = setup();
-        lib.force(lent_ev("b1", "r1"))
-            .force(LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() });
+        lib.force(lent_ev("b1", "r1")).force(LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() });
         assert_eq!(lib.run(&remove("b1")), "idempotent");
     }
 
@@ -771,23 +562,14 @@ mod tests {
     fn register_new_reader_appends_registered_with_name() {
         let mut lib = Lib::default();
         assert_eq!(lib.run(&register("r1")), "append ReaderRegistered");
-        assert_eq!(
-            lib.last(),
-            LibraryEvent::ReaderRegistered {
-                reader: "r1".into(),
-                name: "Name of r1".into()
-            }
-        );
+        assert_eq!(lib.last(), LibraryEvent::ReaderRegistered { reader: "r1".into(), name: "Name of r1".into() });
     }
 
     #[test]
     fn register_registered_reader_is_idempotent_whatever_the_name() {
         let mut lib = setup();
         assert_eq!(lib.run(&register("r1")), "idempotent");
-        let renamed = LibraryCommand::RegisterReader {
-            reader: "r1".into(),
-            name: "Someone else".into(),
-        };
+        let renamed = LibraryCommand::RegisterReader { reader: "r1".into(), name: "Someone else".into() };
         assert_eq!(lib.run(&renamed), "idempotent");
     }
 
@@ -805,16 +587,10 @@ mod tests {
     #[test]
     fn cancel_never_registered_reader_fails() {
         let mut lib = Lib::default();
-        assert_eq!(
-            lib.run(&cancel("r1")),
-            "reject CancelingReaderContractFailed: reader was never registered"
-        );
+        assert_eq!(lib.run(&cancel("r1")), "reject CancelingReaderContractFailed: reader was never registered");
         assert_eq!(
             lib.last(),
-            LibraryEvent::CancelingReaderContractFailed {
-                reader: "r1".into(),
-                reason: FailureReason::ReaderNeverRegistered
-            }
+            LibraryEvent::CancelingReaderContractFailed { reader: "r1".into(), reason: FailureReason::ReaderNeverRegistered }
         );
     }
 
@@ -828,22 +604,11 @@ mod tests {
     #[test]
     fn cancel_with_outstanding_loans_fails() {
         let mut lib = setup();
-        lib.ok(&add("b2"))
-            .ok(&lend("b1", "r1"))
-            .ok(&lend("b2", "r1"))
-            .ok(&ret("b1", "r1"));
-        assert_eq!(
-            lib.run(&cancel("r1")),
-            "reject CancelingReaderContractFailed: reader has outstanding book loans"
-        );
+        lib.ok(&add("b2")).ok(&lend("b1", "r1")).ok(&lend("b2", "r1")).ok(&ret("b1", "r1"));
+        assert_eq!(lib.run(&cancel("r1")), "reject CancelingReaderContractFailed: reader has outstanding book loans");
         lib.ok(&ret("b2", "r1"));
         assert_eq!(lib.run(&cancel("r1")), "append ReaderContractCanceled");
-        assert_eq!(
-            lib.last(),
-            LibraryEvent::ReaderContractCanceled {
-                reader: "r1".into()
-            }
-        );
+        assert_eq!(lib.last(), LibraryEvent::ReaderContractCanceled { reader: "r1".into() });
     }
 
     #[test]
@@ -856,13 +621,8 @@ mod tests {
     #[test]
     fn cancel_counts_a_relent_copy_once_and_clears_it_on_return() {
         let mut lib = setup();
-        lib.ok(&lend("b1", "r1"))
-            .ok(&ret("b1", "r1"))
-            .ok(&lend("b1", "r1"));
-        assert_eq!(
-            lib.run(&cancel("r1")),
-            "reject CancelingReaderContractFailed: reader has outstanding book loans"
-        );
+        lib.ok(&lend("b1", "r1")).ok(&ret("b1", "r1")).ok(&lend("b1", "r1"));
+        assert_eq!(lib.run(&cancel("r1")), "reject CancelingReaderContractFailed: reader has outstanding book loans");
         lib.ok(&ret("b1", "r1"));
         assert_eq!(lib.run(&cancel("r1")), "append ReaderContractCanceled");
     }
@@ -871,10 +631,7 @@ mod tests {
     fn cancel_rule_order_canceled_is_checked_before_loans() {
         // Not reachable through the handlers: a canceled reader with a loan.
         let mut lib = setup();
-        lib.force(lent_ev("b1", "r1"))
-            .force(LibraryEvent::ReaderContractCanceled {
-                reader: "r1".into(),
-            });
+        lib.force(lent_ev("b1", "r1")).force(LibraryEvent::ReaderContractCanceled { reader: "r1".into() });
         assert_eq!(lib.run(&cancel("r1")), "idempotent");
     }
 
@@ -888,10 +645,7 @@ mod tests {
     fn lend_to_unregistered_reader_fails_before_checking_the_book() {
         let mut lib = Lib::default();
         // The book does not exist either: rule 1 wins.
-        assert_eq!(
-            lib.run(&lend("b1", "r1")),
-            format!("{LEND_FAILED}: reader is not currently registered")
-        );
+        assert_eq!(lib.run(&lend("b1", "r1")), format!("{LEND_FAILED}: reader is not currently registered"));
         assert_eq!(
             lib.last(),
             LibraryEvent::LendingBookToReaderFailed {
@@ -906,10 +660,7 @@ mod tests {
     fn lend_to_canceled_reader_fails() {
         let mut lib = setup();
         lib.ok(&cancel("r1"));
-        assert_eq!(
-            lib.run(&lend("b1", "r1")),
-            format!("{LEND_FAILED}: reader is not currently registered")
-        );
+        assert_eq!(lib.run(&lend("b1", "r1")), format!("{LEND_FAILED}: reader is not currently registered"));
         lib.ok(&register("r1"));
         assert_eq!(lib.run(&lend("b1", "r1")), "append BookCopyLentToReader");
     }
@@ -917,20 +668,14 @@ mod tests {
     #[test]
     fn lend_of_never_added_copy_fails() {
         let mut lib = setup();
-        assert_eq!(
-            lib.run(&lend("b2", "r1")),
-            format!("{LEND_FAILED}: book is not in circulation")
-        );
+        assert_eq!(lib.run(&lend("b2", "r1")), format!("{LEND_FAILED}: book is not in circulation"));
     }
 
     #[test]
     fn lend_of_removed_copy_fails_until_re_added() {
         let mut lib = setup();
         lib.ok(&remove("b1"));
-        assert_eq!(
-            lib.run(&lend("b1", "r1")),
-            format!("{LEND_FAILED}: book is not in circulation")
-        );
+        assert_eq!(lib.run(&lend("b1", "r1")), format!("{LEND_FAILED}: book is not in circulation"));
         lib.ok(&add("b1"));
         assert_eq!(lib.run(&lend("b1", "r1")), "append BookCopyLentToReader");
     }
@@ -939,12 +684,8 @@ mod tests {
     fn lend_rule_order_circulation_is_checked_before_idempotency() {
         // Not reachable through the handlers: a removed copy still lent.
         let mut lib = setup();
-        lib.force(lent_ev("b1", "r1"))
-            .force(LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() });
-        assert_eq!(
-            lib.run(&lend("b1", "r1")),
-            format!("{LEND_FAILED}: book is not in circulation")
-        );
+        lib.force(lent_ev("b1", "r1")).force(LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() });
+        assert_eq!(lib.run(&lend("b1", "r1")), format!("{LEND_FAILED}: book is not in circulation"));
     }
 
     #[test]
@@ -961,19 +702,14 @@ mod tests {
     fn lend_of_copy_lent_to_another_reader_fails() {
         let mut lib = setup();
         lib.ok(&register("r2")).ok(&lend("b1", "r2"));
-        assert_eq!(
-            lib.run(&lend("b1", "r1")),
-            format!("{LEND_FAILED}: book is already lent")
-        );
+        assert_eq!(lib.run(&lend("b1", "r1")), format!("{LEND_FAILED}: book is already lent"));
     }
 
     #[test]
     fn lend_after_the_other_reader_returned_succeeds() {
         // The Go fix 52f1aff: a return by the other reader clears "lent to another".
         let mut lib = setup();
-        lib.ok(&register("r2"))
-            .ok(&lend("b1", "r2"))
-            .ok(&ret("b1", "r2"));
+        lib.ok(&register("r2")).ok(&lend("b1", "r2")).ok(&ret("b1", "r2"));
         assert_eq!(lib.run(&lend("b1", "r1")), "append BookCopyLentToReader");
         // And the first reader may borrow it again after their own return.
         lib.ok(&ret("b1", "r1"));
@@ -996,10 +732,7 @@ mod tests {
         assert_eq!(MAX_BOOKS_PER_READER, 10);
         let mut lib = reader_with_loans(9);
         assert_eq!(lib.run(&lend("b99", "r1")), "append BookCopyLentToReader");
-        assert_eq!(
-            lib.run(&lend("b100", "r1")),
-            format!("{LEND_FAILED}: reader has too many books")
-        );
+        assert_eq!(lib.run(&lend("b100", "r1")), format!("{LEND_FAILED}: reader has too many books"));
         // A return frees a slot.
         lib.ok(&ret("b2", "r1"));
         assert_eq!(lib.run(&lend("b100", "r1")), "append BookCopyLentToReader");
@@ -1019,10 +752,7 @@ mod tests {
         assert_eq!(lib.run(&lend("b2", "r1")), "idempotent");
         // A copy lent to someone else: "already lent", not "too many".
         lib.ok(&register("r2")).ok(&lend("b99", "r2"));
-        assert_eq!(
-            lib.run(&lend("b99", "r1")),
-            format!("{LEND_FAILED}: book is already lent")
-        );
+        assert_eq!(lib.run(&lend("b99", "r1")), format!("{LEND_FAILED}: book is already lent"));
     }
 
     // ---- ReturnBookCopy: 1. reader never registered → fail; 2. book never
@@ -1034,10 +764,7 @@ mod tests {
     #[test]
     fn return_by_never_registered_reader_fails_first() {
         let mut lib = Lib::default();
-        assert_eq!(
-            lib.run(&ret("b1", "r1")),
-            format!("{RETURN_FAILED}: reader was never registered")
-        );
+        assert_eq!(lib.run(&ret("b1", "r1")), format!("{RETURN_FAILED}: reader was never registered"));
         assert_eq!(
             lib.last(),
             LibraryEvent::ReturningBookFromReaderFailed {
@@ -1051,29 +778,20 @@ mod tests {
     #[test]
     fn return_of_never_added_copy_fails() {
         let mut lib = setup();
-        assert_eq!(
-            lib.run(&ret("b2", "r1")),
-            format!("{RETURN_FAILED}: book was never added to circulation")
-        );
+        assert_eq!(lib.run(&ret("b2", "r1")), format!("{RETURN_FAILED}: book was never added to circulation"));
     }
 
     #[test]
     fn return_of_copy_never_lent_to_this_reader_fails() {
         let mut lib = setup();
-        assert_eq!(
-            lib.run(&ret("b1", "r1")),
-            format!("{RETURN_FAILED}: book is not lent to this reader")
-        );
+        assert_eq!(lib.run(&ret("b1", "r1")), format!("{RETURN_FAILED}: book is not lent to this reader"));
     }
 
     #[test]
     fn return_of_copy_lent_to_another_reader_fails() {
         let mut lib = setup();
         lib.ok(&register("r2")).ok(&lend("b1", "r2"));
-        assert_eq!(
-            lib.run(&ret("b1", "r1")),
-            format!("{RETURN_FAILED}: book is not lent to this reader")
-        );
+        assert_eq!(lib.run(&ret("b1", "r1")), format!("{RETURN_FAILED}: book is not lent to this reader"));
     }
 
     #[test]
@@ -1081,13 +799,7 @@ mod tests {
         let mut lib = setup();
         lib.ok(&lend("b1", "r1"));
         assert_eq!(lib.run(&ret("b1", "r1")), "append BookCopyReturnedByReader");
-        assert_eq!(
-            lib.last(),
-            LibraryEvent::BookCopyReturnedByReader {
-                book: "b1".into(),
-                reader: "r1".into()
-            }
-        );
+        assert_eq!(lib.last(), LibraryEvent::BookCopyReturnedByReader { book: "b1".into(), reader: "r1".into() });
         assert_eq!(lib.run(&ret("b1", "r1")), "idempotent");
         // Lent again, returned again.
         lib.ok(&lend("b1", "r1"));
@@ -1099,10 +811,7 @@ mod tests {
         // Once lent to r1 (so rule 3 passes), returned, now lent to r2:
         // not currently lent to r1 → idempotent (as in Go).
         let mut lib = setup();
-        lib.ok(&register("r2"))
-            .ok(&lend("b1", "r1"))
-            .ok(&ret("b1", "r1"))
-            .ok(&lend("b1", "r2"));
+        lib.ok(&register("r2")).ok(&lend("b1", "r1")).ok(&ret("b1", "r1")).ok(&lend("b1", "r2"));
         assert_eq!(lib.run(&ret("b1", "r1")), "idempotent");
     }
 
@@ -1111,9 +820,7 @@ mod tests {
         // Neither cancellation nor removal is in the return's query.
         let mut lib = setup();
         lib.ok(&lend("b1", "r1"))
-            .force(LibraryEvent::ReaderContractCanceled {
-                reader: "r1".into(),
-            })
+            .force(LibraryEvent::ReaderContractCanceled { reader: "r1".into() })
             .force(LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() });
         assert_eq!(lib.run(&ret("b1", "r1")), "append BookCopyReturnedByReader");
     }
@@ -1128,10 +835,7 @@ mod tests {
         lib.ok(&register("r2")).ok(&add("b2")).ok(&lend("b2", "r2"));
         let d = |c: &LibraryCommand| summarize(&LibraryDecider.decide(c, &lib.log));
         assert_eq!(d(&lend("b1", "r1")), "append BookCopyLentToReader");
-        assert_eq!(
-            d(&ret("b1", "r1")),
-            format!("{RETURN_FAILED}: book is not lent to this reader")
-        );
+        assert_eq!(d(&ret("b1", "r1")), format!("{RETURN_FAILED}: book is not lent to this reader"));
         assert_eq!(d(&remove("b1")), "append BookCopyRemovedFromCirculation");
         assert_eq!(d(&cancel("r1")), "append ReaderContractCanceled");
         assert_eq!(d(&add("b3")), "append BookCopyAddedToCirculation");

@@ -249,54 +249,24 @@ impl<'a> LibraryEventRef<'a> {
         let (book, reader) = ids(e);
         let reason = || FailureReason::from_text(&e.data);
         Some(match e.event_type.as_str() {
-            types::BOOK_ADDED => R::BookCopyAddedToCirculation {
-                book: book?,
-                title: &e.data,
-            },
+            types::BOOK_ADDED => R::BookCopyAddedToCirculation { book: book?, title: &e.data },
             types::BOOK_REMOVED => R::BookCopyRemovedFromCirculation { book: book? },
-            types::BOOK_LENT => R::BookCopyLentToReader {
-                book: book?,
-                reader: reader?,
-            },
-            types::BOOK_RETURNED => R::BookCopyReturnedByReader {
-                book: book?,
-                reader: reader?,
-            },
-            types::READER_REGISTERED => R::ReaderRegistered {
-                reader: reader?,
-                name: &e.data,
-            },
+            types::BOOK_LENT => R::BookCopyLentToReader { book: book?, reader: reader? },
+            types::BOOK_RETURNED => R::BookCopyReturnedByReader { book: book?, reader: reader? },
+            types::READER_REGISTERED => R::ReaderRegistered { reader: reader?, name: &e.data },
             types::READER_CANCELED => R::ReaderContractCanceled { reader: reader? },
-            types::LENDING_FAILED => R::LendingBookToReaderFailed {
-                book: book?,
-                reader: reader?,
-                reason: reason()?,
-            },
-            types::RETURNING_FAILED => R::ReturningBookFromReaderFailed {
-                book: book?,
-                reader: reader?,
-                reason: reason()?,
-            },
-            types::REMOVING_FAILED => R::RemovingBookFromCirculationFailed {
-                book: book?,
-                reason: reason()?,
-            },
-            types::CANCELING_FAILED => R::CancelingReaderContractFailed {
-                reader: reader?,
-                reason: reason()?,
-            },
+            types::LENDING_FAILED => R::LendingBookToReaderFailed { book: book?, reader: reader?, reason: reason()? },
+            types::RETURNING_FAILED => R::ReturningBookFromReaderFailed { book: book?, reader: reader?, reason: reason()? },
+            types::REMOVING_FAILED => R::RemovingBookFromCirculationFailed { book: book?, reason: reason()? },
+            types::CANCELING_FAILED => R::CancelingReaderContractFailed { reader: reader?, reason: reason()? },
             _ => return None,
         })
     }
 
     /// Decodes every library event of `events` with its position, skipping
     /// others.
-    pub fn decode_all(
-        events: &'a [SequencedEvent],
-    ) -> impl Iterator<Item = (Position, LibraryEventRef<'a>)> + 'a {
-        events
-            .iter()
-            .filter_map(|e| Some((e.position, Self::from_event(&e.event)?)))
+    pub fn decode_all(events: &'a [SequencedEvent]) -> impl Iterator<Item = (Position, LibraryEventRef<'a>)> + 'a {
+        events.iter().filter_map(|e| Some((e.position, Self::from_event(&e.event)?)))
     }
 
     /// The owned form.
@@ -305,56 +275,20 @@ impl<'a> LibraryEventRef<'a> {
         use LibraryEventRef as R;
         let s = str::to_string;
         match self {
-            R::BookCopyAddedToCirculation { book, title } => E::BookCopyAddedToCirculation {
-                book: s(book),
-                title: s(title),
-            },
-            R::BookCopyRemovedFromCirculation { book } => {
-                E::BookCopyRemovedFromCirculation { book: s(book) }
-            }
-            R::BookCopyLentToReader { book, reader } => E::BookCopyLentToReader {
-                book: s(book),
-                reader: s(reader),
-            },
-            R::BookCopyReturnedByReader { book, reader } => E::BookCopyReturnedByReader {
-                book: s(book),
-                reader: s(reader),
-            },
-            R::ReaderRegistered { reader, name } => E::ReaderRegistered {
-                reader: s(reader),
-                name: s(name),
-            },
+            R::BookCopyAddedToCirculation { book, title } => E::BookCopyAddedToCirculation { book: s(book), title: s(title) },
+            R::BookCopyRemovedFromCirculation { book } => E::BookCopyRemovedFromCirculation { book: s(book) },
+            R::BookCopyLentToReader { book, reader } => E::BookCopyLentToReader { book: s(book), reader: s(reader) },
+            R::BookCopyReturnedByReader { book, reader } => E::BookCopyReturnedByReader { book: s(book), reader: s(reader) },
+            R::ReaderRegistered { reader, name } => E::ReaderRegistered { reader: s(reader), name: s(name) },
             R::ReaderContractCanceled { reader } => E::ReaderContractCanceled { reader: s(reader) },
-            R::LendingBookToReaderFailed {
-                book,
-                reader,
-                reason,
-            } => E::LendingBookToReaderFailed {
-                book: s(book),
-                reader: s(reader),
-                reason,
-            },
-            R::ReturningBookFromReaderFailed {
-                book,
-                reader,
-                reason,
-            } => E::ReturningBookFromReaderFailed {
-                book: s(book),
-                reader: s(reader),
-                reason,
-            },
-            R::RemovingBookFromCirculationFailed { book, reason } => {
-                E::RemovingBookFromCirculationFailed {
-                    book: s(book),
-                    reason,
-                }
+            R::LendingBookToReaderFailed { book, reader, reason } => {
+                E::LendingBookToReaderFailed { book: s(book), reader: s(reader), reason }
             }
-            R::CancelingReaderContractFailed { reader, reason } => {
-                E::CancelingReaderContractFailed {
-                    reader: s(reader),
-                    reason,
-                }
+            R::ReturningBookFromReaderFailed { book, reader, reason } => {
+                E::ReturningBookFromReaderFailed { book: s(book), reader: s(reader), reason }
             }
+            R::RemovingBookFromCirculationFailed { book, reason } => E::RemovingBookFromCirculationFailed { book: s(book), reason },
+            R::CancelingReaderContractFailed { reader, reason } => E::CancelingReaderContractFailed { reader: s(reader), reason },
         }
     }
 }
@@ -392,8 +326,7 @@ impl LibraryEvent {
     /// `LendingBookToReaderFailed: book is already lent`); `None` for the
     /// other events.
     pub fn business_error(&self) -> Option<String> {
-        self.failure_reason()
-            .map(|r| format!("{}: {}", self.event_type(), r.as_str()))
+        self.failure_reason().map(|r| format!("{}: {}", self.event_type(), r.as_str()))
     }
 
     /// Encodes the event for the store.
@@ -402,31 +335,18 @@ impl LibraryEvent {
         let (tags, data): (Vec<String>, &str) = match self {
             E::BookCopyAddedToCirculation { book, title } => (vec![book_tag(book)], title),
             E::BookCopyRemovedFromCirculation { book } => (vec![book_tag(book)], ""),
-            E::BookCopyLentToReader { book, reader }
-            | E::BookCopyReturnedByReader { book, reader } => {
+            E::BookCopyLentToReader { book, reader } | E::BookCopyReturnedByReader { book, reader } => {
                 (vec![book_tag(book), reader_tag(reader)], "")
             }
             E::ReaderRegistered { reader, name } => (vec![reader_tag(reader)], name),
             E::ReaderContractCanceled { reader } => (vec![reader_tag(reader)], ""),
-            E::LendingBookToReaderFailed {
-                book,
-                reader,
-                reason,
+            E::LendingBookToReaderFailed { book, reader, reason } | E::ReturningBookFromReaderFailed { book, reader, reason } => {
+                (vec![book_tag(book), reader_tag(reader)], reason.as_str())
             }
-            | E::ReturningBookFromReaderFailed {
-                book,
-                reader,
-                reason,
-            } => (vec![book_tag(book), reader_tag(reader)], reason.as_str()),
-            E::RemovingBookFromCirculationFailed { book, reason } => {
-                (vec![book_tag(book)], reason.as_str())
-            }
-            E::CancelingReaderContractFailed { reader, reason } => {
-                (vec![reader_tag(reader)], reason.as_str())
-            }
+            E::RemovingBookFromCirculationFailed { book, reason } => (vec![book_tag(book)], reason.as_str()),
+            E::CancelingReaderContractFailed { reader, reason } => (vec![reader_tag(reader)], reason.as_str()),
         };
-        Event::new(self.event_type(), tags, data)
-            .expect("library tags carry a prefix, so they are never empty")
+        Event::new(self.event_type(), tags, data).expect("library tags carry a prefix, so they are never empty")
     }
 
     /// Decodes a stored event; `None` as for [`LibraryEventRef::from_event`].
@@ -436,9 +356,7 @@ impl LibraryEvent {
 
     /// Decodes every library event of `events` with its position, skipping
     /// others.
-    pub fn decode_all(
-        events: &[SequencedEvent],
-    ) -> impl Iterator<Item = (Position, LibraryEvent)> + '_ {
+    pub fn decode_all(events: &[SequencedEvent]) -> impl Iterator<Item = (Position, LibraryEvent)> + '_ {
         LibraryEventRef::decode_all(events).map(|(p, e)| (p, e.into_owned()))
     }
 }
@@ -450,42 +368,16 @@ mod tests {
     fn samples() -> Vec<LibraryEvent> {
         let (b, r) = (|| "b1".to_string(), || "r1".to_string());
         vec![
-            LibraryEvent::BookCopyAddedToCirculation {
-                book: b(),
-                title: "Dune: Part 1".into(),
-            },
+            LibraryEvent::BookCopyAddedToCirculation { book: b(), title: "Dune: Part 1".into() },
             LibraryEvent::BookCopyRemovedFromCirculation { book: b() },
-            LibraryEvent::BookCopyLentToReader {
-                book: b(),
-                reader: r(),
-            },
-            LibraryEvent::BookCopyReturnedByReader {
-                book: b(),
-                reader: r(),
-            },
-            LibraryEvent::ReaderRegistered {
-                reader: r(),
-                name: "Ada".into(),
-            },
+            LibraryEvent::BookCopyLentToReader { book: b(), reader: r() },
+            LibraryEvent::BookCopyReturnedByReader { book: b(), reader: r() },
+            LibraryEvent::ReaderRegistered { reader: r(), name: "Ada".into() },
             LibraryEvent::ReaderContractCanceled { reader: r() },
-            LibraryEvent::LendingBookToReaderFailed {
-                book: b(),
-                reader: r(),
-                reason: FailureReason::BookAlreadyLent,
-            },
-            LibraryEvent::ReturningBookFromReaderFailed {
-                book: b(),
-                reader: r(),
-                reason: FailureReason::BookNotLentToThisReader,
-            },
-            LibraryEvent::RemovingBookFromCirculationFailed {
-                book: b(),
-                reason: FailureReason::BookIsCurrentlyLent,
-            },
-            LibraryEvent::CancelingReaderContractFailed {
-                reader: r(),
-                reason: FailureReason::ReaderHasOutstandingLoans,
-            },
+            LibraryEvent::LendingBookToReaderFailed { book: b(), reader: r(), reason: FailureReason::BookAlreadyLent },
+            LibraryEvent::ReturningBookFromReaderFailed { book: b(), reader: r(), reason: FailureReason::BookNotLentToThisReader },
+            LibraryEvent::RemovingBookFromCirculationFailed { book: b(), reason: FailureReason::BookIsCurrentlyLent },
+            LibraryEvent::CancelingReaderContractFailed { reader: r(), reason: FailureReason::ReaderHasOutstandingLoans },
         ]
     }
 
@@ -503,42 +395,22 @@ mod tests {
 
     #[test]
     fn ids_become_tags_and_payloads_stay_minimal() {
-        let lent = LibraryEvent::BookCopyLentToReader {
-            book: "b1".into(),
-            reader: "r1".into(),
-        }
-        .to_event();
+        let lent = LibraryEvent::BookCopyLentToReader { book: "b1".into(), reader: "r1".into() }.to_event();
         assert!(lent.has_tag("book:b1") && lent.has_tag("reader:r1"));
         assert_eq!(lent.tags.len(), 2);
         assert_eq!(lent.data, "");
-        let added = LibraryEvent::BookCopyAddedToCirculation {
-            book: "b1".into(),
-            title: "T".into(),
-        }
-        .to_event();
+        let added = LibraryEvent::BookCopyAddedToCirculation { book: "b1".into(), title: "T".into() }.to_event();
         assert_eq!((added.tags.len(), added.data.as_str()), (1, "T"));
-        let failed = LibraryEvent::LendingBookToReaderFailed {
-            book: "b1".into(),
-            reader: "r1".into(),
-            reason: FailureReason::BookAlreadyLent,
-        };
+        let failed =
+            LibraryEvent::LendingBookToReaderFailed { book: "b1".into(), reader: "r1".into(), reason: FailureReason::BookAlreadyLent };
         assert_eq!(failed.to_event().data, "book is already lent");
-        assert_eq!(
-            failed.business_error().as_deref(),
-            Some("LendingBookToReaderFailed: book is already lent")
-        );
-        assert_eq!(
-            LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() }.business_error(),
-            None
-        );
+        assert_eq!(failed.business_error().as_deref(), Some("LendingBookToReaderFailed: book is already lent"));
+        assert_eq!(LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() }.business_error(), None);
     }
 
     #[test]
     fn ids_may_contain_the_other_prefix_or_colons() {
-        let e = LibraryEvent::BookCopyLentToReader {
-            book: "reader:x".into(),
-            reader: "a:b".into(),
-        };
+        let e = LibraryEvent::BookCopyLentToReader { book: "reader:x".into(), reader: "a:b".into() };
         assert_eq!(LibraryEvent::from_event(&e.to_event()), Some(e));
     }
 
@@ -548,8 +420,7 @@ mod tests {
         assert_eq!(LibraryEvent::from_event(&foreign), None);
         let no_reader = Event::new(types::BOOK_LENT, ["book:b1"], "").unwrap();
         assert_eq!(LibraryEvent::from_event(&no_reader), None);
-        let bad_reason =
-            Event::new(types::LENDING_FAILED, ["book:b1", "reader:r1"], "nope").unwrap();
+        let bad_reason = Event::new(types::LENDING_FAILED, ["book:b1", "reader:r1"], "nope").unwrap();
         assert_eq!(LibraryEvent::from_event(&bad_reason), None);
     }
 
@@ -557,18 +428,9 @@ mod tests {
     fn decode_all_keeps_positions_and_skips_foreign_events() {
         let events = vec![
             SequencedEvent::new(1, Event::new("CourseCreated", ["course:c1"], "3").unwrap()),
-            SequencedEvent::new(
-                2,
-                LibraryEvent::BookCopyRemovedFromCirculation { book: "b".into() }.to_event(),
-            ),
+            SequencedEvent::new(2, LibraryEvent::BookCopyRemovedFromCirculation { book: "b".into() }.to_event()),
         ];
         let decoded: Vec<_> = LibraryEvent::decode_all(&events).collect();
-        assert_eq!(
-            decoded,
-            vec![(
-                2,
-                LibraryEvent::BookCopyRemovedFromCirculation { book: "b".into() }
-            )]
-        );
+        assert_eq!(decoded, vec![(2, LibraryEvent::BookCopyRemovedFromCirculation { book: "b".into() })]);
     }
 }

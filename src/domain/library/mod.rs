@@ -91,9 +91,6 @@ use crate::store::EventStore;
 
 /// The library handler with the Go retry defaults
 /// ([`RetryPolicy::go_default`]: 5 attempts, 10 ms base, jitter 0.3).
-pub fn handler<S: EventStore, Sl: Sleeper>(
-    store: S,
-    sleeper: Sl,
-) -> CommandHandler<LibraryDecider, S, Sl> {
+pub fn handler<S: EventStore, Sl: Sleeper>(store: S, sleeper: Sl) -> CommandHandler<LibraryDecider, S, Sl> {
     CommandHandler::new(LibraryDecider, store, RetryPolicy::go_default(), sleeper)
 }

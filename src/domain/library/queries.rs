@@ -19,9 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::store::{
-    EventStore, Position, Query, QueryItem, ReadOptions, SequencedEvent, StoreError,
-};
+use crate::store::{EventStore, Position, Query, QueryItem, ReadOptions, SequencedEvent, StoreError};
 
 use super::events::{LibraryEventRef, reader_tag, types::*};
 
@@ -80,8 +78,7 @@ pub struct RegisteredReader {
 }
 
 fn types_query(types: &[&str]) -> Query {
-    Query::from_item(QueryItem::new().types(types.iter().copied()))
-        .expect("projection queries have types")
+    Query::from_item(QueryItem::new().types(types.iter().copied())).expect("projection queries have types")
 }
 
 /// Sorts by `key` (positions, unique in a log), keeping id order on ties.
@@ -106,8 +103,7 @@ pub fn books_in_circulation(events: &[SequencedEvent]) -> Vec<BookInCirculation>
             LibraryEventRef::BookCopyRemovedFromCirculation { book } => {
                 books.remove(book);
             }
-            LibraryEventRef::BookCopyLentToReader { book, .. }
-            | LibraryEventRef::BookCopyReturnedByReader { book, .. } => {
+            LibraryEventRef::BookCopyLentToReader { book, .. } | LibraryEventRef::BookCopyReturnedByReader { book, .. } => {
                 if let Some(entry) = books.get_mut(book) {
                     entry.2 = matches!(e, LibraryEventRef::BookCopyLentToReader { .. });
                 }
@@ -129,12 +125,8 @@ pub fn books_in_circulation(events: &[SequencedEvent]) -> Vec<BookInCirculation>
 
 /// The query of [`books_lent_by_reader`].
 pub fn books_lent_by_reader_query(reader: &str) -> Query {
-    Query::from_item(
-        QueryItem::new()
-            .types([BOOK_LENT, BOOK_RETURNED])
-            .tags([reader_tag(reader)]),
-    )
-    .expect("projection queries have types and a non-empty tag")
+    Query::from_item(QueryItem::new().types([BOOK_LENT, BOOK_RETURNED]).tags([reader_tag(reader)]))
+        .expect("projection queries have types and a non-empty tag")
 }
 
 /// The copies `reader` holds, oldest lend first.
@@ -151,13 +143,7 @@ pub fn books_lent_by_reader(events: &[SequencedEvent], reader: &str) -> Vec<Lent
             _ => {}
         }
     }
-    let items = books
-        .into_iter()
-        .map(|(book, lent_at)| LentBook {
-            book: book.to_string(),
-            lent_at,
-        })
-        .collect();
+    let items = books.into_iter().map(|(book, lent_at)| LentBook { book: book.to_string(), lent_at }).collect();
     sorted(items, |b| b.lent_at)
 }
 
@@ -183,11 +169,7 @@ pub fn books_lent_out(events: &[SequencedEvent]) -> Vec<Lending> {
     }
     let items = loans
         .into_iter()
-        .map(|(book, (reader, lent_at))| Lending {
-            book: book.to_string(),
-            reader: reader.to_string(),
-            lent_at,
-        })
+        .map(|(book, (reader, lent_at))| Lending { book: book.to_string(), reader: reader.to_string(), lent_at })
         .collect();
     sorted(items, |l| l.lent_at)
 }
@@ -228,19 +210,14 @@ async fn project<S: EventStore, T>(
     fold: impl FnOnce(&[SequencedEvent]) -> Vec<T>,
 ) -> Result<Projection<T>, StoreError> {
     let events = store.read(query, ReadOptions::default()).await?;
-    Ok(Projection {
-        position: events.last().map(|e| e.position),
-        items: fold(&events),
-    })
+    Ok(Projection { position: events.last().map(|e| e.position), items: fold(&events) })
 }
 
 /// Reads [`books_in_circulation`] from `store`.
 ///
 /// # Errors
 /// The store's read error.
-pub async fn read_books_in_circulation<S: EventStore>(
-    store: &S,
-) -> Result<Projection<BookInCirculation>, StoreError> {
+pub async fn read_books_in_circulation<S: EventStore>(store: &S) -> Result<Projection<BookInCirculation>, StoreError> {
     project(store, &books_in_circulation_query(), books_in_circulation).await
 }
 
@@ -248,23 +225,15 @@ pub async fn read_books_in_circulation<S: EventStore>(
 ///
 /// # Errors
 /// The store's read error.
-pub async fn read_books_lent_by_reader<S: EventStore>(
-    store: &S,
-    reader: &str,
-) -> Result<Projection<LentBook>, StoreError> {
-    project(store, &books_lent_by_reader_query(reader), |events| {
-        books_lent_by_reader(events, reader)
-    })
-    .await
+pub async fn read_books_lent_by_reader<S: EventStore>(store: &S, reader: &str) -> Result<Projection<LentBook>, StoreError> {
+    project(store, &books_lent_by_reader_query(reader), |events| books_lent_by_reader(events, reader)).await
 }
 
 /// Reads [`books_lent_out`] from `store`.
 ///
 /// # Errors
 /// The store's read error.
-pub async fn read_books_lent_out<S: EventStore>(
-    store: &S,
-) -> Result<Projection<Lending>, StoreError> {
+pub async fn read_books_lent_out<S: EventStore>(store: &S) -> Result<Projection<Lending>, StoreError> {
     project(store, &books_lent_out_query(), books_lent_out).await
 }
 
@@ -272,9 +241,7 @@ pub async fn read_books_lent_out<S: EventStore>(
 ///
 /// # Errors
 /// The store's read error.
-pub async fn read_registered_readers<S: EventStore>(
-    store: &S,
-) -> Result<Projection<RegisteredReader>, StoreError> {
+pub async fn read_registered_readers<S: EventStore>(store: &S) -> Result<Projection<RegisteredReader>, StoreError> {
     project(store, &registered_readers_query(), registered_readers).await
 }
 
@@ -296,31 +263,19 @@ mod tests {
     }
 
     fn added(b: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyAddedToCirculation {
-            book: b.into(),
-            title: format!("T{b}"),
-        }
+        LibraryEvent::BookCopyAddedToCirculation { book: b.into(), title: format!("T{b}") }
     }
     fn removed(b: &str) -> LibraryEvent {
         LibraryEvent::BookCopyRemovedFromCirculation { book: b.into() }
     }
     fn lent(b: &str, r: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyLentToReader {
-            book: b.into(),
-            reader: r.into(),
-        }
+        LibraryEvent::BookCopyLentToReader { book: b.into(), reader: r.into() }
     }
     fn returned(b: &str, r: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyReturnedByReader {
-            book: b.into(),
-            reader: r.into(),
-        }
+        LibraryEvent::BookCopyReturnedByReader { book: b.into(), reader: r.into() }
     }
     fn registered(r: &str, name: &str) -> LibraryEvent {
-        LibraryEvent::ReaderRegistered {
-            reader: r.into(),
-            name: name.into(),
-        }
+        LibraryEvent::ReaderRegistered { reader: r.into(), name: name.into() }
     }
     fn canceled(r: &str) -> LibraryEvent {
         LibraryEvent::ReaderContractCanceled { reader: r.into() }
@@ -329,21 +284,21 @@ mod tests {
     fn sample() -> Vec<SequencedEvent> {
         // Position 1 is a foreign event; library events start at 2.
         log(vec![
-            added("z"),                // 2
-            added("a"),                // 3
-            registered("r1", "Ada"),   // 4
-            registered("r2", "Bob"),   // 5
-            lent("z", "r1"),           // 6
-            lent("a", "r2"),           // 7
-            returned("a", "r2"),       // 8
-            added("a"),                // 9: ignored, present already
-            added("m"),                // 10
-            removed("m"),              // 11
-            added("m"),                // 12: re-added
-            lent("a", "r1"),           // 13
-            canceled("r2"),            // 14
-            registered("r3", "Cy"),    // 15
-            registered("r2", "Bobby"), // 16: re-registered
+            added("z"),                  // 2
+            added("a"),                  // 3
+            registered("r1", "Ada"),     // 4
+            registered("r2", "Bob"),     // 5
+            lent("z", "r1"),             // 6
+            lent("a", "r2"),             // 7
+            returned("a", "r2"),         // 8
+            added("a"),                  // 9: ignored, present already
+            added("m"),                  // 10
+            removed("m"),                // 11
+            added("m"),                  // 12: re-added
+            lent("a", "r1"),             // 13
+            canceled("r2"),              // 14
+            registered("r3", "Cy"),      // 15
+            registered("r2", "Bobby"),   // 16: re-registered
             LibraryEvent::LendingBookToReaderFailed {
                 book: "a".into(),
                 reader: "r3".into(),
@@ -355,34 +310,14 @@ mod tests {
     #[test]
     fn books_in_circulation_follows_adds_removals_and_loans() {
         let books = books_in_circulation(&sample());
-        let got: Vec<_> = books
-            .iter()
-            .map(|b| {
-                (
-                    b.book.as_str(),
-                    b.title.as_str(),
-                    b.added_at,
-                    b.is_currently_lent,
-                )
-            })
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("z", "Tz", 2, true),
-                ("a", "Ta", 3, true),
-                ("m", "Tm", 12, false)
-            ]
-        );
+        let got: Vec<_> = books.iter().map(|b| (b.book.as_str(), b.title.as_str(), b.added_at, b.is_currently_lent)).collect();
+        assert_eq!(got, [("z", "Tz", 2, true), ("a", "Ta", 3, true), ("m", "Tm", 12, false)]);
     }
 
     #[test]
     fn books_lent_by_reader_lists_that_readers_open_loans() {
         let events = sample();
-        let got: Vec<_> = books_lent_by_reader(&events, "r1")
-            .into_iter()
-            .map(|b| (b.book, b.lent_at))
-            .collect();
+        let got: Vec<_> = books_lent_by_reader(&events, "r1").into_iter().map(|b| (b.book, b.lent_at)).collect();
         assert_eq!(got, [("z".to_string(), 6), ("a".to_string(), 13)]);
         assert!(books_lent_by_reader(&events, "r2").is_empty());
         assert!(books_lent_by_reader(&events, "nobody").is_empty());
@@ -390,30 +325,14 @@ mod tests {
 
     #[test]
     fn books_lent_out_lists_every_open_loan() {
-        let got: Vec<_> = books_lent_out(&sample())
-            .into_iter()
-            .map(|l| (l.book, l.reader, l.lent_at))
-            .collect();
-        assert_eq!(
-            got,
-            [("z".into(), "r1".into(), 6), ("a".into(), "r1".into(), 13)]
-        );
+        let got: Vec<_> = books_lent_out(&sample()).into_iter().map(|l| (l.book, l.reader, l.lent_at)).collect();
+        assert_eq!(got, [("z".into(), "r1".into(), 6), ("a".into(), "r1".into(), 13)]);
     }
 
     #[test]
     fn registered_readers_drops_canceled_and_overwrites_re_registered() {
-        let got: Vec<_> = registered_readers(&sample())
-            .into_iter()
-            .map(|r| (r.reader, r.name, r.registered_at))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("r1".into(), "Ada".into(), 4),
-                ("r3".into(), "Cy".into(), 15),
-                ("r2".into(), "Bobby".into(), 16)
-            ]
-        );
+        let got: Vec<_> = registered_readers(&sample()).into_iter().map(|r| (r.reader, r.name, r.registered_at)).collect();
+        assert_eq!(got, [("r1".into(), "Ada".into(), 4), ("r3".into(), "Cy".into(), 15), ("r2".into(), "Bobby".into(), 16)]);
     }
 
     #[test]
@@ -441,15 +360,9 @@ mod tests {
             let by_r3 = read_books_lent_by_reader(&store, "r3").await.unwrap();
             assert_eq!((by_r3.items.len(), by_r3.position), (0, None));
             let out = read_books_lent_out(&store).await.unwrap();
-            assert_eq!(
-                (out.items, out.position),
-                (books_lent_out(&events), Some(13))
-            );
+            assert_eq!((out.items, out.position), (books_lent_out(&events), Some(13)));
             let readers = read_registered_readers(&store).await.unwrap();
-            assert_eq!(
-                (readers.items, readers.position),
-                (registered_readers(&events), Some(16))
-            );
+            assert_eq!((readers.items, readers.position), (registered_readers(&events), Some(16)));
         });
     }
 }

@@ -24,14 +24,7 @@ pub fn check(log: &[SequencedEvent], out: &mut Vec<Violation>) {
     let mut count: BTreeMap<String, u32> = BTreeMap::new();
     for (position, e) in EnrollmentEvent::decode_all(log) {
         match e {
-            EnrollmentEvent::CourseCreated {
-                course,
-                capacity: c,
-            }
-            | EnrollmentEvent::CapacityChanged {
-                course,
-                capacity: c,
-            } => {
+            EnrollmentEvent::CourseCreated { course, capacity: c } | EnrollmentEvent::CapacityChanged { course, capacity: c } => {
                 capacity.insert(course, c);
             }
             EnrollmentEvent::Enrolled { course, student } => {

@@ -47,19 +47,12 @@ pub const SLACK: Duration = Duration::from_micros(100);
 /// Both ends are widened by 1 ns (or 10⁻¹³ of their value, if more) for the
 /// floating-point rounding of a delay's computation, except that the upper
 /// end never passes `c`. Attempt 1 never waits: `0 ..= 0`.
-pub fn allowed(
-    policy: &RetryPolicy,
-    attempt: u32,
-    previous: Option<Duration>,
-) -> (Duration, Duration) {
+pub fn allowed(policy: &RetryPolicy, attempt: u32, previous: Option<Duration>) -> (Duration, Duration) {
     if attempt <= 1 {
         return (Duration::ZERO, Duration::ZERO);
     }
     let ns = |d: Duration| d.as_nanos() as f64;
-    let cap = policy
-        .max_delay
-        .unwrap_or(RetryPolicy::MAX_DELAY_LIMIT)
-        .min(RetryPolicy::MAX_DELAY_LIMIT);
+    let cap = policy.max_delay.unwrap_or(RetryPolicy::MAX_DELAY_LIMIT).min(RetryPolicy::MAX_DELAY_LIMIT);
     let c = ns(cap);
     let base = ns(policy.base_delay);
     let d = base * policy.multiplier.powf(f64::from(attempt - 2));
@@ -77,17 +70,8 @@ pub fn allowed(
     };
     let (lo, hi) = (lo.min(c), hi.min(c));
     let slack = |x: f64| (x * 1e-13).max(1.0);
-    let to_duration = |x: f64| {
-        if x <= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_nanos(x as u64)
-        }
-    };
-    (
-        to_duration((lo - slack(lo)).floor()),
-        to_duration((hi + slack(hi)).ceil()).min(cap),
-    )
+    let to_duration = |x: f64| if x <= 0.0 { Duration::ZERO } else { Duration::from_nanos(x as u64) };
+    (to_duration((lo - slack(lo)).floor()), to_duration((hi + slack(hi)).ceil()).min(cap))
 }
 
 /// Which clock a history was measured on, and so how tightly the time
@@ -110,25 +94,14 @@ pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Viol
 }
 
 /// Checks every command of a history measured on `timing`'s clock.
-pub fn check_timed<C>(
-    scenario: &Scenario<C>,
-    history: &History<C>,
-    timing: Timing,
-    out: &mut Vec<Violation>,
-) {
+pub fn check_timed<C>(scenario: &Scenario<C>, history: &History<C>, timing: Timing, out: &mut Vec<Violation>) {
     let p = &scenario.policy;
     for c in &history.commands {
         let attempts = &c.report.attempts;
         let mut total = Duration::ZERO;
         let mut previous = None;
         for (i, a) in attempts.iter().enumerate() {
-            let mut bad = |detail: String| {
-                out.push(Violation::safety(
-                    NAME,
-                    Some(c.index),
-                    format!("attempt {}: {detail}", a.attempt),
-                ))
-            };
+            let mut bad = |detail: String| out.push(Violation::safety(NAME, Some(c.index), format!("attempt {}: {detail}", a.attempt)));
             if i == 0 {
                 if !a.delay_before.is_zero() {
                     bad(format!("the first attempt waited {:?}", a.delay_before));
@@ -137,55 +110,29 @@ pub fn check_timed<C>(
             }
             let (lo, hi) = allowed(p, a.attempt, previous);
             if a.delay_before < lo || a.delay_before > hi {
-                bad(format!(
-                    "waited {:?}, the policy allows {lo:?}..={hi:?}",
-                    a.delay_before
-                ));
+                bad(format!("waited {:?}, the policy allows {lo:?}..={hi:?}", a.delay_before));
             }
             let gap = a.started_at.saturating_sub(attempts[i - 1].ended_at);
-            let overshot = timing == Timing::Virtual
-                && gap > a.delay_before.max(RuntimeSleeper::MIN_SLEEP) + SLACK;
+            let overshot = timing == Timing::Virtual && gap > a.delay_before.max(RuntimeSleeper::MIN_SLEEP) + SLACK;
             if gap < a.delay_before || overshot {
-                let clock = if timing == Timing::Virtual {
-                    "virtual"
-                } else {
-                    "real"
-                };
-                bad(format!(
-                    "{gap:?} of {clock} time passed for a delay of {:?}",
-                    a.delay_before
-                ));
+                let clock = if timing == Timing::Virtual { "virtual" } else { "real" };
+                bad(format!("{gap:?} of {clock} time passed for a delay of {:?}", a.delay_before));
             }
             if let Some(deadline) = p.deadline
                 && a.started_at.saturating_sub(c.started_at) >= deadline
             {
-                bad(format!(
-                    "started {:?} after the command, past the deadline {:?}",
-                    a.started_at - c.started_at,
-                    deadline
-                ));
+                bad(format!("started {:?} after the command, past the deadline {:?}", a.started_at - c.started_at, deadline));
             }
             total += a.delay_before;
             previous = Some(a.delay_before);
         }
         if total != c.report.total_delay {
-            out.push(Violation::safety(
-                NAME,
-                Some(c.index),
-                format!(
-                    "reported total delay {:?} but the attempts waited {total:?}",
-                    c.report.total_delay
-                ),
-            ));
+            out.push(Violation::safety(NAME, Some(c.index), format!("reported total delay {:?} but the attempts waited {total:?}", c.report.total_delay)));
         }
         if let Some(budget) = p.budget
             && total > budget
         {
-            out.push(Violation::safety(
-                NAME,
-                Some(c.index),
-                format!("waited {total:?} in all, above the budget {budget:?}"),
-            ));
+            out.push(Violation::safety(NAME, Some(c.index), format!("waited {total:?} in all, above the budget {budget:?}")));
         }
     }
 }
@@ -198,9 +145,7 @@ mod tests {
     use crate::handler::{Ctx, Handler, Outcome};
     use crate::retry::{Classify, Sleeper};
     use crate::sim::{Scheduled, Workload, run};
-    use crate::store::{
-        AppendCondition, Event, EventStore, MemoryStore, Query, QueryItem, ReadOptions, StoreError,
-    };
+    use crate::store::{AppendCondition, Event, EventStore, MemoryStore, Query, QueryItem, ReadOptions, StoreError};
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
@@ -212,66 +157,25 @@ mod tests {
     /// (base 10 ms, ×2, cap 50 ms where set).
     #[test]
     fn allowed_ranges_follow_the_definitions() {
-        let capped = |jitter| RetryPolicy {
-            jitter,
-            max_delay: Some(ms(50)),
-            ..RetryPolicy::go_default()
-        };
+        let capped = |jitter| RetryPolicy { jitter, max_delay: Some(ms(50)), ..RetryPolicy::go_default() };
         // C#: 50 ms, then 100 ms, exactly.
-        assert_eq!(
-            allowed(&RetryPolicy::csharp(), 2, None),
-            (ms(50) - NS, ms(50) + NS)
-        );
-        assert_eq!(
-            allowed(&RetryPolicy::csharp(), 3, Some(ms(50))),
-            (ms(100) - NS, ms(100) + NS)
-        );
+        assert_eq!(allowed(&RetryPolicy::csharp(), 2, None), (ms(50) - NS, ms(50) + NS));
+        assert_eq!(allowed(&RetryPolicy::csharp(), 3, Some(ms(50))), (ms(100) - NS, ms(100) + NS));
         // Go: before attempt 3, 20 ms + 0–30 %.
-        assert_eq!(
-            allowed(&RetryPolicy::go_default(), 3, Some(ms(12))),
-            (ms(20) - NS, ms(26) + NS)
-        );
+        assert_eq!(allowed(&RetryPolicy::go_default(), 3, Some(ms(12))), (ms(20) - NS, ms(26) + NS));
         // Full: before attempt 3, 0..=min(50, 20); before attempt 5, 0..=min(50, 80).
-        assert_eq!(
-            allowed(&capped(Jitter::Full), 3, None),
-            (Duration::ZERO, ms(20) + NS)
-        );
-        assert_eq!(
-            allowed(&capped(Jitter::Full), 5, None),
-            (Duration::ZERO, ms(50))
-        );
+        assert_eq!(allowed(&capped(Jitter::Full), 3, None), (Duration::ZERO, ms(20) + NS));
+        assert_eq!(allowed(&capped(Jitter::Full), 5, None), (Duration::ZERO, ms(50)));
         // Equal: t = min(50, 80) = 50 → 25..=50.
-        assert_eq!(
-            allowed(&capped(Jitter::Equal), 5, None),
-            (ms(25) - NS, ms(50))
-        );
+        assert_eq!(allowed(&capped(Jitter::Equal), 5, None), (ms(25) - NS, ms(50)));
         // Decorrelated: base..=3·previous (previous = base before attempt 2), capped.
-        assert_eq!(
-            allowed(&capped(Jitter::Decorrelated), 2, None),
-            (ms(10) - NS, ms(30) + NS)
-        );
-        assert_eq!(
-            allowed(&capped(Jitter::Decorrelated), 3, Some(ms(12))),
-            (ms(10) - NS, ms(36) + NS)
-        );
-        assert_eq!(
-            allowed(&capped(Jitter::Decorrelated), 9, Some(ms(20))),
-            (ms(10) - NS, ms(50))
-        );
+        assert_eq!(allowed(&capped(Jitter::Decorrelated), 2, None), (ms(10) - NS, ms(30) + NS));
+        assert_eq!(allowed(&capped(Jitter::Decorrelated), 3, Some(ms(12))), (ms(10) - NS, ms(36) + NS));
+        assert_eq!(allowed(&capped(Jitter::Decorrelated), 9, Some(ms(20))), (ms(10) - NS, ms(50)));
         // The first attempt never waits.
-        assert_eq!(
-            allowed(&capped(Jitter::Full), 1, None),
-            (Duration::ZERO, Duration::ZERO)
-        );
+        assert_eq!(allowed(&capped(Jitter::Full), 1, None), (Duration::ZERO, Duration::ZERO));
         // Far out, the cap holds and nothing overflows.
-        let far = allowed(
-            &RetryPolicy {
-                jitter: Jitter::None,
-                ..capped(Jitter::None)
-            },
-            u32::MAX,
-            None,
-        );
+        let far = allowed(&RetryPolicy { jitter: Jitter::None, ..capped(Jitter::None) }, u32::MAX, None);
         assert_eq!(far, (ms(50) - NS, ms(50)));
     }
 
@@ -290,12 +194,7 @@ mod tests {
 
     /// The bug: decorrelated jitter that grows from the base
     /// (`3 · base · 2^(attempt-2)`) instead of from the previous delay.
-    fn decorrelated_from_the_base(
-        p: &RetryPolicy,
-        attempt: u32,
-        _previous: Duration,
-        u: f64,
-    ) -> Duration {
+    fn decorrelated_from_the_base(p: &RetryPolicy, attempt: u32, _previous: Duration, u: f64) -> Duration {
         let grown = p.base_delay * 3 * 2u32.pow(attempt - 2);
         p.base_delay + (grown - p.base_delay).mul_f64(u)
     }
@@ -310,52 +209,30 @@ mod tests {
 
     impl Handler<String> for Retrying {
         async fn handle<S: EventStore>(&self, ctx: Ctx<'_, S>, key: &String) -> Outcome {
-            let query = Query::from_item(QueryItem::new().types(["Claimed"]).tags([key.as_str()]))
-                .expect("valid");
+            let query = Query::from_item(QueryItem::new().types(["Claimed"]).tags([key.as_str()])).expect("valid");
             let claim = || vec![Event::new("Claimed", [key.as_str()], "").expect("valid")];
             let mut previous = self.policy.base_delay;
             for attempt in 1..=self.policy.max_attempts {
                 if attempt > 1 {
-                    let d = (self.backoff)(
-                        &self.policy,
-                        attempt,
-                        previous,
-                        DRAWS[attempt as usize - 2],
-                    );
+                    let d = (self.backoff)(&self.policy, attempt, previous, DRAWS[attempt as usize - 2]);
                     ctx.clock().sleep(d).await;
                     previous = d;
                 }
                 let seen = match ctx.store().read(&query, ReadOptions::default()).await {
                     Ok(seen) => seen,
-                    Err(e) => {
-                        return Outcome::Failed {
-                            error: e.kind(),
-                            message: e.to_string(),
-                        };
-                    }
+                    Err(e) => return Outcome::Failed { error: e.kind(), message: e.to_string() },
                 };
                 // The setup claims unconditionally; the command must not
                 // find a claim after the one it read (there is none after
                 // position 0, so the condition always fails).
-                let condition = if seen.is_empty() {
-                    None
-                } else {
-                    Some(AppendCondition::new(query.clone(), None))
-                };
+                let condition = if seen.is_empty() { None } else { Some(AppendCondition::new(query.clone(), None)) };
                 match ctx.store().append(claim(), condition).await {
                     Ok(_) => return Outcome::Succeeded,
                     Err(StoreError::ConditionFailed { .. }) => {}
-                    Err(e) => {
-                        return Outcome::Failed {
-                            error: e.kind(),
-                            message: e.to_string(),
-                        };
-                    }
+                    Err(e) => return Outcome::Failed { error: e.kind(), message: e.to_string() },
                 }
             }
-            Outcome::Exhausted {
-                attempts: self.policy.max_attempts,
-            }
+            Outcome::Exhausted { attempts: self.policy.max_attempts }
         }
     }
 
@@ -374,22 +251,11 @@ mod tests {
             Ok(MemoryStore::new())
         }
         fn handler(&self, scenario: &Scenario<String>) -> Retrying {
-            Retrying {
-                policy: scenario.policy.clone(),
-                backoff: self.0,
-            }
+            Retrying { policy: scenario.policy.clone(), backoff: self.0 }
         }
         fn generate(&self, _: &mut ChaCha8Rng) -> Scenario<String> {
-            let mut s = Scenario::new(
-                vec!["k:1".to_string()],
-                vec![Scheduled::at_ms(0, 0, "k:1".to_string())],
-            );
-            s.policy = RetryPolicy {
-                max_attempts: 4,
-                jitter: Jitter::Decorrelated,
-                max_delay: Some(ms(1_000)),
-                ..RetryPolicy::go_default()
-            };
+            let mut s = Scenario::new(vec!["k:1".to_string()], vec![Scheduled::at_ms(0, 0, "k:1".to_string())]);
+            s.policy = RetryPolicy { max_attempts: 4, jitter: Jitter::Decorrelated, max_delay: Some(ms(1_000)), ..RetryPolicy::go_default() };
             s
         }
         fn check(&self, _: &Scenario<String>, _: &History<String>, _: &mut Vec<Violation>) {}
@@ -400,12 +266,7 @@ mod tests {
         let scenario = w.generate(&mut crate::rng::seeded(0));
         let result = run(&w, &scenario, seed);
         let command = result.history.commands.last().expect("the command ran");
-        assert_eq!(
-            command.report.attempts.len(),
-            4,
-            "every attempt conflicts: {:?}",
-            result.violations
-        );
+        assert_eq!(command.report.attempts.len(), 4, "every attempt conflicts: {:?}", result.violations);
         result.violations
     }
 
@@ -423,10 +284,7 @@ mod tests {
             assert_eq!(found.len(), 1, "seed {seed}: {found:?}");
             assert_eq!(found[0].invariant(), NAME);
             let text = found[0].to_string();
-            assert!(
-                text.contains("attempt 3: waited 55ms, the policy allows"),
-                "{text}"
-            );
+            assert!(text.contains("attempt 3: waited 55ms, the policy allows"), "{text}");
             assert!(text.contains("..=33.000001ms"), "{text}");
         }
     }
@@ -468,34 +326,12 @@ mod timing_tests {
             append: AppendRecord::NotAttempted,
             error: None,
         };
-        let attempts = vec![
-            attempt(1, Duration::ZERO, ms(0), ms(10)),
-            attempt(2, ms(50), ms(10 + gap), ms(11 + gap)),
-        ];
-        let report = HandleReport {
-            outcome: Outcome::Succeeded,
-            attempts,
-            total_delay: ms(50),
-        };
-        let record = CommandRecord {
-            index: 0,
-            client: None,
-            command: "c".to_string(),
-            started_at: ms(0),
-            ended_at: ms(11 + gap),
-            report,
-            calls: Vec::new(),
-        };
+        let attempts = vec![attempt(1, Duration::ZERO, ms(0), ms(10)), attempt(2, ms(50), ms(10 + gap), ms(11 + gap))];
+        let report = HandleReport { outcome: Outcome::Succeeded, attempts, total_delay: ms(50) };
+        let record = CommandRecord { index: 0, client: None, command: "c".to_string(), started_at: ms(0), ended_at: ms(11 + gap), report, calls: Vec::new() };
         let mut scenario = Scenario::new(vec!["c".to_string()], Vec::new());
         scenario.policy = RetryPolicy::csharp();
-        let history = History {
-            seed: 0,
-            commands: vec![record],
-            log: Vec::new(),
-            faults: Vec::new(),
-            metrics: Default::default(),
-            schedule: None,
-        };
+        let history = History { seed: 0, commands: vec![record], log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
         (scenario, history)
     }
 
@@ -512,25 +348,12 @@ mod timing_tests {
         assert_eq!(found(50, Timing::Virtual), Vec::<String>::new());
         assert_eq!(found(50, Timing::Real), Vec::<String>::new());
         // 30 ms late: a violation of virtual time, an OS wake-up on the real clock.
-        assert_eq!(
-            found(80, Timing::Virtual).len(),
-            1,
-            "{:?}",
-            found(80, Timing::Virtual)
-        );
-        assert!(
-            found(80, Timing::Virtual)[0]
-                .contains("80ms of virtual time passed for a delay of 50ms")
-        );
+        assert_eq!(found(80, Timing::Virtual).len(), 1, "{:?}", found(80, Timing::Virtual));
+        assert!(found(80, Timing::Virtual)[0].contains("80ms of virtual time passed for a delay of 50ms"));
         assert_eq!(found(80, Timing::Real), Vec::<String>::new());
         // 20 ms early: a violation on both clocks.
-        assert!(
-            found(30, Timing::Virtual)[0]
-                .contains("30ms of virtual time passed for a delay of 50ms")
-        );
+        assert!(found(30, Timing::Virtual)[0].contains("30ms of virtual time passed for a delay of 50ms"));
         assert_eq!(found(30, Timing::Real).len(), 1);
-        assert!(
-            found(30, Timing::Real)[0].contains("30ms of real time passed for a delay of 50ms")
-        );
+        assert!(found(30, Timing::Real)[0].contains("30ms of real time passed for a delay of 50ms"));
     }
 }

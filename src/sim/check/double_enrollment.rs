@@ -23,11 +23,7 @@ pub fn check(log: &[SequencedEvent], out: &mut Vec<Violation>) {
         if let EnrollmentEvent::Enrolled { course, student } = e
             && !seen.insert((course.clone(), student.clone()))
         {
-            out.push(Violation::safety(
-                NAME,
-                None,
-                format!("position {position}: {student} enrolled in {course} a second time"),
-            ));
+            out.push(Violation::safety(NAME, None, format!("position {position}: {student} enrolled in {course} a second time")));
         }
     }
 }

@@ -87,72 +87,34 @@ mod tests {
         crate::sim::check::check_events(check, events)
     }
     fn registered() -> LibraryEvent {
-        LibraryEvent::ReaderRegistered {
-            reader: "r1".into(),
-            name: "Ada".into(),
-        }
+        LibraryEvent::ReaderRegistered { reader: "r1".into(), name: "Ada".into() }
     }
     fn cancelled() -> LibraryEvent {
-        LibraryEvent::ReaderContractCanceled {
-            reader: "r1".into(),
-        }
+        LibraryEvent::ReaderContractCanceled { reader: "r1".into() }
     }
     fn lent(b: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyLentToReader {
-            book: b.into(),
-            reader: "r1".into(),
-        }
+        LibraryEvent::BookCopyLentToReader { book: b.into(), reader: "r1".into() }
     }
     fn returned(b: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyReturnedByReader {
-            book: b.into(),
-            reader: "r1".into(),
-        }
+        LibraryEvent::BookCopyReturnedByReader { book: b.into(), reader: "r1".into() }
     }
 
     #[test]
     fn return_then_cancel_then_re_register_then_lend_is_fine() {
-        assert!(
-            run(vec![
-                registered(),
-                lent("b1"),
-                returned("b1"),
-                cancelled(),
-                registered(),
-                lent("b2")
-            ])
-            .is_empty()
-        );
+        assert!(run(vec![registered(), lent("b1"), returned("b1"), cancelled(), registered(), lent("b2")]).is_empty());
     }
 
     #[test]
     fn cancelling_while_holding_a_copy_is_caught() {
-        let v = run(vec![
-            registered(),
-            lent("b1"),
-            lent("b2"),
-            returned("b1"),
-            cancelled(),
-        ]);
-        assert!(
-            v.len() == 1
-                && v[0].invariant() == NAME
-                && v[0].to_string().contains("while they hold b2"),
-            "{v:?}"
-        );
+        let v = run(vec![registered(), lent("b1"), lent("b2"), returned("b1"), cancelled()]);
+        assert!(v.len() == 1 && v[0].invariant() == NAME && v[0].to_string().contains("while they hold b2"), "{v:?}");
     }
 
     #[test]
     fn lending_to_a_cancelled_or_unregistered_reader_is_caught() {
         let v = run(vec![registered(), cancelled(), lent("b1")]);
-        assert!(
-            v.len() == 1 && v[0].to_string().contains("cancelled at position 2"),
-            "{v:?}"
-        );
+        assert!(v.len() == 1 && v[0].to_string().contains("cancelled at position 2"), "{v:?}");
         let v = run(vec![lent("b1")]);
-        assert!(
-            v.len() == 1 && v[0].to_string().contains("never registered"),
-            "{v:?}"
-        );
+        assert!(v.len() == 1 && v[0].to_string().contains("never registered"), "{v:?}");
     }
 }

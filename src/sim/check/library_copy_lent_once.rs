@@ -33,20 +33,14 @@ pub fn check(log: &[SequencedEvent], out: &mut Vec<Violation>) {
             LibraryEventRef::BookCopyLentToReader { book, reader } => {
                 if let Some((other, since)) = holder.insert(book, (reader, position)) {
                     let detail = if other == reader {
-                        format!(
-                            "position {position}: copy {book} lent to reader {reader} again, who holds it since position {since} (no return in between)"
-                        )
+                        format!("position {position}: copy {book} lent to reader {reader} again, who holds it since position {since} (no return in between)")
                     } else {
-                        format!(
-                            "position {position}: copy {book} lent to reader {reader} while reader {other} holds it (since position {since})"
-                        )
+                        format!("position {position}: copy {book} lent to reader {reader} while reader {other} holds it (since position {since})")
                     };
                     out.push(Violation::safety(NAME, None, detail));
                 }
             }
-            LibraryEventRef::BookCopyReturnedByReader { book, reader }
-                if holder.get(book).is_some_and(|(h, _)| *h == reader) =>
-            {
+            LibraryEventRef::BookCopyReturnedByReader { book, reader } if holder.get(book).is_some_and(|(h, _)| *h == reader) => {
                 holder.remove(book);
             }
             _ => {}
@@ -60,16 +54,10 @@ mod tests {
     use crate::domain::library::LibraryEvent;
 
     fn lent(b: &str, r: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyLentToReader {
-            book: b.into(),
-            reader: r.into(),
-        }
+        LibraryEvent::BookCopyLentToReader { book: b.into(), reader: r.into() }
     }
     fn returned(b: &str, r: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyReturnedByReader {
-            book: b.into(),
-            reader: r.into(),
-        }
+        LibraryEvent::BookCopyReturnedByReader { book: b.into(), reader: r.into() }
     }
     fn violations(events: Vec<LibraryEvent>) -> Vec<Violation> {
         crate::sim::check::check_events(check, events)
@@ -77,15 +65,7 @@ mod tests {
 
     #[test]
     fn lend_return_lend_to_another_reader_is_fine() {
-        assert!(
-            violations(vec![
-                lent("b1", "r1"),
-                lent("b2", "r1"),
-                returned("b1", "r1"),
-                lent("b1", "r2")
-            ])
-            .is_empty()
-        );
+        assert!(violations(vec![lent("b1", "r1"), lent("b2", "r1"), returned("b1", "r1"), lent("b1", "r2")]).is_empty());
     }
 
     #[test]
@@ -93,11 +73,7 @@ mod tests {
         let v = violations(vec![lent("b1", "r1"), lent("b1", "r2")]);
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].invariant(), NAME);
-        assert!(
-            v[0].to_string().contains("while reader r1 holds it"),
-            "{}",
-            v[0]
-        );
+        assert!(v[0].to_string().contains("while reader r1 holds it"), "{}", v[0]);
     }
 
     #[test]
@@ -108,14 +84,6 @@ mod tests {
 
     #[test]
     fn a_return_by_someone_else_does_not_end_the_loan() {
-        assert_eq!(
-            violations(vec![
-                lent("b1", "r1"),
-                returned("b1", "r2"),
-                lent("b1", "r2")
-            ])
-            .len(),
-            1
-        );
+        assert_eq!(violations(vec![lent("b1", "r1"), returned("b1", "r2"), lent("b1", "r2")]).len(), 1);
     }
 }

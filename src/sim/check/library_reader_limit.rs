@@ -58,10 +58,7 @@ mod tests {
         crate::sim::check::check_events(check, events)
     }
     fn lend(b: u32, r: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyLentToReader {
-            book: format!("b{b}"),
-            reader: r.into(),
-        }
+        LibraryEvent::BookCopyLentToReader { book: format!("b{b}"), reader: r.into() }
     }
 
     #[test]
@@ -71,19 +68,13 @@ mod tests {
         let mut eleven = ten;
         eleven.push(lend(11, "r1"));
         let v = run(eleven);
-        assert!(
-            v.len() == 1 && v[0].invariant() == NAME && v[0].to_string().contains("11 copies"),
-            "{v:?}"
-        );
+        assert!(v.len() == 1 && v[0].invariant() == NAME && v[0].to_string().contains("11 copies"), "{v:?}");
     }
 
     #[test]
     fn returns_make_room_and_other_readers_count_separately() {
         let mut events: Vec<_> = (1..=10).map(|b| lend(b, "r1")).collect();
-        events.push(LibraryEvent::BookCopyReturnedByReader {
-            book: "b3".into(),
-            reader: "r1".into(),
-        });
+        events.push(LibraryEvent::BookCopyReturnedByReader { book: "b3".into(), reader: "r1".into() });
         events.push(lend(11, "r1"));
         events.push(lend(12, "r2"));
         assert!(run(events).is_empty());

@@ -66,19 +66,13 @@ mod tests {
         crate::sim::check::check_events(check, events)
     }
     fn added() -> LibraryEvent {
-        LibraryEvent::BookCopyAddedToCirculation {
-            book: "b1".into(),
-            title: "T".into(),
-        }
+        LibraryEvent::BookCopyAddedToCirculation { book: "b1".into(), title: "T".into() }
     }
     fn removed() -> LibraryEvent {
         LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() }
     }
     fn lent() -> LibraryEvent {
-        LibraryEvent::BookCopyLentToReader {
-            book: "b1".into(),
-            reader: "r1".into(),
-        }
+        LibraryEvent::BookCopyLentToReader { book: "b1".into(), reader: "r1".into() }
     }
 
     #[test]
@@ -89,22 +83,12 @@ mod tests {
     #[test]
     fn lending_a_removed_copy_is_caught() {
         let v = run(vec![added(), removed(), lent()]);
-        assert!(
-            v.len() == 1
-                && v[0].invariant() == NAME
-                && v[0]
-                    .to_string()
-                    .contains("removed from circulation at position 2"),
-            "{v:?}"
-        );
+        assert!(v.len() == 1 && v[0].invariant() == NAME && v[0].to_string().contains("removed from circulation at position 2"), "{v:?}");
     }
 
     #[test]
     fn lending_a_copy_never_added_is_caught() {
         let v = run(vec![lent()]);
-        assert!(
-            v.len() == 1 && v[0].to_string().contains("never added"),
-            "{v:?}"
-        );
+        assert!(v.len() == 1 && v[0].to_string().contains("never added"), "{v:?}");
     }
 }

@@ -68,16 +68,10 @@ mod tests {
         crate::sim::check::check_events(check, events)
     }
     fn lent(r: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyLentToReader {
-            book: "b1".into(),
-            reader: r.into(),
-        }
+        LibraryEvent::BookCopyLentToReader { book: "b1".into(), reader: r.into() }
     }
     fn returned(r: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyReturnedByReader {
-            book: "b1".into(),
-            reader: r.into(),
-        }
+        LibraryEvent::BookCopyReturnedByReader { book: "b1".into(), reader: r.into() }
     }
 
     #[test]
@@ -88,21 +82,10 @@ mod tests {
     #[test]
     fn unmatched_returns_are_caught() {
         let never = run(vec![returned("r1")]);
-        assert!(
-            never.len() == 1
-                && never[0].invariant() == NAME
-                && never[0].to_string().contains("never lent"),
-            "{never:?}"
-        );
+        assert!(never.len() == 1 && never[0].invariant() == NAME && never[0].to_string().contains("never lent"), "{never:?}");
         let twice = run(vec![lent("r1"), returned("r1"), returned("r1")]);
-        assert!(
-            twice.len() == 1 && twice[0].to_string().contains("again"),
-            "{twice:?}"
-        );
+        assert!(twice.len() == 1 && twice[0].to_string().contains("again"), "{twice:?}");
         let other = run(vec![lent("r1"), returned("r2")]);
-        assert!(
-            other.len() == 1 && other[0].to_string().contains("lent to reader r1"),
-            "{other:?}"
-        );
+        assert!(other.len() == 1 && other[0].to_string().contains("lent to reader r1"), "{other:?}");
     }
 }

@@ -28,31 +28,15 @@ pub const NAME: &str = "log-consistency";
 /// Checks the log against the records.
 pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
     let len = history.log.len() as u64;
-    if let Some((i, e)) = history
-        .log
-        .iter()
-        .enumerate()
-        .find(|(i, e)| e.position != *i as u64 + 1)
-    {
-        out.push(Violation::safety(
-            NAME,
-            None,
-            format!(
-                "log position {} stands at index {i}; positions must be 1, 2, 3, …",
-                e.position
-            ),
-        ));
+    if let Some((i, e)) = history.log.iter().enumerate().find(|(i, e)| e.position != *i as u64 + 1) {
+        out.push(Violation::safety(NAME, None, format!("log position {} stands at index {i}; positions must be 1, 2, 3, …", e.position)));
     }
     let mut owner: Vec<Option<usize>> = vec![None; len as usize];
     let mut ghosts_of = vec![Vec::new(); history.commands.len()];
     for ghost in history.ghost_writes() {
         match ghost {
             Ok(g) => ghosts_of[g.command].push(g),
-            Err(id) => out.push(Violation::safety(
-                NAME,
-                None,
-                format!("fault #{id} applied an append that no attempt's error names"),
-            )),
+            Err(id) => out.push(Violation::safety(NAME, None, format!("fault #{id} applied an append that no attempt's error names"))),
         }
     }
     for (ci, c) in history.commands.iter().enumerate() {
@@ -68,95 +52,50 @@ pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
             .collect();
         let mut bad = |detail: String| out.push(Violation::safety(NAME, Some(c.index), detail));
         if writes.len() + ghosts.len() > 1 {
-            let attempts: Vec<u32> = writes
-                .iter()
-                .map(|w| w.0.attempt)
-                .chain(ghosts.iter().map(|g| g.attempt))
-                .collect();
-            bad(format!(
-                "wrote {} times (attempts {attempts:?}, {} behind an error); a command's effect must happen at most once",
-                attempts.len(),
-                ghosts.len()
-            ));
+            let attempts: Vec<u32> = writes.iter().map(|w| w.0.attempt).chain(ghosts.iter().map(|g| g.attempt)).collect();
+            bad(format!("wrote {} times (attempts {attempts:?}, {} behind an error); a command's effect must happen at most once", attempts.len(), ghosts.len()));
         }
         for g in ghosts {
-            let decided = c
-                .report
-                .attempts
-                .iter()
-                .find(|a| a.attempt == g.attempt)
-                .and_then(|a| match &a.decision {
-                    Some(
-                        DecisionRecord::Append { events } | DecisionRecord::Reject { events, .. },
-                    ) => Some(u64::from(*events)),
-                    _ => None,
-                });
+            let decided = c.report.attempts.iter().find(|a| a.attempt == g.attempt).and_then(|a| match &a.decision {
+                Some(DecisionRecord::Append { events } | DecisionRecord::Reject { events, .. }) => Some(u64::from(*events)),
+                _ => None,
+            });
             if decided != Some(g.last - g.first + 1) {
-                bad(format!(
-                    "fault #{} applied {} events for attempt {}, which decided {decided:?}",
-                    g.fault,
-                    g.last - g.first + 1,
-                    g.attempt
-                ));
+                bad(format!("fault #{} applied {} events for attempt {}, which decided {decided:?}", g.fault, g.last - g.first + 1, g.attempt));
             }
             for p in g.first..=g.last.min(len) {
                 if let Some(other) = owner[p as usize - 1].replace(c.index) {
-                    bad(format!(
-                        "position {p} is claimed by command #{other} and by this one (fault #{})",
-                        g.fault
-                    ));
+                    bad(format!("position {p} is claimed by command #{other} and by this one (fault #{})", g.fault));
                 }
             }
         }
         for &(a, first, last) in &writes {
             if first == 0 || first > last || last > len {
-                bad(format!(
-                    "attempt {} reports positions {first}..={last} outside the log (1..={len})",
-                    a.attempt
-                ));
+                bad(format!("attempt {} reports positions {first}..={last} outside the log (1..={len})", a.attempt));
                 continue;
             }
             for p in first..=last {
                 if let Some(other) = owner[p as usize - 1].replace(c.index) {
-                    bad(format!(
-                        "position {p} is claimed by command #{other} and by this one"
-                    ));
+                    bad(format!("position {p} is claimed by command #{other} and by this one"));
                 }
             }
             let expected = match &a.decision {
-                Some(DecisionRecord::Append { events } | DecisionRecord::Reject { events, .. }) => {
-                    *events as u64
-                }
+                Some(DecisionRecord::Append { events } | DecisionRecord::Reject { events, .. }) => *events as u64,
                 _ => 0,
             };
             if last - first + 1 != expected {
-                bad(format!(
-                    "attempt {} wrote {} events but decided {expected}",
-                    a.attempt,
-                    last - first + 1
-                ));
+                bad(format!("attempt {} wrote {} events but decided {expected}", a.attempt, last - first + 1));
             }
         }
         let last_attempt = c.report.attempts.last();
-        let wrote_last =
-            last_attempt.is_some_and(|a| matches!(a.append, AppendRecord::Written { .. }));
+        let wrote_last = last_attempt.is_some_and(|a| matches!(a.append, AppendRecord::Written { .. }));
         if writes.len() == 1 && !wrote_last {
-            bad(format!(
-                "wrote in attempt {} but went on to another attempt",
-                writes[0].0.attempt
-            ));
+            bad(format!("wrote in attempt {} but went on to another attempt", writes[0].0.attempt));
         }
         match c.outcome() {
-            Outcome::Succeeded if !wrote_last => {
-                bad("succeeded without its events in the log".into())
-            }
-            Outcome::Idempotent | Outcome::Exhausted { .. } | Outcome::Failed { .. }
-                if !writes.is_empty() =>
-            {
-                bad(format!(
-                    "outcome {} but events were written",
-                    c.outcome().label()
-                ));
+            Outcome::Succeeded if !wrote_last => bad("succeeded without its events in the log".into()),
+            Outcome::Idempotent | Outcome::Exhausted { .. } | Outcome::Failed { .. } if !writes.is_empty() => {
+                bad(format!("outcome {} but events were written", c.outcome().label()));
             }
             Outcome::Rejected { .. } => {
                 let failure_events = match last_attempt.and_then(|a| a.decision.as_ref()) {
@@ -164,9 +103,7 @@ pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
                     _ => 0,
                 };
                 if (failure_events > 0) != wrote_last {
-                    bad(format!(
-                        "rejected with {failure_events} failure events decided, but wrote: {wrote_last}"
-                    ));
+                    bad(format!("rejected with {failure_events} failure events decided, but wrote: {wrote_last}"));
                 }
                 if let (true, Some(g)) = (writes.is_empty(), ghosts.first()) {
                     bad(format!(
@@ -179,13 +116,6 @@ pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
         }
     }
     if let Some(p) = owner.iter().position(Option::is_none) {
-        out.push(Violation::safety(
-            NAME,
-            None,
-            format!(
-                "the event at position {} was written by no recorded attempt",
-                p + 1
-            ),
-        ));
+        out.push(Violation::safety(NAME, None, format!("the event at position {} was written by no recorded attempt", p + 1)));
     }
 }

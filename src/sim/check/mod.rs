@@ -34,12 +34,7 @@ pub fn all<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Violat
 
 /// [`all`] for a history measured on `timing`'s clock (see
 /// [`delays::Timing`]: on the real clock a delay's upper bound is not checked).
-pub fn all_timed<C>(
-    scenario: &Scenario<C>,
-    history: &History<C>,
-    timing: delays::Timing,
-    out: &mut Vec<Violation>,
-) {
+pub fn all_timed<C>(scenario: &Scenario<C>, history: &History<C>, timing: delays::Timing, out: &mut Vec<Violation>) {
     attempts::check(scenario, history, out);
     delays::check_timed(scenario, history, timing, out);
     retry_class::check(scenario, history, out);
@@ -51,12 +46,7 @@ pub fn all_timed<C>(
 /// (serializability) and the retry metrics the decider shell records.
 /// Workloads built on [`DeciderHandler`](crate::handler::DeciderHandler)
 /// call this from their [`Workload::check`](crate::sim::Workload::check).
-pub fn decider<D: Decider>(
-    decider: &D,
-    scenario: &Scenario<D::Command>,
-    history: &History<D::Command>,
-    out: &mut Vec<Violation>,
-) {
+pub fn decider<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: &History<D::Command>, out: &mut Vec<Violation>) {
     serializable::check(decider, scenario, history, out);
     metrics::check(decider, history, out);
 }
@@ -67,11 +57,7 @@ pub(crate) fn check_events(
     check: fn(&[crate::store::SequencedEvent], &mut Vec<Violation>),
     events: Vec<crate::domain::library::LibraryEvent>,
 ) -> Vec<Violation> {
-    let log: Vec<_> = events
-        .into_iter()
-        .enumerate()
-        .map(|(i, e)| crate::store::SequencedEvent::new(i as u64 + 1, e.to_event()))
-        .collect();
+    let log: Vec<_> = events.into_iter().enumerate().map(|(i, e)| crate::store::SequencedEvent::new(i as u64 + 1, e.to_event())).collect();
     let mut out = Vec::new();
     check(&log, &mut out);
     out

@@ -27,83 +27,31 @@ pub const NAME: &str = "sequence";
 pub fn check(history: &History<TakeNumber>, out: &mut Vec<Violation>) {
     let mut holder: BTreeMap<String, u64> = BTreeMap::new();
     let mut expected = 1;
-    for e in history
-        .log
-        .iter()
-        .filter(|e| e.event.event_type == NUMBER_TAKEN && e.event.has_tag(SEQUENCE_TAG))
-    {
+    for e in history.log.iter().filter(|e| e.event.event_type == NUMBER_TAKEN && e.event.has_tag(SEQUENCE_TAG)) {
         let position = e.position;
         let Some(n) = number(&e.event) else {
-            out.push(Violation::safety(
-                NAME,
-                None,
-                format!(
-                    "position {position}: NumberTaken without a number ({:?})",
-                    e.event.data
-                ),
-            ));
+            out.push(Violation::safety(NAME, None, format!("position {position}: NumberTaken without a number ({:?})", e.event.data)));
             continue;
         };
         if n != expected {
-            let what = if n < expected {
-                "a number already taken"
-            } else {
-                "a gap"
-            };
-            out.push(Violation::safety(
-                NAME,
-                None,
-                format!("position {position}: number {n} where {expected} was next ({what})"),
-            ));
+            let what = if n < expected { "a number already taken" } else { "a gap" };
+            out.push(Violation::safety(NAME, None, format!("position {position}: number {n} where {expected} was next ({what})")));
         }
         expected = expected.max(n + 1);
-        for tag in e
-            .event
-            .tags
-            .iter()
-            .map(|t| t.as_str())
-            .filter(|t| t.starts_with("client:"))
-        {
+        for tag in e.event.tags.iter().map(|t| t.as_str()).filter(|t| t.starts_with("client:")) {
             if let Some(first) = holder.insert(tag.to_string(), n) {
-                out.push(Violation::safety(
-                    NAME,
-                    None,
-                    format!(
-                        "position {position}: {tag} takes number {n} but already holds {first}"
-                    ),
-                ));
+                out.push(Violation::safety(NAME, None, format!("position {position}: {tag} takes number {n} but already holds {first}")));
             }
         }
     }
-    let ghosts: Vec<usize> = history
-        .ghost_writes()
-        .into_iter()
-        .filter_map(Result::ok)
-        .map(|g| g.command)
-        .collect();
+    let ghosts: Vec<usize> = history.ghost_writes().into_iter().filter_map(Result::ok).map(|g| g.command).collect();
     for c in &history.commands {
         let held = holder.contains_key(&client_tag(c.command.client));
         let done = matches!(c.outcome(), Outcome::Succeeded | Outcome::Idempotent);
         if done && !held {
-            out.push(Violation::safety(
-                NAME,
-                Some(c.index),
-                format!(
-                    "{} ended {} but holds no number",
-                    c.command,
-                    c.outcome().label()
-                ),
-            ));
+            out.push(Violation::safety(NAME, Some(c.index), format!("{} ended {} but holds no number", c.command, c.outcome().label())));
         } else if !done && held && !ghosts.contains(&c.index) {
-            out.push(Violation::safety(
-                NAME,
-                Some(c.index),
-                format!(
-                    "{} ended {} but holds a number",
-                    c.command,
-                    c.outcome().label()
-                ),
-            ));
+            out.push(Violation::safety(NAME, Some(c.index), format!("{} ended {} but holds a number", c.command, c.outcome().label())));
         }
     }
 }

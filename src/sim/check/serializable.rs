@@ -25,31 +25,20 @@
 use crate::handler::request::{decide_request, request_tag};
 use crate::handler::{AppendRecord, Decider, Decision, Outcome};
 use crate::sim::{History, Scenario, Violation};
-use crate::store::{
-    Event, NameKind, Position, Query, SequencedEvent, StoreError, validate_append, validate_name,
-};
+use crate::store::{Event, NameKind, Position, Query, SequencedEvent, StoreError, validate_append, validate_name};
 
 /// The invariant's name.
 pub const NAME: &str = "serializability";
 
 /// Checks `history` against a sequential re-run through `decider`.
-pub fn check<D: Decider>(
-    decider: &D,
-    scenario: &Scenario<D::Command>,
-    history: &History<D::Command>,
-    out: &mut Vec<Violation>,
-) {
+pub fn check<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: &History<D::Command>, out: &mut Vec<Violation>) {
     // (position, 0 = write / 1 = read-only decision, command, ghost write range)
     let mut order = Vec::with_capacity(history.commands.len());
     for (i, c) in history.commands.iter().enumerate() {
-        let Some(last) = c.report.attempts.last() else {
-            continue;
-        };
+        let Some(last) = c.report.attempts.last() else { continue };
         match (&last.append, c.outcome()) {
             (AppendRecord::Written { first, .. }, _) => order.push((*first, 0u8, i, None)),
-            (_, Outcome::Rejected { .. } | Outcome::Idempotent) => {
-                order.push((last.read_after.unwrap_or(0), 1, i, None))
-            }
+            (_, Outcome::Rejected { .. } | Outcome::Idempotent) => order.push((last.read_after.unwrap_or(0), 1, i, None)),
             _ => {}
         }
     }
@@ -65,29 +54,20 @@ pub fn check<D: Decider>(
         let events = match model.read(&own, tag.as_deref()) {
             Ok(events) => events,
             Err(e) => {
-                out.push(Violation::safety(
-                    NAME,
-                    Some(c.index),
-                    format!("the sequential model could not read: {e}"),
-                ));
+                out.push(Violation::safety(NAME, Some(c.index), format!("the sequential model could not read: {e}")));
                 return;
             }
         };
-        let (expected, to_write) =
-            match decide_request(decider, &c.command, &own, tag.as_deref(), &events) {
-                Decision::Append(events) => (Outcome::Succeeded, events),
-                Decision::Idempotent => (Outcome::Idempotent, Vec::new()),
-                Decision::Reject { reason, events } => (Outcome::Rejected { reason }, events),
-            };
+        let (expected, to_write) = match decide_request(decider, &c.command, &own, tag.as_deref(), &events) {
+            Decision::Append(events) => (Outcome::Succeeded, events),
+            Decision::Idempotent => (Outcome::Idempotent, Vec::new()),
+            Decision::Reject { reason, events } => (Outcome::Rejected { reason }, events),
+        };
         if ghost.is_none() && *c.outcome() != expected {
             out.push(Violation::safety(
                 NAME,
                 Some(c.index),
-                format!(
-                    "\"{}\" ended \"{}\", but run alone in log order it would end \"{expected}\"",
-                    c.command,
-                    c.outcome()
-                ),
+                format!("\"{}\" ended \"{}\", but run alone in log order it would end \"{expected}\"", c.command, c.outcome()),
             ));
             return;
         }
@@ -98,47 +78,20 @@ pub fn check<D: Decider>(
             (Some(range), _) => range,
             (None, Some(AppendRecord::Written { first, last })) => (*first, *last),
             _ => {
-                out.push(Violation::safety(
-                    NAME,
-                    Some(c.index),
-                    format!(
-                        "\"{}\" should have written {} events in log order but wrote none",
-                        c.command,
-                        to_write.len()
-                    ),
-                ));
+                out.push(Violation::safety(NAME, Some(c.index), format!("\"{}\" should have written {} events in log order but wrote none", c.command, to_write.len())));
                 return;
             }
         };
         let (first, last) = (&first, &last);
-        let actual = history
-            .log
-            .get(*first as usize - 1..*last as usize)
-            .unwrap_or(&[]);
-        if actual.len() != to_write.len()
-            || actual.iter().zip(&to_write).any(|(a, e)| *a.event != *e)
-        {
-            out.push(Violation::safety(
-                NAME,
-                Some(c.index),
-                format!(
-                    "\"{}\" wrote other events at {first}..={last} than it writes in log order",
-                    c.command
-                ),
-            ));
+        let actual = history.log.get(*first as usize - 1..*last as usize).unwrap_or(&[]);
+        if actual.len() != to_write.len() || actual.iter().zip(&to_write).any(|(a, e)| *a.event != *e) {
+            out.push(Violation::safety(NAME, Some(c.index), format!("\"{}\" wrote other events at {first}..={last} than it writes in log order", c.command)));
             return;
         }
         match model.append(to_write) {
             Ok(pos) if pos == *last => {}
             other => {
-                out.push(Violation::safety(
-                    NAME,
-                    Some(c.index),
-                    format!(
-                        "in log order \"{}\" lands at {other:?}, in the run at {first}..={last}",
-                        c.command
-                    ),
-                ));
+                out.push(Violation::safety(NAME, Some(c.index), format!("in log order \"{}\" lands at {other:?}, in the run at {first}..={last}", c.command)));
                 return;
             }
         }
@@ -162,12 +115,7 @@ impl Model {
         if let Some(tag) = tag {
             validate_name(NameKind::Tag, tag)?;
         }
-        Ok(self
-            .log
-            .iter()
-            .filter(|e| own.matches(&e.event) || tag.is_some_and(|t| e.event.has_tag(t)))
-            .cloned()
-            .collect())
+        Ok(self.log.iter().filter(|e| own.matches(&e.event) || tag.is_some_and(|t| e.event.has_tag(t))).cloned().collect())
     }
 
     /// Appends `events` unconditionally; returns the last position.
@@ -192,30 +140,12 @@ mod tests {
     #[test]
     fn the_model_reads_and_appends_as_the_memory_engine_does() {
         let ev = |ty: &str, tags: &[&str]| Event::new(ty, tags.iter().copied(), "").expect("valid");
-        let events = vec![
-            ev("A", &["k:1"]),
-            ev("B", &["k:1", "request:7"]),
-            ev("A", &["k:2", "request:7"]),
-            ev("C", &["k:2"]),
-            ev("A", &["k:1", "request:8"]),
-        ];
+        let events = vec![ev("A", &["k:1"]), ev("B", &["k:1", "request:7"]), ev("A", &["k:2", "request:7"]), ev("C", &["k:2"]), ev("A", &["k:1", "request:8"])];
         let (mut model, store) = (Model::default(), MemoryStore::new());
-        assert_eq!(
-            model.append(events[..2].to_vec()),
-            store.append_now(events[..2].to_vec(), None)
-        );
-        assert_eq!(
-            model.append(events[2..].to_vec()),
-            store.append_now(events[2..].to_vec(), None)
-        );
-        let own = Query::from_items(vec![QueryItem::new().types(["A", "B"]).tags(["k:1"])])
-            .expect("valid");
-        for tag in [
-            None,
-            Some("request:7"),
-            Some("request:8"),
-            Some("request:9"),
-        ] {
+        assert_eq!(model.append(events[..2].to_vec()), store.append_now(events[..2].to_vec(), None));
+        assert_eq!(model.append(events[2..].to_vec()), store.append_now(events[2..].to_vec(), None));
+        let own = Query::from_items(vec![QueryItem::new().types(["A", "B"]).tags(["k:1"])]).expect("valid");
+        for tag in [None, Some("request:7"), Some("request:8"), Some("request:9")] {
             let expected = match tag {
                 Some(t) => store.read_now(&request_query(&own, t), ReadOptions::default()),
                 None => store.read_now(&own, ReadOptions::default()),
@@ -223,18 +153,10 @@ mod tests {
             assert_eq!(model.read(&own, tag), expected, "tag {tag:?}");
         }
         // The case that needs both: own matches 1, 2, 5; request:7 adds 3.
-        let positions: Vec<Position> = model
-            .read(&own, Some("request:7"))
-            .expect("valid")
-            .iter()
-            .map(|e| e.position)
-            .collect();
+        let positions: Vec<Position> = model.read(&own, Some("request:7")).expect("valid").iter().map(|e| e.position).collect();
         assert_eq!(positions, vec![1, 2, 3, 5]);
         // Invalid input is refused as the engine refuses it.
         assert_eq!(model.append(Vec::new()), store.append_now(Vec::new(), None));
-        assert_eq!(
-            model.read(&own, Some("")),
-            store.read_now(&request_query(&own, ""), ReadOptions::default())
-        );
+        assert_eq!(model.read(&own, Some("")), store.read_now(&request_query(&own, ""), ReadOptions::default()));
     }
 }

@@ -23,8 +23,7 @@ pub fn check(log: &[SequencedEvent], out: &mut Vec<Violation>) {
     let mut count: BTreeMap<String, u32> = BTreeMap::new();
     for (position, e) in EnrollmentEvent::decode_all(log) {
         match e {
-            EnrollmentEvent::StudentRegistered { student, tier: t }
-            | EnrollmentEvent::TierChanged { student, tier: t } => {
+            EnrollmentEvent::StudentRegistered { student, tier: t } | EnrollmentEvent::TierChanged { student, tier: t } => {
                 tier.insert(student, t);
             }
             EnrollmentEvent::Enrolled { course, student } => {

@@ -76,14 +76,11 @@ impl<D: Decider> Handler<D::Command> for PlantedShell<D> {
         let (store, clock, rng) = ctx.parts();
         let engine = RetryEngine::new(policy, clock);
         let own_query = self.decider.query(command);
-        let read_query = tag
-            .as_deref()
-            .map_or_else(|| own_query.clone(), |t| request_query(&own_query, t));
+        let read_query = tag.as_deref().map_or_else(|| own_query.clone(), |t| request_query(&own_query, t));
         let condition_query = match (self.bug, &own_query) {
             (ShellBug::NarrowCondition, Query::Items(items)) if items.len() > 1 => {
                 let narrow = Query::Items(vec![items[items.len() - 1].clone()].into());
-                tag.as_deref()
-                    .map_or_else(|| narrow.clone(), |t| request_query(&narrow, t))
+                tag.as_deref().map_or_else(|| narrow.clone(), |t| request_query(&narrow, t))
             }
             _ => read_query.clone(),
         };
@@ -91,26 +88,15 @@ impl<D: Decider> Handler<D::Command> for PlantedShell<D> {
         let mut observer = MetricsObserver::new(self.decider.command_type(command));
         let report = engine
             .run(rng, &mut observer, |_| async {
-                let events = store
-                    .read(&read_query, ReadOptions::default())
-                    .await
-                    .map_err(AttemptError::Store)?;
+                let events = store.read(&read_query, ReadOptions::default()).await.map_err(AttemptError::Store)?;
                 let after = events.last().map(|e| e.position);
-                let fresh =
-                    || decide_request(&self.decider, command, &own_query, tag.as_deref(), &events);
+                let fresh = || decide_request(&self.decider, command, &own_query, tag.as_deref(), &events);
                 let decision = if self.bug == ShellBug::StaleDecision {
-                    stale
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get_or_insert_with(fresh)
-                        .clone()
+                    stale.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(fresh).clone()
                 } else {
                     fresh()
                 };
-                let rejected = |reason| AttemptError::Rejected {
-                    reason,
-                    retry: self.bug == ShellBug::RetryBusiness,
-                };
+                let rejected = |reason| AttemptError::Rejected { reason, retry: self.bug == ShellBug::RetryBusiness };
                 let (to_append, rejection) = match decision {
                     Decision::Idempotent => return Ok(Outcome::Idempotent),
                     Decision::Append(events) => (events, None),
@@ -118,10 +104,7 @@ impl<D: Decider> Handler<D::Command> for PlantedShell<D> {
                 };
                 if !to_append.is_empty() {
                     let condition = AppendCondition::new(condition_query.clone(), after);
-                    store
-                        .append(to_append, Some(condition))
-                        .await
-                        .map_err(AttemptError::Store)?;
+                    store.append(to_append, Some(condition)).await.map_err(AttemptError::Store)?;
                 }
                 match rejection {
                     Some(reason) => Err(rejected(reason)),
@@ -131,19 +114,14 @@ impl<D: Decider> Handler<D::Command> for PlantedShell<D> {
             .await;
         match report.outcome {
             Ok(outcome) => outcome,
-            Err(RetryError::NotRetryable(AttemptError::Rejected { reason, .. })) => {
-                Outcome::Rejected { reason }
-            }
+            Err(RetryError::NotRetryable(AttemptError::Rejected { reason, .. })) => Outcome::Rejected { reason },
             Err(RetryError::Exhausted { attempts, .. }) => Outcome::Exhausted { attempts },
             Err(e @ RetryError::NotRetryable(AttemptError::Store(_))) => {
                 let message = match e.last() {
                     AttemptError::Store(s) => s.to_string(),
                     AttemptError::Rejected { reason, .. } => reason.clone(),
                 };
-                Outcome::Failed {
-                    error: e.kind(),
-                    message,
-                }
+                Outcome::Failed { error: e.kind(), message }
             }
             Err(e) => {
                 let message = match e.last() {
@@ -151,18 +129,11 @@ impl<D: Decider> Handler<D::Command> for PlantedShell<D> {
                     AttemptError::Rejected { reason, .. } => format!("rejected: {reason}"),
                 };
                 let prefix = match &e {
-                    RetryError::DeadlineExceeded { attempts, .. } => {
-                        format!("deadline reached after {attempts} attempts: ")
-                    }
-                    RetryError::BudgetExhausted { attempts, .. } => {
-                        format!("retry budget spent after {attempts} attempts: ")
-                    }
+                    RetryError::DeadlineExceeded { attempts, .. } => format!("deadline reached after {attempts} attempts: "),
+                    RetryError::BudgetExhausted { attempts, .. } => format!("retry budget spent after {attempts} attempts: "),
                     _ => String::new(),
                 };
-                Outcome::Failed {
-                    error: e.kind(),
-                    message: format!("{prefix}{message}"),
-                }
+                Outcome::Failed { error: e.kind(), message: format!("{prefix}{message}") }
             }
         }
     }

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use crate::plant::Plant;
 use crate::retry::{RuntimeSleeper, Sleeper};
-use crate::store::{
-    AppendCondition, Event, EventStore, Position, Query, ReadOptions, SequencedEvent, StoreError,
-};
+use crate::store::{AppendCondition, Event, EventStore, Position, Query, ReadOptions, SequencedEvent, StoreError};
 
 /// Virtual time [`NonAtomicStore`] waits between its check and its write
 /// (the simulated clock's shortest sleep).
@@ -31,22 +29,14 @@ pub struct NonAtomicStore<S, Sl = RuntimeSleeper> {
 impl<S: EventStore> NonAtomicStore<S> {
     /// Wraps `inner` with a [`NON_ATOMIC_GAP`] on madsim's clock.
     pub fn new(inner: S) -> Self {
-        NonAtomicStore {
-            inner,
-            sleeper: RuntimeSleeper::new(),
-            gap: NON_ATOMIC_GAP,
-        }
+        NonAtomicStore { inner, sleeper: RuntimeSleeper::new(), gap: NON_ATOMIC_GAP }
     }
 }
 
 impl<S: EventStore, Sl: Sleeper> NonAtomicStore<S, Sl> {
     /// Wraps `inner`, sleeping `gap` on `sleeper` between check and write.
     pub fn with_sleeper(inner: S, sleeper: Sl, gap: Duration) -> Self {
-        NonAtomicStore {
-            inner,
-            sleeper,
-            gap,
-        }
+        NonAtomicStore { inner, sleeper, gap }
     }
 
     /// The wrapped store.
@@ -57,44 +47,20 @@ impl<S: EventStore, Sl: Sleeper> NonAtomicStore<S, Sl> {
 
 /// The first event matching `condition` after its `after` (what a correct
 /// check looks for), read through the trait.
-async fn first_conflict<S: EventStore>(
-    store: &S,
-    condition: &AppendCondition,
-) -> Result<Option<Position>, StoreError> {
-    let options = ReadOptions {
-        from: condition.after.map(|a| a + 1),
-        backwards: false,
-        limit: Some(1),
-    };
-    Ok(store
-        .read(&condition.fail_if_events_match, options)
-        .await?
-        .first()
-        .map(|e| e.position))
+async fn first_conflict<S: EventStore>(store: &S, condition: &AppendCondition) -> Result<Option<Position>, StoreError> {
+    let options = ReadOptions { from: condition.after.map(|a| a + 1), backwards: false, limit: Some(1) };
+    Ok(store.read(&condition.fail_if_events_match, options).await?.first().map(|e| e.position))
 }
 
 impl<S: EventStore, Sl: Sleeper> EventStore for NonAtomicStore<S, Sl> {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.inner.read(query, options).await
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
-        let Some(condition) = condition else {
-            return self.inner.append(events, None).await;
-        };
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+        let Some(condition) = condition else { return self.inner.append(events, None).await };
         if let Some(conflicting) = first_conflict(&self.inner, &condition).await? {
-            return Err(StoreError::ConditionFailed {
-                conflicting,
-                after: condition.after,
-            });
+            return Err(StoreError::ConditionFailed { conflicting, after: condition.after });
         }
         if !self.gap.is_zero() {
             self.sleeper.sleep(self.gap).await;
@@ -120,43 +86,17 @@ impl<S: EventStore> AfterEqualityStore<S> {
 }
 
 impl<S: EventStore> EventStore for AfterEqualityStore<S> {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         self.inner.read(query, options).await
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
-        let Some(c) = condition else {
-            return self.inner.append(events, None).await;
-        };
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+        let Some(c) = condition else { return self.inner.append(events, None).await };
         c.fail_if_events_match.validate()?;
         let next = c.after.unwrap_or(0) + 1;
-        let at_next = self
-            .inner
-            .read(
-                &Query::all(),
-                ReadOptions {
-                    from: Some(next),
-                    backwards: false,
-                    limit: Some(1),
-                },
-            )
-            .await?;
-        if let Some(e) = at_next
-            .first()
-            .filter(|e| e.position == next && c.fail_if_events_match.matches(&e.event))
-        {
-            return Err(StoreError::ConditionFailed {
-                conflicting: e.position,
-                after: c.after,
-            });
+        let at_next = self.inner.read(&Query::all(), ReadOptions { from: Some(next), backwards: false, limit: Some(1) }).await?;
+        if let Some(e) = at_next.first().filter(|e| e.position == next && c.fail_if_events_match.matches(&e.event)) {
+            return Err(StoreError::ConditionFailed { conflicting: e.position, after: c.after });
         }
         self.inner.append(events, None).await
     }
@@ -179,20 +119,14 @@ impl<S: EventStore> PlantedStore<S> {
     pub fn new(store: S, plant: Option<Plant>) -> Self {
         match plant {
             Some(Plant::NonAtomicStore) => PlantedStore::NonAtomic(NonAtomicStore::new(store)),
-            Some(Plant::AfterEquality) => {
-                PlantedStore::AfterEquality(AfterEqualityStore::new(store))
-            }
+            Some(Plant::AfterEquality) => PlantedStore::AfterEquality(AfterEqualityStore::new(store)),
             _ => PlantedStore::Correct(store),
         }
     }
 }
 
 impl<S: EventStore> EventStore for PlantedStore<S> {
-    async fn read(
-        &self,
-        query: &Query,
-        options: ReadOptions,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
         match self {
             PlantedStore::Correct(s) => s.read(query, options).await,
             PlantedStore::NonAtomic(s) => s.read(query, options).await,
@@ -200,11 +134,7 @@ impl<S: EventStore> EventStore for PlantedStore<S> {
         }
     }
 
-    async fn append(
-        &self,
-        events: Vec<Event>,
-        condition: Option<AppendCondition>,
-    ) -> Result<Position, StoreError> {
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         match self {
             PlantedStore::Correct(s) => s.append(events, condition).await,
             PlantedStore::NonAtomic(s) => s.append(events, condition).await,

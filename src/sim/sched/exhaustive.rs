@@ -25,12 +25,12 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use super::Scheduler;
 use super::schedule::{Choice, Schedule};
 use super::step::{Step, independent};
 use super::turn::{Chooser, Options};
 use crate::sim::runner::{RunResult, checked, run_with};
 use crate::sim::scenario::{Latency, Scenario};
+use super::Scheduler;
 use crate::sim::violation::Violation;
 use crate::sim::workload::{Cmd, Workload};
 
@@ -48,11 +48,7 @@ pub struct ExhaustiveOptions {
 impl Default for ExhaustiveOptions {
     /// A budget of 100,000 runs, with the reduction, stopping at the first violation.
     fn default() -> Self {
-        ExhaustiveOptions {
-            budget: 100_000,
-            reduction: true,
-            stop_at_first: true,
-        }
+        ExhaustiveOptions { budget: 100_000, reduction: true, stop_at_first: true }
     }
 }
 
@@ -96,17 +92,8 @@ impl ExhaustiveFailure {
 
 /// The scenario that replays the exhaustive run of `original` that took
 /// `schedule`: no store latency (as [`exhaustive`] ran it), that schedule.
-pub(crate) fn replay_scenario<C: Clone>(
-    original: &Scenario<C>,
-    schedule: &Schedule,
-) -> Scenario<C> {
-    Scenario {
-        latency: Latency::zero(),
-        scheduler: Scheduler::Script {
-            schedule: schedule.clone(),
-        },
-        ..original.clone()
-    }
+pub(crate) fn replay_scenario<C: Clone>(original: &Scenario<C>, schedule: &Schedule) -> Scenario<C> {
+    Scenario { latency: Latency::zero(), scheduler: Scheduler::Script { schedule: schedule.clone() }, ..original.clone() }
 }
 
 impl ExhaustiveReport {
@@ -119,20 +106,11 @@ impl ExhaustiveReport {
 impl std::fmt::Display for ExhaustiveReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let verdict = match (self.complete, self.failures.is_empty()) {
-            (true, true) => {
-                "complete: no order of store steps violates an invariant (proof for this scenario)"
-            }
+            (true, true) => "complete: no order of store steps violates an invariant (proof for this scenario)",
             (true, false) => "complete",
             (false, _) => "incomplete (budget or first failure reached)",
         };
-        write!(
-            f,
-            "{} schedules checked, {} pruned as equivalent, up to {} decisions per run; {verdict}; {} failing",
-            self.schedules,
-            self.pruned,
-            self.max_decisions,
-            self.failures.len()
-        )
+        write!(f, "{} schedules checked, {} pruned as equivalent, up to {} decisions per run; {verdict}; {} failing", self.schedules, self.pruned, self.max_decisions, self.failures.len())
     }
 }
 
@@ -141,14 +119,10 @@ impl std::fmt::Display for ExhaustiveReport {
 pub enum ExhaustiveError {
     /// Random faults are drawn in the order calls are made, so they change
     /// with the schedule and no enumeration of orders can be complete.
-    #[error(
-        "exhaustive exploration needs a scenario without random faults (its fault draws change with the order of steps); run it with faults off, or use --scheduler pct"
-    )]
+    #[error("exhaustive exploration needs a scenario without random faults (its fault draws change with the order of steps); run it with faults off, or use --scheduler pct")]
     RandomFaults,
     /// A re-run did not follow the recorded run.
-    #[error(
-        "nondeterminism: re-running the recorded schedule prefix gave different options at decision {decision}; the handler or store uses a source of nondeterminism outside madsim (wall clock, thread, HashMap order)"
-    )]
+    #[error("nondeterminism: re-running the recorded schedule prefix gave different options at decision {decision}; the handler or store uses a source of nondeterminism outside madsim (wall clock, thread, HashMap order)")]
     Nondeterministic {
         /// The decision (0-based) where the options differed.
         decision: usize,
@@ -203,19 +177,9 @@ struct Dfs {
 
 impl Dfs {
     fn options(options: &Options<'_>) -> Vec<Opt> {
-        let mut out: Vec<Opt> = options
-            .steps
-            .iter()
-            .map(|s| Opt {
-                choice: Choice::Step(s.client),
-                step: Some((*s).clone()),
-            })
-            .collect();
+        let mut out: Vec<Opt> = options.steps.iter().map(|s| Opt { choice: Choice::Step(s.client), step: Some((*s).clone()) }).collect();
         if !options.blocked.is_empty() {
-            out.push(Opt {
-                choice: Choice::Wait,
-                step: None,
-            });
+            out.push(Opt { choice: Choice::Wait, step: None });
         }
         out
     }
@@ -228,47 +192,27 @@ impl Dfs {
         }
         let opts = Self::options(options);
         if let Some(node) = self.stack.get(d) {
-            if node.options.len() != opts.len()
-                || node.options.iter().zip(&opts).any(|(a, b)| !a.same(b))
-            {
+            if node.options.len() != opts.len() || node.options.iter().zip(&opts).any(|(a, b)| !a.same(b)) {
                 self.mismatch = Some(d);
                 return options.non_preemptive();
             }
             return node.options[node.chosen].choice;
         }
-        let sleep: Vec<Opt> = match (
-            self.reduction,
-            d.checked_sub(1).and_then(|p| self.stack.get(p)),
-        ) {
+        let sleep: Vec<Opt> = match (self.reduction, d.checked_sub(1).and_then(|p| self.stack.get(p))) {
             (true, Some(parent)) => {
                 let taken = &parent.options[parent.chosen];
-                parent
-                    .sleep
-                    .iter()
-                    .chain(&parent.done)
-                    .filter(|u| u.independent_of(taken) && opts.iter().any(|o| o.same(u)))
-                    .cloned()
-                    .collect()
+                parent.sleep.iter().chain(&parent.done).filter(|u| u.independent_of(taken) && opts.iter().any(|o| o.same(u))).cloned().collect()
             }
             _ => Vec::new(),
         };
         let awake = |o: &Opt| !sleep.iter().any(|s| s.same(o));
         let preferred = options.non_preemptive();
-        let Some(chosen) = opts
-            .iter()
-            .position(|o| o.choice == preferred && awake(o))
-            .or_else(|| opts.iter().position(awake))
-        else {
+        let Some(chosen) = opts.iter().position(|o| o.choice == preferred && awake(o)).or_else(|| opts.iter().position(awake)) else {
             self.cut = true;
             return preferred;
         };
         let choice = opts[chosen].choice;
-        self.stack.push(Node {
-            options: opts,
-            sleep,
-            done: Vec::new(),
-            chosen,
-        });
+        self.stack.push(Node { options: opts, sleep, done: Vec::new(), chosen });
         choice
     }
 
@@ -276,10 +220,7 @@ impl Dfs {
     fn backtrack(&mut self) -> bool {
         while let Some(node) = self.stack.last_mut() {
             node.done.push(node.options[node.chosen].clone());
-            let next = node
-                .options
-                .iter()
-                .position(|o| !node.sleep.iter().chain(&node.done).any(|s| s.same(o)));
+            let next = node.options.iter().position(|o| !node.sleep.iter().chain(&node.done).any(|s| s.same(o)));
             match next {
                 Some(i) => {
                     node.chosen = i;
@@ -299,10 +240,7 @@ struct DfsChooser(Arc<Mutex<Dfs>>);
 
 impl Chooser for DfsChooser {
     fn choose(&mut self, options: &Options<'_>) -> Choice {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .choose(options)
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).choose(options)
     }
 }
 
@@ -336,12 +274,7 @@ impl Chooser for DfsChooser {
 /// assert!(report.proved(), "{report}");
 /// assert!(report.schedules >= 2);
 /// ```
-pub fn exhaustive<W: Workload>(
-    workload: &W,
-    scenario: &Scenario<Cmd<W>>,
-    seed: u64,
-    options: ExhaustiveOptions,
-) -> Result<ExhaustiveReport, ExhaustiveError> {
+pub fn exhaustive<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, options: ExhaustiveOptions) -> Result<ExhaustiveReport, ExhaustiveError> {
     exhaustive_with(workload, scenario, seed, options, |_| {})
 }
 
@@ -360,14 +293,8 @@ pub fn exhaustive_with<W: Workload>(
     if !scenario.faults.is_none() {
         return Err(ExhaustiveError::RandomFaults);
     }
-    let scenario = &Scenario {
-        latency: Latency::zero(),
-        ..scenario.clone()
-    };
-    let dfs = Arc::new(Mutex::new(Dfs {
-        reduction: options.reduction,
-        ..Dfs::default()
-    }));
+    let scenario = &Scenario { latency: Latency::zero(), ..scenario.clone() };
+    let dfs = Arc::new(Mutex::new(Dfs { reduction: options.reduction, ..Dfs::default() }));
     let mut report = ExhaustiveReport::default();
     let mut runs = 0;
     loop {
@@ -380,12 +307,7 @@ pub fn exhaustive_with<W: Workload>(
             d.depth = 0;
             d.cut = false;
         }
-        let outcome = run_with(
-            workload,
-            scenario,
-            seed,
-            Some(Box::new(DfsChooser(dfs.clone()))),
-        );
+        let outcome = run_with(workload, scenario, seed, Some(Box::new(DfsChooser(dfs.clone()))));
         let (cut, mismatch, depth) = {
             let d = dfs.lock().unwrap_or_else(|p| p.into_inner());
             (d.cut, d.mismatch, d.depth)
@@ -407,12 +329,7 @@ pub fn exhaustive_with<W: Workload>(
             each(&result);
             if !result.violations.is_empty() {
                 let record = result.history.schedule.unwrap_or_default();
-                report.failures.push(ExhaustiveFailure {
-                    schedule: record.schedule,
-                    preemptions: record.preemptions,
-                    found_after: report.schedules,
-                    violations: result.violations,
-                });
+                report.failures.push(ExhaustiveFailure { schedule: record.schedule, preemptions: record.preemptions, found_after: report.schedules, violations: result.violations });
                 if options.stop_at_first {
                     return Ok(report);
                 }

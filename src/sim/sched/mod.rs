@@ -37,10 +37,7 @@ mod script;
 mod step;
 pub(crate) mod turn;
 
-pub use exhaustive::{
-    ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, exhaustive,
-    exhaustive_with,
-};
+pub use exhaustive::{ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, exhaustive, exhaustive_with};
 pub use schedule::{Choice, Schedule, ScheduleError, ScheduleRecord};
 pub(crate) use step::{Footprint, Step};
 
@@ -79,20 +76,10 @@ impl Scheduler {
     /// The chooser for one run (`None` for `Random`). `commands` is the
     /// number of concurrent commands (PCT places its change points among
     /// the first 4 steps per command: a read and an append, twice).
-    pub(crate) fn chooser(
-        &self,
-        seed: u64,
-        clients: &[u32],
-        commands: usize,
-    ) -> Option<Box<dyn turn::Chooser>> {
+    pub(crate) fn chooser(&self, seed: u64, clients: &[u32], commands: usize) -> Option<Box<dyn turn::Chooser>> {
         match self {
             Scheduler::Random => None,
-            Scheduler::Pct { depth } => Some(Box::new(pct::Pct::new(
-                &mut rng::substream(seed, PCT_STREAM),
-                clients,
-                *depth,
-                4 * commands,
-            ))),
+            Scheduler::Pct { depth } => Some(Box::new(pct::Pct::new(&mut rng::substream(seed, PCT_STREAM), clients, *depth, 4 * commands))),
             Scheduler::Script { schedule } => Some(Box::new(script::Script::new(schedule))),
         }
     }

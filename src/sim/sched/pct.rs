@@ -35,11 +35,7 @@ impl Pct {
             order.swap(i, rng.random_range(0..=i));
         }
         let depth = u64::from(depth.max(1));
-        let priorities = order
-            .iter()
-            .enumerate()
-            .map(|(rank, c)| (*c, depth + rank as u64))
-            .collect();
+        let priorities = order.iter().enumerate().map(|(rank, c)| (*c, depth + rank as u64)).collect();
         let mut pool: Vec<usize> = (1..=steps.max(1)).collect();
         let mut change_points = Vec::new();
         for _ in 1..depth {
@@ -48,12 +44,7 @@ impl Pct {
             }
             change_points.push(pool.swap_remove(rng.random_range(0..pool.len())));
         }
-        Pct {
-            priorities,
-            change_points,
-            decisions: 0,
-            next_low: depth - 1,
-        }
+        Pct { priorities, change_points, decisions: 0, next_low: depth - 1 }
     }
 
     fn priority(&self, client: u32) -> u64 {
@@ -70,24 +61,11 @@ impl Chooser for Pct {
             self.priorities.insert(last, self.next_low);
             self.next_low = self.next_low.saturating_sub(1);
         }
-        let best_step = options
-            .steps
-            .iter()
-            .map(|s| (self.priority(s.client), Choice::Step(s.client)))
-            .max();
+        let best_step = options.steps.iter().map(|s| (self.priority(s.client), Choice::Step(s.client))).max();
         // Waiting lets a call in flight take effect first: it has the
         // priority of that call's client. (Not of a client sleeping a
         // backoff: waiting for it would run the clients one by one.)
-        let wait = options
-            .blocked
-            .iter()
-            .filter(|(_, in_store)| *in_store)
-            .map(|(c, _)| (self.priority(*c), Choice::Wait))
-            .max();
-        best_step
-            .into_iter()
-            .chain(wait)
-            .max_by_key(|(p, _)| *p)
-            .map_or_else(|| options.non_preemptive(), |(_, c)| c)
+        let wait = options.blocked.iter().filter(|(_, in_store)| *in_store).map(|(c, _)| (self.priority(*c), Choice::Wait)).max();
+        best_step.into_iter().chain(wait).max_by_key(|(p, _)| *p).map_or_else(|| options.non_preemptive(), |(_, c)| c)
     }
 }

@@ -49,9 +49,7 @@ pub struct Schedule(Vec<Choice>);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
     /// A token is neither a client number nor `w`, or has a bad `*k`.
-    #[error(
-        "schedule token {index} `{token}` is not a client number or `w`, optionally followed by `*k` with k ≥ 1 (example: `0*2.1.w.0`); copy the schedule a report printed"
-    )]
+    #[error("schedule token {index} `{token}` is not a client number or `w`, optionally followed by `*k` with k ≥ 1 (example: `0*2.1.w.0`); copy the schedule a report printed")]
     BadToken {
         /// 0-based token index.
         index: usize,
@@ -93,11 +91,7 @@ impl fmt::Display for Schedule {
                 f.write_str(".")?;
             }
             first = false;
-            if run > 1 {
-                write!(f, "{c}*{run}")?
-            } else {
-                write!(f, "{c}")?
-            }
+            if run > 1 { write!(f, "{c}*{run}")? } else { write!(f, "{c}")? }
             i += run;
         }
         Ok(())
@@ -114,25 +108,12 @@ impl FromStr for Schedule {
         }
         let mut out = Vec::new();
         for (index, token) in s.split('.').enumerate() {
-            let bad = || ScheduleError::BadToken {
-                index,
-                token: token.to_string(),
-            };
+            let bad = || ScheduleError::BadToken { index, token: token.to_string() };
             let (what, count) = match token.split_once('*') {
-                Some((w, k)) => (
-                    w,
-                    k.parse::<usize>()
-                        .ok()
-                        .filter(|k| *k >= 1)
-                        .ok_or_else(bad)?,
-                ),
+                Some((w, k)) => (w, k.parse::<usize>().ok().filter(|k| *k >= 1).ok_or_else(bad)?),
                 None => (token, 1),
             };
-            let choice = if what == "w" {
-                Choice::Wait
-            } else {
-                Choice::Step(what.parse().map_err(|_| bad())?)
-            };
+            let choice = if what == "w" { Choice::Wait } else { Choice::Step(what.parse().map_err(|_| bad())?) };
             out.extend(std::iter::repeat_n(choice, count));
         }
         Ok(Schedule(out))
@@ -169,14 +150,7 @@ mod tests {
 
     #[test]
     fn round_trips_and_compresses_runs() {
-        let s = Schedule::new(vec![
-            Choice::Step(2),
-            Choice::Step(2),
-            Choice::Step(2),
-            Choice::Wait,
-            Choice::Wait,
-            Choice::Step(10),
-        ]);
+        let s = Schedule::new(vec![Choice::Step(2), Choice::Step(2), Choice::Step(2), Choice::Wait, Choice::Wait, Choice::Step(10)]);
         assert_eq!(s.to_string(), "2*3.w*2.10");
         assert_eq!(s.to_string().parse::<Schedule>().unwrap(), s);
         assert_eq!("".parse::<Schedule>().unwrap(), Schedule::default());
@@ -184,13 +158,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_tokens_with_their_index() {
-        assert_eq!(
-            "0.1*0".parse::<Schedule>(),
-            Err(ScheduleError::BadToken {
-                index: 1,
-                token: "1*0".into()
-            })
-        );
+        assert_eq!("0.1*0".parse::<Schedule>(), Err(ScheduleError::BadToken { index: 1, token: "1*0".into() }));
         assert!("0..1".parse::<Schedule>().is_err());
         assert!("-1".parse::<Schedule>().is_err());
     }

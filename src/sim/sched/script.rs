@@ -15,10 +15,7 @@ pub(crate) struct Script {
 impl Script {
     /// Replays `schedule`.
     pub fn new(schedule: &Schedule) -> Self {
-        Script {
-            choices: schedule.choices().to_vec(),
-            at: 0,
-        }
+        Script { choices: schedule.choices().to_vec(), at: 0 }
     }
 }
 

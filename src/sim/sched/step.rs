@@ -45,8 +45,7 @@ impl Step {
 pub(crate) fn independent(a: &Footprint, b: &Footprint) -> bool {
     match (a, b) {
         (Footprint::Read(_), Footprint::Read(_)) => true,
-        (Footprint::Read(q), Footprint::Append(events))
-        | (Footprint::Append(events), Footprint::Read(q)) => !events.iter().any(|e| q.matches(e)),
+        (Footprint::Read(q), Footprint::Append(events)) | (Footprint::Append(events), Footprint::Read(q)) => !events.iter().any(|e| q.matches(e)),
         (Footprint::Append(_), Footprint::Append(_)) => false,
     }
 }
@@ -67,25 +66,13 @@ mod tests {
     #[test]
     fn reads_commute_appends_do_not() {
         assert!(independent(&read("a"), &read("a")));
-        assert!(!independent(
-            &Footprint::Append(vec![event("a")]),
-            &Footprint::Append(vec![event("b")])
-        ));
+        assert!(!independent(&Footprint::Append(vec![event("a")]), &Footprint::Append(vec![event("b")])));
     }
 
     #[test]
     fn a_read_and_an_append_commute_only_on_disjoint_boundaries() {
-        assert!(independent(
-            &read("a"),
-            &Footprint::Append(vec![event("b")])
-        ));
-        assert!(!independent(
-            &read("a"),
-            &Footprint::Append(vec![event("b"), event("a")])
-        ));
-        assert!(!independent(
-            &Footprint::Append(vec![event("a")]),
-            &Footprint::Read(Query::all())
-        ));
+        assert!(independent(&read("a"), &Footprint::Append(vec![event("b")])));
+        assert!(!independent(&read("a"), &Footprint::Append(vec![event("b"), event("a")])));
+        assert!(!independent(&Footprint::Append(vec![event("a")]), &Footprint::Read(Query::all())));
     }
 }

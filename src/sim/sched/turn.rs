@@ -50,9 +50,7 @@ impl Options<'_> {
 
     /// Whether `client`'s released store call is blocked inside the store.
     pub fn in_store(&self, client: u32) -> bool {
-        self.blocked
-            .iter()
-            .any(|(c, in_store)| *c == client && *in_store)
+        self.blocked.iter().any(|(c, in_store)| *c == client && *in_store)
     }
 
     /// The choice that preempts nobody: the previous client's step if it
@@ -67,9 +65,7 @@ impl Options<'_> {
                 return Choice::Wait;
             }
         }
-        self.steps
-            .first()
-            .map_or(Choice::Wait, |s| Choice::Step(s.client))
+        self.steps.first().map_or(Choice::Wait, |s| Choice::Step(s.client))
     }
 }
 
@@ -123,47 +119,19 @@ impl std::fmt::Debug for Turn {
 impl Turn {
     /// A turn over `clients`, all runnable, decided by `chooser`.
     pub fn new(clients: impl IntoIterator<Item = u32>, chooser: Box<dyn Chooser>) -> Arc<Self> {
-        let clients = clients
-            .into_iter()
-            .map(|c| {
-                (
-                    c,
-                    Slot {
-                        phase: Phase::Runnable,
-                        in_store: false,
-                        released: false,
-                        waker: None,
-                    },
-                )
-            })
-            .collect();
-        Arc::new(Turn {
-            state: Mutex::new(State {
-                clients,
-                chooser,
-                choices: Vec::new(),
-                preemptions: 0,
-                last: None,
-            }),
-        })
+        let clients = clients.into_iter().map(|c| (c, Slot { phase: Phase::Runnable, in_store: false, released: false, waker: None })).collect();
+        Arc::new(Turn { state: Mutex::new(State { clients, chooser, choices: Vec::new(), preemptions: 0, last: None }) })
     }
 
     /// What the scheduler chose so far.
     pub fn record(&self) -> ScheduleRecord {
         let st = lock(&self.state);
-        ScheduleRecord {
-            schedule: Schedule::new(st.choices.clone()),
-            preemptions: st.preemptions,
-        }
+        ScheduleRecord { schedule: Schedule::new(st.choices.clone()), preemptions: st.preemptions }
     }
 
     /// Parks `step` at the store boundary until the scheduler releases it.
     pub fn take_turn(&self, step: Step) -> TakeTurn<'_> {
-        TakeTurn {
-            turn: self,
-            client: step.client,
-            step: Some(step),
-        }
+        TakeTurn { turn: self, client: step.client, step: Some(step) }
     }
 
     /// `client` issued a store call that is now in flight (its request
@@ -188,49 +156,23 @@ impl Turn {
 
     /// Decides if no client can run; returns the waker of the released client.
     fn decide(st: &mut State) -> Option<Waker> {
-        if st
-            .clients
-            .values()
-            .any(|s| matches!(s.phase, Phase::Runnable))
-        {
+        if st.clients.values().any(|s| matches!(s.phase, Phase::Runnable)) {
             return None;
         }
         let options = Options {
-            steps: st
-                .clients
-                .values()
-                .filter_map(|s| {
-                    if let Phase::At(step) = &s.phase {
-                        Some(step)
-                    } else {
-                        None
-                    }
-                })
-                .collect(),
-            blocked: st
-                .clients
-                .iter()
-                .filter(|(_, s)| matches!(s.phase, Phase::Blocked))
-                .map(|(c, s)| (*c, s.in_store))
-                .collect(),
+            steps: st.clients.values().filter_map(|s| if let Phase::At(step) = &s.phase { Some(step) } else { None }).collect(),
+            blocked: st.clients.iter().filter(|(_, s)| matches!(s.phase, Phase::Blocked)).map(|(c, s)| (*c, s.in_store)).collect(),
             last: st.last,
         };
         if options.steps.is_empty() {
             return None; // every client is blocked or done: time runs on
         }
         let choice = st.chooser.choose(&options);
-        assert!(
-            options.offers(choice),
-            "scheduler chose {choice}, which is not among the options"
-        );
-        let last_could_go = st
-            .last
-            .is_some_and(|l| options.offers(Choice::Step(l)) || options.in_store(l));
+        assert!(options.offers(choice), "scheduler chose {choice}, which is not among the options");
+        let last_could_go = st.last.is_some_and(|l| options.offers(Choice::Step(l)) || options.in_store(l));
         drop(options);
         st.choices.push(choice);
-        let Choice::Step(client) = choice else {
-            return None;
-        };
+        let Choice::Step(client) = choice else { return None };
         if last_could_go && st.last != Some(client) {
             st.preemptions += 1;
         }
@@ -304,11 +246,7 @@ pub(crate) struct Tracked<F> {
 impl<F: Future> Tracked<F> {
     /// Runs `inner` as `client`'s task.
     pub fn new(turn: Arc<Turn>, client: u32, inner: F) -> Self {
-        Tracked {
-            turn,
-            client,
-            inner: Box::pin(inner),
-        }
+        Tracked { turn, client, inner: Box::pin(inner) }
     }
 }
 
@@ -323,11 +261,7 @@ impl<F: Future> Future for Tracked<F> {
                 slot.phase = Phase::Runnable;
             }
         }
-        let waker = Waker::from(Arc::new(ClientWaker {
-            turn: self.turn.clone(),
-            client: self.client,
-            inner: cx.waker().clone(),
-        }));
+        let waker = Waker::from(Arc::new(ClientWaker { turn: self.turn.clone(), client: self.client, inner: cx.waker().clone() }));
         let result = self.inner.as_mut().poll(&mut Context::from_waker(&waker));
         let wake = {
             let mut st = lock(&self.turn.state);
