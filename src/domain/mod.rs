@@ -3,3 +3,6 @@
 pub mod enrollment;
 pub mod library;
 pub mod sequence;
+
+#[cfg(test)]
+mod mutant_tests;
