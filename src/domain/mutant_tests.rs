@@ -3,6 +3,7 @@
 //! checks a value the module's code or documentation defines.
 
 use super::enrollment::{EnrollmentCommand, EnrollmentDecider, EnrollmentEvent, Tier};
+use super::library::test_events::{added, canceled, lent, registered, removed, returned};
 use super::library::{LibraryCommand, LibraryDecider, LibraryEvent};
 use super::sequence::{SequenceDecider, TakeNumber};
 use crate::handler::{Decider, Decision};
@@ -95,25 +96,6 @@ fn enroll_reads_its_own_courses_capacity_and_students_tier_from_the_whole_log() 
 // ---- matches). Each case below has one event of another id that would
 // ---- flip the decision if a guard matched any id.
 
-fn added(b: &str) -> LibraryEvent {
-    LibraryEvent::BookCopyAddedToCirculation { book: b.into(), title: format!("Title of {b}") }
-}
-fn removed(b: &str) -> LibraryEvent {
-    LibraryEvent::BookCopyRemovedFromCirculation { book: b.into() }
-}
-fn lent(b: &str, r: &str) -> LibraryEvent {
-    LibraryEvent::BookCopyLentToReader { book: b.into(), reader: r.into() }
-}
-fn returned(b: &str, r: &str) -> LibraryEvent {
-    LibraryEvent::BookCopyReturnedByReader { book: b.into(), reader: r.into() }
-}
-fn registered(r: &str) -> LibraryEvent {
-    LibraryEvent::ReaderRegistered { reader: r.into(), name: format!("Name of {r}") }
-}
-fn canceled(r: &str) -> LibraryEvent {
-    LibraryEvent::ReaderContractCanceled { reader: r.into() }
-}
-
 /// `command` decided on `events` at positions 1, 2, ..., summarized as
 /// `"idempotent"`, `"append <type>"` or the rejection's business error.
 fn library(command: &LibraryCommand, events: &[LibraryEvent]) -> String {
@@ -157,8 +139,8 @@ fn remove_book_copy_reads_only_its_own_copy() {
 #[test]
 fn register_reader_reads_only_its_own_reader() {
     let register = LibraryCommand::RegisterReader { reader: "r1".into(), name: "Ada".into() };
-    assert_eq!(library(&register, &[registered("r2")]), "append ReaderRegistered");
-    assert_eq!(library(&register, &[registered("r1"), registered("r2"), canceled("r2")]), "idempotent");
+    assert_eq!(library(&register, &[registered("r2", "Name of r2")]), "append ReaderRegistered");
+    assert_eq!(library(&register, &[registered("r1", "Name of r1"), registered("r2", "Name of r2"), canceled("r2")]), "idempotent");
 }
 
 /// Pins the `r == reader` guards of `cancel_reader_contract` (registered,
@@ -168,12 +150,12 @@ fn cancel_reader_contract_reads_only_its_own_reader_and_their_loans() {
     let cancel = LibraryCommand::CancelReaderContract { reader: "r1".into() };
     let never = "CancelingReaderContractFailed: reader was never registered";
     let loans = "CancelingReaderContractFailed: reader has outstanding book loans";
-    assert_eq!(library(&cancel, &[registered("r2")]), never);
-    assert_eq!(library(&cancel, &[registered("r1"), registered("r2"), canceled("r2")]), "append ReaderContractCanceled");
-    assert_eq!(library(&cancel, &[registered("r1"), registered("r2"), added("b2"), lent("b2", "r2")]), "append ReaderContractCanceled");
+    assert_eq!(library(&cancel, &[registered("r2", "Name of r2")]), never);
+    assert_eq!(library(&cancel, &[registered("r1", "Name of r1"), registered("r2", "Name of r2"), canceled("r2")]), "append ReaderContractCanceled");
+    assert_eq!(library(&cancel, &[registered("r1", "Name of r1"), registered("r2", "Name of r2"), added("b2"), lent("b2", "r2")]), "append ReaderContractCanceled");
     // A "return" of r1's copy by someone else (not a history the handlers
     // produce) does not clear r1's loan.
-    assert_eq!(library(&cancel, &[registered("r1"), added("b1"), lent("b1", "r1"), returned("b1", "r2")]), loans);
+    assert_eq!(library(&cancel, &[registered("r1", "Name of r1"), added("b1"), lent("b1", "r1"), returned("b1", "r2")]), loans);
 }
 
 /// Pins the `b == book` / `r == reader` guards of `lend_book_copy` (added,
@@ -183,10 +165,10 @@ fn lend_book_copy_reads_only_its_own_copy_and_reader() {
     let lend = LibraryCommand::LendBookCopy { book: "b1".into(), reader: "r1".into() };
     let not_registered = "LendingBookToReaderFailed: reader is not currently registered";
     let not_in_circulation = "LendingBookToReaderFailed: book is not in circulation";
-    assert_eq!(library(&lend, &[registered("r1"), added("b2")]), not_in_circulation);
-    assert_eq!(library(&lend, &[registered("r1"), added("b1"), added("b2"), removed("b2")]), "append BookCopyLentToReader");
-    assert_eq!(library(&lend, &[registered("r2"), added("b1")]), not_registered);
-    assert_eq!(library(&lend, &[registered("r1"), registered("r2"), canceled("r2"), added("b1")]), "append BookCopyLentToReader");
+    assert_eq!(library(&lend, &[registered("r1", "Name of r1"), added("b2")]), not_in_circulation);
+    assert_eq!(library(&lend, &[registered("r1", "Name of r1"), added("b1"), added("b2"), removed("b2")]), "append BookCopyLentToReader");
+    assert_eq!(library(&lend, &[registered("r2", "Name of r2"), added("b1")]), not_registered);
+    assert_eq!(library(&lend, &[registered("r1", "Name of r1"), registered("r2", "Name of r2"), canceled("r2"), added("b1")]), "append BookCopyLentToReader");
 }
 
 /// Pins the guards of `return_book_copy` (added, lent, returned, registered).
@@ -196,10 +178,10 @@ fn return_book_copy_reads_only_its_own_copy_and_reader() {
     let never_registered = "ReturningBookFromReaderFailed: reader was never registered";
     let never_added = "ReturningBookFromReaderFailed: book was never added to circulation";
     let not_lent = "ReturningBookFromReaderFailed: book is not lent to this reader";
-    assert_eq!(library(&ret, &[registered("r1"), added("b2")]), never_added);
-    assert_eq!(library(&ret, &[registered("r1"), registered("r2"), added("b1"), lent("b1", "r2")]), not_lent);
-    assert_eq!(library(&ret, &[registered("r1"), added("b1"), added("b2"), lent("b2", "r1")]), not_lent);
-    let both = [registered("r1"), added("b1"), added("b2"), lent("b1", "r1"), lent("b2", "r1"), returned("b2", "r1")];
+    assert_eq!(library(&ret, &[registered("r1", "Name of r1"), added("b2")]), never_added);
+    assert_eq!(library(&ret, &[registered("r1", "Name of r1"), registered("r2", "Name of r2"), added("b1"), lent("b1", "r2")]), not_lent);
+    assert_eq!(library(&ret, &[registered("r1", "Name of r1"), added("b1"), added("b2"), lent("b2", "r1")]), not_lent);
+    let both = [registered("r1", "Name of r1"), added("b1"), added("b2"), lent("b1", "r1"), lent("b2", "r1"), returned("b2", "r1")];
     assert_eq!(library(&ret, &both), "append BookCopyReturnedByReader");
-    assert_eq!(library(&ret, &[registered("r2"), added("b1"), lent("b1", "r2")]), never_registered);
+    assert_eq!(library(&ret, &[registered("r2", "Name of r2"), added("b1"), lent("b1", "r2")]), never_registered);
 }

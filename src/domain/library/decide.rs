@@ -328,6 +328,7 @@ impl Decider for LibraryDecider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::library::test_events::lent;
     use crate::store::Event;
 
     // ---- a sequential model: the log, and each command run on exactly
@@ -411,10 +412,6 @@ mod tests {
     fn ret(b: &str, r: &str) -> LibraryCommand {
         LibraryCommand::ReturnBookCopy { book: b.into(), reader: r.into() }
     }
-    fn lent_ev(b: &str, r: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyLentToReader { book: b.into(), reader: r.into() }
-    }
-
     /// A library with reader `r1` registered and book `b1` in circulation.
     fn setup() -> Lib {
         let mut lib = Lib::default();
@@ -552,7 +549,7 @@ mod tests {
         // Not reachable through the handlers (a lent copy cannot be
         // removed): a removed copy whose last lend was not returned.
         let mut lib = setup();
-        lib.force(lent_ev("b1", "r1")).force(LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() });
+        lib.force(lent("b1", "r1")).force(LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() });
         assert_eq!(lib.run(&remove("b1")), "idempotent");
     }
 
@@ -631,7 +628,7 @@ mod tests {
     fn cancel_rule_order_canceled_is_checked_before_loans() {
         // Not reachable through the handlers: a canceled reader with a loan.
         let mut lib = setup();
-        lib.force(lent_ev("b1", "r1")).force(LibraryEvent::ReaderContractCanceled { reader: "r1".into() });
+        lib.force(lent("b1", "r1")).force(LibraryEvent::ReaderContractCanceled { reader: "r1".into() });
         assert_eq!(lib.run(&cancel("r1")), "idempotent");
     }
 
@@ -684,7 +681,7 @@ mod tests {
     fn lend_rule_order_circulation_is_checked_before_idempotency() {
         // Not reachable through the handlers: a removed copy still lent.
         let mut lib = setup();
-        lib.force(lent_ev("b1", "r1")).force(LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() });
+        lib.force(lent("b1", "r1")).force(LibraryEvent::BookCopyRemovedFromCirculation { book: "b1".into() });
         assert_eq!(lib.run(&lend("b1", "r1")), format!("{LEND_FAILED}: book is not in circulation"));
     }
 
@@ -692,7 +689,7 @@ mod tests {
     fn lend_succeeds_and_lending_again_to_the_same_reader_is_idempotent() {
         let mut lib = setup();
         assert_eq!(lib.run(&lend("b1", "r1")), "append BookCopyLentToReader");
-        assert_eq!(lib.last(), lent_ev("b1", "r1"));
+        assert_eq!(lib.last(), lent("b1", "r1"));
         let len = lib.log.len();
         assert_eq!(lib.run(&lend("b1", "r1")), "idempotent");
         assert_eq!(lib.log.len(), len);

@@ -79,6 +79,8 @@ mod decide;
 mod events;
 pub mod queries;
 mod reasons;
+#[cfg(test)]
+pub(crate) mod test_events;
 
 pub use commands::LibraryCommand;
 pub use decide::{LibraryDecider, MAX_BOOKS_PER_READER};

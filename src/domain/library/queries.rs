@@ -248,6 +248,7 @@ pub async fn read_registered_readers<S: EventStore>(store: &S) -> Result<Project
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::library::test_events::{added, canceled, lent, registered, removed, returned};
     use crate::domain::library::{FailureReason, LibraryEvent};
     use crate::store::{Event, MemoryStore};
 
@@ -260,25 +261,6 @@ mod tests {
             out.push(SequencedEvent::new(out.len() as u64 + 1, e.to_event()));
         }
         out
-    }
-
-    fn added(b: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyAddedToCirculation { book: b.into(), title: format!("T{b}") }
-    }
-    fn removed(b: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyRemovedFromCirculation { book: b.into() }
-    }
-    fn lent(b: &str, r: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyLentToReader { book: b.into(), reader: r.into() }
-    }
-    fn returned(b: &str, r: &str) -> LibraryEvent {
-        LibraryEvent::BookCopyReturnedByReader { book: b.into(), reader: r.into() }
-    }
-    fn registered(r: &str, name: &str) -> LibraryEvent {
-        LibraryEvent::ReaderRegistered { reader: r.into(), name: name.into() }
-    }
-    fn canceled(r: &str) -> LibraryEvent {
-        LibraryEvent::ReaderContractCanceled { reader: r.into() }
     }
 
     fn sample() -> Vec<SequencedEvent> {
