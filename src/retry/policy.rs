@@ -345,6 +345,21 @@ mod tests {
         }
     }
 
+    /// The documented limit is one year (365 days), inclusive: a base
+    /// delay or cap of exactly one year is accepted, a nanosecond more is
+    /// refused with the field named.
+    #[test]
+    fn durations_are_limited_to_one_year_inclusive() {
+        let year = Duration::from_secs(365 * 86_400);
+        assert_eq!(RetryPolicy::MAX_DELAY_LIMIT, year);
+        let with = |base: Duration, cap: Duration| RetryPolicy { base_delay: base, max_delay: Some(cap), ..RetryPolicy::go_default() };
+        assert_eq!(with(Duration::from_millis(10), year).validate(), Ok(()));
+        assert_eq!(with(year, year).validate(), Ok(()));
+        let over = year + Duration::from_nanos(1);
+        assert_eq!(with(Duration::from_millis(10), over).validate(), Err(PolicyError::DurationTooLarge { field: "max_delay", value: over }));
+        assert_eq!(with(over, over).validate(), Err(PolicyError::DurationTooLarge { field: "base_delay", value: over }));
+    }
+
     #[test]
     fn study_policies_have_the_study_attempts_and_base_delays() {
         let full = RetryPolicy::study(Jitter::Full);

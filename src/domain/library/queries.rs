@@ -305,6 +305,17 @@ mod tests {
         assert!(books_lent_by_reader(&events, "nobody").is_empty());
     }
 
+    /// Given the whole log (not only its query's matches), the projection
+    /// still counts only the reader's own events: another reader's return of
+    /// the same copy does not end this reader's loan, and another reader's
+    /// loan is not this reader's.
+    #[test]
+    fn books_lent_by_reader_ignores_other_readers_loans_and_returns() {
+        let events = log(vec![added("a"), added("b"), lent("a", "r1"), returned("a", "r2"), lent("b", "r2")]);
+        let got: Vec<_> = books_lent_by_reader(&events, "r1").into_iter().map(|b| (b.book, b.lent_at)).collect();
+        assert_eq!(got, [("a".to_string(), 4)]);
+    }
+
     #[test]
     fn books_lent_out_lists_every_open_loan() {
         let got: Vec<_> = books_lent_out(&sample()).into_iter().map(|l| (l.book, l.reader, l.lent_at)).collect();
