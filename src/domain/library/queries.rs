@@ -316,6 +316,17 @@ mod tests {
         assert_eq!(got, [("a".to_string(), 4)]);
     }
 
+    /// A return ends the copy's loan, whoever returns it (as in Go); a copy
+    /// lent again after its return is out again.
+    #[test]
+    fn books_lent_out_drops_returned_copies() {
+        let returned_by_holder = log(vec![added("a"), lent("a", "r1"), returned("a", "r1")]);
+        assert!(books_lent_out(&returned_by_holder).is_empty());
+        let returned_by_another = log(vec![added("a"), added("b"), lent("a", "r1"), lent("b", "r1"), returned("a", "r2")]);
+        let got: Vec<_> = books_lent_out(&returned_by_another).into_iter().map(|l| (l.book, l.reader, l.lent_at)).collect();
+        assert_eq!(got, [("b".into(), "r1".into(), 5)]);
+    }
+
     #[test]
     fn books_lent_out_lists_every_open_loan() {
         let got: Vec<_> = books_lent_out(&sample()).into_iter().map(|l| (l.book, l.reader, l.lent_at)).collect();
