@@ -360,6 +360,33 @@ mod tests {
         assert_eq!(with(over, over).validate(), Err(PolicyError::DurationTooLarge { field: "base_delay", value: over }));
     }
 
+    /// Each named preset is the Go default with exactly the documented
+    /// changes (the three jitter presets cap every delay at 50 ms).
+    #[test]
+    fn presets_change_exactly_their_documented_fields() {
+        let go = RetryPolicy::go_default();
+        assert_eq!(RetryPolicy::preset("default"), Some(go.clone()));
+        assert_eq!(RetryPolicy::preset("go"), Some(go.clone()));
+        assert_eq!(RetryPolicy::preset("csharp"), Some(RetryPolicy::csharp()));
+        for (name, jitter) in [("full-jitter", Jitter::Full), ("equal-jitter", Jitter::Equal), ("decorrelated", Jitter::Decorrelated)] {
+            let expected = RetryPolicy { jitter, max_delay: Some(Duration::from_millis(50)), ..go.clone() };
+            assert_eq!(RetryPolicy::preset(name), Some(expected), "{name}");
+        }
+        assert_eq!(RetryPolicy::preset("no-retry"), Some(RetryPolicy { max_attempts: 1, ..go.clone() }));
+        assert_eq!(RetryPolicy::preset("no-such-preset"), None);
+    }
+
+    /// A study policy keeps the jitter it was built with.
+    #[test]
+    fn study_policies_keep_their_jitter() {
+        for jitter in [Jitter::None, Jitter::Full, Jitter::Equal, Jitter::Decorrelated] {
+            assert_eq!(RetryPolicy::study(jitter).jitter, jitter, "{jitter:?}");
+        }
+        for (name, jitter) in RetryPolicy::STUDY_PRESETS.iter().zip([Jitter::None, Jitter::Full, Jitter::Equal, Jitter::Decorrelated]) {
+            assert_eq!(RetryPolicy::preset(name).map(|p| p.jitter), Some(jitter), "{name}");
+        }
+    }
+
     #[test]
     fn study_policies_have_the_study_attempts_and_base_delays() {
         let full = RetryPolicy::study(Jitter::Full);

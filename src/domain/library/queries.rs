@@ -333,6 +333,14 @@ mod tests {
         assert_eq!(got, [("z".into(), "r1".into(), 6), ("a".into(), "r1".into(), 13)]);
     }
 
+    /// A canceled contract removes the reader (the sample re-registers its
+    /// canceled reader, which would hide a cancellation that did nothing).
+    #[test]
+    fn registered_readers_drops_a_canceled_reader() {
+        let got: Vec<_> = registered_readers(&log(vec![registered("r1", "Ada"), registered("r2", "Bob"), canceled("r1")])).into_iter().map(|r| r.reader).collect();
+        assert_eq!(got, ["r2"]);
+    }
+
     #[test]
     fn registered_readers_drops_canceled_and_overwrites_re_registered() {
         let got: Vec<_> = registered_readers(&sample()).into_iter().map(|r| (r.reader, r.name, r.registered_at)).collect();
