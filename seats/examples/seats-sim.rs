@@ -36,6 +36,9 @@ fn main() {
             .add("seats-two-reads", "bug: two reads, one condition after the larger position", |k| {
                 seats(SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter), k)
             })
+            .add("seats-stale-decision", "bug: a retry re-reads, then appends its first attempt's decision", |k| {
+                seats(SeatsWorkload::with_handler(HandlerVariant::StaleDecision), k)
+            })
             .add("seats-check-then-insert", "bug: the adapter checks the condition, then inserts, not atomically", |k| {
                 seats(SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert), k)
             }),

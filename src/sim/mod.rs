@@ -128,7 +128,7 @@ pub use report::{DEFAULT_REPLAY_PROGRAM, FailureReport, ShrunkReport, replay_pro
 pub use realtime::run_realtime;
 pub use runner::{FAULT_STREAM, LATENCY_STREAM, RunResult, run, run_unchecked};
 pub use scenario::{Engine, Latency, Scenario, ScenarioError, Scheduled};
-pub use sched::{Choice, ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, PCT_STREAM, Schedule, ScheduleError, ScheduleRecord, Scheduler, exhaustive};
+pub use sched::{Choice, ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, PCT_STREAM, Race, RaceOptions, RacesReport, Schedule, ScheduleError, ScheduleRecord, Scheduler, check_races, exhaustive, races};
 pub use shrink::{Shrunk, shrink};
 pub use swarm::swarm_faults;
 pub use timeline::{timeline, timeline_with};

@@ -27,7 +27,7 @@ use super::harness::Harness;
 use super::history::History;
 use super::metrics::MemoryRecorder;
 use super::plants::PlantedStore;
-use super::runner::{RunResult, Shared, checked_timed, client_loop, client_queues, setup};
+use super::runner::{RunResult, Shared, checked_timed, client_loop, client_queues, panic_text, setup};
 use super::sched::Scheduler;
 use super::scenario::Scenario;
 use super::violation::Violation;
@@ -109,7 +109,7 @@ where
             .collect();
         threads
             .into_iter()
-            .map(|t| t.join().unwrap_or_else(|panic| Err(Violation::Harness { detail: format!("a client thread panicked: {}", panic_text(&panic)) })))
+            .map(|t| t.join().unwrap_or_else(|panic| Err(Violation::Harness { detail: format!("a client thread panicked: {}", panic_text(&*panic)) })))
             .collect::<Result<Vec<_>, Violation>>()
     })?;
     records.extend(clients.into_iter().flatten());
@@ -117,8 +117,4 @@ where
     let log = rt.block_on(shared.harness.log()).map_err(|e| Violation::Harness { detail: format!("the store could not be read back: {e}") })?;
     let faults = shared.harness.journal();
     Ok(History { seed, commands: records, log, faults, metrics: recorder.take(), schedule: None })
-}
-
-fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string())).unwrap_or_else(|| "(non-string panic)".into())
 }

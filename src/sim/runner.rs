@@ -61,6 +61,7 @@ pub(super) fn checked_timed<W: Workload>(
         }
     };
     check::all_timed(scenario, &history, timing, &mut violations);
+    check::serializable::check(workload, scenario, &history, &mut violations);
     workload.check(scenario, &history, &mut violations);
     RunResult { history, violations }
 }
@@ -101,12 +102,7 @@ pub(crate) fn run_with<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, s
         }
         Ok(Err(v)) => Err(v),
         Err(panic) => {
-            let msg = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("(non-string panic)")
-                .to_string();
+            let msg = panic_text(&*panic);
             Err(if msg.contains("no events, all tasks will block forever") {
                 Violation::Liveness { detail: format!("deadlock: every task is blocked and no timer is pending ({msg})") }
             } else {
@@ -114,6 +110,11 @@ pub(crate) fn run_with<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, s
             })
         }
     }
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string())).unwrap_or_else(|| "(non-string panic)".into())
 }
 
 /// What every client task shares.

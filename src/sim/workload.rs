@@ -14,7 +14,7 @@ use super::scenario::Scenario;
 use super::violation::Violation;
 use crate::handler::Handler;
 use crate::plant::Plant;
-use crate::store::{EventStore, StoreError};
+use crate::store::{Event, EventStore, StoreError};
 
 /// The command type of a workload.
 pub type Cmd<W> = <W as Workload>::Command;
@@ -64,4 +64,14 @@ pub trait Workload: Send + Sync {
 
     /// Domain invariants over a finished run; push what breaks onto `out`.
     fn check(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, out: &mut Vec<Violation>);
+
+    /// Whether `alone`, an event the handler appended when the
+    /// [`serializability`](crate::sim::check::serializable) checker re-ran
+    /// its command alone, is the same as `in_run`, the event it appended in
+    /// the concurrent run. Equality by default; override it when your
+    /// handler stamps events with wall time, random ids or anything else a
+    /// re-run cannot reproduce (compare the rest).
+    fn same_event(&self, in_run: &Event, alone: &Event) -> bool {
+        in_run == alone
+    }
 }

@@ -22,6 +22,13 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// A store holding `events` (their order kept, renumbered 1, 2, 3, …):
+    /// the reference store a checker re-runs a command against.
+    pub(crate) fn from_prefix(events: &[SequencedEvent]) -> Self {
+        let log = events.iter().enumerate().map(|(i, e)| SequencedEvent { position: i as Position + 1, event: e.event.clone() }).collect();
+        MemoryStore { log: Mutex::new(log) }
+    }
+
     /// A copy of the whole log, ascending.
     pub fn snapshot(&self) -> Vec<SequencedEvent> {
         self.lock().clone()

@@ -1,7 +1,7 @@
 //! [`SeatsHandler`]: the command handler, written as plain imperative async
 //! code with its own retry loop — read the boundary, fold, decide, append
 //! with a condition on the same query after the last position read, retry
-//! on a conflict — plus three buggy variants ([`HandlerVariant`]).
+//! on a conflict — plus four buggy variants ([`HandlerVariant`]).
 //!
 //! The handler keeps no attempt bookkeeping: whoever runs it (production,
 //! or dcb-sim's simulator) sees attempts through its store calls.
@@ -46,11 +46,17 @@ pub enum HandlerVariant {
     /// condition uses the whole boundary with `after` = the larger of the
     /// two last positions.
     TwoReadsMaxAfter,
+    /// A retry re-reads the whole boundary (so its condition is right for
+    /// what it read) and then appends the decision of its **first**
+    /// attempt. The store boundary sees a correct read → append; only a
+    /// re-run of the command on what it read can tell.
+    StaleDecision,
 }
 
 impl HandlerVariant {
     /// Every variant, the correct one first.
-    pub const ALL: [HandlerVariant; 4] = [HandlerVariant::Correct, HandlerVariant::NarrowCondition, HandlerVariant::StaleRetry, HandlerVariant::TwoReadsMaxAfter];
+    pub const ALL: [HandlerVariant; 5] =
+        [HandlerVariant::Correct, HandlerVariant::NarrowCondition, HandlerVariant::StaleRetry, HandlerVariant::TwoReadsMaxAfter, HandlerVariant::StaleDecision];
 }
 
 /// The seat reservation handler.
@@ -89,7 +95,7 @@ impl Handler<SeatCommand> for SeatsHandler {
             Err(e) => return failed(&StoreError::InvalidInput(e)),
         };
         let policy = ctx.policy();
-        let mut first: Option<Snapshot> = None;
+        let mut first = Memo::default();
         for attempt in 1..=policy.max_attempts {
             if attempt > 1 {
                 ctx.clock().sleep(delay_before(policy, attempt)).await;
@@ -112,18 +118,19 @@ impl Handler<SeatCommand> for SeatsHandler {
 impl SeatsHandler {
     /// One read → decide → append cycle. `Ok` ends the command; `Err` is a
     /// store error the caller may retry (a conflict, for one). `first`
-    /// keeps the first attempt's snapshot for [`HandlerVariant::StaleRetry`].
+    /// keeps the first attempt's snapshot for [`HandlerVariant::StaleRetry`]
+    /// and its decision for [`HandlerVariant::StaleDecision`].
     async fn attempt<S: EventStore>(
         &self,
         store: &S,
         command: &SeatCommand,
         boundary: &Boundary,
         request: Option<&str>,
-        first: &mut Option<Snapshot>,
+        first: &mut Memo,
     ) -> Result<Outcome, StoreError> {
-        let snapshot = match (self.variant, first.as_ref()) {
-            (HandlerVariant::Correct | HandlerVariant::NarrowCondition, _) => read::once(store, boundary.full()).await?,
-            (HandlerVariant::StaleRetry, None) => first.insert(read::once(store, boundary.full()).await?).clone(),
+        let snapshot = match (self.variant, first.snapshot.as_ref()) {
+            (HandlerVariant::Correct | HandlerVariant::NarrowCondition | HandlerVariant::StaleDecision, _) => read::once(store, boundary.full()).await?,
+            (HandlerVariant::StaleRetry, None) => first.snapshot.insert(read::once(store, boundary.full()).await?).clone(),
             (HandlerVariant::StaleRetry, Some(stale)) => read::head_only(store, stale).await?,
             (HandlerVariant::TwoReadsMaxAfter, _) => read::twice(store, boundary.seats(), boundary.customer()).await?,
         };
@@ -137,7 +144,14 @@ impl SeatsHandler {
             Ok(f) => f,
             Err(e) => return Ok(codec_failed(&e)),
         };
-        let facts = match decide(command, &Holdings::fold(&facts)) {
+        let decision = match (self.variant, first.decision.take()) {
+            (HandlerVariant::StaleDecision, Some(stale)) => stale,
+            _ => decide(command, &Holdings::fold(&facts)),
+        };
+        if self.variant == HandlerVariant::StaleDecision {
+            first.decision = Some(decision.clone());
+        }
+        let facts = match decision {
             Decision::Reject(reason) => return Ok(Outcome::Rejected { reason }),
             Decision::Append(facts) => facts,
         };
@@ -147,11 +161,20 @@ impl SeatsHandler {
         };
         let condition = match self.variant {
             HandlerVariant::NarrowCondition => boundary.seats(),
-            HandlerVariant::Correct | HandlerVariant::StaleRetry | HandlerVariant::TwoReadsMaxAfter => boundary.full(),
+            HandlerVariant::Correct | HandlerVariant::StaleRetry | HandlerVariant::TwoReadsMaxAfter | HandlerVariant::StaleDecision => boundary.full(),
         };
         store.append(events, Some(AppendCondition::new(condition.clone(), snapshot.after))).await?;
         Ok(Outcome::Succeeded)
     }
+}
+
+/// What the buggy variants keep from their first attempt.
+#[derive(Debug, Default)]
+struct Memo {
+    /// The first attempt's snapshot ([`HandlerVariant::StaleRetry`]).
+    snapshot: Option<Snapshot>,
+    /// The first attempt's decision ([`HandlerVariant::StaleDecision`]).
+    decision: Option<Decision>,
 }
 
 /// The DCB events of `facts`, each tagged with the request (if any).

@@ -1,162 +1,368 @@
-//! **serializability**: the concurrent run is equivalent to running the
-//! same commands one at a time, in log order, on a single-threaded store.
+//! **serializability**, for any handler: the concurrent run is explained by
+//! running the same commands one at a time, in log order, **through the
+//! workload's own handler**, each against the log's real prefix.
 //!
-//! Each completed command gets a serialization point: a command that wrote
-//! events sits at its first position; a rejection or no-op that wrote
-//! nothing sits just after the last position its final read saw (its
-//! decision depended on nothing later). Commands are then re-run in that
-//! order through the same [`Decider`] (and the same request-id rule, see
-//! [`decide_request`]) on a sequential model of the log (the DCB read and
-//! append definitions applied to a plain list, not a store engine), and each
-//! must give the same outcome (succeeded / idempotent / rejected with the
-//! same reason) and write the same events at the same positions as in the
-//! real run. The first mismatch is reported (later ones are consequences).
+//! The handler is code the checker can run again, so the sequential oracle
+//! is the handler itself — no model, no [`Decider`](crate::handler::Decider)
+//! needed, and any number of reads per attempt:
 //!
-//! A write applied behind an error (ambiguous commit, timeout after the
-//! write; see [`History::ghost_writes`]) sits at its first position too:
-//! re-run there, the command must decide exactly the events that were
-//! written; its outcome is not compared (the caller never saw one).
+//! - **Writers.** For every write of a command — an acknowledged append,
+//!   or one applied behind an injected error (a ghost write, see
+//!   [`History::ghost_writes`]) — landing at positions `p..=q`, the command
+//!   is run again alone, through a fresh handler from
+//!   [`Workload::handler`] (the same plant, if any), with the same request
+//!   id, the same per-command RNG stream and the same retry policy, against
+//!   an in-memory store holding exactly the log's events before `p`. It
+//!   must append exactly the events at `p..=q` (types, tags and data,
+//!   compared with [`Workload::same_event`]) and nothing else; for the
+//!   write that decided the command (acknowledged, in its last attempt) it
+//!   must also end with the same outcome. By induction over the log, the
+//!   log is then a serial execution of its commands in log order.
+//! - **Non-writers** (rejected, idempotent, or succeeded without an
+//!   append): the command must end the same (a rejection with the same
+//!   reason) and write nothing when run alone on the log's prefix up to
+//!   some position in its **window**: from the head of the first counted
+//!   read of its deciding (last) attempt to the head of its last one. If no
+//!   prefix in the window reproduces it, no serial order explains it.
+//! - A read the handler marked independent
+//!   ([`Ctx::read_independent`](crate::handler::Ctx::read_independent))
+//!   sees, in the re-run, what it saw in the concurrent run (the log up to
+//!   that read's head): its staleness was declared fine.
+//! - Commands that ended `Exhausted` or `Failed` without writing have no
+//!   sequential counterpart (their outcome depends on timing, not on
+//!   state) and are skipped; `log-consistency` checks they left nothing.
 //!
-//! Not verified: the outcomes of commands that ended `Exhausted` or
-//! `Failed` (they depend on timing, not on state; `log-consistency` checks
-//! they wrote nothing visible); correctness of the decider itself (the
-//! domain checkers fold the log with an independent model for that).
+//! This catches what the store boundary cannot see: a retry that re-reads
+//! and then appends the decision of an earlier attempt; a decision made on
+//! a read that the condition did not protect (a narrower condition, a
+//! second read combined with the wrong `after`); a store that checks and
+//! inserts non-atomically; two winners of one boundary.
+//!
+//! Not verified: the commands the checker skips (above); a handler whose
+//! decision is wrong when run alone too (then the run alone agrees with the
+//! run: the domain invariants of [`Workload::check`] catch that); a
+//! decision that depends on something other than the store, the request id
+//! and the command's RNG stream (wall time, a global, another service:
+//! the re-run differs and reports it, so supply [`Workload::same_event`]
+//! for data stamped with times or ids); the user's store itself (the
+//! re-run uses the in-memory reference engine; the conformance suite and
+//! `dcb-soundness` judge the store). The first mismatch in log order is
+//! reported; later ones are usually its consequences.
 
-use crate::handler::request::{decide_request, request_tag};
-use crate::handler::{AppendRecord, Decider, Decision, Outcome};
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::handler::{CallHooks, Ctx, Handler, Outcome};
+use crate::retry::RuntimeSleeper;
+use crate::rng;
+use crate::sim::calls::{AppendResult, CallOp, ReadResult, StoreCall};
+use crate::sim::derive::attempt_numbers;
+use crate::sim::plants::planted_policy;
+use crate::sim::runner::panic_text;
+use crate::sim::workload::{Cmd, Workload};
 use crate::sim::{History, Scenario, Violation};
-use crate::store::{Event, NameKind, Position, Query, SequencedEvent, StoreError, validate_append, validate_name};
+use crate::store::{AppendCondition, Event, EventStore, MemoryStore, Position, Query, ReadOptions, SequencedEvent, StoreError};
 
 /// The invariant's name.
 pub const NAME: &str = "serializability";
 
-/// Checks `history` against a sequential re-run through `decider`.
-pub fn check<D: Decider>(decider: &D, scenario: &Scenario<D::Command>, history: &History<D::Command>, out: &mut Vec<Violation>) {
-    // (position, 0 = write / 1 = read-only decision, command, ghost write range)
-    let mut order = Vec::with_capacity(history.commands.len());
+/// Virtual time a command may take when re-run alone before the checker
+/// gives up on it (a handler that never finishes alone).
+pub const ALONE_LIMIT: Duration = Duration::from_secs(3600);
+
+/// What the re-execution did, for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    /// Handler runs made (one per write, one or more per non-writer).
+    pub reruns: u32,
+    /// Commands skipped: exhausted or failed without writing.
+    pub skipped: u32,
+}
+
+/// One thing to explain by a run alone.
+#[derive(Debug)]
+struct Step {
+    /// Index into `history.commands`.
+    command: usize,
+    /// Attempt whose independent reads the re-run replays.
+    attempt: u32,
+    kind: StepKind,
+}
+
+#[derive(Debug)]
+enum StepKind {
+    /// A write at `first..=last`; `decides`: its outcome is compared too.
+    Write { first: Position, last: Position, decides: bool },
+    /// A non-writer, reproducible on a prefix up to some position in `lo..=hi`.
+    Decide { lo: Position, hi: Position },
+}
+
+impl Step {
+    /// Where the step sits in log order.
+    fn position(&self) -> Position {
+        match self.kind {
+            StepKind::Write { first, .. } => first,
+            StepKind::Decide { lo, .. } => lo,
+        }
+    }
+}
+
+/// Checks `history` by re-running its commands alone through `workload`'s
+/// handler (see the module docs); returns what it ran.
+pub fn check<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, history: &History<Cmd<W>>, out: &mut Vec<Violation>) -> Tally {
+    let (mut steps, skipped) = steps(history);
+    let mut tally = Tally { reruns: 0, skipped };
+    if steps.is_empty() {
+        return tally;
+    }
+    steps.sort_by_key(|s| (s.position(), s.command));
+    let rt = madsim::runtime::Runtime::with_seed_and_config(history.seed, madsim::Config::default());
+    let verdict = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        metrics::with_local_recorder(&metrics::NoopRecorder, || rt.block_on(explain_all(workload, scenario, history, &steps, &mut tally)))
+    }));
+    match verdict {
+        Ok(None) => {}
+        Ok(Some(v)) => out.push(v),
+        Err(panic) => out.push(Violation::safety(NAME, None, format!("the handler panicked when re-run alone: {}", panic_text(&*panic)))),
+    }
+    tally
+}
+
+/// The steps of `history` and the number of commands skipped.
+fn steps<C>(history: &History<C>) -> (Vec<Step>, u32) {
+    let mut steps = Vec::new();
+    let mut skipped = 0;
     for (i, c) in history.commands.iter().enumerate() {
-        let Some(last) = c.report.attempts.last() else { continue };
-        match (&last.append, c.outcome()) {
-            (AppendRecord::Written { first, .. }, _) => order.push((*first, 0u8, i, None)),
-            (_, Outcome::Rejected { .. } | Outcome::Idempotent) => order.push((last.read_after.unwrap_or(0), 1, i, None)),
-            _ => {}
+        let numbers = attempt_numbers(&c.calls);
+        let last_attempt = numbers.last().copied().unwrap_or(1);
+        let explained = matches!(c.outcome(), Outcome::Succeeded | Outcome::Idempotent | Outcome::Rejected { .. });
+        let mut decided_by_write = false;
+        for (j, call) in c.calls.iter().enumerate() {
+            let Some((first, last)) = call.wrote() else { continue };
+            let acknowledged = matches!(call.op, CallOp::Append { result: AppendResult::Written { .. }, .. });
+            let decides = explained && acknowledged && numbers[j] == last_attempt;
+            decided_by_write |= decides;
+            steps.push(Step { command: i, attempt: numbers[j], kind: StepKind::Write { first, last, decides } });
         }
-    }
-    for g in history.ghost_writes().into_iter().flatten() {
-        order.push((g.first, 0, g.command, Some((g.first, g.last))));
-    }
-    order.sort_unstable();
-    let mut model = Model::default();
-    for (_, _, i, ghost) in order {
-        let c = &history.commands[i];
-        let own = decider.query(&c.command);
-        let tag = scenario.request_id(c.index).map(|id| request_tag(&id));
-        let events = match model.read(&own, tag.as_deref()) {
-            Ok(events) => events,
-            Err(e) => {
-                out.push(Violation::safety(NAME, Some(c.index), format!("the sequential model could not read: {e}")));
-                return;
-            }
-        };
-        let (expected, to_write) = match decide_request(decider, &c.command, &own, tag.as_deref(), &events) {
-            Decision::Append(events) => (Outcome::Succeeded, events),
-            Decision::Idempotent => (Outcome::Idempotent, Vec::new()),
-            Decision::Reject { reason, events } => (Outcome::Rejected { reason }, events),
-        };
-        if ghost.is_none() && *c.outcome() != expected {
-            out.push(Violation::safety(
-                NAME,
-                Some(c.index),
-                format!("\"{}\" ended \"{}\", but run alone in log order it would end \"{expected}\"", c.command, c.outcome()),
-            ));
-            return;
-        }
-        if to_write.is_empty() {
+        if !explained {
+            skipped += u32::from(!c.calls.iter().any(|call| call.wrote().is_some()));
             continue;
         }
-        let (first, last) = match (ghost, c.report.attempts.last().map(|a| &a.append)) {
-            (Some(range), _) => range,
-            (None, Some(AppendRecord::Written { first, last })) => (*first, *last),
-            _ => {
-                out.push(Violation::safety(NAME, Some(c.index), format!("\"{}\" should have written {} events in log order but wrote none", c.command, to_write.len())));
-                return;
-            }
+        if !decided_by_write {
+            let (lo, hi) = window(&c.calls, &numbers, last_attempt);
+            steps.push(Step { command: i, attempt: last_attempt, kind: StepKind::Decide { lo, hi } });
+        }
+    }
+    (steps, skipped)
+}
+
+/// The heads of the first and last counted (not independent, not failed)
+/// read of `attempt`; `(0, 0)` when it made none (its decision read nothing).
+fn window(calls: &[StoreCall], numbers: &[u32], attempt: u32) -> (Position, Position) {
+    let heads = calls.iter().zip(numbers).filter(|(_, n)| **n == attempt).filter_map(|(call, _)| match &call.op {
+        CallOp::Read { independent: false, head, result: ReadResult::Events { .. }, .. } => Some(*head),
+        _ => None,
+    });
+    let mut window: Option<(Position, Position)> = None;
+    for h in heads {
+        window = Some(window.map_or((h, h), |(lo, _)| (lo, h)));
+    }
+    window.unwrap_or((0, 0))
+}
+
+/// The heads of the independent reads of `attempt`, in order.
+fn independent_heads(calls: &[StoreCall], attempt: u32) -> Vec<Position> {
+    calls
+        .iter()
+        .zip(attempt_numbers(calls))
+        .filter(|(_, n)| *n == attempt)
+        .filter_map(|(call, _)| match &call.op {
+            CallOp::Read { independent: true, head, .. } => Some(*head),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Explains every step; the first that cannot be explained is the violation.
+async fn explain_all<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, history: &History<Cmd<W>>, steps: &[Step], tally: &mut Tally) -> Option<Violation> {
+    let policy = planted_policy(&scenario.policy, scenario.plant);
+    for step in steps {
+        let c = &history.commands[step.command];
+        let replayed = independent_heads(&c.calls, step.attempt);
+        let mut alone = |upto: Position| {
+            tally.reruns += 1;
+            run_alone(workload, scenario, history, &policy, step.command, prefix(&history.log, upto), &replayed)
         };
-        let (first, last) = (&first, &last);
-        let actual = history.log.get(*first as usize - 1..*last as usize).unwrap_or(&[]);
-        if actual.len() != to_write.len() || actual.iter().zip(&to_write).any(|(a, e)| *a.event != *e) {
-            out.push(Violation::safety(NAME, Some(c.index), format!("\"{}\" wrote other events at {first}..={last} than it writes in log order", c.command)));
-            return;
-        }
-        match model.append(to_write) {
-            Ok(pos) if pos == *last => {}
-            other => {
-                out.push(Violation::safety(NAME, Some(c.index), format!("in log order \"{}\" lands at {other:?}, in the run at {first}..={last}", c.command)));
-                return;
+        match step.kind {
+            StepKind::Write { first, last, decides } => {
+                let ran = alone(first - 1).await;
+                let written: Vec<&SequencedEvent> = history.log.iter().filter(|e| (first..=last).contains(&e.position)).collect();
+                let same_events = ran.appended.len() == written.len() && ran.appended.iter().zip(&written).all(|(a, w)| workload.same_event(&w.event, a));
+                let same_outcome = !decides || ran.outcome.as_ref() == Some(c.outcome());
+                if !same_events || !same_outcome {
+                    let what = if decides { format!("ended \"{}\" and wrote", c.outcome()) } else { "wrote (behind an error)".to_string() };
+                    return Some(Violation::safety(
+                        NAME,
+                        Some(c.index),
+                        format!(
+                            "\"{}\" {what} {} at {first}..={last}, but run alone on the log before {first} it {}",
+                            c.command,
+                            describe(written.iter().map(|e| &*e.event)),
+                            ran.describe()
+                        ),
+                    ));
+                }
+            }
+            StepKind::Decide { lo, hi } => {
+                let mut first_try = None;
+                let mut explained = false;
+                for k in lo..=hi {
+                    let ran = alone(k).await;
+                    if ran.appended.is_empty() && ran.outcome.as_ref() == Some(c.outcome()) {
+                        explained = true;
+                        break;
+                    }
+                    first_try.get_or_insert(ran);
+                }
+                if !explained {
+                    let ran = first_try.expect("the window holds at least one position");
+                    let at = if lo == hi { format!("up to {lo}") } else { format!("up to any of {lo}..={hi}") };
+                    return Some(Violation::safety(
+                        NAME,
+                        Some(c.index),
+                        format!("\"{}\" ended \"{}\", but run alone on the log {at} (what its last attempt read) it {}", c.command, c.outcome(), ran.describe()),
+                    ));
+                }
             }
         }
     }
+    None
 }
 
-/// The sequential model: the log as the commands write it one at a time.
-/// Reads and appends follow the DCB definitions directly, not a store
-/// engine's code: a read returns, in log order, every event its query
-/// selects; an append puts its events at the next positions.
-#[derive(Debug, Default)]
-struct Model {
-    log: Vec<SequencedEvent>,
+/// The log's events at positions `..=upto`.
+fn prefix(log: &[SequencedEvent], upto: Position) -> &[SequencedEvent] {
+    &log[..log.partition_point(|e| e.position <= upto)]
 }
 
-impl Model {
-    /// What the shell reads for a request (`request_query(own, tag)`): the
-    /// events `own` matches or that carry the request's tag.
-    fn read(&self, own: &Query, tag: Option<&str>) -> Result<Vec<SequencedEvent>, StoreError> {
-        own.validate()?;
-        if let Some(tag) = tag {
-            validate_name(NameKind::Tag, tag)?;
+/// What a command did when run alone.
+#[derive(Debug)]
+struct Alone {
+    /// Its outcome (`None`: it did not finish within [`ALONE_LIMIT`]).
+    outcome: Option<Outcome>,
+    /// The events it appended, in order.
+    appended: Vec<Event>,
+}
+
+impl Alone {
+    fn describe(&self) -> String {
+        match &self.outcome {
+            None => format!("did not finish within {}s of virtual time", ALONE_LIMIT.as_secs()),
+            Some(o) if self.appended.is_empty() => format!("ends \"{o}\" and writes nothing"),
+            Some(o) => format!("ends \"{o}\" and writes {}", describe(self.appended.iter())),
         }
-        Ok(self.log.iter().filter(|e| own.matches(&e.event) || tag.is_some_and(|t| e.event.has_tag(t))).cloned().collect())
+    }
+}
+
+/// A short listing of events: `[Type{tags} data, …]`.
+fn describe<'a>(events: impl Iterator<Item = &'a Event>) -> String {
+    let shown: Vec<String> = events
+        .map(|e| {
+            let tags: Vec<&str> = e.tags.iter().map(|t| t.as_str()).collect();
+            if e.data.is_empty() { format!("{}{{{}}}", e.event_type, tags.join(",")) } else { format!("{}{{{}}} {}", e.event_type, tags.join(","), e.data) }
+        })
+        .collect();
+    format!("[{}]", shown.join(", "))
+}
+
+/// Runs command `index` alone, through a fresh handler, on a store holding
+/// `prefix`; `replayed` are the heads its independent reads saw in the run.
+async fn run_alone<W: Workload>(
+    workload: &W,
+    scenario: &Scenario<Cmd<W>>,
+    history: &History<Cmd<W>>,
+    policy: &crate::retry::RetryPolicy,
+    index: usize,
+    prefix: &[SequencedEvent],
+    replayed: &[Position],
+) -> Alone {
+    let c = &history.commands[index];
+    let store = AloneStore::new(prefix, &history.log, replayed);
+    let handler = workload.handler(scenario);
+    let mut rng = rng::substream(history.seed, c.index as u64 + 1);
+    let request = scenario.request_id(c.index);
+    let ctx = Ctx::new(&store, RuntimeSleeper::new(), &mut rng, request.as_deref(), policy, &store);
+    let outcome = madsim::time::timeout(ALONE_LIMIT, handler.handle(ctx, &c.command)).await.ok();
+    let appended = store.store.snapshot().into_iter().skip(prefix.len()).map(|e| (*e.event).clone()).collect();
+    Alone { outcome, appended }
+}
+
+/// The reference store of a run alone: the in-memory engine over the log's
+/// prefix, whose independent reads are served from the run's log at the
+/// heads they had in the run.
+struct AloneStore<'a> {
+    store: MemoryStore,
+    log: &'a [SequencedEvent],
+    replayed: Mutex<std::slice::Iter<'a, Position>>,
+    independent: AtomicBool,
+}
+
+impl<'a> AloneStore<'a> {
+    fn new(prefix: &[SequencedEvent], log: &'a [SequencedEvent], replayed: &'a [Position]) -> Self {
+        AloneStore { store: MemoryStore::from_prefix(prefix), log, replayed: Mutex::new(replayed.iter()), independent: AtomicBool::new(false) }
+    }
+}
+
+impl CallHooks for AloneStore<'_> {
+    fn sleeping(&self, _: Duration) {}
+    fn next_read_independent(&self) {
+        self.independent.store(true, Ordering::Relaxed);
+    }
+}
+
+impl EventStore for AloneStore<'_> {
+    async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+        if self.independent.swap(false, Ordering::Relaxed) {
+            let head = self.replayed.lock().unwrap_or_else(|p| p.into_inner()).next().copied();
+            if let Some(head) = head {
+                return MemoryStore::from_prefix(prefix(self.log, head)).read_now(query, options);
+            }
+        }
+        self.store.read_now(query, options)
     }
 
-    /// Appends `events` unconditionally; returns the last position.
-    fn append(&mut self, events: Vec<Event>) -> Result<Position, StoreError> {
-        validate_append(&events, None)?;
-        for event in events {
-            let position = self.log.len() as Position + 1;
-            self.log.push(SequencedEvent::new(position, event));
-        }
-        Ok(self.log.len() as Position)
+    async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+        self.store.append_now(events, condition)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::handler::request::request_query;
-    use crate::store::{MemoryStore, QueryItem, ReadOptions};
 
-    /// The model selects, appends and numbers exactly as the reference
-    /// engine does for what the shell sends it: reads of `request_query`.
+    fn read(head: Position, independent: bool, ok: bool) -> StoreCall {
+        let result = if ok { ReadResult::Events { count: 0, lowest: None, highest: None } } else { ReadResult::Error { error: crate::retry::ErrorKind::Transient } };
+        StoreCall { started_at: Duration::ZERO, ended_at: Duration::ZERO, slept_before: Duration::ZERO, fault: None, op: CallOp::Read { query: Query::all(), options: ReadOptions::default(), independent, head, result } }
+    }
+
+    /// The window spans the counted reads of the attempt only: independent
+    /// and failed reads, and reads of other attempts, do not widen it.
     #[test]
-    fn the_model_reads_and_appends_as_the_memory_engine_does() {
-        let ev = |ty: &str, tags: &[&str]| Event::new(ty, tags.iter().copied(), "").expect("valid");
-        let events = vec![ev("A", &["k:1"]), ev("B", &["k:1", "request:7"]), ev("A", &["k:2", "request:7"]), ev("C", &["k:2"]), ev("A", &["k:1", "request:8"])];
-        let (mut model, store) = (Model::default(), MemoryStore::new());
-        assert_eq!(model.append(events[..2].to_vec()), store.append_now(events[..2].to_vec(), None));
-        assert_eq!(model.append(events[2..].to_vec()), store.append_now(events[2..].to_vec(), None));
-        let own = Query::from_items(vec![QueryItem::new().types(["A", "B"]).tags(["k:1"])]).expect("valid");
-        for tag in [None, Some("request:7"), Some("request:8"), Some("request:9")] {
-            let expected = match tag {
-                Some(t) => store.read_now(&request_query(&own, t), ReadOptions::default()),
-                None => store.read_now(&own, ReadOptions::default()),
-            };
-            assert_eq!(model.read(&own, tag), expected, "tag {tag:?}");
-        }
-        // The case that needs both: own matches 1, 2, 5; request:7 adds 3.
-        let positions: Vec<Position> = model.read(&own, Some("request:7")).expect("valid").iter().map(|e| e.position).collect();
-        assert_eq!(positions, vec![1, 2, 3, 5]);
-        // Invalid input is refused as the engine refuses it.
-        assert_eq!(model.append(Vec::new()), store.append_now(Vec::new(), None));
-        assert_eq!(model.read(&own, Some("")), store.read_now(&request_query(&own, ""), ReadOptions::default()));
+    fn the_window_spans_the_counted_reads_of_the_attempt() {
+        let calls = vec![read(2, false, true), read(3, true, true), read(5, false, true), read(9, false, false)];
+        let numbers = vec![1, 1, 1, 1];
+        assert_eq!(window(&calls, &numbers, 1), (2, 5));
+        assert_eq!(window(&calls, &[1, 2, 2, 2], 2), (5, 5));
+        assert_eq!(window(&calls, &numbers, 3), (0, 0));
+        assert_eq!(independent_heads(&calls, 1), vec![3]);
+    }
+
+    #[test]
+    fn a_prefix_ends_at_the_position() {
+        let log: Vec<SequencedEvent> = [1, 2, 4, 7].into_iter().map(|p| SequencedEvent::new(p, Event::new("A", ["k:1"], "").expect("valid"))).collect();
+        assert_eq!(prefix(&log, 0).len(), 0);
+        assert_eq!(prefix(&log, 3).len(), 2);
+        assert_eq!(prefix(&log, 7).len(), 4);
     }
 }

@@ -19,6 +19,9 @@
 //! - [`exhaustive`]: every distinct order of steps of one scenario, with a
 //!   sleep-set partial-order reduction; a complete run with no violation
 //!   is a proof for that scenario.
+//! - [`races`](races()): the pairs and triples of commands of any scenario that
+//!   conflicted in a recorded run, each played alone and enumerated
+//!   exhaustively.
 //!
 //! Under the controlled schedulers (all but `Random`), store calls take no
 //! latency of their own and a decision is made only when no client can
@@ -32,12 +35,14 @@
 
 pub mod exhaustive;
 mod pct;
+pub mod races;
 mod schedule;
 mod script;
 mod step;
 pub(crate) mod turn;
 
 pub use exhaustive::{ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, exhaustive, exhaustive_with};
+pub use races::{Race, RaceOptions, RacesReport, check_races, races, races_of};
 pub use schedule::{Choice, Schedule, ScheduleError, ScheduleRecord};
 pub(crate) use step::{Footprint, Step};
 
