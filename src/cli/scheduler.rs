@@ -15,12 +15,14 @@ pub(super) enum SchedulerName {
     Pct,
     /// Every distinct order of each scenario's store steps (`--exhaustive-budget` runs per scenario).
     Exhaustive,
+    /// Random latency, plus the races of each seed's run (pairs and triples of conflicting commands) enumerated exhaustively (`--race-orders` runs per race).
+    Races,
 }
 
 /// Scheduler flags.
 #[derive(Debug, Clone, Args)]
 pub(super) struct SchedulerArgs {
-    /// Who orders the store steps: random (latency), pct, or exhaustive (explore only).
+    /// Who orders the store steps: random (latency), pct, exhaustive or races (explore only).
     #[arg(long, value_enum, default_value_t = SchedulerName::Random)]
     pub scheduler: SchedulerName,
     /// PCT's bug depth d: d − 1 priority change points per run.
@@ -29,6 +31,12 @@ pub(super) struct SchedulerArgs {
     /// Exhaustive: at most this many runs per scenario (the summary says whether each enumeration completed).
     #[arg(long, default_value_t = 100_000)]
     pub exhaustive_budget: u64,
+    /// Races: at most this many runs per race.
+    #[arg(long, default_value_t = crate::sim::RaceOptions::default().orders)]
+    pub race_orders: u64,
+    /// Races: at most this many races per seed (triples first, then pairs).
+    #[arg(long, default_value_t = crate::sim::RaceOptions::default().races)]
+    pub races_per_seed: usize,
     /// Replay this schedule (the string a report printed after `--schedule`); overrides --scheduler.
     #[arg(long, value_parser = |s: &str| s.parse::<Schedule>().map_err(|e| e.to_string()))]
     pub schedule: Option<Schedule>,
@@ -41,12 +49,18 @@ impl SchedulerArgs {
         match (&self.schedule, self.scheduler) {
             (Some(schedule), _) => Scheduler::Script { schedule: schedule.clone() },
             (None, SchedulerName::Pct) => Scheduler::Pct { depth: self.pct_depth },
-            (None, SchedulerName::Random | SchedulerName::Exhaustive) => Scheduler::Random,
+            (None, SchedulerName::Random | SchedulerName::Exhaustive | SchedulerName::Races) => Scheduler::Random,
         }
     }
 
     /// The exhaustive budget, when `--scheduler exhaustive` (and no `--schedule`).
     pub fn exhaustive(&self) -> Option<u64> {
         (self.scheduler == SchedulerName::Exhaustive && self.schedule.is_none()).then_some(self.exhaustive_budget)
+    }
+
+    /// The race options, when `--scheduler races` (and no `--schedule`).
+    pub fn races(&self) -> Option<crate::sim::RaceOptions> {
+        (self.scheduler == SchedulerName::Races && self.schedule.is_none())
+            .then(|| crate::sim::RaceOptions { races: self.races_per_seed, orders: self.race_orders, ..crate::sim::RaceOptions::default() })
     }
 }

@@ -9,7 +9,7 @@ use super::report::{FailureReport, ShrunkReport};
 use super::shrink::shrink;
 use super::runner::run;
 use super::sched::exhaustive::replay_scenario;
-use super::sched::{ExhaustiveOptions, Scheduler, exhaustive_with};
+use super::sched::{ExhaustiveOptions, RaceOptions, Scheduler, exhaustive_with, races_of};
 use super::violation::Violation;
 use super::workload::Workload;
 use crate::plant::Plant;
@@ -49,6 +49,13 @@ pub struct ExploreOptions {
     /// within this many runs per scenario ([`exhaustive`]); `schedules`
     /// then counts every checked order, not seeds.
     pub exhaustive: Option<u64>,
+    /// Race mode ([`races`](super::sched::races)): after a seed's run,
+    /// derive the races of its recorded calls and enumerate each; every
+    /// order checked counts as a schedule.
+    pub races: Option<RaceOptions>,
+    /// With `races`: derive races on every `race_every`-th seed only (1:
+    /// every seed), so a run mixes random schedules and races.
+    pub race_every: u64,
 }
 
 impl Default for ExploreOptions {
@@ -65,6 +72,8 @@ impl Default for ExploreOptions {
             faults: false,
             scheduler: Scheduler::Random,
             exhaustive: None,
+            races: None,
+            race_every: 1,
         }
     }
 }
@@ -83,6 +92,9 @@ pub struct Summary {
     /// completed, and how many of those had no violation (proofs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exhaustive: Option<ExhaustiveTally>,
+    /// Race mode only: races derived and enumerated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub races: Option<RaceTally>,
     /// Schedules with at least one violation.
     pub violations: u64,
     /// Violations by invariant name (one count per failing schedule and invariant).
@@ -119,6 +131,19 @@ pub struct ExhaustiveTally {
     pub complete: u64,
     /// Of those, complete without a violation: proved.
     pub proved: u64,
+}
+
+/// What race mode did over the seeds of an exploration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaceTally {
+    /// Seeds whose races were derived.
+    pub scenarios: u64,
+    /// Races derived (pairs and triples of conflicting commands).
+    pub races: u64,
+    /// Of those, enumerated completely without a violation (proofs for the race).
+    pub proved: u64,
+    /// Orders checked over all races (counted in `schedules` too).
+    pub orders: u64,
 }
 
 /// Runs `opts.seeds` schedules of `workload` on this thread, each on the
@@ -222,6 +247,13 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
         let scenario = scenario_for(workload, opts, seed);
         let failed_before = s.violations;
         match opts.exhaustive {
+            None if opts.races.is_some() && (seed - opts.start_seed) % opts.race_every.max(1) == 0 => {
+                let result = run(workload, &scenario, seed);
+                let race_opts = opts.races.unwrap_or_default();
+                let races = races_of(&scenario, &result.history, race_opts);
+                s.tally(workload, opts, seed, &scenario, result, true);
+                s.tally_races(workload, opts, seed, &scenario, races, race_opts);
+            }
             None => s.tally(workload, opts, seed, &scenario, run(workload, &scenario, seed), true),
             Some(budget) => {
                 let options = ExhaustiveOptions { budget, reduction: true, stop_at_first: opts.stop_on_failure };
@@ -265,6 +297,44 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
 }
 
 impl Summary {
+    /// Enumerates each race of `scenario` (seed `seed`) and counts every order.
+    fn tally_races<W: Workload>(
+        &mut self,
+        workload: &W,
+        opts: &ExploreOptions,
+        seed: u64,
+        scenario: &super::Scenario<super::workload::Cmd<W>>,
+        races: Vec<super::sched::Race<super::workload::Cmd<W>>>,
+        race_opts: RaceOptions,
+    ) {
+        self.races.get_or_insert_with(RaceTally::default).scenarios += 1;
+        for race in races {
+            let options = ExhaustiveOptions { budget: race_opts.orders, reduction: true, stop_at_first: true };
+            let mut failing = Vec::new();
+            let mut orders = 0;
+            let outcome = exhaustive_with(workload, &race.scenario, seed, options, |r| {
+                orders += 1;
+                if !r.violations.is_empty() {
+                    failing.push(r.clone());
+                }
+            });
+            let t = self.races.get_or_insert_with(RaceTally::default);
+            t.races += 1;
+            t.orders += orders;
+            t.proved += u64::from(outcome.as_ref().is_ok_and(super::ExhaustiveReport::proved));
+            self.schedules += orders - failing.len() as u64;
+            let name = race.describe(scenario);
+            for r in failing {
+                let schedule = r.history.schedule.clone().unwrap_or_default().schedule;
+                let before = self.failures.len();
+                self.tally(workload, opts, seed, &replay_scenario(&race.scenario, &schedule), r, false);
+                if let Some(f) = self.failures.get_mut(before) {
+                    f.race = Some(name.clone());
+                }
+            }
+        }
+    }
+
     /// Counts one checked run of `scenario` under `seed`.
     fn tally<W: Workload>(&mut self, workload: &W, opts: &ExploreOptions, seed: u64, scenario: &super::Scenario<super::workload::Cmd<W>>, result: super::RunResult<super::workload::Cmd<W>>, from_seed: bool) {
         let s = self;
@@ -351,6 +421,13 @@ impl Summary {
             t.complete += o.complete;
             t.proved += o.proved;
         }
+        if let Some(o) = other.races {
+            let t = self.races.get_or_insert_with(RaceTally::default);
+            t.scenarios += o.scenarios;
+            t.races += o.races;
+            t.proved += o.proved;
+            t.orders += o.orders;
+        }
         self.violations += other.violations;
         self.commands += other.commands;
         self.attempts += other.attempts;
@@ -383,11 +460,14 @@ impl Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let seeds = self.exhaustive.map_or(self.schedules, |t| t.scenarios);
+        let seeds = self.exhaustive.map_or(self.schedules - self.races.map_or(0, |r| r.orders), |t| t.scenarios);
         writeln!(f, "dcb-sim explore · workload {} · seeds {}..{}", self.workload, self.start_seed, self.start_seed + seeds)?;
         writeln!(f, "  schedules      {:>10}   ({:.0}/s, {:.2}s)", self.schedules, self.schedules_per_sec, self.elapsed_secs)?;
         if let Some(t) = self.exhaustive {
             writeln!(f, "  exhaustive     {:>10}   scenarios enumerated completely of {}; {} proved (every order of their store steps checked, none violating)", t.complete, t.scenarios, t.proved)?;
+        }
+        if let Some(t) = self.races {
+            writeln!(f, "  races          {:>10}   races from {} seeds, {} orders; {} proved (every order of the race checked, none violating)", t.races, t.scenarios, t.orders, t.proved)?;
         }
         writeln!(f, "  commands       {:>10}", self.commands)?;
         writeln!(f, "  attempts       {:>10}", self.attempts)?;

@@ -32,7 +32,7 @@ use super::regression::{Expect, Regression};
 use super::report::FailureReport;
 use super::runner::{RunResult, run};
 use super::scenario::Scenario;
-use super::sched::{Schedule, Scheduler};
+use super::sched::{RaceOptions, Schedule, Scheduler};
 use super::timeline::timeline_with;
 use super::workload::{Cmd, Workload};
 use crate::plant::Plant;
@@ -57,14 +57,38 @@ pub struct Check<'w, W> {
     test: Option<String>,
     scheduler: Scheduler,
     exhaustive: Option<u64>,
+    races: Option<RaceOptions>,
+    race_every: u64,
 }
+
+/// The share of [`Check`]'s default budget spent on races: every
+/// `DEFAULT_RACE_EVERY`-th seed also has its races enumerated.
+pub const DEFAULT_RACE_EVERY: u64 = 20;
+
+/// The races [`Check`] enumerates by default on those seeds: up to 4 per
+/// seed (triples first), up to 500 runs each.
+pub const DEFAULT_RACES: RaceOptions = RaceOptions { races: 4, orders: 500, triples: true };
 
 impl<'w, W: Workload + Sync> Check<'w, W> {
     /// A check of `workload`: seeds `0..1000` on every core, failures
     /// shrunk with up to 2,000 runs each, at most 3 reported.
     pub fn new(workload: &'w W) -> Self {
         let jobs = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        Check { workload, start: 0, seeds: 1_000, plant: None, faults: false, jobs, shrink_budget: 2_000, max_reports: 3, test: None, scheduler: Scheduler::Random, exhaustive: None }
+        Check {
+            workload,
+            start: 0,
+            seeds: 1_000,
+            plant: None,
+            faults: false,
+            jobs,
+            shrink_budget: 2_000,
+            max_reports: 3,
+            test: None,
+            scheduler: Scheduler::Random,
+            exhaustive: None,
+            races: Some(DEFAULT_RACES),
+            race_every: DEFAULT_RACE_EVERY,
+        }
     }
 
     /// Run `n` seeds (`DCB_SEEDS` overrides it).
@@ -130,6 +154,23 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
         self
     }
 
+    /// Race mode ([`races`](super::sched::races)): on every `every`-th
+    /// seed, also derive the races of its run (pairs and triples of
+    /// commands that conflicted) and enumerate every order of each. On by
+    /// default ([`DEFAULT_RACES`] on every [`DEFAULT_RACE_EVERY`]-th seed);
+    /// `every = 1` spends the whole budget on races.
+    pub fn races(mut self, options: RaceOptions, every: u64) -> Self {
+        self.races = Some(options);
+        self.race_every = every.max(1);
+        self
+    }
+
+    /// No race mode: random (or the chosen scheduler's) schedules only.
+    pub fn no_races(mut self) -> Self {
+        self.races = None;
+        self
+    }
+
     fn options(&self, start: u64, seeds: u64) -> ExploreOptions {
         let mut opts = ExploreOptions {
             start_seed: start,
@@ -140,6 +181,10 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             shrink_budget: self.shrink_budget,
             scheduler: self.scheduler.clone(),
             exhaustive: self.exhaustive,
+            // Races derive their own scenarios; a scripted scheduler or an
+            // exhaustive run replaces them.
+            races: self.races.filter(|_| self.exhaustive.is_none() && matches!(self.scheduler, Scheduler::Random | Scheduler::Pct { .. })),
+            race_every: self.race_every,
             ..ExploreOptions::default()
         };
         if let Some(text) = std::env::var_os(SCHEDULE_ENV) {
@@ -147,6 +192,7 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             let schedule: Schedule = text.parse().unwrap_or_else(|e| panic!("{SCHEDULE_ENV}={text}: {e}"));
             opts.scheduler = Scheduler::Script { schedule };
             opts.exhaustive = None;
+            opts.races = None;
         }
         opts
     }
@@ -206,6 +252,9 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
     fn describe(&self, report: &mut FailureReport, dir: &Path, target: &TestTarget) -> String {
         let first = &report.violations[0];
         let mut out = format!("  seed {}: {first}\n", report.seed);
+        if let Some(race) = &report.race {
+            out.push_str(&format!("  race: {race} (derived from seed {}'s run; every order of these commands enumerated)\n", report.seed));
+        }
         let (original, minimal) = self.save(report, dir, target);
         if let Some(s) = &report.shrunk {
             out.push_str(&format!(

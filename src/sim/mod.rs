@@ -119,8 +119,8 @@ pub use faults::{CallKind, CallTarget, FaultKind, FaultPlan, FaultPlanError, Fau
 pub use harness::{CommandStore, Harness};
 pub use shell_handler::ShellHandler;
 pub use determinism::{Determinism, Divergence, check_determinism, check_determinism_with, first_difference};
-pub use explore::{CHUNK, ExhaustiveTally, ExploreOptions, FAULTS_STREAM, SCENARIO_STREAM, Summary, assert_no_violations, explore, explore_parallel, scenario_for, shard_range};
-pub use gate::{Check, SCENARIO_ENV, SCHEDULE_ENV, TestTarget};
+pub use explore::{CHUNK, ExhaustiveTally, RaceTally, ExploreOptions, FAULTS_STREAM, SCENARIO_STREAM, Summary, assert_no_violations, explore, explore_parallel, scenario_for, shard_range};
+pub use gate::{Check, DEFAULT_RACE_EVERY, DEFAULT_RACES, SCENARIO_ENV, SCHEDULE_ENV, TestTarget};
 pub use history::{CommandRecord, GhostWrite, History};
 pub use regression::{Expect, Regression, RegressionError};
 pub use report::{DEFAULT_REPLAY_PROGRAM, FailureReport, ShrunkReport, replay_program, set_replay_program};

@@ -67,6 +67,12 @@ pub struct FailureReport {
     /// scheduler chose it: `--schedule` / `DCB_SCHEDULE` replay it exactly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
+    /// The race this failure was found in, when race mode derived it
+    /// ([`races`](crate::sim::sched::races)): its commands, as numbered in
+    /// the seed's generated scenario. The report's scenario is then the
+    /// race's own (with the schedule), which replays it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub race: Option<String>,
 }
 
 /// The shrunk form of a failure.
@@ -114,6 +120,7 @@ impl FailureReport {
             test: None,
             shrunk: None,
             schedule: None,
+            race: None,
         }
     }
 
@@ -175,6 +182,9 @@ impl fmt::Display for FailureReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "dcb-sim: invariant violated")?;
         writeln!(f, "  workload: {}  seed: {}  plant: {}", self.workload, self.seed, self.plant.as_deref().unwrap_or("none"))?;
+        if let Some(race) = &self.race {
+            writeln!(f, "  race: {race} (every order of these commands enumerated; the scenario below plays only them)")?;
+        }
         writeln!(f, "  violations ({}):", self.violations.len())?;
         for v in self.violations.iter().take(10) {
             writeln!(f, "    - {v}")?;

@@ -10,8 +10,10 @@
 //! 1. Run the scenario once (its own scheduler and latency) and record
 //!    every store call.
 //! 2. Two commands **conflict** when a (counted) read of one matches an
-//!    event the other wrote. Conflicting pairs are races; so are triples of
-//!    a pair and a third command that conflicts with one of them.
+//!    event the other wrote. Triples of a command and two commands it
+//!    conflicts with are races, and so are conflicting pairs; triples come
+//!    first (a command conflicting with two others can be pushed to a third
+//!    attempt, or see one write between its two reads and another after).
 //! 3. A race's scenario: the original setup, then the commands whose writes
 //!    landed before the race's first read, played one by one in log order
 //!    (as setup), then the race's commands started together on clients of
@@ -41,7 +43,7 @@ use crate::store::{Position, Query};
 /// How many races, and how many orders of each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RaceOptions {
-    /// At most this many races per scenario (pairs first, then triples).
+    /// At most this many races per scenario (triples first, then pairs).
     pub races: usize,
     /// At most this many runs (checked orders plus pruned ones) per race.
     pub orders: u64,
@@ -133,20 +135,27 @@ pub fn races_of<C: Clone>(scenario: &Scenario<C>, history: &History<C>, options:
             }
         }
     }
-    let mut groups: Vec<Vec<usize>> = edges.iter().map(|&(a, b)| vec![a, b]).collect();
+    // Triples first: a command conflicting with two others can be pushed to
+    // a third attempt, or see one write between two reads and another after;
+    // a triple's orders include most orders of its pairs.
+    let linked = |x: usize, y: usize| edges.contains(&(x.min(y), x.max(y)));
+    let mut groups: Vec<Vec<usize>> = Vec::new();
     if options.triples {
-        for &(a, b) in &edges {
-            for c in 0..n {
-                if c != a && c != b && (edges.contains(&(a.min(c), a.max(c))) || edges.contains(&(b.min(c), b.max(c)))) {
-                    let mut t = vec![a, b, c];
-                    t.sort_unstable();
-                    if !groups.contains(&t) {
-                        groups.push(t);
+        for v in 0..n {
+            for x in 0..n {
+                for y in x + 1..n {
+                    if x != v && y != v && linked(v, x) && linked(v, y) {
+                        let mut t = vec![v, x, y];
+                        t.sort_unstable();
+                        if !groups.contains(&t) {
+                            groups.push(t);
+                        }
                     }
                 }
             }
         }
     }
+    groups.extend(edges.iter().map(|&(a, b)| vec![a, b]));
     groups.truncate(options.races);
     groups.into_iter().map(|members| race_scenario(scenario, history, &prints, members)).collect()
 }
