@@ -98,6 +98,21 @@ fn timed(f: impl FnOnce()) -> Duration {
     }
 }
 
+/// CPU time used so far by the calling thread (zero where the platform
+/// has no thread CPU clock). Read outside any simulation.
+pub(super) fn thread_cpu_time() -> Duration {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        if rc == 0 {
+            return Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+        }
+    }
+    Duration::ZERO
+}
+
 /// CPU time used so far by this process, all threads (`None`: not on Unix,
 /// or the clock failed). Read outside any simulation: inside one, madsim's
 /// `clock_gettime` override serves only the wall clocks.

@@ -18,6 +18,7 @@
 //! this very binary (see [`Registry::replay_program`]).
 
 mod bench;
+mod catch_time;
 mod explore;
 mod registry;
 mod replay;
@@ -70,7 +71,7 @@ struct WorkloadArgs {
 const WORKLOAD_ARG: &str = "workload";
 
 /// The subcommands with a `--workload`.
-const WORKLOAD_COMMANDS: [&str; 4] = ["explore", "replay", "check-determinism", "tune"];
+const WORKLOAD_COMMANDS: [&str; 5] = ["explore", "replay", "check-determinism", "tune", "catch-time"];
 
 /// A storage engine the simulator can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,6 +130,8 @@ enum Command {
     },
     /// Measure schedules/s of the built-in workloads (and any `--workload` of this binary) against the madsim floor, `--jobs 2` scaling, retry overhead and memory.
     Bench(bench::BenchArgs),
+    /// Seeds, schedules and CPU-seconds to the first catch of a bug (`--plant` or a buggy workload) over several start seeds, one thread; generic checkers only unless `--all-invariants`.
+    CatchTime(catch_time::CatchTimeArgs),
     /// Compare retry policies on the same seeds of a contended workload: success, retries, exhaustion, latency, store calls.
     Tune(tune::TuneArgs),
 }
@@ -185,6 +188,7 @@ pub fn main(registry: Registry) -> i32 {
             }
             Command::Merge { files, json, max_reports } => explore::merge(&files, json, max_reports),
             Command::Bench(args) => bench::run(&args, &registry),
+            Command::CatchTime(args) => workload(&args.workload)?.catch_time(&args.workload.knobs(), &args),
             Command::Tune(args) => {
                 tune::check_args(&args)?;
                 workload(&args.workload)?.tune(&args.workload.knobs(), &args)

@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 
 use rand_chacha::ChaCha8Rng;
 
+use super::catch_time::{CatchTimeArgs, catch_time_cmd};
 use super::explore::{ExploreArgs, explore_cmd};
 use super::replay::{ReplayArgs, run_replay};
 use super::tune::{TuneArgs, run_sweep, run_tune};
@@ -173,6 +174,8 @@ pub(super) trait ErasedWorkload {
     fn check_determinism(&self, knobs: &Knobs, scheduler: &Scheduler, start_seed: u64, seeds: u64) -> i32;
     /// `tune`.
     fn tune(&self, knobs: &Knobs, args: &TuneArgs) -> i32;
+    /// `catch-time`.
+    fn catch_time(&self, knobs: &Knobs, args: &CatchTimeArgs) -> i32;
     /// `bench --workload`: runs the seeds `seeds` on one thread (the
     /// caller times it).
     ///
@@ -224,6 +227,10 @@ impl<W: Workload + Sync + 'static, F: Fn(&Knobs) -> W> ErasedWorkload for Factor
             return run_sweep(|n| self.build(&Knobs { clients: Some(n), ..knobs.clone() }), args);
         }
         run_tune(&self.build(knobs), args)
+    }
+
+    fn catch_time(&self, knobs: &Knobs, args: &CatchTimeArgs) -> i32 {
+        catch_time_cmd(&self.build(knobs), self.name, args)
     }
 
     fn bench(&self, knobs: &Knobs, seeds: std::ops::Range<u64>) -> Result<(), String> {

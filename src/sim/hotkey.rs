@@ -13,7 +13,7 @@
 //! `dcb-sim tune`). Its own invariant is the [`sequence`](mod@super::check::sequence)
 //! checker (numbers 1, 2, 3, … without repeat or gap, one per client, held
 //! exactly by the clients whose command took effect), besides the generic
-//! checks and the decider's sequential re-run.
+//! checks (serializability by re-execution among them).
 //!
 //! ```
 //! use dcb_sim::sim::hotkey::HotKeyWorkload;
