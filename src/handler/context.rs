@@ -33,7 +33,7 @@ impl CallHooks for NoHooks {
     fn next_read_independent(&self) {}
 }
 
-/// The clock a handler sleeps on: [`RuntimeSleeper`] (madsim's virtual time
+/// The clock a handler sleeps on: [`RuntimeSleeper`](crate::retry::RuntimeSleeper) (madsim's virtual time
 /// in simulation, tokio's timer in production) that also tells the
 /// simulator how long each requested sleep was, so delays are checked
 /// exactly instead of measured. Hand it to a [`RetryEngine`](crate::retry::RetryEngine)

@@ -46,10 +46,10 @@ pub struct ExploreOptions {
     /// workload generates it, which is random latency for the built-ins).
     pub scheduler: Scheduler,
     /// Enumerate every order of store steps of each seed's scenario,
-    /// within this many runs per scenario ([`exhaustive`]); `schedules`
+    /// within this many runs per scenario ([`exhaustive`](super::exhaustive())); `schedules`
     /// then counts every checked order, not seeds.
     pub exhaustive: Option<u64>,
-    /// Race mode ([`races`](super::sched::races)): after a seed's run,
+    /// Race mode ([`races`](mod@super::sched::races)): after a seed's run,
     /// derive the races of its recorded calls and enumerate each; every
     /// order checked counts as a schedule.
     pub races: Option<RaceOptions>,

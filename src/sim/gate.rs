@@ -148,13 +148,13 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
     }
 
     /// Enumerate every order of store steps of each seed's scenario, up to
-    /// `budget` runs per scenario ([`exhaustive`](super::exhaustive)).
+    /// `budget` runs per scenario ([`exhaustive`](super::exhaustive())).
     pub fn exhaustive(mut self, budget: u64) -> Self {
         self.exhaustive = Some(budget);
         self
     }
 
-    /// Race mode ([`races`](super::sched::races)): on every `every`-th
+    /// Race mode ([`races`](mod@super::sched::races)): on every `every`-th
     /// seed, also derive the races of its run (pairs and triples of
     /// commands that conflicted) and enumerate every order of each. On by
     /// default ([`DEFAULT_RACES`] on every [`DEFAULT_RACE_EVERY`]-th seed);

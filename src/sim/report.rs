@@ -68,7 +68,7 @@ pub struct FailureReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
     /// The race this failure was found in, when race mode derived it
-    /// ([`races`](crate::sim::sched::races)): its commands, as numbered in
+    /// ([`races`](mod@crate::sim::sched::races)): its commands, as numbered in
     /// the seed's generated scenario. The report's scenario is then the
     /// race's own (with the schedule), which replays it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -55,7 +55,7 @@ impl Default for ExhaustiveOptions {
 /// A schedule [`exhaustive`] found violating an invariant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExhaustiveFailure {
-    /// The schedule: replay it with [`Scheduler::Script`](super::Scheduler::Script).
+    /// The schedule: replay it with [`Scheduler::Script`].
     pub schedule: Schedule,
     /// Preemptions in it.
     pub preemptions: u32,

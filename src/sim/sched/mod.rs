@@ -12,11 +12,11 @@
 //! - [`Scheduler::Pct`]: store calls take no latency; whenever no client
 //!   can run, the pending step of the highest-priority client takes effect,
 //!   with random priorities and `depth − 1` priority change points drawn
-//!   from the seed ([PCT](pct)).
+//!   from the seed (PCT: probabilistic concurrency testing).
 //! - [`Scheduler::Script`]: the choices of a [`Schedule`], e.g. one a
 //!   report printed; `DCB_SCHEDULE=…` in tests, `replay --schedule …` on
 //!   the command line.
-//! - [`exhaustive`]: every distinct order of steps of one scenario, with a
+//! - [`exhaustive`](exhaustive()): every distinct order of steps of one scenario, with a
 //!   sleep-set partial-order reduction; a complete run with no violation
 //!   is a proof for that scenario.
 //! - [`races`](races()): the pairs and triples of commands of any scenario that

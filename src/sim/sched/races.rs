@@ -19,7 +19,7 @@
 //!    (as setup), then the race's commands started together on clients of
 //!    their own, without latency or random faults.
 //! 4. Every order of its store steps is enumerated with the sleep-set
-//!    reduction ([`exhaustive`](super::exhaustive)), up to a budget of
+//!    reduction ([`exhaustive`](super::exhaustive())), up to a budget of
 //!    orders per race. A race enumerated completely with no violation is a
 //!    proof for that race; a failing order comes with its schedule string
 //!    and the race's scenario, which replay it exactly.

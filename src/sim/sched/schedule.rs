@@ -41,7 +41,7 @@ impl fmt::Display for Choice {
     }
 }
 
-/// The choices of one controlled run, in order (see the [module docs](self)).
+/// The choices of one controlled run, in order (see the [scheduler docs](super)).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Schedule(Vec<Choice>);
 
