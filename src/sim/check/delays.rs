@@ -110,7 +110,13 @@ pub fn check_timed<C>(scenario: &Scenario<C>, history: &History<C>, timing: Timi
             }
             let (lo, hi) = allowed(p, a.attempt, previous);
             if a.delay_before < lo || a.delay_before > hi {
-                bad(format!("waited {:?}, the policy allows {lo:?}..={hi:?}", a.delay_before));
+                let waits: Vec<Duration> = attempts.iter().skip(1).map(|a| a.delay_before).collect();
+                bad(format!(
+                    "waited {:?}, the policy allows {lo:?}..={hi:?} (the scenario's policy: {} attempts, base {:?}, multiplier {}, cap {:?}, jitter {:?}; this command waited {waits:?}). \
+                     If your handler runs its own retry loop, judge it by the policy it follows: set `scenario.policy` in `Workload::generate` \
+                     and in hand-written scenarios, e.g. `scenario.policy = RetryPolicy::builder().max_attempts(4).base_delay(Duration::from_millis(20)).build()?`",
+                    a.delay_before, p.max_attempts, p.base_delay, p.multiplier, p.max_delay, p.jitter
+                ));
             }
             let gap = a.started_at.saturating_sub(attempts[i - 1].ended_at);
             let overshot = timing == Timing::Virtual && gap > a.delay_before.max(RuntimeSleeper::MIN_SLEEP) + SLACK;
