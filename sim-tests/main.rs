@@ -34,6 +34,7 @@ mod library_domain;
 mod library_sim;
 mod open_runner;
 mod planted;
+mod reexecution;
 mod regressions;
 mod retry_policy;
 mod schedulers;

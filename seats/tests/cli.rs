@@ -8,9 +8,9 @@
 //! ignored in a plain `cargo test`: `scripts/seats-cli.sh` (a step of
 //! `.ci/run`) builds the example once and runs them, as
 //! `SEATS_SIM=<target>/release/examples/seats-sim cargo test --release
-//! --test sim -- --ignored --exact cli::<test>…`. (They used to build the
-//! example themselves with a nested cargo, which resolved dcb-sim's features
-//! for seats alone and so rebuilt dcb-sim on every change.)
+//! --test sim -- --ignored cli::`. (They used to build the example
+//! themselves with a nested cargo, which resolved dcb-sim's features for
+//! seats alone and so rebuilt dcb-sim on every change.)
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
