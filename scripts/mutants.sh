@@ -12,14 +12,21 @@
 set -euo pipefail
 dir=${1:?usage: scripts/mutants.sh store|retry|handler|domain [cargo-mutants flags]}
 shift
+# The modules of the `sim` test binary (sim-tests/<module>.rs) that exercise
+# the directory.
 case "$dir" in
-  store)   tests=(--lib --test=store_conformance) ;;
-  retry)   tests=(--lib --test=retry_policy --test=csharp_scenarios) ;;
-  handler) tests=(--lib --test=csharp_scenarios --test=library_domain --test=faults) ;;
-  domain)  tests=(--lib --test=library_domain --test=enrollment_sim --test=library_sim) ;;
+  store)   modules=(store_conformance) ;;
+  retry)   modules=(retry_policy csharp_scenarios) ;;
+  handler) modules=(csharp_scenarios library_domain faults) ;;
+  domain)  modules=(library_domain enrollment_sim library_sim) ;;
   *) echo "unknown directory: $dir" >&2; exit 2 ;;
 esac
-args=()
-for t in "${tests[@]}"; do args+=(--cargo-arg="$t"); done
+# Two test binaries, as --cargo-arg so that the build phase (`cargo test
+# --no-run`) builds only them: the library's unit tests and `sim`. The test
+# filters after `-- --` reach both binaries: `tests::` selects every unit
+# test of the library (each lives in a `tests` or `*_tests` module; no
+# module of `sim` is named so), `<module>::` the modules above in `sim`.
+filters=(tests::)
+for m in "${modules[@]}"; do filters+=("$m::"); done
 mkdir -p "mutants.out/$dir"
-exec cargo mutants --in-place -f "src/$dir/**" "${args[@]}" -o "mutants.out/$dir" "$@"
+exec cargo mutants --in-place -f "src/$dir/**" --cargo-arg=--lib --cargo-arg=--test=sim -o "mutants.out/$dir" "$@" -- -- "${filters[@]}"

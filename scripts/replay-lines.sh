@@ -11,9 +11,9 @@ cd "$(dirname "$0")/.."
 
 # fixture test command | invariant its report must name
 fixtures=(
-    "cargo test --release -p seats --test check -- fixture_two_reads_bug_fails_the_check --exact --include-ignored|dcb-soundness"
-    "cargo test --release -p dcb-sim --test planted -- fixture_enrollment_narrow_condition_fails_the_check --exact --include-ignored|dcb-soundness"
-    "cargo test --release -p dcb-sim --test library_sim -- fixture_library_stale_decision_fails_the_check --exact --include-ignored|serializability"
+    "cargo test --release -p seats --test sim -- check::fixture_two_reads_bug_fails_the_check --exact --include-ignored|dcb-soundness"
+    "cargo test --release -p dcb-sim --test sim -- planted::fixture_enrollment_narrow_condition_fails_the_check --exact --include-ignored|dcb-soundness"
+    "cargo test --release -p dcb-sim --test sim -- library_sim::fixture_library_stale_decision_fails_the_check --exact --include-ignored|serializability"
 )
 
 out=$(mktemp)

@@ -30,7 +30,7 @@ EOF
 echo "== production build (no madsim): the library compiles"
 cargo build --release --quiet
 echo "== a plain 'cargo test' of a simulation test refuses to run without madsim"
-if cargo test --release --quiet --test correct >"$work/plain.log" 2>&1; then
+if cargo test --release --quiet --test sim >"$work/plain.log" 2>&1; then
     echo "FAIL: the simulation test ran without --cfg madsim" >&2
     exit 1
 fi
@@ -43,8 +43,14 @@ if grep -q "FAILED\|error\[" "$work/sim.log" || ! grep -q "^test result: ok" "$w
     tail -40 "$work/sim.log" >&2
     exit 1
 fi
+echo "== the seats-sim example that cargo simtest built runs its end-to-end tests (cli::, ignored without SEATS_SIM)"
+export SEATS_SIM="$work/seats/target/madsim/release/examples/seats-sim"
+[ -x "$SEATS_SIM" ] || { echo "FAIL: cargo simtest did not build $SEATS_SIM" >&2; exit 1; }
+cargo simtest --release --test sim -- --ignored cli:: >"$work/cli.log" 2>&1 || { echo "FAIL: the seats-sim tests:" >&2; tail -40 "$work/cli.log" >&2; exit 1; }
+grep -q '^test cli::.* \.\.\. ok$' "$work/cli.log" || { echo "FAIL: no cli:: test ran:" >&2; tail -40 "$work/cli.log" >&2; exit 1; }
+unset SEATS_SIM
 echo "== a failing simulation test's printed replay lines run verbatim (without the alias)"
-if cargo simtest --release --test check -- fixture_two_reads_bug_fails_the_check --exact --include-ignored >"$work/fixture.log" 2>&1; then
+if cargo simtest --release --test sim -- check::fixture_two_reads_bug_fails_the_check --exact --include-ignored >"$work/fixture.log" 2>&1; then
     echo "FAIL: the fixture passed; it must fail on purpose" >&2
     exit 1
 fi

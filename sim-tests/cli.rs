@@ -3,9 +3,6 @@
 //! violation and history hash in a new process), and clear errors on bad
 //! input.
 
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use std::process::{Command, Output};
 
 fn dcb_sim(args: &[&str]) -> Output {

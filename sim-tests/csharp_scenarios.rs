@@ -7,9 +7,6 @@
 //! on fresh state. Each test asserts that its schedule fit exactly (every
 //! scripted step was the one taken).
 
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use std::time::Duration;
 
 use dcb_sim::domain::enrollment::{EnrollmentCommand, Tier};
@@ -20,9 +17,7 @@ use dcb_sim::sim::{CommandRecord, Latency, RunResult, Scenario, Schedule, Schedu
 
 const MS: Duration = Duration::from_millis(1);
 
-#[path = "support/enrollment.rs"]
-mod enrollment_commands;
-use enrollment_commands::{course, enroll, student};
+use crate::support::enrollment::{course, enroll, student};
 
 /// Runs `commands` (all starting at 0) after `setup` under `schedule`,
 /// with no store latency; asserts no invariant broke and the schedule was

@@ -4,9 +4,6 @@
 //! ([`check_determinism_with`], which `dcb-sim check-determinism` runs too):
 //! equal history hashes, equal histories, equal violations.
 
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use dcb_sim::plant::Plant;
 use dcb_sim::sim::enrollment::EnrollmentWorkload;
 use dcb_sim::sim::{Determinism, Divergence, ExploreOptions, SCENARIO_STREAM, SimConfig, TestTarget, Workload, check_determinism_with, run};

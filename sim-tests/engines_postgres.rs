@@ -31,10 +31,7 @@
 //! Without `DCB_PG_URL` the PostgreSQL tests print `SKIPPED: DCB_PG_URL not
 //! set (start one with scripts/pg-throwaway.sh)` and pass, except with
 //! `CI=true`, where they fail. Run: `eval "$(scripts/pg-throwaway.sh start)";
-//! cargo test --test engines_postgres`.
-
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml)");
+//! cargo test --test sim -- engines_postgres::`.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -305,7 +302,7 @@ fn missing_server_is_skipped_locally_and_fails_in_ci() {
     let exe = std::env::current_exe().expect("test binary");
     let run = |ci: Option<&str>| {
         let mut cmd = Command::new(&exe);
-        cmd.args(["probe_url", "--exact", "--nocapture", "--test-threads=1"]).env_remove("DCB_PG_URL").env_remove("CI");
+        cmd.args(["engines_postgres::probe_url", "--exact", "--nocapture", "--test-threads=1"]).env_remove("DCB_PG_URL").env_remove("CI");
         if let Some(ci) = ci {
             cmd.env("CI", ci);
         }

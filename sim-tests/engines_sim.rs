@@ -22,9 +22,6 @@
 //! never waits and `SQLITE_BUSY` never happens), fsync, crash recovery and
 //! file locking, and real latency.
 
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use dcb_sim::plant::Plant;
 use dcb_sim::rng;
 use dcb_sim::sim::enrollment::EnrollmentWorkload;

@@ -31,10 +31,8 @@
 //! barriers and lock-step, and every wait on another thread or process
 //! fails the test with a message after 60 s instead of hanging or passing.
 //!
-//! Run: `cargo test --test engines_sqlite`.
-
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml)");
+//! Run: `cargo test --test sim -- engines_sqlite::`. The child processes
+//! are this test binary itself, run on one ignored test by its full name.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -124,7 +122,7 @@ fn crash_mid_append_keeps_whole_appends() {
         let ack_path = dir.join(format!("ack-{round}.txt"));
         let ack = std::fs::File::create(&ack_path).expect("ack file");
         let mut child = Command::new(&exe)
-            .args(["crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .args(["engines_sqlite::crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
             .env(CHILD_ENV, &db)
             .stdout(ack)
             .stderr(Stdio::null())
@@ -404,7 +402,7 @@ struct Child {
 impl Child {
     fn spawn(exe: &Path, db: &Path) -> Child {
         let mut process = Command::new(exe)
-            .args(["race_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .args(["engines_sqlite::race_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
             .env(RACE_ENV, db)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -4,9 +4,6 @@
 //! states at all (conflicts, retries, exhaustion, each rejection) and that
 //! seeds really give different interleavings.
 
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -17,7 +14,9 @@ use dcb_sim::sim::{FailureReport, Latency, Scenario, Scheduled, SimConfig, Workl
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
-const TEST: &str = "enrollment_sim";
+/// The `cargo test` target and filter a failure report's replay line names
+/// (`DCB_SEED=… cargo test --release --test sim -- enrollment_sim::`).
+const TEST: &str = "sim -- enrollment_sim::";
 
 /// 3,000 generated schedules with every checker on; also proves the
 /// explorer reaches conflicts, retries, exhaustion and every rejection.

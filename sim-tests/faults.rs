@@ -1,9 +1,6 @@
 //! The fault model: injected storage faults, what the checkers allow after
 //! each, and the metrics observer.
 
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use std::time::Duration;
 
 use dcb_sim::domain::enrollment::{EnrollmentCommand, Tier};
@@ -175,7 +172,7 @@ fn a_scripted_fault_that_only_an_append_can_have_is_refused_on_a_read() {
 
 #[test]
 fn explore_enrollment_with_faults_holds_every_invariant() {
-    let s = assert_no_violations(&EnrollmentWorkload::default().with_faults(), "faults", 0, 2_000);
+    let s = assert_no_violations(&EnrollmentWorkload::default().with_faults(), "sim -- faults::", 0, 2_000);
     println!("{s}");
     if dcb_sim::sim::SimConfig::from_env().is_replay() {
         return;

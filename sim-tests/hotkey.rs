@@ -15,11 +15,8 @@
 //!   the page self-contained and rendered in headless Chromium (skipped
 //!   locally without `chromium`, a failure under `CI`), and clear errors.
 //!
-//! `cargo test --release --test hotkey -- --nocapture published` prints
+//! `cargo test --release --test sim -- --nocapture hotkey::published` prints
 //! dcb-sim's figures beside the study's.
-
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use std::process::{Command, Output};
 
@@ -33,10 +30,7 @@ use dcb_sim::sim::{EngineStore, ExploreOptions, History, SCENARIO_STREAM, Scenar
 use dcb_sim::store::{EventStore, ReadOptions, StoreError};
 use dcb_sim::rand_chacha::ChaCha8Rng;
 
-#[path = "support/chromium.rs"]
-mod chromium;
-#[path = "support/page.rs"]
-mod page;
+use crate::support::{chromium, page};
 
 /// The study's client count for the ordering test, and its seeds.
 const N: u32 = 100;

@@ -6,10 +6,8 @@
 //! exactly one lends it, the other is rejected "book is already lent"
 //! (directly, or after a conflict and a retry).
 //!
-//! Run: `cargo test --test library_domain` (needs `--cfg madsim`, set in
+//! Run: `cargo test --test sim -- library_domain::` (needs `--cfg madsim`, set in
 //! `.cargo/config.toml`).
-
-#[cfg(not(madsim))] compile_error!("sim-tests need --cfg madsim");
 
 use std::sync::Arc;
 

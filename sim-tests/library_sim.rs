@@ -17,11 +17,8 @@
 //!   the five library checkers is in some row and fires on some planted
 //!   bug; the correct code passes the same budget.
 //!
-//! Run: `cargo test --test library_sim` (add `-- --nocapture` for the
+//! Run: `cargo test --test sim -- library_sim::` (add `--nocapture` for the
 //! exploration summary and the seeds each plant needed).
-
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -37,7 +34,9 @@ use dcb_sim::sim::{Catch, Caught, ExploreOptions, FailureReport, Latency, Scenar
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
-const TEST: &str = "library_sim";
+/// The `cargo test` target and filter a failure report's replay line names
+/// (`DCB_SEED=… cargo test --release --test sim -- library_sim::`).
+const TEST: &str = "sim -- library_sim::";
 
 /// The library's own invariants.
 const LIBRARY_INVARIANTS: [&str; 5] = [

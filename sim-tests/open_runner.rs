@@ -3,9 +3,6 @@
 //! keeps its own records, both must agree exactly. A plant a workload does
 //! not support is refused, not silently ignored.
 
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 

@@ -5,9 +5,6 @@
 //! regression file and from the seed alone ([`Catch`], the same helper the
 //! library workload and the seats crate use).
 
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use std::time::Duration;
 
 use dcb_sim::domain::enrollment::{EnrollmentCommand, EnrollmentEvent};

@@ -7,9 +7,6 @@
 //! (writes each shrunk failure), or from `dcb-sim replay --seed S
 //! --print-scenario`; set `expect` and `note`; commit the file.
 
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use std::path::PathBuf;
 
 use dcb_sim::sim::Regression;

@@ -36,8 +36,8 @@
 //!
 //! The second argument is a closure (called once per test and once per
 //! property-test case, so it must be `Fn`) returning a future that yields a
-//! fresh, empty store. Tests are then named `sqlite::<case>`, e.g.
-//! `cargo test --test store_conformance sqlite::`.
+//! fresh, empty store. Tests are then named `store_conformance::sqlite::<case>`,
+//! e.g. `cargo test --test sim -- store_conformance::sqlite::`.
 //!
 //! To add a case, write it in `src/conformance/cases.rs`, list it in
 //! `src/conformance/suite.rs`, and add its name to the list in
@@ -54,13 +54,8 @@
 //! (the simulator's `NonAtomicStore` over PostgreSQL) failing
 //! `concurrent_conditional_appends_one_wins` under real concurrency.
 //!
-//! Run: `cargo test --test store_conformance` (needs `--cfg madsim`, set in
+//! Run: `cargo test --test sim -- store_conformance::` (needs `--cfg madsim`, set in
 //! `.cargo/config.toml`).
-
-#[cfg(not(madsim))]
-compile_error!(
-    "sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)"
-);
 
 use std::future::Future;
 
@@ -145,7 +140,7 @@ mod runners {
             run_case(&Madsim, make, name);
         }
         pub fn model<S: EventStore, M: Fn() -> MF, MF: Future<Output = S>>(make: M) {
-            crate::model::run_model_check(&Madsim, make, crate::model::CASES);
+            crate::store_conformance::model::run_model_check(&Madsim, make, crate::store_conformance::model::CASES);
         }
     }
 
@@ -156,7 +151,7 @@ mod runners {
         pub use super::madsim_rt::case;
         use super::*;
         pub fn model<S: EventStore, M: Fn() -> MF, MF: Future<Output = S>>(make: M) {
-            crate::model::run_model_check(&Madsim, make, crate::model::CASES / 4);
+            crate::store_conformance::model::run_model_check(&Madsim, make, crate::store_conformance::model::CASES / 4);
         }
     }
 
@@ -172,7 +167,7 @@ mod runners {
             if dcb_sim::store::postgres::test_url("store_conformance::postgres").is_some() {
                 // Each case opens a connection and creates a schema: fewer
                 // cases than in-process engines, same strategy.
-                crate::model::run_model_check(&Tokio::new(), make, crate::model::CASES / 4);
+                crate::store_conformance::model::run_model_check(&Tokio::new(), make, crate::store_conformance::model::CASES / 4);
             }
         }
     }
@@ -433,7 +428,7 @@ mod model {
 
     /// Property test: random histories give identical results on the engine
     /// built by `make` and on the model (`cases` cases, each run with `exec`).
-    pub fn run_model_check<S, M, MF>(exec: &impl crate::runners::Exec, make: M, cases: u32)
+    pub fn run_model_check<S, M, MF>(exec: &impl crate::store_conformance::runners::Exec, make: M, cases: u32)
     where
         S: EventStore,
         M: Fn() -> MF,
@@ -465,10 +460,10 @@ mod model {
 
 conformance_tests!(memory, || async { dcb_sim::store::MemoryStore::new() });
 conformance_tests!(sqlite_memory, || async {
-    crate::engines::Erased::new(dcb_sim::store::SqliteStore::open_in_memory().expect("open SQLite :memory:"))
+    crate::store_conformance::engines::Erased::new(dcb_sim::store::SqliteStore::open_in_memory().expect("open SQLite :memory:"))
 });
-conformance_tests!(sqlite_file, runner = madsim_fsync_rt, || async { crate::engines::Erased::new(crate::engines::TempSqlite::new()) });
-conformance_tests!(postgres, runner = postgres_rt, || crate::engines::postgres(false));
+conformance_tests!(sqlite_file, runner = madsim_fsync_rt, || async { crate::store_conformance::engines::Erased::new(crate::store_conformance::engines::TempSqlite::new()) });
+conformance_tests!(postgres, runner = postgres_rt, || crate::store_conformance::engines::postgres(false));
 
 /// Store factories for the durable engines.
 mod engines {

@@ -31,10 +31,7 @@
 //! any insert, must be caught by the same checkers.
 //!
 //! PostgreSQL runs need `DCB_PG_URL` (skipped with a message without it,
-//! failed in CI). Run: `cargo test --release --test stress_engines -- --nocapture`.
-
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml)");
+//! failed in CI). Run: `cargo test --release --test sim -- --nocapture stress_engines::`.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;

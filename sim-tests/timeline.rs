@@ -6,9 +6,6 @@
 //! `CI`). Set `DCB_KEEP_HTML=1` to keep the page and screenshot the
 //! Chromium test writes (their paths are printed).
 
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use std::time::Duration;
 
 use dcb_sim::domain::enrollment::EnrollmentCommand;
@@ -19,12 +16,8 @@ use dcb_sim::sim::html::{self, Page};
 use dcb_sim::sim::{CommandRecord, ExploreOptions, History, RunResult, SCENARIO_STREAM, Scenario, Violation, Workload, explore, run, timeline, timeline_with};
 use dcb_sim::store::{Event, SequencedEvent};
 
-#[path = "support/chromium.rs"]
-mod chromium;
-use chromium::{chromium_run, find_chromium};
-#[path = "support/page.rs"]
-mod page;
-use page::check_balanced;
+use crate::support::chromium::{chromium_run, find_chromium};
+use crate::support::page::check_balanced;
 
 /// Seeds explored to find the planted bug (it is caught at a low seed).
 const BUDGET: u64 = 2_000;
@@ -37,7 +30,7 @@ const BUDGET: u64 = 2_000;
 /// schedule exploration found, whatever the report does with it.
 fn planted_failure() -> (Scenario<EnrollmentCommand>, RunResult<EnrollmentCommand>) {
     let w = EnrollmentWorkload::default();
-    let opts = ExploreOptions { seeds: BUDGET, plant: Some(Plant::NonAtomicStore), stop_on_failure: true, max_reports: 1, test: Some("timeline".into()), ..ExploreOptions::default() };
+    let opts = ExploreOptions { seeds: BUDGET, plant: Some(Plant::NonAtomicStore), stop_on_failure: true, max_reports: 1, test: Some("sim -- timeline::".into()), ..ExploreOptions::default() };
     let summary = explore(&w, &opts);
     let seed = summary.failures.first().unwrap_or_else(|| panic!("non-atomic-store not caught in {BUDGET} seeds\n{summary}")).seed;
     let mut scenario = w.generate(&mut dcb_sim::rng::substream(seed, SCENARIO_STREAM));

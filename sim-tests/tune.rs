@@ -4,10 +4,7 @@
 //! (no retries ⇒ no retry rate and more exhaustion than the default).
 //!
 //! `tune_table_50_clients` prints the README's table; see it with
-//! `cargo test --release --test tune -- --nocapture tune_table`.
-
-#[cfg(not(madsim))]
-compile_error!("sim-tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
+//! `cargo test --release --test sim -- --nocapture tune::tune_table`.
 
 use std::sync::OnceLock;
 

@@ -9,10 +9,7 @@
 //! first seed that fires each invariant replays from its report, as a
 //! regression file and from the seed alone.
 
-#[cfg(not(madsim))]
-compile_error!("the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
-mod common;
+use crate::common;
 
 use dcb_sim::plant::Plant;
 use dcb_sim::sim::{Catch, Scenario};

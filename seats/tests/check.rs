@@ -6,9 +6,6 @@
 //! `.ci/run` runs it, takes the replay lines it prints and runs each
 //! verbatim (scripts/replay-lines.sh), so printed lines are proven to replay.
 
-#[cfg(not(madsim))]
-compile_error!("seats tests need --cfg madsim (set in the workspace's .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use dcb_sim::sim::{Check, Regression, run};
 use seats::{HandlerVariant, SeatsWorkload};
 
@@ -32,7 +29,7 @@ fn a_bug_fails_with_a_compact_report_that_names_this_test() {
     assert_eq!(lines.len(), 2, "{report}");
     // (From a custom target dir, e.g. a `cargo simtest` alias, the line also
     // carries --config/--target-dir between the package and the target.)
-    let tail = "--test check -- a_bug_fails_with_a_compact_report_that_names_this_test --exact --include-ignored";
+    let tail = "--test sim -- check::a_bug_fails_with_a_compact_report_that_names_this_test --exact --include-ignored";
     for (line, var) in lines.iter().zip(["DCB_SEED=", "DCB_SCENARIO="]) {
         assert!(line.starts_with(var) && line.contains(" cargo test --release -p seats ") && line.ends_with(tail), "{line}");
     }

@@ -3,9 +3,6 @@
 //! makes: the correct adapter passes every case; the check-then-insert
 //! bug variant fails exactly the race case, every run.
 
-#[cfg(not(madsim))]
-compile_error!("the seats conformance test needs --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use dcb_sim::conformance::{self, CASES, CaseFailure};
 use seats::{AdapterVariant, SeatsStore};
 

@@ -2,10 +2,7 @@
 //! the races the checkers look at really happen (conflicts, retries,
 //! "seat taken" and "limit" rejections), so these tests could fail.
 
-#[cfg(not(madsim))]
-compile_error!("the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
-mod common;
+use crate::common;
 
 use dcb_sim::handler::Outcome;
 use dcb_sim::rng::substream;

@@ -3,9 +3,6 @@
 //! variant (the adapter bug sleeps on its own clock, the handler bugs read
 //! differently).
 
-#[cfg(not(madsim))]
-compile_error!("the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use dcb_sim::sim::check_determinism;
 use seats::{AdapterVariant, HandlerVariant, SeatsWorkload};
 

@@ -2,12 +2,9 @@
 //! catch each bug, with the generic checkers alone and with the domain
 //! invariants added, over 20 start seeds (0, 10 000, 20 000, …).
 //!
-//! `cargo test --release -p seats --test measure -- --ignored --nocapture`
+//! `cargo test --release -p seats --test sim -- --ignored --nocapture measure::`
 
-#[cfg(not(madsim))]
-compile_error!("the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
-mod common;
+use crate::common;
 
 use seats::{AdapterVariant, HandlerVariant, SeatsWorkload};
 

@@ -3,10 +3,7 @@
 //! needed, and the correct handler and adapter are proved on 3-client
 //! scopes (every order of their store steps checked, none violating).
 
-#[cfg(not(madsim))]
-compile_error!("the seats simulation tests need --cfg madsim (set in .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
-mod common;
+use crate::common;
 
 use dcb_sim::plant::Plant;
 use dcb_sim::sim::{ExhaustiveOptions, ExhaustiveReport, Scenario, Scheduler, exhaustive, run};

@@ -3,9 +3,6 @@
 //! from a failure report, the text timeline and the HTML page, the tuning
 //! lab.
 
-#[cfg(not(madsim))]
-compile_error!("seats tests need --cfg madsim (set in the workspace's .cargo/config.toml; an env RUSTFLAGS replaces it: keep --cfg madsim in it)");
-
 use dcb_sim::retry::RetryPolicy;
 use dcb_sim::sim::{ExploreOptions, explore, explore_parallel, html, run, shrink, timeline_with, tune};
 use seats::{HandlerVariant, SeatsWorkload};
@@ -71,7 +68,7 @@ fn the_tuning_lab_compares_policies_on_this_workload() {
 }
 
 /// The false-positive run: the correct handler and adapter over 100,000
-/// schedules (`cargo test --release -p seats --test tools -- --ignored`).
+/// schedules (`cargo test --release -p seats --test sim -- --ignored tools::`).
 #[test]
 #[ignore = "long: 100,000 schedules"]
 fn correct_code_passes_100_000_schedules() {

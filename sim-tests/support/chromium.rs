@@ -1,9 +1,8 @@
 //! Headless Chromium for the tests that check a page renders (Debian's
 //! `chromium` package; `.ci/run` installs it): find it, run it with a fresh
-//! profile and a time limit. Included by the test files that need it with
-//! `#[path = "support/chromium.rs"] mod chromium;`.
+//! profile and a time limit (`crate::support::chromium`).
 
-#![allow(dead_code, reason = "each test file uses what it needs")]
+#![allow(dead_code, reason = "each module uses what it needs")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

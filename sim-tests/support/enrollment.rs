@@ -1,5 +1,5 @@
-//! Enrollment commands for scripted scenarios (shared by the sim-tests
-//! that include this file with `#[path]`).
+//! Enrollment commands for scripted scenarios (shared by the modules of
+//! the `sim` test binary, `crate::support::enrollment`).
 
 use dcb_sim::domain::enrollment::{EnrollmentCommand, Tier};
 

@@ -1,8 +1,7 @@
 //! Checks of a self-contained HTML page, shared by the tests of the replay
-//! page and the tune page. Included with
-//! `#[path = "support/page.rs"] mod page;`.
+//! page and the tune page (`crate::support::page`).
 
-#![allow(dead_code, reason = "each test file uses what it needs")]
+#![allow(dead_code, reason = "each module uses what it needs")]
 
 /// Asserts every element that is opened is closed, in order (void elements
 /// and `<… />` excepted): the page is well-formed as XML would need it.

@@ -10,7 +10,7 @@ use std::ops::Range;
 /// | `DCB_SEED=S` | replay exactly seed `S` (with `DCB_SEEDS`, start there) | the test's own start seed |
 /// | `DCB_SEEDS=N` | run `N` seeds (widen a property run) | the test's own count |
 ///
-/// So `DCB_SEED=42 cargo test --test enrollment_sim explore_` replays seed 42,
+/// So `DCB_SEED=42 cargo test --test sim enrollment_sim::explore_` replays seed 42,
 /// and `DCB_SEEDS=100000 cargo test --release …` runs a long exploration.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SimConfig {

@@ -1,7 +1,7 @@
-//! Helpers shared by the seats test files: hand-written race scenarios,
-//! exploring until the first failure.
+//! Helpers shared by the modules of the seats test binary: hand-written
+//! race scenarios, exploring until the first failure.
 
-#![allow(dead_code, reason = "each test file uses a different subset")]
+#![allow(dead_code, reason = "each module uses a different subset; some helpers serve ignored measurements")]
 
 use dcb_sim::plant::Plant;
 use dcb_sim::sim::{ExploreOptions, FailureReport, RunResult, Scenario, Scheduled, Workload, explore};
@@ -55,6 +55,6 @@ pub fn fired<C>(result: &RunResult<C>) -> Vec<String> {
 /// Explores `w` from `start` until the first failing seed (at most
 /// `budget` seeds, with `plant`); the report, or `None`.
 pub fn first_failure<W: Workload>(w: &W, start: u64, budget: u64, plant: Option<Plant>) -> Option<FailureReport> {
-    let opts = ExploreOptions { start_seed: start, seeds: budget, plant, stop_on_failure: true, max_reports: 1, test: Some("bugs".into()), ..ExploreOptions::default() };
+    let opts = ExploreOptions { start_seed: start, seeds: budget, plant, stop_on_failure: true, max_reports: 1, test: Some("sim -- bugs::".into()), ..ExploreOptions::default() };
     explore(w, &opts).failures.into_iter().next()
 }
