@@ -1,4 +1,4 @@
-//! Each known bug — three handler variants, one adapter variant, and the
+//! Each known bug — four handler variants, one adapter variant, and the
 //! harness's own `non-atomic-store` plant over our adapter — is caught
 //! **by exactly the invariants stated** in [`CAUGHT_BY`], through dcb-sim's
 //! public negative-control helper [`Catch`]: over [`common::BUDGET`]
@@ -19,6 +19,7 @@ use seats::{AdapterVariant, HandlerVariant, SeatCommand, SeatsWorkload};
 const SOUNDNESS: &str = "dcb-soundness";
 const HELD_ONCE: &str = seat_held_once::NAME;
 const SEAT_LIMIT: &str = customer_seat_limit::NAME;
+const SERIAL: &str = "serializability";
 
 /// Exactly what catches each bug (measured, then pinned).
 struct Row {
@@ -38,51 +39,60 @@ struct Row {
 
 /// | bug | generic checkers, 2,000 seeds | + domain checkers, 2,000 seeds | hand-written race, 200 seeds (generic · + domain) |
 /// |---|---|---|---|
-/// | narrow condition | `dcb-soundness` | `dcb-soundness`, `customer-seat-limit` (the seats stay in the condition) | last seat of a customer: `dcb-soundness` · + `customer-seat-limit` |
-/// | stale retry | `dcb-soundness` | `dcb-soundness`, `seat-held-once`, `customer-seat-limit` | race then unrelated hold: `dcb-soundness` · + `seat-held-once` |
-/// | two reads, larger `after` | `dcb-soundness` | `dcb-soundness`, `seat-held-once` | holds between two reads: `dcb-soundness` · + `seat-held-once` |
-/// | check-then-insert adapter | `dcb-soundness` | `dcb-soundness`, `seat-held-once`, `customer-seat-limit` | one seat, two customers: `dcb-soundness` · + `seat-held-once` |
-/// | plant `non-atomic-store` over our adapter | `dcb-soundness` | `dcb-soundness`, `seat-held-once`, `customer-seat-limit` | one seat, two customers: `dcb-soundness` · + `seat-held-once` |
-const CAUGHT_BY: [Row; 5] = [
+/// | narrow condition | `dcb-soundness`, `serializability` | + `customer-seat-limit` (the seats stay in the condition) | last seat of a customer: `dcb-soundness`, `serializability` · + `customer-seat-limit` |
+/// | stale retry | `dcb-soundness`, `serializability` | + `seat-held-once`, `customer-seat-limit` | race then unrelated hold: `dcb-soundness`, `serializability` · + `seat-held-once` |
+/// | two reads, larger `after` | `dcb-soundness`, `serializability` | + `seat-held-once` | holds between two reads: `dcb-soundness`, `serializability` · + `seat-held-once` |
+/// | check-then-insert adapter | `dcb-soundness`, `serializability` | + `seat-held-once`, `customer-seat-limit` | one seat, two customers: `dcb-soundness`, `serializability` · + `seat-held-once` |
+/// | plant `non-atomic-store` over our adapter | `dcb-soundness`, `serializability` | + `seat-held-once`, `customer-seat-limit` | one seat, two customers: `dcb-soundness`, `serializability` · + `seat-held-once` |
+/// | stale decision (re-reads, appends the first decision) | `serializability` only | + `seat-held-once`, `customer-seat-limit` | one seat, two customers: `serializability` · + `seat-held-once` |
+const CAUGHT_BY: [Row; 6] = [
     Row {
         label: "narrow-condition",
-        generic: &[SOUNDNESS],
-        domain: &[SOUNDNESS, SEAT_LIMIT],
+        generic: &[SOUNDNESS, SERIAL],
+        domain: &[SOUNDNESS, SEAT_LIMIT, SERIAL],
         script: common::last_seat_of_a_customer,
-        script_generic: &[SOUNDNESS],
-        script_domain: &[SOUNDNESS, SEAT_LIMIT],
+        script_generic: &[SOUNDNESS, SERIAL],
+        script_domain: &[SOUNDNESS, SEAT_LIMIT, SERIAL],
     },
     Row {
         label: "stale-retry",
-        generic: &[SOUNDNESS],
-        domain: &[SOUNDNESS, HELD_ONCE, SEAT_LIMIT],
+        generic: &[SOUNDNESS, SERIAL],
+        domain: &[SOUNDNESS, HELD_ONCE, SEAT_LIMIT, SERIAL],
         script: common::race_then_unrelated_hold,
-        script_generic: &[SOUNDNESS],
-        script_domain: &[SOUNDNESS, HELD_ONCE],
+        script_generic: &[SOUNDNESS, SERIAL],
+        script_domain: &[SOUNDNESS, HELD_ONCE, SERIAL],
     },
     Row {
         label: "two-reads-max-after",
-        generic: &[SOUNDNESS],
-        domain: &[SOUNDNESS, HELD_ONCE],
+        generic: &[SOUNDNESS, SERIAL],
+        domain: &[SOUNDNESS, HELD_ONCE, SERIAL],
         script: common::hold_between_two_reads,
-        script_generic: &[SOUNDNESS],
-        script_domain: &[SOUNDNESS, HELD_ONCE],
+        script_generic: &[SOUNDNESS, SERIAL],
+        script_domain: &[SOUNDNESS, HELD_ONCE, SERIAL],
     },
     Row {
         label: "check-then-insert",
-        generic: &[SOUNDNESS],
-        domain: &[SOUNDNESS, HELD_ONCE, SEAT_LIMIT],
+        generic: &[SOUNDNESS, SERIAL],
+        domain: &[SOUNDNESS, HELD_ONCE, SEAT_LIMIT, SERIAL],
         script: common::one_seat_two_customers,
-        script_generic: &[SOUNDNESS],
-        script_domain: &[SOUNDNESS, HELD_ONCE],
+        script_generic: &[SOUNDNESS, SERIAL],
+        script_domain: &[SOUNDNESS, HELD_ONCE, SERIAL],
     },
     Row {
         label: "plant non-atomic-store",
-        generic: &[SOUNDNESS],
-        domain: &[SOUNDNESS, HELD_ONCE, SEAT_LIMIT],
+        generic: &[SOUNDNESS, SERIAL],
+        domain: &[SOUNDNESS, HELD_ONCE, SEAT_LIMIT, SERIAL],
         script: common::one_seat_two_customers,
-        script_generic: &[SOUNDNESS],
-        script_domain: &[SOUNDNESS, HELD_ONCE],
+        script_generic: &[SOUNDNESS, SERIAL],
+        script_domain: &[SOUNDNESS, HELD_ONCE, SERIAL],
+    },
+    Row {
+        label: "stale-decision",
+        generic: &[SERIAL],
+        domain: &[HELD_ONCE, SEAT_LIMIT, SERIAL],
+        script: common::one_seat_two_customers,
+        script_generic: &[SERIAL],
+        script_domain: &[HELD_ONCE, SERIAL],
     },
 ];
 
@@ -123,6 +133,14 @@ fn two_reads_max_after_is_caught() {
     caught(SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter), None, "two-reads-max-after");
 }
 
+/// A retry that re-reads and then appends its first decision: the store
+/// boundary sees a correct read → append, so `dcb-soundness` cannot fire;
+/// the re-run of the command alone on what it read catches it.
+#[test]
+fn stale_decision_is_caught_by_the_generic_checks_alone() {
+    caught(SeatsWorkload::with_handler(HandlerVariant::StaleDecision), None, "stale-decision");
+}
+
 #[test]
 fn check_then_insert_adapter_is_caught() {
     caught(SeatsWorkload::with_adapter(AdapterVariant::CheckThenInsert), None, "check-then-insert");
@@ -153,6 +171,6 @@ fn harness_non_atomic_store_plant_can_fire_over_our_adapter() {
         assert_eq!((alone.history.log.len(), common::fired(&alone)), (1, vec![]), "seed {seed}: our adapter alone must let exactly one hold through");
         let planted = dcb_sim::sim::run(&w, &Scenario { plant: Some(Plant::NonAtomicStore), ..scenario.clone() }, seed);
         assert_eq!(planted.history.log.len(), 2, "seed {seed}: over a check-then-insert both holds must pass the same condition (the plant did not fire)");
-        assert_eq!(common::fired(&planted), [SOUNDNESS, HELD_ONCE], "seed {seed}");
+        assert_eq!(common::fired(&planted), [SOUNDNESS, HELD_ONCE, SERIAL], "seed {seed}");
     }
 }
