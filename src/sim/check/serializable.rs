@@ -22,8 +22,10 @@
 //!   append): the command must end the same (a rejection with the same
 //!   reason) and write nothing when run alone on the log's prefix up to
 //!   some position in its **window**: from the head of the first counted
-//!   read of its deciding (last) attempt to the head of its last one. If no
-//!   prefix in the window reproduces it, no serial order explains it.
+//!   read of its deciding (last) attempt to the head of its last one (a
+//!   read's head is at least the highest position it returned: on the real
+//!   clock the recorded head can lag a concurrent commit). If no prefix in
+//!   the window reproduces it, no serial order explains it.
 //! - A read the handler marked independent
 //!   ([`Ctx::read_independent`](crate::handler::Ctx::read_independent))
 //!   sees, in the re-run, what it saw in the concurrent run (the log up to
@@ -37,6 +39,11 @@
 //! a read that the condition did not protect (a narrower condition, a
 //! second read combined with the wrong `after`); a store that checks and
 //! inserts non-atomically; two winners of one boundary.
+//!
+//! The re-runs call your handler again (after the run, in a madsim runtime
+//! of their own, with metrics sent to a no-op recorder): a side effect it
+//! has outside the store — a shared map, a log line, a counter — happens
+//! again for every re-run.
 //!
 //! Not verified: the commands the checker skips (above); a handler whose
 //! decision is wrong when run alone too (then the run alone agrees with the
@@ -159,15 +166,19 @@ fn steps<C>(history: &History<C>) -> (Vec<Step>, u32) {
 }
 
 /// The heads of the first and last counted (not independent, not failed)
-/// read of `attempt`; `(0, 0)` when it made none (its decision read nothing).
+/// read of `attempt` (each at least the highest position it returned);
+/// `(0, 0)` when it made none (its decision read nothing).
 fn window(calls: &[StoreCall], numbers: &[u32], attempt: u32) -> (Position, Position) {
     let heads = calls.iter().zip(numbers).filter(|(_, n)| **n == attempt).filter_map(|(call, _)| match &call.op {
-        CallOp::Read { independent: false, head, result: ReadResult::Events { .. }, .. } => Some(*head),
+        // At least what it returned: on the real clock the recorded head is
+        // the harness's view when the call began, and a concurrent append
+        // may have committed (and been read) before the harness saw it.
+        CallOp::Read { independent: false, head, result: ReadResult::Events { highest, .. }, .. } => Some((*head).max(highest.unwrap_or(0))),
         _ => None,
     });
     let mut window: Option<(Position, Position)> = None;
     for h in heads {
-        window = Some(window.map_or((h, h), |(lo, _)| (lo, h)));
+        window = Some(window.map_or((h, h), |(lo, hi)| (lo.min(h), hi.max(h))));
     }
     window.unwrap_or((0, 0))
 }
@@ -356,6 +367,17 @@ mod tests {
         assert_eq!(window(&calls, &[1, 2, 2, 2], 2), (5, 5));
         assert_eq!(window(&calls, &numbers, 3), (0, 0));
         assert_eq!(independent_heads(&calls, 1), vec![3]);
+    }
+
+    /// On the real clock a read can return an event the harness's head did
+    /// not know of yet: the window reaches at least that event.
+    #[test]
+    fn a_read_saw_at_least_what_it_returned() {
+        let mut call = read(2, false, true);
+        if let CallOp::Read { result, .. } = &mut call.op {
+            *result = ReadResult::Events { count: 1, lowest: Some(4), highest: Some(4) };
+        }
+        assert_eq!(window(&[read(1, false, true), call], &[1, 1], 1), (1, 4));
     }
 
     #[test]
