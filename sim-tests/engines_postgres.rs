@@ -271,7 +271,7 @@ fn lost_connections_are_retryable_and_the_pool_recovers() {
         .await;
         // The next calls either fail as retryable (nothing written) or
         // succeed on a fresh connection; soon they all succeed.
-        let mut retryable_failures = 0;
+        let mut failures = 0;
         let mut written = 1;
         for i in 2..12 {
             match store.append(vec![e(i)], None).await {
@@ -279,13 +279,21 @@ fn lost_connections_are_retryable_and_the_pool_recovers() {
                     written += 1;
                     assert_eq!(p, written, "positions stay gap-free across lost connections");
                 }
-                Err(StoreError::Unavailable { retryable: true, .. }) => retryable_failures += 1,
+                Err(StoreError::Unavailable { retryable: true, .. }) => failures += 1,
+                // The dead connection was noticed only after the append was
+                // sent: the engine cannot know whether it applied, so it says
+                // so (not retryable). The server had ended that backend, so
+                // nothing was written: the log must not have grown.
+                Err(StoreError::Unavailable { retryable: false, reason }) if reason.contains("may or may not be applied") => {
+                    failures += 1;
+                    assert_eq!(store.snapshot().await.expect("read").len() as u64, written, "append {i}: a call on a terminated backend wrote nothing");
+                }
                 Err(other) => panic!("append {i}: {other}"),
             }
         }
-        assert!(retryable_failures <= 4, "each dead connection fails at most one call");
+        assert!(failures <= 4, "each dead connection fails at most one call");
         assert_eq!(store.snapshot().await.expect("read").len() as u64, written);
-        eprintln!("terminated {killed} connections: {retryable_failures} calls failed as retryable, {} appends written", written - 1);
+        eprintln!("terminated {killed} connections: {failures} calls failed (retryable, or ambiguous and found unwritten), {} appends written", written - 1);
     });
 }
 

@@ -269,7 +269,10 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             }
         }
         out.push_str("  replay:\n");
-        if report.scenario_from_seed {
+        if report.race.is_some() {
+            // The seed replays its own races: they are derived again from its run.
+            out.push_str(&format!("    {}\n", target.command(&format!("DCB_SEED={}", report.seed))));
+        } else if report.scenario_from_seed {
             let schedule = report.schedule.as_ref().map_or_else(String::new, |s| format!(" {SCHEDULE_ENV}={s}"));
             out.push_str(&format!("    {}\n", target.command(&format!("DCB_SEED={}{schedule}", report.seed))));
         }
