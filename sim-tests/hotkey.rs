@@ -152,6 +152,9 @@ impl Workload for UnconditionalHotKey {
     fn name(&self) -> &'static str {
         "hotkey-unconditional"
     }
+    fn follows_engine(&self) -> bool {
+        true
+    }
     fn store(&self, scenario: &Scenario<TakeNumber>) -> Result<EngineStore, StoreError> {
         self.0.store(scenario)
     }

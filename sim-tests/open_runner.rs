@@ -50,6 +50,9 @@ impl<W: Workload<Store = EngineStore>, D: Decider<Command = Cmd<W>>> Workload fo
     fn name(&self) -> &'static str {
         self.inner.name()
     }
+    fn follows_engine(&self) -> bool {
+        self.inner.follows_engine()
+    }
     fn store(&self, scenario: &Scenario<Cmd<W>>) -> Result<EngineStore, StoreError> {
         self.inner.store(scenario)
     }
@@ -126,6 +129,9 @@ fn a_plant_the_workload_does_not_support_is_refused() {
         fn name(&self) -> &'static str {
             "restricted"
         }
+        fn follows_engine(&self) -> bool {
+            true
+        }
         fn store(&self, s: &Scenario<Self::Command>) -> Result<EngineStore, StoreError> {
             self.0.store(s)
         }
@@ -157,4 +163,24 @@ fn a_plant_the_workload_does_not_support_is_refused() {
         "library-cancelled-holds-none",
         "library-removed-not-lent",
     ]);
+}
+
+/// A workload over a store of its own (here the enrollment workload over
+/// `with_store`) refuses a scenario that asks for another engine, with an
+/// error that says what to do, instead of silently running on its store;
+/// on the default engine it runs and holds.
+#[test]
+fn a_workload_with_its_own_store_refuses_another_engine() {
+    use dcb_sim::sim::{Engine, WithStoreExt};
+    use dcb_sim::store::MemoryStore;
+    let w = EnrollmentWorkload::default().with_store(|_| Ok(MemoryStore::new()));
+    let scenario = w.generate(&mut dcb_sim::rng::substream(5, SCENARIO_STREAM));
+    assert!(run(&w, &scenario, 5).violations.is_empty());
+    let sqlite = Scenario { engine: Engine::Sqlite, ..scenario };
+    let refused = run(&w, &sqlite, 5);
+    assert!(
+        matches!(&refused.violations[..], [Violation::Harness { detail }] if detail.contains("opens a store of its own") && detail.contains("with_store")),
+        "{:?}",
+        refused.violations
+    );
 }

@@ -210,3 +210,20 @@ fn the_cli_prints_a_schedule_line_that_replays() {
     assert_eq!(replay.status.code(), Some(1), "{line}\n{replayed}");
     assert!(replayed.contains(&violation), "{line} did not show `{violation}`:\n{replayed}");
 }
+
+/// Under the exhaustive scheduler and in race mode, the summary counts the
+/// commands, attempts and conflicts of every order checked (it used to
+/// report 0 commands and 0 conflicts for exhaustive runs).
+#[test]
+fn exhaustive_and_race_summaries_count_commands_and_conflicts() {
+    use dcb_sim::sim::{RaceOptions, explore};
+    let w = EnrollmentWorkload::default();
+    let exhaustive_run = explore(&w, &ExploreOptions { seeds: 3, exhaustive: Some(200), ..ExploreOptions::default() });
+    assert!(exhaustive_run.schedules > 3 && exhaustive_run.commands >= exhaustive_run.schedules, "{exhaustive_run}");
+    assert!(exhaustive_run.conflicts > 0, "{exhaustive_run}");
+    let random = explore(&w, &ExploreOptions { seeds: 20, ..ExploreOptions::default() });
+    let races = explore(&w, &ExploreOptions { seeds: 20, races: Some(RaceOptions::default()), ..ExploreOptions::default() });
+    let tally = races.races.expect("race mode tallies its races");
+    assert_eq!(races.schedules, random.schedules + tally.orders);
+    assert!(tally.races > 0 && races.commands > random.commands && races.conflicts > random.conflicts, "{races}");
+}

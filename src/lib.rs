@@ -180,6 +180,7 @@ pub mod conformance;
 pub mod domain;
 pub mod handler;
 pub mod plant;
+pub mod prelude;
 pub mod retry;
 pub mod rng;
 #[cfg(madsim)]

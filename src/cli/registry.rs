@@ -270,6 +270,12 @@ impl<W: Workload> Workload for Named<W> {
         self.inner.generate(rng)
     }
 
+    fn follows_engine(&self) -> bool {
+        self.inner.follows_engine()
+    }
+    fn same_event(&self, in_run: &crate::store::Event, alone: &crate::store::Event) -> bool {
+        self.inner.same_event(in_run, alone)
+    }
     fn check(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, out: &mut Vec<Violation>) {
         self.inner.check(scenario, history, out);
     }

@@ -55,6 +55,10 @@ impl Workload for EnrollmentWorkload {
         "enrollment"
     }
 
+    fn follows_engine(&self) -> bool {
+        true
+    }
+
     fn store(&self, scenario: &Scenario<EnrollmentCommand>) -> Result<EngineStore, StoreError> {
         EngineStore::open(scenario.engine)
     }

@@ -260,6 +260,7 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
                 let mut results = Vec::new();
                 let outcome = exhaustive_with(workload, &scenario, seed, options, |r| {
                     if r.violations.is_empty() {
+                        s.count_run(&r.history);
                         results.push(None);
                     } else {
                         results.push(Some(r.clone()));
@@ -312,12 +313,16 @@ impl Summary {
             let options = ExhaustiveOptions { budget: race_opts.orders, reduction: true, stop_at_first: true };
             let mut failing = Vec::new();
             let mut orders = 0;
+            let mut counted = Summary::default();
             let outcome = exhaustive_with(workload, &race.scenario, seed, options, |r| {
                 orders += 1;
-                if !r.violations.is_empty() {
+                if r.violations.is_empty() {
+                    counted.count_run(&r.history);
+                } else {
                     failing.push(r.clone());
                 }
             });
+            self.merge_counts(counted);
             let t = self.races.get_or_insert_with(RaceTally::default);
             t.races += 1;
             t.orders += orders;
@@ -335,23 +340,29 @@ impl Summary {
         }
     }
 
+    /// Counts what one run's commands and faults did (commands, attempts,
+    /// conflicts, outcomes, rejections, faults), not the run itself.
+    fn count_run<C>(&mut self, history: &super::History<C>) {
+        for c in &history.commands {
+            self.commands += 1;
+            self.attempts += c.report.attempts.len() as u64;
+            self.conflicts += c.report.attempts.iter().filter(|a| a.error == Some(ErrorKind::Conflict)).count() as u64;
+            count(&mut self.outcomes, c.report.outcome.label());
+            *self.attempts_histogram.entry(c.report.attempts.len() as u32).or_default() += 1;
+            if let crate::handler::Outcome::Rejected { reason } = &c.report.outcome {
+                count(&mut self.rejections, reason.split(" (").next().unwrap_or(reason).trim_end_matches('.'));
+            }
+        }
+        for f in &history.faults {
+            *self.faults.entry(format!("{:?}", f.kind)).or_default() += 1;
+        }
+    }
+
     /// Counts one checked run of `scenario` under `seed`.
     fn tally<W: Workload>(&mut self, workload: &W, opts: &ExploreOptions, seed: u64, scenario: &super::Scenario<super::workload::Cmd<W>>, result: super::RunResult<super::workload::Cmd<W>>, from_seed: bool) {
         let s = self;
         s.schedules += 1;
-        for c in &result.history.commands {
-            s.commands += 1;
-            s.attempts += c.report.attempts.len() as u64;
-            s.conflicts += c.report.attempts.iter().filter(|a| a.error == Some(ErrorKind::Conflict)).count() as u64;
-            count(&mut s.outcomes, c.report.outcome.label());
-            *s.attempts_histogram.entry(c.report.attempts.len() as u32).or_default() += 1;
-            if let crate::handler::Outcome::Rejected { reason } = &c.report.outcome {
-                count(&mut s.rejections, reason.split(" (").next().unwrap_or(reason).trim_end_matches('.'));
-            }
-        }
-        for f in &result.history.faults {
-            *s.faults.entry(format!("{:?}", f.kind)).or_default() += 1;
-        }
+        s.count_run(&result.history);
         if !result.violations.is_empty() {
             s.violations += 1;
             let mut names: Vec<&str> = result.violations.iter().map(|v| v.invariant()).collect();
@@ -449,6 +460,25 @@ impl Summary {
         self.failures.truncate(max_reports);
         self.elapsed_secs += other.elapsed_secs;
         self.set_elapsed(self.elapsed_secs);
+    }
+
+    /// Adds `other`'s command, outcome and fault counts (not its schedules).
+    fn merge_counts(&mut self, other: Summary) {
+        self.commands += other.commands;
+        self.attempts += other.attempts;
+        self.conflicts += other.conflicts;
+        for (k, v) in other.outcomes {
+            *self.outcomes.entry(k).or_default() += v;
+        }
+        for (k, v) in other.rejections {
+            *self.rejections.entry(k).or_default() += v;
+        }
+        for (k, v) in other.faults {
+            *self.faults.entry(k).or_default() += v;
+        }
+        for (k, v) in other.attempts_histogram {
+            *self.attempts_histogram.entry(k).or_default() += v;
+        }
     }
 
     /// Sets the wall-clock time and the derived rate.

@@ -93,6 +93,10 @@ impl Workload for HotKeyWorkload {
         "hotkey"
     }
 
+    fn follows_engine(&self) -> bool {
+        true
+    }
+
     fn store(&self, scenario: &Scenario<TakeNumber>) -> Result<EngineStore, StoreError> {
         EngineStore::open(scenario.engine)
     }

@@ -189,6 +189,10 @@ impl Workload for LibraryWorkload {
         "library"
     }
 
+    fn follows_engine(&self) -> bool {
+        true
+    }
+
     fn store(&self, scenario: &Scenario<LibraryCommand>) -> Result<EngineStore, StoreError> {
         EngineStore::open(scenario.engine)
     }

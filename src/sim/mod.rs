@@ -110,6 +110,7 @@ pub mod sweep_html;
 mod timeline;
 pub mod tune;
 mod violation;
+mod with_store;
 mod workload;
 
 pub use catch::{Catch, CatchError, Caught};
@@ -136,4 +137,5 @@ pub use swarm::swarm_faults;
 pub use timeline::{timeline, timeline_with};
 pub use tune::{PolicyStats, TuneError, TuneReport, parse_policies, tune};
 pub use violation::Violation;
+pub use with_store::{WithStore, WithStoreExt};
 pub use workload::{Cmd, HARNESS_PLANTS, Workload};

@@ -82,6 +82,16 @@ pub fn run_unchecked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, see
 /// random latency), whatever the scenario's scheduler says.
 pub(crate) fn run_with<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, chooser: Option<Box<dyn Chooser>>) -> Result<History<Cmd<W>>, Violation> {
     scenario.validate().map_err(|e| Violation::Harness { detail: e.to_string() })?;
+    if scenario.engine != super::Engine::default() && !workload.follows_engine() {
+        return Err(Violation::Harness {
+            detail: format!(
+                "the scenario asks for the {:?} engine, but workload {} opens a store of its own (Workload::follows_engine is false); \
+                 drop the scenario's engine, or run the workload over another store with `workload.with_store(..)`",
+                scenario.engine,
+                workload.name()
+            ),
+        });
+    }
     if let Some(plant) = scenario.plant
         && !workload.plants().contains(&plant)
     {

@@ -65,6 +65,16 @@ pub trait Workload: Send + Sync {
     /// Domain invariants over a finished run; push what breaks onto `out`.
     fn check(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, out: &mut Vec<Violation>);
 
+    /// Whether [`Workload::store`] opens the engine [`Scenario::engine`]
+    /// names (the built-in workloads do, through
+    /// [`EngineStore`](crate::sim::EngineStore)). A workload with a store
+    /// of its own leaves this `false`, and the runner refuses a scenario
+    /// that asks for another engine than the default instead of silently
+    /// running on the workload's store.
+    fn follows_engine(&self) -> bool {
+        false
+    }
+
     /// Whether `alone`, an event the handler appended when the
     /// [`serializability`](crate::sim::check::serializable) checker re-ran
     /// its command alone, is the same as `in_run`, the event it appended in
