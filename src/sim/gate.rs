@@ -334,12 +334,35 @@ fn parse_scenario<C: serde::de::DeserializeOwned>(text: &str) -> Result<(Scenari
     Ok((scenario, SimConfig::from_env().seed.unwrap_or(0)))
 }
 
-/// Where failure files go: `<target dir>/dcb-failures` (found from the
-/// running test binary, `target/<profile>/deps/<test>`), else `./dcb-failures`.
+/// Where failure files go: `<target dir>/dcb-failures`, the target dir
+/// being the one the running test binary was built in
+/// (`<target dir>/<profile>/deps/<test>`: `target`, or a custom one such as
+/// the `cargo simtest` alias's `target/madsim`), else `./dcb-failures`.
 fn failures_dir() -> PathBuf {
     let exe = std::env::current_exe().ok();
-    let target = exe.as_deref().and_then(|e| e.ancestors().find(|a| a.file_name().is_some_and(|n| n == "target")));
+    failures_dir_of(exe.as_deref())
+}
+
+/// [`failures_dir`] for the test binary at `exe`.
+fn failures_dir_of(exe: Option<&Path>) -> PathBuf {
+    let in_deps = |e: &&Path| e.parent().and_then(Path::file_name).is_some_and(|n| n == "deps");
+    let target = exe.filter(in_deps).and_then(|e| e.ancestors().nth(3));
     target.map_or_else(|| PathBuf::from("dcb-failures"), |t| t.join("dcb-failures"))
+}
+
+#[cfg(test)]
+mod failures_dir_tests {
+    use super::*;
+
+    /// A custom target dir keeps its failure files (it used to be the outer `target`).
+    #[test]
+    fn failure_files_go_to_the_test_binarys_own_target_dir() {
+        let dir = |p: &str| failures_dir_of(Some(Path::new(p)));
+        assert_eq!(dir("/c/target/release/deps/sim-0123abcd"), PathBuf::from("/c/target/dcb-failures"));
+        assert_eq!(dir("/c/target/madsim/release/deps/sim-0123abcd"), PathBuf::from("/c/target/madsim/dcb-failures"));
+        assert_eq!(dir("/usr/bin/odd"), PathBuf::from("dcb-failures"));
+        assert_eq!(failures_dir_of(None), PathBuf::from("dcb-failures"));
+    }
 }
 
 /// The `cargo test` invocation that selects the running test.
