@@ -383,6 +383,13 @@ impl Summary {
     }
 }
 
+/// Adds each of `more`'s counts to `counts`.
+fn add_counts(counts: &mut BTreeMap<String, u64>, more: BTreeMap<String, u64>) {
+    for (k, v) in more {
+        *counts.entry(k).or_default() += v;
+    }
+}
+
 /// Adds one to `key`'s count, allocating the key only the first time.
 fn count(counts: &mut BTreeMap<String, u64>, key: &str) {
     match counts.get_mut(key) {
@@ -418,7 +425,7 @@ fn shrink_failures<W: Workload>(workload: &W, opts: &ExploreOptions, s: &mut Sum
 impl Summary {
     /// Adds `other` (a later or disjoint seed range of the same workload):
     /// counts add up, failures are kept in seed order, at most `max_reports`.
-    pub fn merge(&mut self, other: Summary, max_reports: usize) {
+    pub fn merge(&mut self, mut other: Summary, max_reports: usize) {
         if self.schedules == 0 {
             self.start_seed = other.start_seed;
             self.workload = other.workload.clone();
@@ -440,25 +447,12 @@ impl Summary {
             t.orders += o.orders;
         }
         self.violations += other.violations;
-        self.commands += other.commands;
-        self.attempts += other.attempts;
-        self.conflicts += other.conflicts;
-        let add = |a: &mut BTreeMap<String, u64>, b: BTreeMap<String, u64>| {
-            for (k, v) in b {
-                *a.entry(k).or_default() += v;
-            }
-        };
-        add(&mut self.violations_by_invariant, other.violations_by_invariant);
-        add(&mut self.outcomes, other.outcomes);
-        add(&mut self.rejections, other.rejections);
-        add(&mut self.faults, other.faults);
-        for (k, v) in other.attempts_histogram {
-            *self.attempts_histogram.entry(k).or_default() += v;
-        }
-        self.failures.extend(other.failures);
+        add_counts(&mut self.violations_by_invariant, std::mem::take(&mut other.violations_by_invariant));
+        self.failures.append(&mut other.failures);
         self.failures.sort_by_key(|f| f.seed);
         self.failures.truncate(max_reports);
         self.elapsed_secs += other.elapsed_secs;
+        self.merge_counts(other);
         self.set_elapsed(self.elapsed_secs);
     }
 
@@ -467,15 +461,9 @@ impl Summary {
         self.commands += other.commands;
         self.attempts += other.attempts;
         self.conflicts += other.conflicts;
-        for (k, v) in other.outcomes {
-            *self.outcomes.entry(k).or_default() += v;
-        }
-        for (k, v) in other.rejections {
-            *self.rejections.entry(k).or_default() += v;
-        }
-        for (k, v) in other.faults {
-            *self.faults.entry(k).or_default() += v;
-        }
+        add_counts(&mut self.outcomes, other.outcomes);
+        add_counts(&mut self.rejections, other.rejections);
+        add_counts(&mut self.faults, other.faults);
         for (k, v) in other.attempts_histogram {
             *self.attempts_histogram.entry(k).or_default() += v;
         }
