@@ -93,8 +93,9 @@ pub struct Tally {
 struct Step {
     /// Index into `history.commands`.
     command: usize,
-    /// Attempt whose independent reads the re-run replays.
-    attempt: u32,
+    /// The heads of the independent reads of the step's attempt, in order:
+    /// the re-run replays them.
+    replayed: Vec<Position>,
     kind: StepKind,
 }
 
@@ -151,7 +152,7 @@ fn steps<C>(history: &History<C>) -> (Vec<Step>, u32) {
             let acknowledged = matches!(call.op, CallOp::Append { result: AppendResult::Written { .. }, .. });
             let decides = explained && acknowledged && numbers[j] == last_attempt;
             decided_by_write |= decides;
-            steps.push(Step { command: i, attempt: numbers[j], kind: StepKind::Write { first, last, decides } });
+            steps.push(Step { command: i, replayed: independent_heads(&c.calls, &numbers, numbers[j]), kind: StepKind::Write { first, last, decides } });
         }
         if !explained {
             skipped += u32::from(!c.calls.iter().any(|call| call.wrote().is_some()));
@@ -159,15 +160,15 @@ fn steps<C>(history: &History<C>) -> (Vec<Step>, u32) {
         }
         if !decided_by_write {
             let (lo, hi) = window(&c.calls, &numbers, last_attempt);
-            steps.push(Step { command: i, attempt: last_attempt, kind: StepKind::Decide { lo, hi } });
+            steps.push(Step { command: i, replayed: independent_heads(&c.calls, &numbers, last_attempt), kind: StepKind::Decide { lo, hi } });
         }
     }
     (steps, skipped)
 }
 
-/// The heads of the first and last counted (not independent, not failed)
-/// read of `attempt` (each at least the highest position it returned);
-/// `(0, 0)` when it made none (its decision read nothing).
+/// The lowest and highest head among the counted (not independent, not
+/// failed) reads of `attempt`, each at least the highest position it
+/// returned; `(0, 0)` when it made none (its decision read nothing).
 fn window(calls: &[StoreCall], numbers: &[u32], attempt: u32) -> (Position, Position) {
     let heads = calls.iter().zip(numbers).filter(|(_, n)| **n == attempt).filter_map(|(call, _)| match &call.op {
         // At least what it returned: on the real clock the recorded head is
@@ -183,12 +184,13 @@ fn window(calls: &[StoreCall], numbers: &[u32], attempt: u32) -> (Position, Posi
     window.unwrap_or((0, 0))
 }
 
-/// The heads of the independent reads of `attempt`, in order.
-fn independent_heads(calls: &[StoreCall], attempt: u32) -> Vec<Position> {
+/// The heads of the independent reads of `attempt` (`numbers`: each call's
+/// attempt number), in order.
+fn independent_heads(calls: &[StoreCall], numbers: &[u32], attempt: u32) -> Vec<Position> {
     calls
         .iter()
-        .zip(attempt_numbers(calls))
-        .filter(|(_, n)| *n == attempt)
+        .zip(numbers)
+        .filter(|(_, n)| **n == attempt)
         .filter_map(|(call, _)| match &call.op {
             CallOp::Read { independent: true, head, .. } => Some(*head),
             _ => None,
@@ -201,10 +203,9 @@ async fn explain_all<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, his
     let policy = planted_policy(&scenario.policy, scenario.plant);
     for step in steps {
         let c = &history.commands[step.command];
-        let replayed = independent_heads(&c.calls, step.attempt);
         let mut alone = |upto: Position| {
             tally.reruns += 1;
-            run_alone(workload, scenario, history, &policy, step.command, prefix(&history.log, upto), &replayed)
+            run_alone(workload, scenario, history, &policy, step.command, prefix(&history.log, upto), &step.replayed)
         };
         match step.kind {
             StepKind::Write { first, last, decides } => {
@@ -366,7 +367,8 @@ mod tests {
         assert_eq!(window(&calls, &numbers, 1), (2, 5));
         assert_eq!(window(&calls, &[1, 2, 2, 2], 2), (5, 5));
         assert_eq!(window(&calls, &numbers, 3), (0, 0));
-        assert_eq!(independent_heads(&calls, 1), vec![3]);
+        assert_eq!(independent_heads(&calls, &numbers, 1), vec![3]);
+        assert_eq!(independent_heads(&calls, &[1, 2, 2, 2], 1), Vec::<Position>::new());
     }
 
     /// On the real clock a read can return an event the harness's head did
