@@ -24,9 +24,10 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use dcb_sim::domain::enrollment::{EnrollmentCommand, EnrollmentDecider, EnrollmentEvent, Tier};
 use dcb_sim::handler::Decider;
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::library::LibraryWorkload;
-use dcb_sim::sim::{SCENARIO_STREAM, Workload, run};
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::domain::library::LibraryWorkload;
+use dcb_sim::explore::SCENARIO_STREAM;
+use dcb_sim::sim::{Workload, run};
 use dcb_sim::store::{AppendCondition, Event, MemoryStore, ReadOptions};
 
 /// The system allocator, counting this thread's allocations and bytes.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use dcb_sim::domain::enrollment::{EnrollmentCommand, Tier};
 use dcb_sim::handler::{AppendRecord, DecisionRecord, Outcome};
 use dcb_sim::retry::ErrorKind;
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
 use dcb_sim::sim::{CommandRecord, Latency, RunResult, Scenario, Schedule, Scheduled, Scheduler, run};
 
 const MS: Duration = Duration::from_millis(1);
@@ -30,7 +30,7 @@ fn scripted(setup: Vec<EnrollmentCommand>, commands: Vec<Scheduled<EnrollmentCom
     let result = run(&EnrollmentWorkload::default(), &scenario, seed);
     assert!(result.violations.is_empty(), "seed {seed}: {:?}", result.violations);
     let taken = &result.history.schedule.as_ref().expect("a scripted run records its schedule").schedule;
-    assert_eq!(taken, &schedule, "seed {seed}: the run did not follow the script\n{}", dcb_sim::sim::timeline(&result.history));
+    assert_eq!(taken, &schedule, "seed {seed}: the run did not follow the script\n{}", dcb_sim::view::timeline(&result.history));
     result
 }
 
@@ -118,7 +118,7 @@ fn enrollment_three_conflicts_in_a_row_fail_after_three_attempts_with_waits_0_50
         let r = scripted(setup.clone(), commands.clone(), "9.0*2.9.w.9.1*2.9.w.9.2*2.9", seed);
         let b = racer(&r, 9);
         let delays: Vec<_> = b.report.attempts.iter().map(|a| a.delay_before).collect();
-        assert_eq!(delays, [Duration::ZERO, 50 * MS, 100 * MS], "{}", dcb_sim::sim::timeline(&r.history));
+        assert_eq!(delays, [Duration::ZERO, 50 * MS, 100 * MS], "{}", dcb_sim::view::timeline(&r.history));
         assert!(b.report.attempts.iter().all(|a| a.error == Some(ErrorKind::Conflict)));
         assert_eq!(b.report.outcome, Outcome::Exhausted { attempts: 3 });
         assert_eq!(b.report.outcome.to_string(), "failed after 3 attempts due to concurrent updates");

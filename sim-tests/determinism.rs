@@ -5,8 +5,9 @@
 //! equal history hashes, equal histories, equal violations.
 
 use dcb_sim::plant::Plant;
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{Determinism, Divergence, ExploreOptions, SCENARIO_STREAM, SimConfig, TestTarget, Workload, check_determinism_with, run};
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::explore::{Determinism, Divergence, ExploreOptions, SCENARIO_STREAM, TestTarget, check_determinism_with};
+use dcb_sim::sim::{SimConfig, Workload, run};
 
 /// Panics with the divergence and the line that replays its seed.
 fn replayable(result: Result<Determinism, Divergence>) -> Determinism {

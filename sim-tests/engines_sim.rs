@@ -24,9 +24,10 @@
 
 use dcb_sim::plant::Plant;
 use dcb_sim::rng;
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::library::LibraryWorkload;
-use dcb_sim::sim::{Catch, Engine, SCENARIO_STREAM, Workload, run};
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::domain::library::LibraryWorkload;
+use dcb_sim::explore::{Catch, SCENARIO_STREAM};
+use dcb_sim::sim::{Engine, Workload, run};
 
 /// For each seed: SQLite's history equals memory's and every checker
 /// passes on SQLite. Returns the number of events written.

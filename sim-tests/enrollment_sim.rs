@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use dcb_sim::domain::enrollment::{EnrollmentCommand, Tier};
 use dcb_sim::retry::RetryPolicy;
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{FailureReport, Latency, Scenario, Scheduled, SimConfig, Workload, assert_no_violations, run};
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::explore::{FailureReport, assert_no_violations};
+use dcb_sim::sim::{Latency, Scenario, Scheduled, SimConfig, Workload, run};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 

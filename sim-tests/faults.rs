@@ -7,8 +7,9 @@ use dcb_sim::domain::enrollment::{EnrollmentCommand, Tier};
 use dcb_sim::handler::{Decider, DeciderHandler, Decision, Outcome};
 use dcb_sim::retry::ErrorKind;
 use dcb_sim::retry::metrics::{MAX_RETRIES_REACHED_TOTAL, RETRIES_TOTAL, RETRY_DELAY_SECONDS};
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{CallKind, CallTarget, FaultKind, FaultPlan, History, Latency, RunResult, Scenario, Scheduled, ScriptedFault, ScriptedKind, Violation, Workload, assert_no_violations, run};
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::sim::{CallKind, CallTarget, FaultKind, FaultPlan, History, Latency, RunResult, Scenario, Scheduled, ScriptedFault, ScriptedKind, Violation, Workload, run};
+use dcb_sim::explore::assert_no_violations;
 use dcb_sim::store::{Event, MemoryStore, Query, QueryItem, SequencedEvent, StoreError};
 use rand_chacha::ChaCha8Rng;
 
@@ -226,7 +227,7 @@ impl Workload for DepositWorkload {
         s
     }
     fn check(&self, scenario: &Scenario<String>, history: &History<String>, out: &mut Vec<Violation>) {
-        dcb_sim::sim::check::decider(&Deposits, scenario, history, out);
+        dcb_sim::check::decider(&Deposits, scenario, history, out);
     }
 }
 
@@ -276,7 +277,7 @@ fn metrics_record_each_retry_delay_and_exhaustion_with_the_go_names() {
 #[test]
 fn metrics_checker_catches_a_history_that_disagrees_with_the_metrics() {
     let w = EnrollmentWorkload::default();
-    let scenario = w.generate(&mut dcb_sim::rng::substream(4, dcb_sim::sim::SCENARIO_STREAM));
+    let scenario = w.generate(&mut dcb_sim::rng::substream(4, dcb_sim::explore::SCENARIO_STREAM));
     let mut found = false;
     for seed in 0..50 {
         let mut r = run(&w, &scenario, seed);
@@ -288,7 +289,7 @@ fn metrics_checker_catches_a_history_that_disagrees_with_the_metrics() {
         let key = r.history.metrics.counters.keys().find(|k| k.starts_with(RETRIES_TOTAL)).unwrap().clone();
         *r.history.metrics.counters.get_mut(&key).unwrap() -= 1;
         let mut out = Vec::new();
-        dcb_sim::sim::check::metrics::check(&dcb_sim::domain::enrollment::EnrollmentDecider, &r.history, &mut out);
+        dcb_sim::check::metrics::check(&dcb_sim::domain::enrollment::EnrollmentDecider, &r.history, &mut out);
         assert!(!out.is_empty(), "tampered metrics passed the checker");
         break;
     }

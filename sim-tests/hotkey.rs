@@ -24,9 +24,11 @@ use dcb_sim::domain::sequence::{SequenceDecider, TakeNumber};
 use dcb_sim::handler::{Ctx, Decider, Decision, Handler, Outcome};
 use dcb_sim::plant::Plant;
 use dcb_sim::retry::{Classify, RetryPolicy};
-use dcb_sim::sim::hotkey::HotKeyWorkload;
-use dcb_sim::sim::sweep::{SweepReport, sweep};
-use dcb_sim::sim::{EngineStore, ExploreOptions, History, SCENARIO_STREAM, Scenario, Violation, Workload, explore, parse_policies, run, sweep_html};
+use dcb_sim::domain::sequence::HotKeyWorkload;
+use dcb_sim::tune::sweep::{SweepReport, sweep};
+use dcb_sim::sim::{EngineStore, History, Scenario, Violation, Workload, run};
+use dcb_sim::explore::{ExploreOptions, SCENARIO_STREAM, explore};
+use dcb_sim::tune::{parse_policies, sweep_html};
 use dcb_sim::store::{EventStore, ReadOptions, StoreError};
 use dcb_sim::rand_chacha::ChaCha8Rng;
 

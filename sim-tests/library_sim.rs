@@ -26,11 +26,13 @@ use std::time::Duration;
 use dcb_sim::domain::library::{FailureReason, LibraryCommand, types};
 use dcb_sim::plant::Plant;
 use dcb_sim::retry::RetryPolicy;
-use dcb_sim::sim::check::{
-    library_cancelled_holds_none, library_copy_lent_once, library_reader_limit, library_removed_not_lent, library_returns_match,
+use dcb_sim::domain::library::check::{
+    cancelled_holds_none as library_cancelled_holds_none, copy_lent_once as library_copy_lent_once, reader_limit as library_reader_limit,
+    removed_not_lent as library_removed_not_lent, returns_match as library_returns_match,
 };
-use dcb_sim::sim::library::LibraryWorkload;
-use dcb_sim::sim::{Catch, Caught, ExploreOptions, FailureReport, Latency, Scenario, Scheduled, SimConfig, Workload, assert_no_violations, explore, run};
+use dcb_sim::domain::library::LibraryWorkload;
+use dcb_sim::explore::{Catch, Caught, ExploreOptions, FailureReport, assert_no_violations, explore};
+use dcb_sim::sim::{Latency, Scenario, Scheduled, SimConfig, Workload, run};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
@@ -343,5 +345,5 @@ fn correct_code_passes_the_plant_budget() {
 #[test]
 #[ignore = "fixture: fails on purpose; .ci/run replays the lines it prints"]
 fn fixture_library_stale_decision_fails_the_check() {
-    dcb_sim::sim::Check::new(&LibraryWorkload::default()).plant(Plant::StaleDecision).seeds(BUDGET).max_reports(1).run();
+    dcb_sim::explore::Check::new(&LibraryWorkload::default()).plant(Plant::StaleDecision).seeds(BUDGET).max_reports(1).run();
 }

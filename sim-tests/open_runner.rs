@@ -10,9 +10,10 @@ use dcb_sim::handler::{CommandHandler, Ctx, Decider, DecisionRecord, HandleRepor
 use dcb_sim::plant::Plant;
 use dcb_sim::rand_chacha::ChaCha8Rng;
 use dcb_sim::retry::MetricsObserver;
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::library::LibraryWorkload;
-use dcb_sim::sim::{Catch, Cmd, EngineStore, History, SCENARIO_STREAM, Scenario, Violation, Workload, run};
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::domain::library::LibraryWorkload;
+use dcb_sim::explore::{Catch, SCENARIO_STREAM};
+use dcb_sim::sim::{Cmd, EngineStore, History, Scenario, Violation, Workload, run};
 use dcb_sim::store::{EventStore, StoreError};
 
 /// Runs the shell and keeps its own report per request id.

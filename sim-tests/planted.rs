@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use dcb_sim::domain::enrollment::{EnrollmentCommand, EnrollmentEvent};
 use dcb_sim::plant::Plant;
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{Caught, Catch, Engine, ExploreOptions, Latency, Scenario, Scheduled, explore, run};
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::explore::{Caught, Catch, ExploreOptions, explore};
+use dcb_sim::sim::{Engine, Latency, Scenario, Scheduled, run};
 
 /// Seeds the exploration may use to find each planted bug.
 const BUDGET: u64 = 2_000;
@@ -158,5 +159,5 @@ fn correct_code_passes_the_same_budget() {
 #[test]
 #[ignore = "fixture: fails on purpose; .ci/run replays the lines it prints"]
 fn fixture_enrollment_narrow_condition_fails_the_check() {
-    dcb_sim::sim::Check::new(&EnrollmentWorkload::default()).plant(Plant::NarrowCondition).seeds(BUDGET).max_reports(1).run();
+    dcb_sim::explore::Check::new(&EnrollmentWorkload::default()).plant(Plant::NarrowCondition).seeds(BUDGET).max_reports(1).run();
 }

@@ -24,7 +24,8 @@ use dcb_sim::rand::RngExt;
 use dcb_sim::rand_chacha::ChaCha8Rng;
 use dcb_sim::retry::{Classify, RetryPolicy, Sleeper};
 use dcb_sim::sim::sched::exhaustive_with;
-use dcb_sim::sim::{Check, ExhaustiveOptions, History, RunResult, Scenario, Scheduled, Violation, Workload};
+use dcb_sim::explore::Check;
+use dcb_sim::sim::{ExhaustiveOptions, History, RunResult, Scenario, Scheduled, Violation, Workload};
 use dcb_sim::store::{AppendCondition, Event, EventStore, MemoryStore, Query, QueryItem, ReadOptions, SequencedEvent, StoreError};
 use serde::{Deserialize, Serialize};
 

@@ -9,9 +9,9 @@
 
 use std::path::PathBuf;
 
-use dcb_sim::sim::Regression;
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::library::LibraryWorkload;
+use dcb_sim::explore::Regression;
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::domain::library::LibraryWorkload;
 
 #[test]
 fn every_regression_file_still_shows_what_it_expects() {
@@ -29,7 +29,7 @@ fn every_regression_file_still_shows_what_it_expects() {
         let result = Regression::load(path).and_then(|reg| match reg.workload.as_str() {
             "enrollment" => reg.check(&EnrollmentWorkload::default(), &name).map(|_| ()),
             "library" => reg.check(&LibraryWorkload::default(), &name).map(|_| ()),
-            other => Err(dcb_sim::sim::RegressionError::File { path: name.clone(), message: format!("unknown workload {other:?}") }),
+            other => Err(dcb_sim::explore::RegressionError::File { path: name.clone(), message: format!("unknown workload {other:?}") }),
         });
         if let Err(e) = result {
             failures.push(e.to_string());

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use dcb_sim::domain::enrollment::EnrollmentCommand;
 use dcb_sim::plant::Plant;
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{Choice, ExhaustiveOptions, Scenario, Schedule, Scheduled, Scheduler, Workload, exhaustive, run, scenario_for, ExploreOptions};
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::sim::{Choice, ExhaustiveOptions, Scenario, Schedule, Scheduled, Scheduler, Workload, exhaustive, run};
+use dcb_sim::explore::{scenario_for, ExploreOptions};
 
 use crate::support::enrollment::{course, enroll, student};
 
@@ -134,7 +135,7 @@ fn a_pct_failure_shrinks_to_a_schedule_that_replays() {
         .expect("PCT catches narrow-condition within 200 seeds");
     let invariant = result.violations[0].invariant();
     let before = result.history.schedule.clone().unwrap().preemptions;
-    let min = dcb_sim::sim::shrink(&w, &scenario, seed, invariant, 2_000);
+    let min = dcb_sim::explore::shrink(&w, &scenario, seed, invariant, 2_000);
     let Scheduler::Script { schedule } = &min.scenario.scheduler else { panic!("shrunk PCT failure is not pinned: {:?}", min.scenario.scheduler) };
     let again = run(&w, &min.scenario, min.seed);
     assert!(again.violations.iter().any(|v| v.invariant() == invariant), "{:?}", again.violations);
@@ -169,7 +170,7 @@ fn seeds_to_find<W: Workload>(w: &W, plant: Plant, scheduler: &Scheduler, cap: u
 fn measure_schedules_to_find() {
     let show = |x: Option<u64>| x.map_or_else(|| "–".to_string(), |v| v.to_string());
     let enrollment = EnrollmentWorkload::default();
-    let library = dcb_sim::sim::library::LibraryWorkload::default();
+    let library = dcb_sim::domain::library::LibraryWorkload::default();
     println!("| workload | plant | random median / worst | pct(3) median / worst |");
     let only = std::env::var("PLANT").ok();
     for plant in Plant::ALL.into_iter().filter(|p| only.as_deref().is_none_or(|o| o == p.name())) {
@@ -216,7 +217,8 @@ fn the_cli_prints_a_schedule_line_that_replays() {
 /// report 0 commands and 0 conflicts for exhaustive runs).
 #[test]
 fn exhaustive_and_race_summaries_count_commands_and_conflicts() {
-    use dcb_sim::sim::{RaceOptions, explore};
+    use dcb_sim::sim::RaceOptions;
+    use dcb_sim::explore::explore;
     let w = EnrollmentWorkload::default();
     let exhaustive_run = explore(&w, &ExploreOptions { seeds: 3, exhaustive: Some(200), ..ExploreOptions::default() });
     assert!(exhaustive_run.schedules > 3 && exhaustive_run.commands >= exhaustive_run.schedules, "{exhaustive_run}");

@@ -9,7 +9,7 @@
 //! client queues, start times, RNG streams, request ids, handler and
 //! recording store view) on the real clock with one OS thread per client,
 //! judged by the same checkers. The only relaxation, typed in the checker
-//! ([`Timing::Real`](dcb_sim::sim::check::delays::Timing)): the `delays`
+//! ([`Timing::Real`](dcb_sim::check::delays::Timing)): the `delays`
 //! checker does not bound how much *longer* than its delay a real sleep
 //! took (the OS wakes the thread late); a retry starting before its delay
 //! has passed is still a violation. The same scenarios also run in the
@@ -44,10 +44,11 @@ use dcb_sim::domain::enrollment::{EnrollmentCommand, EnrollmentEvent, Tier};
 use dcb_sim::handler::AppendRecord;
 use dcb_sim::retry::TokioSleeper;
 use dcb_sim::rng;
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::library::LibraryWorkload;
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::domain::library::LibraryWorkload;
 use dcb_sim::sim::plants::NonAtomicStore;
-use dcb_sim::sim::{Cmd, History, RunResult, SCENARIO_STREAM, Scenario, Scheduled, Violation, Workload, run_realtime};
+use dcb_sim::sim::{Cmd, History, RunResult, Scenario, Scheduled, Violation, Workload, run_realtime};
+use dcb_sim::explore::SCENARIO_STREAM;
 use dcb_sim::store::postgres::test_url;
 use dcb_sim::store::{AppendCondition, Event, EventStore, PgOptions, Position, PostgresStore, Query, ReadOptions, SequencedEvent, SqliteStore, StoreError};
 

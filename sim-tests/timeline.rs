@@ -11,9 +11,11 @@ use std::time::Duration;
 use dcb_sim::domain::enrollment::EnrollmentCommand;
 use dcb_sim::handler::{AppendRecord, AttemptRecord, DecisionRecord, HandleReport, Outcome};
 use dcb_sim::plant::Plant;
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::html::{self, Page};
-use dcb_sim::sim::{CommandRecord, ExploreOptions, History, RunResult, SCENARIO_STREAM, Scenario, Violation, Workload, explore, run, timeline, timeline_with};
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::view::html::{self, Page};
+use dcb_sim::sim::{CommandRecord, History, RunResult, Scenario, Violation, Workload, run};
+use dcb_sim::explore::{ExploreOptions, SCENARIO_STREAM, explore};
+use dcb_sim::view::{timeline, timeline_with};
 use dcb_sim::store::{Event, SequencedEvent};
 
 use crate::support::chromium::{chromium_run, find_chromium};

@@ -1,4 +1,4 @@
-//! The retry tuning lab ([`dcb_sim::sim::tune`]): every policy faces the same
+//! The retry tuning lab ([`dcb_sim::tune::tune`]): every policy faces the same
 //! scenarios, the report is deterministic and survives JSON, the figures obey
 //! their definitions, and the policies rank as contention says they must
 //! (no retries ⇒ no retry rate and more exhaustion than the default).
@@ -9,8 +9,8 @@
 use std::sync::OnceLock;
 
 use dcb_sim::retry::RetryPolicy;
-use dcb_sim::sim::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{TuneError, TuneReport, parse_policies, tune};
+use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::tune::{TuneError, TuneReport, parse_policies, tune};
 
 /// Seeds per policy for the shared report (the README's table; the same as
 /// `dcb-sim tune --workload enrollment --clients 50 --policies all --seeds 200`).
@@ -29,7 +29,7 @@ fn report() -> &'static TuneReport {
     })
 }
 
-fn row<'a>(report: &'a TuneReport, name: &str) -> &'a dcb_sim::sim::PolicyStats {
+fn row<'a>(report: &'a TuneReport, name: &str) -> &'a dcb_sim::tune::PolicyStats {
     report.policies.iter().find(|p| p.name == name).unwrap_or_else(|| panic!("no row {name}"))
 }
 

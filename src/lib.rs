@@ -128,7 +128,7 @@
 //! }
 //! #
 //! # // Step 3, run here as a doctest (in your crate: inside a #[test]):
-//! # dcb_sim::sim::Check::new(&Claims).seeds(300).jobs(1).run();
+//! # dcb_sim::explore::Check::new(&Claims).seeds(300).jobs(1).run();
 //! ```
 //!
 //! **3. Test it** from your crate's tests (built with `--cfg madsim`; the
@@ -137,7 +137,7 @@
 //! ```ignore
 //! #[test]
 //! fn usernames_are_claimed_once() {
-//!     dcb_sim::sim::Check::new(&Claims).seeds(5_000).run();
+//!     dcb_sim::explore::Check::new(&Claims).seeds(5_000).run();
 //! }
 //! ```
 //!
@@ -185,6 +185,14 @@ pub mod retry;
 pub mod rng;
 #[cfg(madsim)]
 pub mod sim;
+#[cfg(madsim)]
+pub mod check;
+#[cfg(madsim)]
+pub mod explore;
+#[cfg(madsim)]
+pub mod view;
+#[cfg(madsim)]
+pub mod tune;
 pub mod store;
 pub(crate) mod util;
 

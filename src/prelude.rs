@@ -17,6 +17,6 @@ pub use crate::retry::{Classify, ErrorKind, Jitter, RetryPolicy, RuntimeSleeper,
 pub use crate::store::{AppendCondition, Event, EventStore, MemoryStore, Position, Query, QueryItem, ReadOptions, SequencedEvent, StoreError, Tag};
 
 #[cfg(madsim)]
-pub use crate::sim::{
-    Catch, Check, History, Latency, RaceOptions, RunResult, Scenario, Scheduled, Scheduler, Violation, WithStoreExt, Workload, exhaustive, run,
-};
+pub use crate::explore::{Catch, Check};
+#[cfg(madsim)]
+pub use crate::sim::{History, Latency, RaceOptions, RunResult, Scenario, Scheduled, Scheduler, Violation, WithStoreExt, Workload, exhaustive, run};

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use dcb_sim::handler::{Ctx, Handler, NoHooks};
 use dcb_sim::retry::{RuntimeSleeper, Sleeper};
-use dcb_sim::sim::SCENARIO_STREAM;
+use dcb_sim::explore::SCENARIO_STREAM;
 use seats::{AdapterVariant, HandlerVariant, SeatCommand, SeatsHandler, SeatsStore};
 
 /// One seed: the generated scenario's commands on madsim tasks; true when

@@ -12,7 +12,8 @@
 use crate::common;
 
 use dcb_sim::plant::Plant;
-use dcb_sim::sim::{Catch, Scenario};
+use dcb_sim::explore::Catch;
+use dcb_sim::sim::Scenario;
 use seats::check::{customer_seat_limit, seat_held_once};
 use seats::{AdapterVariant, HandlerVariant, SeatCommand, SeatsWorkload};
 

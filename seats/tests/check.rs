@@ -6,7 +6,8 @@
 //! `.ci/run` runs it, takes the replay lines it prints and runs each
 //! verbatim (scripts/replay-lines.sh), so printed lines are proven to replay.
 
-use dcb_sim::sim::{Check, Regression, run};
+use dcb_sim::explore::{Check, Regression};
+use dcb_sim::sim::run;
 use seats::{HandlerVariant, SeatsWorkload};
 
 fn two_reads_bug() -> SeatsWorkload {

@@ -6,7 +6,8 @@ use crate::common;
 
 use dcb_sim::handler::Outcome;
 use dcb_sim::rng::substream;
-use dcb_sim::sim::{ExploreOptions, FaultPlan, SCENARIO_STREAM, Scenario, Scheduled, Workload, explore, run};
+use dcb_sim::explore::{ExploreOptions, SCENARIO_STREAM, explore};
+use dcb_sim::sim::{FaultPlan, Scenario, Scheduled, Workload, run};
 use seats::decide::{SEAT_LIMIT, SEAT_TAKEN};
 use seats::{SeatCommand, SeatsWorkload};
 

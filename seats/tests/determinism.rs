@@ -3,7 +3,7 @@
 //! variant (the adapter bug sleeps on its own clock, the handler bugs read
 //! differently).
 
-use dcb_sim::sim::check_determinism;
+use dcb_sim::explore::check_determinism;
 use seats::{AdapterVariant, HandlerVariant, SeatsWorkload};
 
 const SEEDS: u64 = 1_000;

@@ -61,7 +61,7 @@ fn the_correct_handler_is_proved_on_three_client_scopes() {
 #[test]
 #[ignore = "measurement: run with --ignored --nocapture"]
 fn measure_random_and_pct() {
-    use dcb_sim::sim::{ExploreOptions, scenario_for};
+    use dcb_sim::explore::{ExploreOptions, scenario_for};
     let bugs = [
         ("handler NarrowCondition", SeatsWorkload::with_handler(HandlerVariant::NarrowCondition)),
         ("handler StaleRetry", SeatsWorkload::with_handler(HandlerVariant::StaleRetry)),
@@ -92,7 +92,8 @@ fn measure_random_and_pct() {
 /// violations.
 #[test]
 fn race_mode_finds_the_two_reads_bug_in_generated_scenarios() {
-    use dcb_sim::sim::{ExploreOptions, RaceOptions, Scheduler, check_races, scenario_for};
+    use dcb_sim::explore::{ExploreOptions, scenario_for};
+    use dcb_sim::sim::{RaceOptions, Scheduler, check_races};
     let w = SeatsWorkload::with_handler(HandlerVariant::TwoReadsMaxAfter).domain_checks(false);
     let mut found = None;
     for seed in 0..20 {

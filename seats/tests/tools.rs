@@ -4,7 +4,10 @@
 //! lab.
 
 use dcb_sim::retry::RetryPolicy;
-use dcb_sim::sim::{ExploreOptions, explore, explore_parallel, html, run, shrink, timeline_with, tune};
+use dcb_sim::explore::{ExploreOptions, explore, explore_parallel, shrink};
+use dcb_sim::view::{html, timeline_with};
+use dcb_sim::sim::run;
+use dcb_sim::tune::tune;
 use seats::{HandlerVariant, SeatsWorkload};
 
 /// The two-reads bug, generic checkers only.

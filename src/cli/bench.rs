@@ -17,10 +17,11 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::retry::{NoopObserver, RetryEngine, RetryPolicy, RuntimeSleeper};
-use crate::sim::enrollment::EnrollmentWorkload;
-use crate::sim::library::LibraryWorkload;
+use crate::domain::enrollment::EnrollmentWorkload;
+use crate::domain::library::LibraryWorkload;
 use super::registry::{Knobs, Registry};
-use crate::sim::{ExploreOptions, Workload, explore, explore_parallel};
+use crate::explore::{ExploreOptions, explore, explore_parallel};
+use crate::sim::Workload;
 use crate::store::StoreError;
 
 /// `bench` flags.

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::WorkloadArgs;
 use super::bench::thread_cpu_time;
 use super::scheduler::SchedulerArgs;
-use crate::sim::{ExploreOptions, Workload, first_catch};
+use crate::explore::{ExploreOptions, first_catch};
+use crate::sim::Workload;
 
 /// `catch-time` flags.
 #[derive(Debug, Args)]

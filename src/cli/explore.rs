@@ -7,7 +7,8 @@ use clap::Args;
 
 use super::WorkloadArgs;
 use super::scheduler::SchedulerArgs;
-use crate::sim::{Expect, ExploreOptions, Regression, Summary, Workload, explore_parallel, shard_range};
+use crate::explore::{Expect, ExploreOptions, Regression, Summary, explore_parallel, shard_range};
+use crate::sim::Workload;
 
 /// `explore` flags.
 #[derive(Debug, Args)]

@@ -152,13 +152,13 @@ fn parse_plant(s: &str) -> Result<Plant, String> {
 /// Replay commands printed in reports start with the path this binary was
 /// invoked with (`std::env::args_os().next()`, quoted for a shell when it
 /// needs it), unless [`Registry::replay_program`] set another; it is set
-/// process-wide with [`set_replay_program`](crate::sim::set_replay_program).
+/// process-wide with [`set_replay_program`](crate::explore::set_replay_program).
 pub fn main(registry: Registry) -> i32 {
     exit_quietly_on_broken_pipe();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let program = registry.program().map(str::to_string).or_else(|| args.first().map(|a| shell_word(&a.to_string_lossy())));
     if let Some(program) = program.filter(|p| !p.is_empty()) {
-        crate::sim::set_replay_program(program);
+        crate::explore::set_replay_program(program);
     }
     let matches = match command(&registry).try_get_matches_from(args) {
         Ok(m) => m,

@@ -11,7 +11,11 @@ use super::explore::{ExploreArgs, explore_cmd};
 use super::replay::{ReplayArgs, run_replay};
 use super::tune::{TuneArgs, run_sweep, run_tune};
 use crate::plant::Plant;
-use crate::sim::{History, Scenario, Scheduler, Violation, Workload, enrollment::EnrollmentWorkload, hotkey::HotKeyWorkload, library::LibraryWorkload, replay_program};
+use crate::sim::{History, Scenario, Scheduler, Violation, Workload};
+use crate::domain::enrollment::EnrollmentWorkload;
+use crate::domain::sequence::HotKeyWorkload;
+use crate::domain::library::LibraryWorkload;
+use crate::explore::replay_program;
 use crate::store::StoreError;
 
 /// The workload knobs of the command line, handed to a workload factory
@@ -101,7 +105,7 @@ impl Registry {
     }
 
     /// Overrides how the replay commands this CLI prints start (see
-    /// [`set_replay_program`](crate::sim::set_replay_program)); by default
+    /// [`set_replay_program`](crate::explore::set_replay_program)); by default
     /// [`main`](super::main) uses the path its binary was invoked with.
     #[must_use]
     pub fn replay_program(mut self, program: impl Into<String>) -> Self {
@@ -208,8 +212,8 @@ impl<W: Workload + Sync + 'static, F: Fn(&Knobs) -> W> ErasedWorkload for Factor
 
     fn check_determinism(&self, knobs: &Knobs, scheduler: &Scheduler, start_seed: u64, seeds: u64) -> i32 {
         let w = self.build(knobs);
-        let opts = crate::sim::ExploreOptions { start_seed, seeds, scheduler: scheduler.clone(), ..crate::sim::ExploreOptions::default() };
-        match crate::sim::check_determinism_with(&w, &opts).map(|d| d.seeds) {
+        let opts = crate::explore::ExploreOptions { start_seed, seeds, scheduler: scheduler.clone(), ..crate::explore::ExploreOptions::default() };
+        match crate::explore::check_determinism_with(&w, &opts).map(|d| d.seeds) {
             Ok(n) => {
                 println!("dcb-sim check-determinism · workload {} · scheduler {scheduler} · {n} seeds from {start_seed}: every seed ran twice gave identical histories", w.name());
                 0

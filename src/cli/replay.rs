@@ -6,7 +6,9 @@ use clap::Args;
 
 use super::WorkloadArgs;
 use super::scheduler::SchedulerArgs;
-use crate::sim::{SCENARIO_STREAM, Scenario, Scheduler, Workload, html, replay_program, timeline_with};
+use crate::explore::{SCENARIO_STREAM, replay_program};
+use crate::sim::{Scenario, Scheduler, Workload};
+use crate::view::{html, timeline_with};
 
 /// `replay` flags.
 #[derive(Debug, Args)]

@@ -1,7 +1,7 @@
 //! `dcb-sim tune`: compare retry policies on the same seeds of a contended
 //! workload, at one client count (a table per policy) or over several
 //! (`--clients-sweep`: a table per policy and count, and with `--html` the
-//! page of charts of [`sweep_html`](crate::sim::sweep_html)).
+//! page of charts of [`sweep_html`](crate::tune::sweep_html)).
 
 use std::path::PathBuf;
 
@@ -10,7 +10,7 @@ use clap::Args;
 use super::WorkloadArgs;
 use crate::retry::RetryPolicy;
 use crate::sim::Workload;
-use crate::sim::sweep::{SweepError, parse_clients, sweep};
+use crate::tune::sweep::{SweepError, parse_clients, sweep};
 
 /// Named retry policies, as parsed from `--policies` (a type alias, so clap
 /// takes the whole list as one value).
@@ -25,7 +25,7 @@ pub struct TuneArgs {
     #[command(flatten)]
     pub(super) workload: WorkloadArgs,
     /// Comma-separated retry policies to compare: default, csharp, full-jitter, equal-jitter, decorrelated, no-retry, or all (those six); study-none, study-full, study-equal, study-decorrelated, or study (those four: the AWS backoff study's policies, base 5 ms, cap 2 s, 1000 attempts).
-    #[arg(long, default_value = "all", value_parser = crate::sim::parse_policies)]
+    #[arg(long, default_value = "all", value_parser = crate::tune::parse_policies)]
     policies: NamedPolicies,
     /// Seeds per policy (every policy runs the same seeds' scenarios); per policy and client count with --clients-sweep.
     #[arg(long, default_value_t = 200)]
@@ -75,7 +75,7 @@ pub(super) fn check_args(args: &TuneArgs) -> Result<(), i32> {
 
 /// Runs `tune` on `workload`; exit code 0, or 1 when any run violated an invariant.
 pub(super) fn run_tune<W: Workload>(workload: &W, args: &TuneArgs) -> i32 {
-    let report = crate::sim::tune(workload, &args.policies, args.start_seed, args.seeds);
+    let report = crate::tune::tune(workload, &args.policies, args.start_seed, args.seeds);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report).expect("tune reports serialize"));
     } else {
@@ -97,7 +97,7 @@ pub(super) fn run_sweep<W: Workload, F: Fn(u32) -> W>(workload: F, args: &TuneAr
         print!("{report}");
     }
     if let Some(dir) = &args.svg_dir {
-        let charts = match crate::sim::sweep_html::charts(&report) {
+        let charts = match crate::tune::sweep_html::charts(&report) {
             Ok(charts) => charts,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -114,7 +114,7 @@ pub(super) fn run_sweep<W: Workload, F: Fn(u32) -> W>(workload: F, args: &TuneAr
         }
     }
     if let Some(path) = &args.html {
-        let page = match crate::sim::sweep_html::render(&report) {
+        let page = match crate::tune::sweep_html::render(&report) {
             Ok(page) => page,
             Err(e) => {
                 eprintln!("error: {e}");

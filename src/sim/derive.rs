@@ -31,7 +31,6 @@ use std::time::Duration;
 
 use super::calls::{AppendResult, CallOp, ReadResult, StoreCall};
 use crate::handler::{AppendRecord, AttemptRecord, DecisionRecord, HandleReport, Outcome};
-use super::check::delays::Timing;
 use crate::retry::ErrorKind;
 
 /// Virtual time between two calls above which the handler is taken to have
@@ -139,3 +138,18 @@ pub(crate) fn report_timed(calls: &[StoreCall], outcome: &Outcome, started_at: D
     let total_delay = attempts.iter().map(|a| a.delay_before).sum();
     HandleReport { outcome: outcome.clone(), attempts, total_delay }
 }
+
+/// Which clock a history was measured on, and so how tightly the time
+/// that passed between two attempts can be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Timing {
+    /// Virtual time: the gap is the delay, at most [`SLACK`](crate::check::delays::SLACK) more.
+    #[default]
+    Virtual,
+    /// The real clock ([`run_realtime`](crate::sim::run_realtime)): a
+    /// real sleep overshoots by however long the OS takes to wake the
+    /// thread, so only the lower bound holds (a retry never starts before
+    /// its delay has passed). Every other finding is kept.
+    Real,
+}
+

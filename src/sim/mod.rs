@@ -10,10 +10,20 @@
 //! workload's factory), a seeded scenario generator and its own invariant
 //! checks. The runner wraps the store in its [`Harness`] (latency, faults,
 //! recording of every call), derives attempts and delays from the recorded
-//! calls ([`derive`](mod@derive)), and runs the generic checks on every workload:
-//! attempt counts, delays, retry classification, success ⇔ events in the
-//! log, and DCB soundness ([`check::soundness`]). Decider workloads add the
-//! sequential re-run ([`check::decider`]).
+//! calls ([`derive`](mod@derive)), and hands the [`History`] to the generic
+//! checkers ([`crate::check`]: attempt counts, delays, retry classification,
+//! success ⇔ events in the log, DCB soundness, serializability by
+//! re-execution) and to the workload's own.
+//!
+//! This module is the run's core: scenario, workload, harness, calls,
+//! derive, history, runner, real-time runner, faults, plants and the
+//! schedulers ([`sched`]). What judges a run is in [`crate::check`]; what
+//! runs many seeds and reports ([`Check`](crate::explore::Check),
+//! [`Catch`](crate::explore::Catch), shrinking, regression files) in
+//! [`crate::explore`]; views in [`crate::view`]; the tuning lab in
+//! [`crate::tune`]; the built-in workloads beside their domains in
+//! [`crate::domain`]. The one call from here up is the runner handing each
+//! finished history to [`crate::check`].
 //!
 //! ```
 //! use dcb_sim::handler::{Ctx, Handler, Outcome};
@@ -75,67 +85,39 @@
 //! }
 //! ```
 
-mod calls;
-pub mod catch;
-pub mod check;
-mod config;
+pub(crate) mod calls;
+pub(crate) mod config;
 pub mod derive;
-mod determinism;
-mod engine_store;
-pub mod enrollment;
-pub mod library;
-pub mod hotkey;
-mod explore;
-mod faults;
-mod first_catch;
-mod gate;
-mod harness;
-mod history;
-pub mod html;
+pub(crate) mod engine_store;
+pub(crate) mod faults;
+pub(crate) mod harness;
+pub(crate) mod history;
 pub mod metrics;
 pub mod plants;
 #[cfg(feature = "tokio")]
-mod realtime;
-mod regression;
-mod report;
-mod runner;
+pub(crate) mod realtime;
+pub(crate) mod runner;
 pub mod sched;
-mod scenario;
-mod shell_handler;
-mod shrink;
-mod swarm;
-pub mod sweep;
-#[cfg(feature = "plots")]
-pub mod sweep_html;
-mod timeline;
-pub mod tune;
-mod violation;
-mod with_store;
-mod workload;
+pub(crate) mod scenario;
+pub(crate) mod shell_handler;
+pub(crate) mod swarm;
+pub(crate) mod violation;
+pub(crate) mod with_store;
+pub(crate) mod workload;
 
-pub use catch::{Catch, CatchError, Caught};
 pub use calls::{AppendResult, CallOp, ReadResult, StoreCall, covered};
 pub use config::SimConfig;
 pub use engine_store::EngineStore;
-pub use first_catch::{FirstCatch, GENERIC_INVARIANTS, first_catch};
 pub use faults::{CallKind, CallTarget, FaultKind, FaultPlan, FaultPlanError, FaultRecord, ScriptedFault, ScriptedFaultError, ScriptedKind};
 pub use harness::{CommandStore, Harness};
 pub use shell_handler::ShellHandler;
-pub use determinism::{Determinism, Divergence, check_determinism, check_determinism_with, first_difference};
-pub use explore::{CHUNK, ExhaustiveTally, RaceTally, ExploreOptions, FAULTS_STREAM, SCENARIO_STREAM, Summary, assert_no_violations, explore, explore_parallel, scenario_for, shard_range};
-pub use gate::{Check, DEFAULT_RACE_EVERY, DEFAULT_RACES, SCENARIO_ENV, SCHEDULE_ENV, TestTarget};
 pub use history::{CommandRecord, GhostWrite, History};
-pub use regression::{Expect, Regression, RegressionError};
-pub use report::{DEFAULT_REPLAY_PROGRAM, FailureReport, ShrunkReport, replay_program, set_replay_program};
 #[cfg(feature = "tokio")]
 pub use realtime::run_realtime;
 pub use runner::{FAULT_STREAM, LATENCY_STREAM, RunResult, run, run_unchecked};
 pub use scenario::{Engine, Latency, Scenario, ScenarioError, Scheduled};
 pub use sched::{Choice, ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, PCT_STREAM, Race, RaceOptions, RacesReport, Schedule, ScheduleError, ScheduleRecord, Scheduler, check_races, exhaustive, races};
-pub use shrink::{Shrunk, shrink};
 pub use swarm::swarm_faults;
-pub use timeline::{timeline, timeline_with};
-pub use tune::{PolicyStats, TuneError, TuneReport, parse_policies, tune};
 pub use violation::Violation;
 pub use with_store::{WithStore, WithStoreExt};
 pub use workload::{Cmd, HARNESS_PLANTS, Workload};

@@ -11,8 +11,9 @@
 //! real sleep overshoots; see [`Timing::Real`]).
 //!
 //! ```no_run
-//! use dcb_sim::sim::enrollment::EnrollmentWorkload;
-//! use dcb_sim::sim::{SCENARIO_STREAM, Workload, run_realtime};
+//! use dcb_sim::domain::enrollment::EnrollmentWorkload;
+//! use dcb_sim::explore::SCENARIO_STREAM;
+//! use dcb_sim::sim::{Workload, run_realtime};
 //! use dcb_sim::store::SqliteStore;
 //!
 //! let workload = EnrollmentWorkload::with_clients(8);
@@ -22,7 +23,7 @@
 //! assert!(result.violations.is_empty(), "{:?}", result.violations);
 //! ```
 
-use super::check::delays::Timing;
+use super::derive::Timing;
 use super::harness::Harness;
 use super::history::History;
 use super::metrics::MemoryRecorder;

@@ -5,7 +5,7 @@ use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::check;
+use crate::check;
 use super::derive;
 use super::harness::Harness;
 use super::history::{CommandRecord, History};
@@ -42,7 +42,7 @@ pub fn run<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) ->
 
 /// Checks the outcome of one run.
 pub(crate) fn checked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, outcome: Result<History<Cmd<W>>, Violation>) -> RunResult<Cmd<W>> {
-    checked_timed(workload, scenario, seed, outcome, check::delays::Timing::Virtual)
+    checked_timed(workload, scenario, seed, outcome, super::derive::Timing::Virtual)
 }
 
 /// [`checked`] for a history measured on `timing`'s clock.
@@ -51,7 +51,7 @@ pub(super) fn checked_timed<W: Workload>(
     scenario: &Scenario<Cmd<W>>,
     seed: u64,
     outcome: Result<History<Cmd<W>>, Violation>,
-    timing: check::delays::Timing,
+    timing: super::derive::Timing,
 ) -> RunResult<Cmd<W>> {
     let (history, mut violations) = match outcome {
         Ok(history) => (history, Vec::new()),
@@ -134,7 +134,7 @@ pub(super) struct Shared<S, H> {
     pub(super) policy: RetryPolicy,
     pub(super) clock: RunClock,
     /// Which clock the calls are timed on (how attempts are derived).
-    pub(super) timing: check::delays::Timing,
+    pub(super) timing: super::derive::Timing,
     pub(super) seed: u64,
 }
 
@@ -152,7 +152,7 @@ async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: 
     }
     harness.init_head().await.map_err(|e| Violation::Harness { detail: format!("the workload's store could not be read: {e}") })?;
     let policy = planted_policy(&scenario.policy, scenario.plant);
-    let shared = Rc::new(Shared { harness, handler: workload.handler(scenario), policy, clock: clock.into(), timing: check::delays::Timing::Virtual, seed });
+    let shared = Rc::new(Shared { harness, handler: workload.handler(scenario), policy, clock: clock.into(), timing: super::derive::Timing::Virtual, seed });
 
     let mut records = setup(&shared, scenario).await;
     let t0 = clock.now();

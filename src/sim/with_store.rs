@@ -15,7 +15,7 @@ use crate::store::{Event, EventStore, StoreError};
 /// [`WithStoreExt::with_store`].
 ///
 /// ```
-/// use dcb_sim::sim::enrollment::EnrollmentWorkload;
+/// use dcb_sim::domain::enrollment::EnrollmentWorkload;
 /// use dcb_sim::sim::{WithStoreExt, Workload, run};
 /// use dcb_sim::store::MemoryStore;
 ///

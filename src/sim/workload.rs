@@ -76,7 +76,7 @@ pub trait Workload: Send + Sync {
     }
 
     /// Whether `alone`, an event the handler appended when the
-    /// [`serializability`](crate::sim::check::serializable) checker re-ran
+    /// [`serializability`](crate::check::serializable) checker re-ran
     /// its command alone, is the same as `in_run`, the event it appended in
     /// the concurrent run. Equality by default; override it when your
     /// handler stamps events with wall time, random ids or anything else a

@@ -4,7 +4,8 @@
 #![allow(dead_code, reason = "each module uses a different subset; some helpers serve ignored measurements")]
 
 use dcb_sim::plant::Plant;
-use dcb_sim::sim::{ExploreOptions, FailureReport, RunResult, Scenario, Scheduled, Workload, explore};
+use dcb_sim::explore::{ExploreOptions, FailureReport, explore};
+use dcb_sim::sim::{RunResult, Scenario, Scheduled, Workload};
 use seats::SeatCommand;
 use seats::generate::EVENT;
 

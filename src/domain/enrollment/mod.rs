@@ -23,6 +23,12 @@ pub use commands::EnrollmentCommand;
 pub use decide::EnrollmentDecider;
 pub use events::{EnrollmentEvent, course_tag, student_tag};
 pub use tier::Tier;
+#[cfg(madsim)]
+pub mod check;
+#[cfg(madsim)]
+mod workload;
+#[cfg(madsim)]
+pub use workload::EnrollmentWorkload;
 
 use crate::handler::CommandHandler;
 use crate::retry::{RetryPolicy, Sleeper};

@@ -86,6 +86,12 @@ pub use commands::LibraryCommand;
 pub use decide::{LibraryDecider, MAX_BOOKS_PER_READER};
 pub use events::{LibraryEvent, LibraryEventRef, book_tag, reader_tag, types};
 pub use reasons::FailureReason;
+#[cfg(madsim)]
+pub mod check;
+#[cfg(madsim)]
+mod workload;
+#[cfg(madsim)]
+pub use workload::LibraryWorkload;
 
 use crate::handler::CommandHandler;
 use crate::retry::{RetryPolicy, Sleeper};

@@ -259,7 +259,7 @@ impl Chooser for DfsChooser {
 /// ```
 /// use std::time::Duration;
 /// use dcb_sim::domain::enrollment::{EnrollmentCommand as E, Tier};
-/// use dcb_sim::sim::enrollment::EnrollmentWorkload;
+/// use dcb_sim::domain::enrollment::EnrollmentWorkload;
 /// use dcb_sim::sim::{ExhaustiveOptions, Scenario, Scheduled, exhaustive};
 ///
 /// // Two students race for the last seat of a course.

@@ -60,7 +60,7 @@ mod tests {
         LibraryEvent::BookCopyReturnedByReader { book: b.into(), reader: r.into() }
     }
     fn violations(events: Vec<LibraryEvent>) -> Vec<Violation> {
-        crate::sim::check::check_events(check, events)
+        crate::domain::library::check::check_events(check, events)
     }
 
     #[test]

@@ -24,8 +24,8 @@
 //!
 //! ```no_run
 //! use dcb_sim::plant::Plant;
-//! use dcb_sim::sim::catch::Catch;
-//! use dcb_sim::sim::enrollment::EnrollmentWorkload;
+//! use dcb_sim::explore::catch::Catch;
+//! use dcb_sim::domain::enrollment::EnrollmentWorkload;
 //!
 //! #[test]
 //! fn stale_decision_is_caught() {
@@ -43,16 +43,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Range;
 
-use super::config::SimConfig;
-use super::explore::{ExploreOptions, scenario_for};
-use super::gate::TestTarget;
-use super::regression::{Expect, Regression};
-use super::report::FailureReport;
-use super::runner::run;
-use super::scenario::{Engine, Scenario};
-use super::timeline::timeline_with;
-use super::violation::Violation;
-use super::workload::{Cmd, Workload};
+use crate::sim::config::SimConfig;
+use crate::explore::explorer::{ExploreOptions, scenario_for};
+use crate::explore::gate::TestTarget;
+use crate::explore::regression::{Expect, Regression};
+use crate::explore::report::FailureReport;
+use crate::sim::runner::run;
+use crate::sim::scenario::{Engine, Scenario};
+use crate::view::timeline::timeline_with;
+use crate::sim::violation::Violation;
+use crate::sim::workload::{Cmd, Workload};
 use crate::plant::Plant;
 
 /// A negative control over a workload: configure, then [`Catch::expect`].
@@ -387,7 +387,7 @@ mod tests {
 
     use super::*;
     use crate::sim::History;
-    use crate::sim::enrollment::EnrollmentWorkload;
+    use crate::domain::enrollment::EnrollmentWorkload;
 
     /// Narrow condition over 20 seeds fires exactly these (measured).
     const NARROW: [&str; 3] = ["capacity", "dcb-soundness", "serializability"];
@@ -471,7 +471,7 @@ mod tests {
     #[test]
     fn a_hand_written_scenario_runs_under_each_seed_with_the_plant() {
         let w = EnrollmentWorkload::default();
-        let scenario = w.generate(&mut crate::rng::substream(1, crate::sim::SCENARIO_STREAM));
+        let scenario = w.generate(&mut crate::rng::substream(1, crate::explore::SCENARIO_STREAM));
         let caught = Catch::new(&w).scenario(scenario.clone()).plant(Plant::RetryBusiness).seeds(5).try_expect(&["retry-classification"]).expect("caught");
         assert!(!caught.first.scenario_from_seed, "a given scenario must be replayed from its file");
         let mut planted = scenario;

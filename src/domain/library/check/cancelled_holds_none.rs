@@ -84,7 +84,7 @@ mod tests {
     use crate::domain::library::LibraryEvent;
 
     fn run(events: Vec<LibraryEvent>) -> Vec<Violation> {
-        crate::sim::check::check_events(check, events)
+        crate::domain::library::check::check_events(check, events)
     }
     fn registered() -> LibraryEvent {
         LibraryEvent::ReaderRegistered { reader: "r1".into(), name: "Ada".into() }

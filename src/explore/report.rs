@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::runner::{RunResult, run};
-use super::scenario::{Scenario, ScenarioError};
-use super::sched::{Schedule, ScheduleRecord};
-use super::violation::Violation;
-use super::workload::{Cmd, Workload};
+use crate::sim::runner::{RunResult, run};
+use crate::sim::scenario::{Scenario, ScenarioError};
+use crate::sim::sched::{Schedule, ScheduleRecord};
+use crate::sim::violation::Violation;
+use crate::sim::workload::{Cmd, Workload};
 
 /// How replay commands in reports start when nothing set another program:
 /// the `dcb-sim` binary of this repository, run through cargo.

@@ -18,9 +18,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::runner::{RunResult, run};
-use super::scenario::Scenario;
-use super::workload::{Cmd, Workload};
+use crate::sim::runner::{RunResult, run};
+use crate::sim::scenario::Scenario;
+use crate::sim::workload::{Cmd, Workload};
 
 /// What a regression run must show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +60,7 @@ pub enum RegressionError {
         message: String,
     },
     /// The run did not show what the file expects.
-    #[error("{path}: expected {expected:?}, got violations {got:?}; replay: {program} replay --workload {workload} --seed {seed} --scenario <the file's scenario>", program = super::report::replay_program())]
+    #[error("{path}: expected {expected:?}, got violations {got:?}; replay: {program} replay --workload {workload} --seed {seed} --scenario <the file's scenario>", program = crate::explore::report::replay_program())]
     Mismatch {
         /// The file.
         path: String,

@@ -1,9 +1,9 @@
 //! [`first_catch`]: how many seeds (and schedules) an exploration takes to
 //! catch a bug, for measuring checkers and schedulers against each other.
 
-use super::check;
-use super::explore::{ExploreOptions, explore};
-use super::workload::Workload;
+use crate::check;
+use crate::explore::explorer::{ExploreOptions, explore};
+use crate::sim::workload::Workload;
 
 /// The invariants every workload gets without writing any: the generic
 /// checkers ([`check::all`] and serializability by re-execution).

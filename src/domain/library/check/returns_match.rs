@@ -65,7 +65,7 @@ mod tests {
     use crate::domain::library::LibraryEvent;
 
     fn run(events: Vec<LibraryEvent>) -> Vec<Violation> {
-        crate::sim::check::check_events(check, events)
+        crate::domain::library::check::check_events(check, events)
     }
     fn lent(r: &str) -> LibraryEvent {
         LibraryEvent::BookCopyLentToReader { book: "b1".into(), reader: r.into() }

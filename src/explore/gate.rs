@@ -2,7 +2,7 @@
 //! built-in one — from `cargo test`.
 //!
 //! ```no_run
-//! # use dcb_sim::sim::{Check, enrollment::EnrollmentWorkload};
+//! # use dcb_sim::{domain::enrollment::EnrollmentWorkload, explore::Check};
 //! #[test]
 //! fn enrollment_holds_under_concurrency() {
 //!     Check::new(&EnrollmentWorkload::default()).seeds(5_000).run();
@@ -26,15 +26,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::config::SimConfig;
-use super::explore::{ExploreOptions, Summary, explore_parallel, scenario_for};
-use super::regression::{Expect, Regression};
-use super::report::FailureReport;
-use super::runner::{RunResult, run};
-use super::scenario::Scenario;
-use super::sched::{RaceOptions, Schedule, Scheduler};
-use super::timeline::timeline_with;
-use super::workload::{Cmd, Workload};
+use crate::sim::config::SimConfig;
+use crate::explore::explorer::{ExploreOptions, Summary, explore_parallel, scenario_for};
+use crate::explore::regression::{Expect, Regression};
+use crate::explore::report::FailureReport;
+use crate::sim::runner::{RunResult, run};
+use crate::sim::scenario::Scenario;
+use crate::sim::sched::{RaceOptions, Schedule, Scheduler};
+use crate::view::timeline::timeline_with;
+use crate::sim::workload::{Cmd, Workload};
 use crate::plant::Plant;
 
 /// The environment variable naming a scenario file to replay.
@@ -110,7 +110,7 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
     }
 
     /// Inject storage faults: a scenario whose workload drew none gets a
-    /// fault plan drawn from its seed ([`swarm_faults`](super::swarm_faults)).
+    /// fault plan drawn from its seed ([`swarm_faults`](crate::sim::swarm_faults)).
     pub fn faults(mut self, on: bool) -> Self {
         self.faults = on;
         self
@@ -148,13 +148,13 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
     }
 
     /// Enumerate every order of store steps of each seed's scenario, up to
-    /// `budget` runs per scenario ([`exhaustive`](super::exhaustive())).
+    /// `budget` runs per scenario ([`exhaustive`](crate::sim::exhaustive())).
     pub fn exhaustive(mut self, budget: u64) -> Self {
         self.exhaustive = Some(budget);
         self
     }
 
-    /// Race mode ([`races`](mod@super::sched::races)): on every `every`-th
+    /// Race mode ([`races`](mod@crate::sim::sched::races)): on every `every`-th
     /// seed, also derive the races of its run (pairs and triples of
     /// commands that conflicted) and enumerate every order of each. On by
     /// default ([`DEFAULT_RACES`] on every [`DEFAULT_RACE_EVERY`]-th seed);

@@ -5,25 +5,16 @@
 //! by their workloads.
 
 pub mod attempts;
-pub mod capacity;
 pub mod delays;
-pub mod double_enrollment;
-pub mod library_cancelled_holds_none;
-pub mod library_copy_lent_once;
-pub mod library_reader_limit;
-pub mod library_removed_not_lent;
-pub mod library_returns_match;
 pub mod log;
 pub mod metrics;
 pub mod retry_class;
-pub mod sequence;
 pub mod serializable;
 pub mod soundness;
-pub mod tier_limit;
 
-use super::history::History;
-use super::scenario::Scenario;
-use super::violation::Violation;
+use crate::sim::history::History;
+use crate::sim::scenario::Scenario;
+use crate::sim::violation::Violation;
 use crate::handler::Decider;
 
 /// Runs every generic checker: they need nothing but the recorded store
@@ -49,16 +40,4 @@ pub fn all_timed<C>(scenario: &Scenario<C>, history: &History<C>, timing: delays
 /// sequential re-run, runs on every workload: [`serializable`].)
 pub fn decider<D: Decider>(decider: &D, _scenario: &Scenario<D::Command>, history: &History<D::Command>, out: &mut Vec<Violation>) {
     metrics::check(decider, history, out);
-}
-
-/// Test support: runs a log checker on `events` written at positions 1, 2, 3, …
-#[cfg(test)]
-pub(crate) fn check_events(
-    check: fn(&[crate::store::SequencedEvent], &mut Vec<Violation>),
-    events: Vec<crate::domain::library::LibraryEvent>,
-) -> Vec<Violation> {
-    let log: Vec<_> = events.into_iter().enumerate().map(|(i, e)| crate::store::SequencedEvent::new(i as u64 + 1, e.to_event())).collect();
-    let mut out = Vec::new();
-    check(&log, &mut out);
-    out
 }

@@ -23,8 +23,8 @@ use std::time::Duration;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use super::check::{library_cancelled_holds_none, library_copy_lent_once, library_reader_limit, library_removed_not_lent, library_returns_match};
-use super::{EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload};
+use super::check::{cancelled_holds_none, copy_lent_once, reader_limit, removed_not_lent, returns_match};
+use crate::sim::{EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload};
 use crate::plant::Plant;
 use crate::store::StoreError;
 use crate::domain::library::{LibraryCommand, LibraryDecider};
@@ -228,17 +228,17 @@ impl Workload for LibraryWorkload {
         let max = Duration::from_micros(rng.random_range(1_500..=4_000));
         scenario.latency = Latency { read_min: Duration::from_millis(1), read_max: max, append_min: Duration::from_millis(1), append_max: max };
         if self.faults {
-            super::swarm_faults(rng, &mut scenario);
+            crate::sim::swarm_faults(rng, &mut scenario);
         }
         scenario
     }
 
     fn check(&self, scenario: &Scenario<LibraryCommand>, history: &History<LibraryCommand>, out: &mut Vec<Violation>) {
-        super::check::decider(&LibraryDecider, scenario, history, out);
-        library_copy_lent_once::check(&history.log, out);
-        library_reader_limit::check(&history.log, out);
-        library_removed_not_lent::check(&history.log, out);
-        library_cancelled_holds_none::check(&history.log, out);
-        library_returns_match::check(&history.log, out);
+        crate::check::decider(&LibraryDecider, scenario, history, out);
+        copy_lent_once::check(&history.log, out);
+        reader_limit::check(&history.log, out);
+        removed_not_lent::check(&history.log, out);
+        cancelled_holds_none::check(&history.log, out);
+        returns_match::check(&history.log, out);
     }
 }

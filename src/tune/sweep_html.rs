@@ -19,8 +19,9 @@
 //! SVG files.
 //!
 //! ```
-//! use dcb_sim::sim::hotkey::HotKeyWorkload;
-//! use dcb_sim::sim::{parse_policies, sweep::sweep, sweep_html};
+//! use dcb_sim::domain::sequence::HotKeyWorkload;
+//! use dcb_sim::tune::{parse_policies, sweep_html};
+//! use dcb_sim::tune::sweep::sweep;
 //! let policies = parse_policies("study-full,study-equal").unwrap();
 //! let report = sweep(HotKeyWorkload::with_clients, &[2, 4], &policies, 0, 2, Some(4));
 //! let page = sweep_html::render(&report).unwrap();
@@ -34,9 +35,9 @@ use plotters::coord::combinators::LogCoord;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-use super::html::esc;
-use super::sweep::SweepReport;
-use super::tune::describe;
+use crate::view::html::esc;
+use crate::tune::sweep::SweepReport;
+use crate::tune::describe;
 
 /// Why a chart could not be drawn.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,7 +116,7 @@ fn percent(v: &f64) -> String {
 /// [`PlotError`] when plotters fails to draw a chart.
 pub fn charts(report: &SweepReport) -> Result<Vec<(&'static str, String)>, PlotError> {
     let colour = |i: usize| COLOURS[i % COLOURS.len()];
-    let by_policy = |f: &dyn Fn(&super::sweep::SweepPoint) -> f64| -> Vec<Series> {
+    let by_policy = |f: &dyn Fn(&crate::tune::sweep::SweepPoint) -> f64| -> Vec<Series> {
         report
             .policies
             .iter()

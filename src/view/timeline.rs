@@ -28,8 +28,8 @@ use std::collections::BTreeMap;
 use std::fmt::{Display, Write};
 use std::time::Duration;
 
-use super::history::{CommandRecord, History};
-use super::violation::Violation;
+use crate::sim::history::{CommandRecord, History};
+use crate::sim::violation::Violation;
 use crate::handler::{AppendRecord, AttemptRecord, DecisionRecord};
 use crate::store::Position;
 

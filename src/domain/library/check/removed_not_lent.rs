@@ -63,7 +63,7 @@ mod tests {
     use crate::domain::library::LibraryEvent;
 
     fn run(events: Vec<LibraryEvent>) -> Vec<Violation> {
-        crate::sim::check::check_events(check, events)
+        crate::domain::library::check::check_events(check, events)
     }
     fn added() -> LibraryEvent {
         LibraryEvent::BookCopyAddedToCirculation { book: "b1".into(), title: "T".into() }

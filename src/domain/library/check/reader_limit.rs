@@ -55,7 +55,7 @@ mod tests {
     use crate::domain::library::LibraryEvent;
 
     fn run(events: Vec<LibraryEvent>) -> Vec<Violation> {
-        crate::sim::check::check_events(check, events)
+        crate::domain::library::check::check_events(check, events)
     }
     fn lend(b: u32, r: &str) -> LibraryEvent {
         LibraryEvent::BookCopyLentToReader { book: format!("b{b}"), reader: r.into() }

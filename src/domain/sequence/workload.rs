@@ -10,13 +10,13 @@
 //! Every client starts at virtual time 0 with one command; store calls
 //! take the study's latency ([`study_latency`]); the retry policy is one of
 //! the study's four ([`RetryPolicy::study`], drawn per seed, replaced by
-//! `dcb-sim tune`). Its own invariant is the [`sequence`](mod@super::check::sequence)
+//! `dcb-sim tune`). Its own invariant is the [`sequence`](mod@crate::domain::sequence::check)
 //! checker (numbers 1, 2, 3, … without repeat or gap, one per client, held
 //! exactly by the clients whose command took effect), besides the generic
 //! checks (serializability by re-execution among them).
 //!
 //! ```
-//! use dcb_sim::sim::hotkey::HotKeyWorkload;
+//! use dcb_sim::domain::sequence::HotKeyWorkload;
 //! use dcb_sim::sim::{Workload, run};
 //! let w = HotKeyWorkload::with_clients(5);
 //! let scenario = w.generate(&mut dcb_sim::rng::seeded(1));
@@ -30,8 +30,8 @@ use std::time::Duration;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use super::check::sequence;
-use super::{EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload};
+use super::check;
+use crate::sim::{EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload};
 use crate::domain::sequence::{SequenceDecider, TakeNumber};
 use crate::plant::Plant;
 use crate::retry::{Jitter, RetryPolicy};
@@ -118,13 +118,13 @@ impl Workload for HotKeyWorkload {
         let jitter = [Jitter::None, Jitter::Full, Jitter::Equal, Jitter::Decorrelated][rng.random_range(0..4)];
         let mut scenario = Scenario { policy: RetryPolicy::study(jitter), latency: study_latency(), ..Scenario::new(Vec::new(), commands) };
         if self.faults {
-            super::swarm_faults(rng, &mut scenario);
+            crate::sim::swarm_faults(rng, &mut scenario);
         }
         scenario
     }
 
     fn check(&self, scenario: &Scenario<TakeNumber>, history: &History<TakeNumber>, out: &mut Vec<Violation>) {
-        super::check::decider(&SequenceDecider, scenario, history, out);
-        sequence::check(history, out);
+        crate::check::decider(&SequenceDecider, scenario, history, out);
+        check::check(history, out);
     }
 }

@@ -13,6 +13,13 @@
 //! Encoding: type `NumberTaken`, tags `sequence:hot` and `client:<n>`, data
 //! the number in decimal (`"17"`).
 
+#[cfg(madsim)]
+pub mod check;
+#[cfg(madsim)]
+mod workload;
+#[cfg(madsim)]
+pub use workload::{HotKeyWorkload, study_latency};
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

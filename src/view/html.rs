@@ -10,7 +10,7 @@
 //! - a "store log" lane marking when each position was written;
 //! - tooltips (`<title>`) on every bar, backoff, command and position;
 //! - the commands a violation blames outlined in red (see
-//!   [`timeline_with`](super::timeline_with) for how blame is assigned) and a
+//!   [`timeline_with`](crate::view::timeline_with) for how blame is assigned) and a
 //!   banner listing the violations;
 //! - below it the final event log and the commands as tables (blamed rows
 //!   highlighted, bars link to their command's row), then the scenario.
@@ -20,9 +20,9 @@
 use std::fmt::{Display, Write};
 use std::time::Duration;
 
-use super::history::History;
-use super::timeline::{AttemptEnd, Axis, Model, append_text, decision_text, human, lane_name, ms, read_text};
-use super::violation::Violation;
+use crate::sim::history::History;
+use crate::view::timeline::{AttemptEnd, Axis, Model, append_text, decision_text, human, lane_name, ms, read_text};
+use crate::sim::violation::Violation;
 use crate::handler::{AppendRecord, Outcome};
 
 /// What the page says about the run besides its history (all optional).

@@ -3,7 +3,7 @@
 //! Jitter" study (how much work, and how long until every client is done,
 //! as `N` grows).
 //!
-//! [`sweep`] runs [`tune`](super::tune()) once per client count `N` (the
+//! [`sweep`] runs [`tune`](crate::tune::tune()) once per client count `N` (the
 //! workload built for exactly `N` clients by the caller's factory, every
 //! policy over the same seeds, every run checked) and adds, per run, the
 //! figures a [`PolicyStats`] row does not keep:
@@ -21,13 +21,13 @@
 //! ([`SweepReport::cdf`]) it keeps the latency distribution of the commands
 //! that took effect, per policy, for a CDF plot.
 //!
-//! Like a [`TuneReport`](super::TuneReport), a sweep is deterministic: the
+//! Like a [`TuneReport`](crate::tune::TuneReport), a sweep is deterministic: the
 //! same factory, client counts, policies and seeds give the same report.
 //!
 //! ```
-//! use dcb_sim::sim::hotkey::HotKeyWorkload;
-//! use dcb_sim::sim::sweep::{parse_clients, sweep};
-//! use dcb_sim::sim::parse_policies;
+//! use dcb_sim::domain::sequence::HotKeyWorkload;
+//! use dcb_sim::tune::sweep::{parse_clients, sweep};
+//! use dcb_sim::tune::parse_policies;
 //!
 //! let clients = parse_clients("2,8").unwrap();
 //! let policies = parse_policies("study-full,study-none").unwrap();
@@ -44,8 +44,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::tune::{PolicyStats, ms, ratio, round6, tune_observed};
-use super::workload::Workload;
+use crate::tune::{PolicyStats, ms, ratio, round6, tune_observed};
+use crate::sim::workload::Workload;
 use crate::handler::Outcome;
 use crate::retry::RetryPolicy;
 
@@ -90,7 +90,7 @@ pub const CDF_STEPS: u32 = 200;
 /// ignored) into ascending order.
 ///
 /// ```
-/// use dcb_sim::sim::sweep::{SweepError, parse_clients};
+/// use dcb_sim::tune::sweep::{SweepError, parse_clients};
 /// assert_eq!(parse_clients("100, 1,10").unwrap(), vec![1, 10, 100]);
 /// assert_eq!(parse_clients("1,0"), Err(SweepError::OutOfRange(0)));
 /// assert!(parse_clients("1,x").unwrap_err().to_string().contains("`x` is not a client count"));
@@ -233,7 +233,7 @@ struct RunAcc {
 
 /// Runs every policy at every client count in `clients` over seeds
 /// `start_seed..start_seed + seeds`: `workload(n)` builds the workload for
-/// `n` clients (e.g. [`HotKeyWorkload::with_clients`](super::hotkey::HotKeyWorkload::with_clients)).
+/// `n` clients (e.g. [`HotKeyWorkload::with_clients`](crate::domain::sequence::HotKeyWorkload::with_clients)).
 /// With `cdf_at = Some(n)` (a count in `clients`), the report keeps each
 /// policy's latency distribution at `n`.
 pub fn sweep<W: Workload, F: Fn(u32) -> W>(workload: F, clients: &[u32], policies: &[(String, RetryPolicy)], start_seed: u64, seeds: u64, cdf_at: Option<u32>) -> SweepReport {
@@ -358,7 +358,7 @@ impl fmt::Display for SweepReport {
         writeln!(f)?;
         let name_w = self.policies.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);
         for (name, policy) in &self.policies {
-            writeln!(f, "  {name:<name_w$}  {}", super::tune::describe(policy))?;
+            writeln!(f, "  {name:<name_w$}  {}", crate::tune::describe(policy))?;
         }
         for p in self.points.iter().filter(|p| !p.stats.violating_seeds.is_empty()) {
             writeln!(f, "  VIOLATIONS: {} at {} clients, seeds {:?}: a bug, not a tuning result", p.stats.name, p.clients, p.stats.violating_seeds)?;

@@ -14,12 +14,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::runner::run;
-use super::scenario::Scenario;
-use super::violation::Violation;
-use super::workload::{Cmd, Workload};
-use super::faults::FaultPlan;
-use super::sched::{Schedule, Scheduler};
+use crate::sim::runner::run;
+use crate::sim::scenario::Scenario;
+use crate::sim::violation::Violation;
+use crate::sim::workload::{Cmd, Workload};
+use crate::sim::faults::FaultPlan;
+use crate::sim::sched::{Schedule, Scheduler};
 
 /// A shrunk failure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -210,8 +210,8 @@ fn candidates<C: Clone>(s: &Scenario<C>) -> Vec<Scenario<C>> {
 mod tests {
     use super::*;
     use crate::plant::Plant;
-    use crate::sim::enrollment::EnrollmentWorkload;
-    use crate::sim::{SCENARIO_STREAM, explore, ExploreOptions};
+    use crate::domain::enrollment::EnrollmentWorkload;
+    use crate::explore::{SCENARIO_STREAM, explore, ExploreOptions};
 
     #[test]
     fn a_non_atomic_store_failure_shrinks_to_two_racing_enrollments() {

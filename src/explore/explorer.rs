@@ -5,13 +5,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::report::{FailureReport, ShrunkReport};
-use super::shrink::shrink;
-use super::runner::run;
-use super::sched::exhaustive::replay_scenario;
-use super::sched::{ExhaustiveOptions, RaceOptions, Scheduler, exhaustive_with, races_of};
-use super::violation::Violation;
-use super::workload::Workload;
+use crate::explore::report::{FailureReport, ShrunkReport};
+use crate::explore::shrink::shrink;
+use crate::sim::runner::run;
+use crate::sim::sched::exhaustive::replay_scenario;
+use crate::sim::sched::{ExhaustiveOptions, RaceOptions, Scheduler, exhaustive_with, races_of};
+use crate::sim::violation::Violation;
+use crate::sim::workload::Workload;
 use crate::plant::Plant;
 use crate::retry::ErrorKind;
 use crate::rng;
@@ -38,18 +38,18 @@ pub struct ExploreOptions {
     /// Runs the shrinker may spend on each reported failure (0 = don't shrink).
     pub shrink_budget: u64,
     /// The storage engine for every scenario (`None`: as the workload generates it).
-    pub engine: Option<super::Engine>,
+    pub engine: Option<crate::sim::Engine>,
     /// Give a scenario whose workload drew no faults a fault plan drawn
-    /// from its seed ([`swarm_faults`](super::swarm_faults)).
+    /// from its seed ([`swarm_faults`](crate::sim::swarm_faults)).
     pub faults: bool,
     /// The scheduler of every scenario ([`Scheduler::Random`]: as the
     /// workload generates it, which is random latency for the built-ins).
     pub scheduler: Scheduler,
     /// Enumerate every order of store steps of each seed's scenario,
-    /// within this many runs per scenario ([`exhaustive`](super::exhaustive())); `schedules`
+    /// within this many runs per scenario ([`exhaustive`](crate::sim::exhaustive())); `schedules`
     /// then counts every checked order, not seeds.
     pub exhaustive: Option<u64>,
-    /// Race mode ([`races`](mod@super::sched::races)): after a seed's run,
+    /// Race mode ([`races`](mod@crate::sim::sched::races)): after a seed's run,
     /// derive the races of its recorded calls and enumerate each; every
     /// order checked counts as a schedule.
     pub races: Option<RaceOptions>,
@@ -224,7 +224,7 @@ pub const FAULTS_STREAM: u64 = u64::MAX - 2;
 /// The scenario seed `seed` runs under `opts`: the workload's own, generated
 /// from the seed, with the options' plant, engine and faults applied only
 /// where they are set (a workload's own plant or engine is kept otherwise).
-pub fn scenario_for<W: Workload>(workload: &W, opts: &ExploreOptions, seed: u64) -> super::Scenario<super::workload::Cmd<W>> {
+pub fn scenario_for<W: Workload>(workload: &W, opts: &ExploreOptions, seed: u64) -> crate::sim::Scenario<crate::sim::workload::Cmd<W>> {
     let mut scenario = workload.generate(&mut rng::substream(seed, SCENARIO_STREAM));
     if let Some(plant) = opts.plant {
         scenario.plant = Some(plant);
@@ -233,7 +233,7 @@ pub fn scenario_for<W: Workload>(workload: &W, opts: &ExploreOptions, seed: u64)
         scenario.engine = engine;
     }
     if opts.faults && scenario.faults.is_none() {
-        super::swarm_faults(&mut rng::substream(seed, FAULTS_STREAM), &mut scenario);
+        crate::sim::swarm_faults(&mut rng::substream(seed, FAULTS_STREAM), &mut scenario);
     }
     if !opts.scheduler.is_random() {
         scenario.scheduler = opts.scheduler.clone();
@@ -274,8 +274,8 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
                         tally.proved += u64::from(report.proved());
                     }
                     Err(e) => {
-                        let history = super::History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
-                        s.tally(workload, opts, seed, &scenario, super::RunResult { history, violations: vec![Violation::Harness { detail: e.to_string() }] }, true);
+                        let history = crate::sim::History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
+                        s.tally(workload, opts, seed, &scenario, crate::sim::RunResult { history, violations: vec![Violation::Harness { detail: e.to_string() }] }, true);
                     }
                 }
                 for r in results {
@@ -304,8 +304,8 @@ impl Summary {
         workload: &W,
         opts: &ExploreOptions,
         seed: u64,
-        scenario: &super::Scenario<super::workload::Cmd<W>>,
-        races: Vec<super::sched::Race<super::workload::Cmd<W>>>,
+        scenario: &crate::sim::Scenario<crate::sim::workload::Cmd<W>>,
+        races: Vec<crate::sim::sched::Race<crate::sim::workload::Cmd<W>>>,
         race_opts: RaceOptions,
     ) {
         self.races.get_or_insert_with(RaceTally::default).scenarios += 1;
@@ -326,7 +326,7 @@ impl Summary {
             let t = self.races.get_or_insert_with(RaceTally::default);
             t.races += 1;
             t.orders += orders;
-            t.proved += u64::from(outcome.as_ref().is_ok_and(super::ExhaustiveReport::proved));
+            t.proved += u64::from(outcome.as_ref().is_ok_and(crate::sim::ExhaustiveReport::proved));
             self.schedules += orders - failing.len() as u64;
             let name = race.describe(scenario);
             for r in failing {
@@ -342,7 +342,7 @@ impl Summary {
 
     /// Counts what one run's commands and faults did (commands, attempts,
     /// conflicts, outcomes, rejections, faults), not the run itself.
-    fn count_run<C>(&mut self, history: &super::History<C>) {
+    fn count_run<C>(&mut self, history: &crate::sim::History<C>) {
         for c in &history.commands {
             self.commands += 1;
             self.attempts += c.report.attempts.len() as u64;
@@ -359,7 +359,7 @@ impl Summary {
     }
 
     /// Counts one checked run of `scenario` under `seed`.
-    fn tally<W: Workload>(&mut self, workload: &W, opts: &ExploreOptions, seed: u64, scenario: &super::Scenario<super::workload::Cmd<W>>, result: super::RunResult<super::workload::Cmd<W>>, from_seed: bool) {
+    fn tally<W: Workload>(&mut self, workload: &W, opts: &ExploreOptions, seed: u64, scenario: &crate::sim::Scenario<crate::sim::workload::Cmd<W>>, result: crate::sim::RunResult<crate::sim::workload::Cmd<W>>, from_seed: bool) {
         let s = self;
         s.schedules += 1;
         s.count_run(&result.history);
@@ -406,7 +406,7 @@ fn shrink_failures<W: Workload>(workload: &W, opts: &ExploreOptions, s: &mut Sum
         return;
     }
     for f in &mut s.failures {
-        let Ok(scenario) = serde_json::from_value::<super::Scenario<super::workload::Cmd<W>>>(f.scenario.clone()) else { continue };
+        let Ok(scenario) = serde_json::from_value::<crate::sim::Scenario<crate::sim::workload::Cmd<W>>>(f.scenario.clone()) else { continue };
         let invariant = f.violations[0].invariant().to_string();
         let min = shrink(workload, &scenario, f.seed, &invariant, opts.shrink_budget);
         f.shrunk = Some(ShrunkReport {
@@ -526,7 +526,7 @@ impl fmt::Display for Summary {
     }
 }
 
-/// The seed-driven test gate: explores the seeds [`SimConfig`](super::SimConfig)
+/// The seed-driven test gate: explores the seeds [`SimConfig`](crate::sim::SimConfig)
 /// selects (`DCB_SEED` / `DCB_SEEDS`, else `start..start+count`) and panics
 /// with every failure report, each naming the `DCB_SEED=… cargo test --test
 /// <test>` command that replays it. Returns the summary for further
@@ -535,14 +535,14 @@ impl fmt::Display for Summary {
 /// # Panics
 /// When any schedule violates an invariant.
 pub fn assert_no_violations<W: Workload>(workload: &W, test: &str, start: u64, count: u64) -> Summary {
-    let config = super::SimConfig::from_env();
+    let config = crate::sim::SimConfig::from_env();
     let seeds = config.seeds_or(start, count);
     let opts = ExploreOptions { start_seed: seeds.start, seeds: seeds.end - seeds.start, max_reports: 3, test: Some(test.to_string()), ..ExploreOptions::default() };
     let summary = explore(workload, &opts);
     if config.is_replay() {
         let scenario = workload.generate(&mut rng::substream(seeds.start, SCENARIO_STREAM));
         let result = run(workload, &scenario, seeds.start);
-        eprintln!("{}", super::timeline_with(&result.history, &result.violations));
+        eprintln!("{}", crate::view::timeline_with(&result.history, &result.violations));
     }
     assert!(summary.violations == 0, "{} of {} schedules violated invariants\n{summary}", summary.violations, summary.schedules);
     summary

@@ -74,19 +74,7 @@ pub fn allowed(policy: &RetryPolicy, attempt: u32, previous: Option<Duration>) -
     (to_duration((lo - slack(lo)).floor()), to_duration((hi + slack(hi)).ceil()).min(cap))
 }
 
-/// Which clock a history was measured on, and so how tightly the time
-/// that passed between two attempts can be checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Timing {
-    /// Virtual time: the gap is the delay, at most [`SLACK`] more.
-    #[default]
-    Virtual,
-    /// The real clock ([`run_realtime`](crate::sim::run_realtime)): a
-    /// real sleep overshoots by however long the OS takes to wake the
-    /// thread, so only the lower bound holds (a retry never starts before
-    /// its delay has passed). Every other finding is kept.
-    Real,
-}
+pub use crate::sim::derive::Timing;
 
 /// Checks every command (virtual time).
 pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Violation>) {

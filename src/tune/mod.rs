@@ -2,9 +2,9 @@
 //!
 //! [`tune`] runs every policy under test over the **same** seeds of a
 //! workload. For each seed the scenario is generated exactly as
-//! [`explore`](super::explore) does (`workload.generate(&mut
+//! [`explore`](crate::explore::explore) does (`workload.generate(&mut
 //! rng::substream(seed, SCENARIO_STREAM))`), then only its
-//! [`Scenario::policy`](super::Scenario::policy) is replaced by the policy
+//! [`Scenario::policy`](crate::sim::Scenario::policy) is replaced by the policy
 //! under test, so every policy faces identical clients, commands, start times,
 //! store latency ranges and faults. Every run is checked like any other
 //! (violations are counted: anything but 0 is a bug, not a tuning result).
@@ -42,11 +42,11 @@
 //! yourself if you need throughput).
 //!
 //! To compare policies as the number of clients grows (work, completion
-//! time, latency distribution, with charts), see [`sweep`](mod@super::sweep).
+//! time, latency distribution, with charts), see [`sweep`](mod@crate::tune::sweep).
 //!
 //! ```
-//! use dcb_sim::sim::enrollment::EnrollmentWorkload;
-//! use dcb_sim::sim::{parse_policies, tune};
+//! use dcb_sim::domain::enrollment::EnrollmentWorkload;
+//! use dcb_sim::tune::{parse_policies, tune};
 //!
 //! let policies = parse_policies("csharp,no-retry").unwrap();
 //! let report = tune(&EnrollmentWorkload::with_clients(8), &policies, 0, 5);
@@ -57,14 +57,18 @@
 //! println!("{report}"); // an aligned text table
 //! ```
 
+pub mod sweep;
+#[cfg(feature = "plots")]
+pub mod sweep_html;
+
 use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::explore::SCENARIO_STREAM;
-use super::runner::{RunResult, run};
-use super::workload::{Cmd, Workload};
+use crate::explore::explorer::SCENARIO_STREAM;
+use crate::sim::runner::{RunResult, run};
+use crate::sim::workload::{Cmd, Workload};
 use crate::handler::{AppendRecord, Outcome};
 use crate::retry::{Jitter, RetryPolicy};
 use crate::rng;
@@ -104,7 +108,7 @@ pub enum TuneError {
 /// [`RetryPolicy::study`]). Whitespace around names is ignored.
 ///
 /// ```
-/// use dcb_sim::sim::parse_policies;
+/// use dcb_sim::tune::parse_policies;
 /// let p = parse_policies("default, csharp").unwrap();
 /// assert_eq!(p[0].0, "default");
 /// assert_eq!(p[1].1, dcb_sim::retry::RetryPolicy::csharp());
@@ -235,7 +239,7 @@ struct Acc {
 
 /// Runs every policy in `policies` over seeds `start_seed..start_seed +
 /// seeds` of `workload` (each seed's scenario generated as
-/// [`explore`](super::explore) does, with only its policy replaced) and
+/// [`explore`](crate::explore::explore) does, with only its policy replaced) and
 /// aggregates the figures per policy. Policies should be valid
 /// ([`RetryPolicy::validate`]); an invalid one runs no command and shows up
 /// as one harness violation per seed.
@@ -245,7 +249,7 @@ pub fn tune<W: Workload>(workload: &W, policies: &[(String, RetryPolicy)], start
 
 /// [`tune`], handing every run to `observe` as well (with the index of its
 /// policy in `policies`), for figures a [`PolicyStats`] row does not keep
-/// (the [sweep](super::sweep) takes completion times and latencies).
+/// (the [sweep](crate::tune::sweep) takes completion times and latencies).
 pub(crate) fn tune_observed<W: Workload>(
     workload: &W,
     policies: &[(String, RetryPolicy)],

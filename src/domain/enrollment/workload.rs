@@ -6,7 +6,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::check::{capacity, double_enrollment, tier_limit};
-use super::{EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload};
+use crate::sim::{EngineStore, History, Latency, Scenario, Scheduled, ShellHandler, Violation, Workload};
 use crate::plant::Plant;
 use crate::store::StoreError;
 use crate::domain::enrollment::{EnrollmentCommand, EnrollmentDecider, Tier};
@@ -118,13 +118,13 @@ impl Workload for EnrollmentWorkload {
         let latency = Latency { read_min: Duration::from_millis(1), read_max: max, append_min: Duration::from_millis(1), append_max: max };
         let mut scenario = Scenario { policy, latency, ..Scenario::new(setup, commands) };
         if self.faults {
-            super::swarm_faults(rng, &mut scenario);
+            crate::sim::swarm_faults(rng, &mut scenario);
         }
         scenario
     }
 
     fn check(&self, scenario: &Scenario<EnrollmentCommand>, history: &History<EnrollmentCommand>, out: &mut Vec<Violation>) {
-        super::check::decider(&EnrollmentDecider, scenario, history, out);
+        crate::check::decider(&EnrollmentDecider, scenario, history, out);
         capacity::check(&history.log, out);
         double_enrollment::check(&history.log, out);
         tier_limit::check(&history.log, out);

@@ -4,10 +4,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::explore::{ExploreOptions, scenario_for};
-use super::history::History;
-use super::runner::run;
-use super::workload::Workload;
+use crate::explore::explorer::{ExploreOptions, scenario_for};
+use crate::sim::history::History;
+use crate::sim::runner::run;
+use crate::sim::workload::Workload;
 
 /// Where two runs of the same seed first differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,7 +82,7 @@ pub fn check_determinism<W: Workload>(workload: &W, start: u64, seeds: u64) -> R
 }
 
 /// Runs each seed of `opts.start_seed..+opts.seeds` twice, on the scenario
-/// [`explore`](super::explore()) would run for it (the options' plant,
+/// [`explore`](crate::explore::explore()) would run for it (the options' plant,
 /// engine and faults applied: a failing seed must replay too), and checks
 /// that the two runs agree: equal history hashes, equal histories (every
 /// command's store calls, attempts and outcome, the log, the fault
@@ -115,7 +115,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
-    use crate::sim::enrollment::EnrollmentWorkload;
+    use crate::domain::enrollment::EnrollmentWorkload;
     use crate::sim::{Scenario, Violation};
 
     /// The enrollment workload, but its own check fires on every other call.
