@@ -9,7 +9,8 @@ use dcb_sim::store::StoreError;
 
 use crate::adapter::{AdapterVariant, SeatsStore};
 use crate::commands::SeatCommand;
-use crate::handler::{HandlerVariant, SeatsHandler};
+use crate::handler::{HandlerVariant, SeatsHandler, own_policy};
+use dcb_sim::retry::RetryPolicy;
 
 /// Which code runs, whether our own invariants are checked, how many clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,12 +25,16 @@ pub struct SeatsWorkload {
     pub clients_min: u32,
     /// Most clients per scenario.
     pub clients_max: u32,
+    /// Declare the retry policy the handler follows ([`Workload::policy`]):
+    /// [`own_policy`] for [`HandlerVariant::OwnPolicy`], none for the
+    /// variants that read [`Ctx::policy`](dcb_sim::handler::Ctx::policy).
+    pub declare_policy: bool,
 }
 
 impl Default for SeatsWorkload {
     /// Correct handler and adapter, domain checks on, 3 to 8 clients.
     fn default() -> Self {
-        SeatsWorkload { handler: HandlerVariant::Correct, adapter: AdapterVariant::Correct, domain_checks: true, clients_min: 3, clients_max: 8 }
+        SeatsWorkload { handler: HandlerVariant::Correct, adapter: AdapterVariant::Correct, domain_checks: true, clients_min: 3, clients_max: 8, declare_policy: true }
     }
 }
 
@@ -42,6 +47,12 @@ impl SeatsWorkload {
     /// The default workload running adapter `variant`.
     pub fn with_adapter(variant: AdapterVariant) -> Self {
         SeatsWorkload { adapter: variant, ..Self::default() }
+    }
+
+    /// The same workload declaring its handler's policy or not (to see what
+    /// a user who forgets gets told).
+    pub fn declare_policy(self, on: bool) -> Self {
+        SeatsWorkload { declare_policy: on, ..self }
     }
 
     /// The same workload with or without the domain invariants.
@@ -70,6 +81,12 @@ impl Workload for SeatsWorkload {
 
     fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<SeatCommand> {
         crate::generate::scenario(rng, self.clients_min, self.clients_max)
+    }
+
+    /// [`own_policy`] when the handler is [`HandlerVariant::OwnPolicy`]
+    /// (and [`SeatsWorkload::declare_policy`] is on).
+    fn policy(&self) -> Option<RetryPolicy> {
+        (self.declare_policy && self.handler == HandlerVariant::OwnPolicy).then(own_policy)
     }
 
     fn check(&self, _scenario: &Scenario<SeatCommand>, history: &History<SeatCommand>, out: &mut Vec<Violation>) {

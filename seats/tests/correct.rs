@@ -7,9 +7,15 @@ use crate::common;
 use dcb_sim::handler::Outcome;
 use dcb_sim::rng::substream;
 use dcb_sim::explore::{ExploreOptions, SCENARIO_STREAM, explore};
-use dcb_sim::sim::{FaultPlan, Scenario, Scheduled, Workload, run};
+use std::time::Duration;
+
+use dcb_sim::explore::Check;
+use dcb_sim::sim::sched::exhaustive_with;
+use dcb_sim::sim::{ExhaustiveOptions, FaultPlan, Scenario, Scheduled, Violation, Workload, run};
 use seats::decide::{SEAT_LIMIT, SEAT_TAKEN};
-use seats::{SeatCommand, SeatsWorkload};
+use dcb_sim::retry::RetryPolicy;
+use seats::handler::own_policy;
+use seats::{HandlerVariant, SeatCommand, SeatsWorkload};
 
 /// The summary's rejection key of a reason (it drops `(…)` and the final dot).
 fn key(reason: &str) -> &str {
@@ -107,4 +113,62 @@ fn an_invalid_id_fails_without_retrying() {
     let c = &result.history.commands[0];
     assert!(matches!(c.outcome(), Outcome::Failed { .. }), "{:?}", c.outcome());
     assert!(c.calls.is_empty() && result.history.log.is_empty());
+}
+
+/// Every order of two customers holding one seat, over the handler with its
+/// own hard-coded retry loop (4 attempts, 20 / 40 / 80 ms): each checked run,
+/// and how many of them retried after the handler's own 20 ms.
+fn own_loop_orders(w: &SeatsWorkload) -> (dcb_sim::sim::ExhaustiveReport, u64) {
+    own_loop_orders_of(w, &common::one_seat_two_customers())
+}
+
+fn own_loop_orders_of(w: &SeatsWorkload, scenario: &Scenario<SeatCommand>) -> (dcb_sim::sim::ExhaustiveReport, u64) {
+    let mut retried_after_20ms = 0;
+    let report = exhaustive_with(w, scenario, 0, ExhaustiveOptions { stop_at_first: false, ..Default::default() }, |r| {
+        let waits = r.history.commands.iter().flat_map(|c| c.report.attempts.iter().skip(1));
+        if waits.into_iter().any(|a| a.delay_before == Duration::from_millis(20)) {
+            retried_after_20ms += 1;
+        }
+    })
+    .expect("a scripted scenario without random faults");
+    (report, retried_after_20ms)
+}
+
+#[test]
+fn a_handler_with_its_own_retry_loop_is_judged_by_the_policy_its_workload_declares() {
+    let declared = SeatsWorkload::with_handler(HandlerVariant::OwnPolicy);
+    assert_eq!(declared.policy(), Some(own_policy()));
+    let (report, retried) = own_loop_orders(&declared);
+    assert!(report.complete, "{report:?}");
+    assert!(retried > 0, "no order made the handler retry: the declared policy was never exercised");
+    assert!(report.failures.is_empty(), "false positives under the declared policy: {:?}", report.failures);
+    // and over generated scenarios, where commands retry more than once
+    Check::new(&declared).seeds(1_000).jobs(1).run();
+}
+
+#[test]
+fn an_undeclared_own_retry_loop_fails_with_the_line_to_write() {
+    let undeclared = SeatsWorkload::with_handler(HandlerVariant::OwnPolicy).declare_policy(false);
+    assert_eq!(undeclared.policy(), None);
+    let (report, retried) = own_loop_orders(&undeclared);
+    assert!(retried > 0, "no order made the handler retry");
+    let failure = report.failures.first().expect("the C# policy (50 ms first wait) does not allow the handler's 20 ms");
+    let delays: Vec<&Violation> = failure.violations.iter().filter(|v| v.invariant() == "delays").collect();
+    assert!(!delays.is_empty(), "{:?}", failure.violations);
+    let text = delays[0].to_string();
+    assert!(text.contains("waited 20ms, the policy allows 49.999999ms..=50.000001ms"), "{text}");
+    assert!(
+        text.contains("declare the policy it follows in your Workload: `fn policy(&self) -> Option<RetryPolicy> { RetryPolicy::builder().max_attempts(2).base_delay(Duration::from_millis(20))"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_scenario_that_sets_its_own_policy_keeps_it_over_the_declared_one() {
+    let declared = SeatsWorkload::with_handler(HandlerVariant::OwnPolicy);
+    let scenario = Scenario { policy: RetryPolicy::go_default(), ..common::one_seat_two_customers() };
+    let (report, retried) = own_loop_orders_of(&declared, &scenario);
+    assert!(retried > 0, "no order made the handler retry");
+    let failure = report.failures.first().expect("judged by the scenario's Go policy, the handler's 20 ms wait is too long");
+    assert!(failure.violations.iter().any(|v| v.invariant() == "delays" && v.to_string().contains("5 attempts, base 10ms")), "{:?}", failure.violations);
 }

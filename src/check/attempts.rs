@@ -15,7 +15,10 @@ pub fn check<C>(scenario: &Scenario<C>, history: &History<C>, out: &mut Vec<Viol
     for c in &history.commands {
         let n = c.report.attempts.len();
         if n == 0 || n > max {
-            out.push(Violation::safety(NAME, Some(c.index), format!("made {n} attempts; the policy allows 1..={max} (the scenario's `policy.max_attempts`: if your handler runs its own retry loop, set `scenario.policy` in `Workload::generate` to the policy it follows)")));
+            out.push(Violation::safety(NAME, Some(c.index), {
+                let waits: Vec<_> = c.report.attempts.iter().skip(1).map(|a| a.delay_before).collect();
+                format!("made {n} attempts; the policy it was judged by allows 1..={max} (`max_attempts` of the scenario's policy, or of the one `Workload::policy` declares); {}", super::hint::declare_policy(n, &waits))
+            }));
         }
         if let Some((i, a)) = c.report.attempts.iter().enumerate().find(|(i, a)| a.attempt as usize != i + 1) {
             out.push(Violation::safety(NAME, Some(c.index), format!("attempt at index {i} is numbered {}", a.attempt)));

@@ -100,10 +100,14 @@ pub fn check_timed<C>(scenario: &Scenario<C>, history: &History<C>, timing: Timi
             if a.delay_before < lo || a.delay_before > hi {
                 let waits: Vec<Duration> = attempts.iter().skip(1).map(|a| a.delay_before).collect();
                 bad(format!(
-                    "waited {:?}, the policy allows {lo:?}..={hi:?} (the scenario's policy: {} attempts, base {:?}, multiplier {}, cap {:?}, jitter {:?}; this command waited {waits:?}). \
-                     If your handler runs its own retry loop, judge it by the policy it follows: set `scenario.policy` in `Workload::generate` \
-                     and in hand-written scenarios, e.g. `scenario.policy = RetryPolicy::builder().max_attempts(4).base_delay(Duration::from_millis(20)).build()?`",
-                    a.delay_before, p.max_attempts, p.base_delay, p.multiplier, p.max_delay, p.jitter
+                    "waited {:?}, the policy allows {lo:?}..={hi:?} (judged by the scenario's policy, or the one `Workload::policy` declares: {} attempts, base {:?}, multiplier {}, cap {:?}, jitter {:?}; this command waited {waits:?}); {}",
+                    a.delay_before,
+                    p.max_attempts,
+                    p.base_delay,
+                    p.multiplier,
+                    p.max_delay,
+                    p.jitter,
+                    super::hint::declare_policy(attempts.len(), &waits)
                 ));
             }
             let gap = a.started_at.saturating_sub(attempts[i - 1].ended_at);

@@ -6,6 +6,7 @@
 
 pub mod attempts;
 pub mod delays;
+mod hint;
 pub mod log;
 pub mod metrics;
 pub mod retry_class;

@@ -280,6 +280,9 @@ impl<W: Workload> Workload for Named<W> {
     fn same_event(&self, in_run: &crate::store::Event, alone: &crate::store::Event) -> bool {
         self.inner.same_event(in_run, alone)
     }
+    fn policy(&self) -> Option<crate::retry::RetryPolicy> {
+        self.inner.policy()
+    }
     fn check(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, out: &mut Vec<Violation>) {
         self.inner.check(scenario, history, out);
     }

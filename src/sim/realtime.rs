@@ -32,6 +32,7 @@ use super::runner::{RunResult, Shared, checked_timed, client_loop, client_queues
 use super::sched::Scheduler;
 use super::scenario::Scenario;
 use super::violation::Violation;
+use super::workload::with_declared_policy;
 use super::workload::{Cmd, Workload};
 use crate::retry::{Sleeper, TokioSleeper};
 use crate::store::EventStore;
@@ -55,6 +56,7 @@ where
     W::Handler: Sync,
     S: EventStore + Sync,
 {
+    let scenario = &*with_declared_policy(workload, scenario);
     let outcome = refusal(scenario).map_or_else(|| play(workload, scenario, seed, store), Err);
     checked_timed(workload, scenario, seed, outcome, Timing::Real)
 }

@@ -14,7 +14,7 @@ use super::plants::{PlantedStore, planted_policy};
 use super::scenario::{Scenario, Scheduled};
 use super::sched::turn::{Chooser, Tracked, Turn};
 use super::violation::Violation;
-use super::workload::{Cmd, Workload};
+use super::workload::{Cmd, Workload, with_declared_policy};
 use crate::handler::{Ctx, Handler};
 use crate::retry::{RetryPolicy, RunClock, RuntimeSleeper, Sleeper};
 use crate::rng;
@@ -37,7 +37,8 @@ pub struct RunResult<C> {
 /// Runs `scenario` under `seed` and checks every invariant: the generic
 /// ones ([`check::all`]) and the workload's own.
 pub fn run<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) -> RunResult<Cmd<W>> {
-    checked(workload, scenario, seed, run_unchecked(workload, scenario, seed))
+    let scenario = with_declared_policy(workload, scenario);
+    checked(workload, &scenario, seed, unchecked(workload, &scenario, seed))
 }
 
 /// Checks the outcome of one run.
@@ -73,6 +74,11 @@ pub(super) fn checked_timed<W: Workload>(
 /// does not support, a store that cannot open, or a panic inside the run;
 /// a [`Violation::Liveness`] when every task blocked forever.
 pub fn run_unchecked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) -> Result<History<Cmd<W>>, Violation> {
+    unchecked(workload, &with_declared_policy(workload, scenario), seed)
+}
+
+/// [`run_unchecked`] of a scenario whose policy is already resolved.
+fn unchecked<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64) -> Result<History<Cmd<W>>, Violation> {
     let clients: Vec<u32> = scenario.commands.iter().map(|s| s.client).collect::<BTreeSet<u32>>().into_iter().collect();
     let chooser = scenario.scheduler.chooser(seed, &clients, scenario.commands.len());
     run_with(workload, scenario, seed, chooser)

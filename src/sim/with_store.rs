@@ -76,4 +76,7 @@ where
     fn same_event(&self, in_run: &Event, alone: &Event) -> bool {
         self.inner.same_event(in_run, alone)
     }
+    fn policy(&self) -> Option<crate::retry::RetryPolicy> {
+        self.inner.policy()
+    }
 }

@@ -12,7 +12,10 @@ use serde::de::DeserializeOwned;
 use super::history::History;
 use super::scenario::Scenario;
 use super::violation::Violation;
+use std::borrow::Cow;
+
 use crate::handler::Handler;
+use crate::retry::RetryPolicy;
 use crate::plant::Plant;
 use crate::store::{Event, EventStore, StoreError};
 
@@ -83,5 +86,45 @@ pub trait Workload: Send + Sync {
     /// re-run cannot reproduce (compare the rest).
     fn same_event(&self, in_run: &Event, alone: &Event) -> bool {
         in_run == alone
+    }
+
+    /// The retry policy your handler follows, when it runs a retry loop of
+    /// its own instead of reading [`Ctx::policy`](crate::handler::Ctx::policy).
+    ///
+    /// The `attempts`, `delays` and `retry-classification` checkers judge
+    /// every command by its scenario's `policy`, which [`Scenario::new`]
+    /// sets to the C# policy (3 attempts, 0 / 50 / 100 ms). A handler that
+    /// follows another one declares it here, once: every run then uses it,
+    /// for generated and hand-written scenarios alike (and hands it to
+    /// [`Ctx::policy`](crate::handler::Ctx::policy)). A scenario that sets
+    /// any other policy than [`Scenario::new`]'s keeps its own.
+    /// `None` (the default): the scenario's policy.
+    ///
+    /// ```
+    /// # use dcb_sim::retry::{Jitter, RetryPolicy};
+    /// # use std::time::Duration;
+    /// // In `impl Workload for YourWorkload`:
+    /// fn policy() -> Option<RetryPolicy> {
+    ///     // your handler: 4 attempts, waits 20, 40, 80 ms
+    ///     RetryPolicy::builder().max_attempts(4).base_delay(Duration::from_millis(20)).multiplier(2.0).jitter(Jitter::None).build().ok()
+    /// }
+    /// assert_eq!(policy().unwrap().max_attempts, 4);
+    /// ```
+    fn policy(&self) -> Option<RetryPolicy> {
+        None
+    }
+}
+
+/// `scenario` with the policy `workload` declares ([`Workload::policy`]),
+/// unless the scenario set one of its own (any other than
+/// [`Scenario::new`]'s). Borrows when nothing changes.
+pub(crate) fn with_declared_policy<'s, W: Workload>(workload: &W, scenario: &'s Scenario<Cmd<W>>) -> Cow<'s, Scenario<Cmd<W>>> {
+    match workload.policy() {
+        Some(declared) if declared != scenario.policy && scenario.policy == RetryPolicy::csharp() => {
+            let mut own = scenario.clone();
+            own.policy = declared;
+            Cow::Owned(own)
+        }
+        _ => Cow::Borrowed(scenario),
     }
 }

@@ -17,7 +17,7 @@ mod read;
 
 use dcb_sim::handler::request::request_tag;
 use dcb_sim::handler::{Ctx, Handler, Outcome};
-use dcb_sim::retry::{Classify, ErrorKind, Sleeper};
+use dcb_sim::retry::{Classify, ErrorKind, Jitter, RetryPolicy, Sleeper};
 use dcb_sim::store::{AppendCondition, Event, EventStore, StoreError, Tag};
 
 pub use backoff::delay_before;
@@ -51,10 +51,30 @@ pub enum HandlerVariant {
     /// attempt. The store boundary sees a correct read → append; only a
     /// re-run of the command on what it read can tell.
     StaleDecision,
+    /// Correct decisions, with a retry loop of its own: [`own_policy`]
+    /// (4 attempts, waits of 20, 40 and 80 ms), whatever
+    /// [`Ctx::policy`](dcb_sim::handler::Ctx::policy) says — as a team's
+    /// handler with hard-coded retries is. Not a bug: its workload declares
+    /// the policy ([`SeatsWorkload::declare_policy`](crate::SeatsWorkload::declare_policy)),
+    /// and the checkers judge it by that.
+    OwnPolicy,
+}
+
+/// The retry policy [`HandlerVariant::OwnPolicy`] follows, hard-coded:
+/// 4 attempts, waits of 20, 40 and 80 ms, no jitter, no cap.
+pub fn own_policy() -> RetryPolicy {
+    RetryPolicy::builder()
+        .max_attempts(4)
+        .base_delay(std::time::Duration::from_millis(20))
+        .multiplier(2.0)
+        .jitter(Jitter::None)
+        .build()
+        .expect("a valid policy")
 }
 
 impl HandlerVariant {
-    /// Every variant, the correct one first.
+    /// The correct variant first, then every bug ([`HandlerVariant::OwnPolicy`],
+    /// correct code with its own retry loop, is not among them).
     pub const ALL: [HandlerVariant; 5] =
         [HandlerVariant::Correct, HandlerVariant::NarrowCondition, HandlerVariant::StaleRetry, HandlerVariant::TwoReadsMaxAfter, HandlerVariant::StaleDecision];
 }
@@ -94,7 +114,13 @@ impl Handler<SeatCommand> for SeatsHandler {
             Ok(b) => b,
             Err(e) => return failed(&StoreError::InvalidInput(e)),
         };
-        let policy = ctx.policy();
+        let own;
+        let policy = if self.variant == HandlerVariant::OwnPolicy {
+            own = own_policy();
+            &own
+        } else {
+            ctx.policy()
+        };
         let mut first = Memo::default();
         for attempt in 1..=policy.max_attempts {
             if attempt > 1 {
@@ -129,7 +155,7 @@ impl SeatsHandler {
         first: &mut Memo,
     ) -> Result<Outcome, StoreError> {
         let snapshot = match (self.variant, first.snapshot.as_ref()) {
-            (HandlerVariant::Correct | HandlerVariant::NarrowCondition | HandlerVariant::StaleDecision, _) => read::once(store, boundary.full()).await?,
+            (HandlerVariant::Correct | HandlerVariant::NarrowCondition | HandlerVariant::StaleDecision | HandlerVariant::OwnPolicy, _) => read::once(store, boundary.full()).await?,
             (HandlerVariant::StaleRetry, None) => first.snapshot.insert(read::once(store, boundary.full()).await?).clone(),
             (HandlerVariant::StaleRetry, Some(stale)) => read::head_only(store, stale).await?,
             (HandlerVariant::TwoReadsMaxAfter, _) => read::twice(store, boundary.seats(), boundary.customer()).await?,
@@ -161,7 +187,7 @@ impl SeatsHandler {
         };
         let condition = match self.variant {
             HandlerVariant::NarrowCondition => boundary.seats(),
-            HandlerVariant::Correct | HandlerVariant::StaleRetry | HandlerVariant::TwoReadsMaxAfter | HandlerVariant::StaleDecision => boundary.full(),
+            HandlerVariant::Correct | HandlerVariant::StaleRetry | HandlerVariant::TwoReadsMaxAfter | HandlerVariant::StaleDecision | HandlerVariant::OwnPolicy => boundary.full(),
         };
         store.append(events, Some(AppendCondition::new(condition.clone(), snapshot.after))).await?;
         Ok(Outcome::Succeeded)

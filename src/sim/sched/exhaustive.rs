@@ -32,6 +32,7 @@ use crate::sim::runner::{RunResult, checked, run_with};
 use crate::sim::scenario::{Latency, Scenario};
 use super::Scheduler;
 use crate::sim::violation::Violation;
+use crate::sim::workload::with_declared_policy;
 use crate::sim::workload::{Cmd, Workload};
 
 /// What [`exhaustive`] explores.
@@ -293,7 +294,7 @@ pub fn exhaustive_with<W: Workload>(
     if !scenario.faults.is_none() {
         return Err(ExhaustiveError::RandomFaults);
     }
-    let scenario = &Scenario { latency: Latency::zero(), ..scenario.clone() };
+    let scenario = &Scenario { latency: Latency::zero(), ..with_declared_policy(workload, scenario).into_owned() };
     let dfs = Arc::new(Mutex::new(Dfs { reduction: options.reduction, ..Dfs::default() }));
     let mut report = ExhaustiveReport::default();
     let mut runs = 0;
