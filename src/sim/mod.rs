@@ -28,7 +28,7 @@
 //! ```
 //! use dcb_sim::handler::{Ctx, Handler, Outcome};
 //! use dcb_sim::rand_chacha::ChaCha8Rng;
-//! use dcb_sim::retry::Classify;
+//! use dcb_sim::retry::{Classify, RetryPolicy};
 //! use dcb_sim::sim::{run, History, Scenario, Scheduled, Violation, Workload};
 //! use dcb_sim::store::{AppendCondition, Event, EventStore, MemoryStore, Query, QueryItem, ReadOptions, StoreError};
 //!
@@ -66,9 +66,11 @@
 //!     fn handler(&self, _: &Scenario<String>) -> Claim { Claim }
 //!     fn generate(&self, _rng: &mut ChaCha8Rng) -> Scenario<String> {
 //!         let commands = (0..4).map(|c| Scheduled::at_ms(c, 0, "ada".to_string())).collect();
-//!         let mut scenario = Scenario::new(vec![], commands);
-//!         scenario.policy.max_attempts = 1; // this handler tries once
-//!         scenario
+//!         Scenario::new(vec![], commands)
+//!     }
+//!     /// This handler tries once: the attempts checker judges it by that.
+//!     fn policy(&self) -> Option<RetryPolicy> {
+//!         RetryPolicy::builder().max_attempts(1).build().ok()
 //!     }
 //!     fn check(&self, _: &Scenario<String>, history: &History<String>, out: &mut Vec<Violation>) {
 //!         if history.log.len() > 1 {
