@@ -24,6 +24,8 @@ cat > .cargo/config.toml <<'EOF'
 [alias]
 # Simulation tests: madsim's virtual time and scheduler, in their own target dir.
 simtest = ["test", "--config", "build.rustflags=['--cfg','madsim']", "--config", "build.rustdocflags=['--cfg','madsim']", "--target-dir", "target/madsim"]
+# Your registry binary (explore / replay / tune over your workloads): `cargo sim-run --release --example <name> -- explore`.
+sim-run = ["run", "--config", "build.rustflags=['--cfg','madsim']", "--config", "build.rustdocflags=['--cfg','madsim']", "--target-dir", "target/madsim"]
 EOF
 # ---
 
@@ -49,24 +51,40 @@ export SEATS_SIM="$work/seats/target/madsim/release/examples/seats-sim"
 cargo simtest --release --test sim -- --ignored cli:: >"$work/cli.log" 2>&1 || { echo "FAIL: the seats-sim tests:" >&2; tail -40 "$work/cli.log" >&2; exit 1; }
 grep -q '^test cli::.* \.\.\. ok$' "$work/cli.log" || { echo "FAIL: no cli:: test ran:" >&2; tail -40 "$work/cli.log" >&2; exit 1; }
 unset SEATS_SIM
+# replays <log> <expected text in every line>: each DCB_SEED / DCB_SCENARIO
+# line the failing test printed runs verbatim and fails again with [dcb-soundness].
+replays() {
+    mapfile -t lines < <(grep -E '^ +DCB_(SEED|SCENARIO)=[^ ]+ cargo test ' "$1" | sed -E 's/^ +//')
+    [ "${#lines[@]}" -ge 2 ] || { echo "FAIL: no replay lines:" >&2; tail -40 "$1" >&2; exit 1; }
+    for line in "${lines[@]}"; do
+        echo "   replay: $line"
+        case "$line" in *"$2"*) ;; *) echo "FAIL: the line lacks '$2'" >&2; exit 1 ;; esac
+        if bash -c "$line" >"$work/replay.log" 2>&1; then
+            echo "FAIL: the replay line passed instead of failing again" >&2
+            exit 1
+        fi
+        if ! grep -q "^test result: FAILED. 0 passed; 1 failed" "$work/replay.log" || ! grep -q "\[dcb-soundness\]" "$work/replay.log"; then
+            echo "FAIL: the replay did not fail the test with [dcb-soundness]:" >&2
+            tail -40 "$work/replay.log" >&2
+            exit 1
+        fi
+        echo "   ok: fails again with [dcb-soundness]"
+    done
+}
 echo "== a failing simulation test's printed replay lines run verbatim (without the alias)"
 if cargo simtest --release --test sim -- check::fixture_two_reads_bug_fails_the_check --exact --include-ignored >"$work/fixture.log" 2>&1; then
     echo "FAIL: the fixture passed; it must fail on purpose" >&2
     exit 1
 fi
-mapfile -t lines < <(grep -E '^ +DCB_(SEED|SCENARIO)=[^ ]+ cargo test ' "$work/fixture.log" | sed -E 's/^ +//')
-[ "${#lines[@]}" -ge 2 ] || { echo "FAIL: no replay lines:" >&2; tail -40 "$work/fixture.log" >&2; exit 1; }
-for line in "${lines[@]}"; do
-    echo "   replay: $line"
-    if bash -c "$line" >"$work/replay.log" 2>&1; then
-        echo "FAIL: the replay line passed instead of failing again" >&2
-        exit 1
-    fi
-    if ! grep -q "^test result: FAILED. 0 passed; 1 failed" "$work/replay.log" || ! grep -q "\[dcb-soundness\]" "$work/replay.log"; then
-        echo "FAIL: the replay did not fail the test with [dcb-soundness]:" >&2
-        tail -40 "$work/replay.log" >&2
-        exit 1
-    fi
-    echo "   ok: fails again with [dcb-soundness]"
-done
+replays "$work/fixture.log" "--test sim -- check::fixture_two_reads_bug_fails_the_check --exact"
+echo "== a fixture that exists only with a cargo feature: its replay lines carry --features (or they would select no test)"
+if cargo simtest --release --features planted-bug --test sim -- check::fixture_feature_gated_bug_fails_the_check --exact --include-ignored >"$work/feature.log" 2>&1; then
+    echo "FAIL: the feature-gated fixture passed; it must fail on purpose" >&2
+    exit 1
+fi
+grep -q "^test check::fixture_feature_gated_bug_fails_the_check \.\.\. FAILED" "$work/feature.log" || { echo "FAIL: the feature-gated fixture did not run:" >&2; tail -40 "$work/feature.log" >&2; exit 1; }
+replays "$work/feature.log" "--features planted-bug"
+echo "== cargo sim-run: the registry example runs under madsim from the alias"
+cargo sim-run --release --example seats-sim -- explore --workload seats --seeds 200 >"$work/run.log" 2>&1 || { echo "FAIL: cargo sim-run:" >&2; tail -40 "$work/run.log" >&2; exit 1; }
+grep -Eq "schedules +200 " "$work/run.log" || { echo "FAIL: no summary of 200 schedules:" >&2; tail -40 "$work/run.log" >&2; exit 1; }
 echo "user-crate recipe OK"

@@ -53,3 +53,13 @@ fn a_bug_fails_with_a_compact_report_that_names_this_test() {
 fn fixture_two_reads_bug_fails_the_check() {
     Check::new(&two_reads_bug()).seeds(2_000).max_reports(1).run();
 }
+
+/// Fails on purpose, and exists only with `--features planted-bug`: the
+/// replay lines it prints must carry the feature, or they select no test
+/// (`scripts/user-crate-recipe.sh` runs them).
+#[cfg(feature = "planted-bug")]
+#[test]
+#[ignore = "fixture: fails on purpose; the user-crate recipe replays the lines it prints"]
+fn fixture_feature_gated_bug_fails_the_check() {
+    Check::new(&two_reads_bug()).seeds(2_000).max_reports(1).run();
+}

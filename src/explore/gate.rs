@@ -36,6 +36,7 @@ use crate::sim::sched::{RaceOptions, Schedule, Scheduler};
 use crate::view::timeline::timeline_with;
 use crate::sim::workload::{Cmd, Workload};
 use crate::plant::Plant;
+pub use super::test_target::TestTarget;
 
 /// The environment variable naming a scenario file to replay.
 pub const SCENARIO_ENV: &str = "DCB_SCENARIO";
@@ -59,6 +60,7 @@ pub struct Check<'w, W> {
     exhaustive: Option<u64>,
     races: Option<RaceOptions>,
     race_every: u64,
+    cargo_args: Option<Vec<String>>,
 }
 
 /// The share of [`Check`]'s default budget spent on races: every
@@ -88,7 +90,23 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             exhaustive: None,
             races: Some(DEFAULT_RACES),
             race_every: DEFAULT_RACE_EVERY,
+            cargo_args: None,
         }
+    }
+
+    /// The cargo arguments that build this test (features, profile), for
+    /// the replay lines a failure prints: e.g. `["--features",
+    /// "planted-bug"]`. On Linux they are read from the `cargo` that
+    /// started the test binary; set them where that does not work (another
+    /// OS, a test runner that is not cargo).
+    ///
+    /// ```no_run
+    /// # use dcb_sim::{domain::enrollment::EnrollmentWorkload, explore::Check};
+    /// Check::new(&EnrollmentWorkload::default()).cargo_args(["--features", "planted-bug"]).run();
+    /// ```
+    pub fn cargo_args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
+        self.cargo_args = Some(args.into_iter().map(Into::into).collect());
+        self
     }
 
     /// Run `n` seeds (`DCB_SEEDS` overrides it).
@@ -215,7 +233,10 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
     /// # Panics
     /// When `DCB_SEED`, `DCB_SEEDS` or `DCB_SCENARIO` is malformed.
     pub fn try_run(self) -> Result<Summary, String> {
-        let target = TestTarget::detect(self.test.as_deref());
+        let mut target = TestTarget::detect(self.test.as_deref());
+        if let Some(args) = &self.cargo_args {
+            target.cargo_args.clone_from(args);
+        }
         if let Some(file) = std::env::var_os(SCENARIO_ENV) {
             return self.replay_file(Path::new(&file), &target);
         }
@@ -362,69 +383,5 @@ mod failures_dir_tests {
         assert_eq!(dir("/c/target/madsim/release/deps/sim-0123abcd"), PathBuf::from("/c/target/madsim/dcb-failures"));
         assert_eq!(dir("/usr/bin/odd"), PathBuf::from("dcb-failures"));
         assert_eq!(failures_dir_of(None), PathBuf::from("dcb-failures"));
-    }
-}
-
-/// The `cargo test` invocation that selects the running test.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TestTarget {
-    /// `-p <package>` (from `CARGO_PKG_NAME`, which cargo sets when it runs tests).
-    pub package: Option<String>,
-    /// `--test <name>`, or `None` for the library's unit tests (`--lib`).
-    pub test: Option<String>,
-    /// The test filter (the running test's name), run with `--exact
-    /// --include-ignored`.
-    pub filter: Option<String>,
-    /// Built with optimisations (print `--release`).
-    pub release: bool,
-    /// A target directory other than the default `target` (a user crate's
-    /// `cargo simtest` alias builds in `target/madsim`): the printed line
-    /// then passes that directory and `--cfg madsim` itself, so it runs
-    /// verbatim without the alias.
-    pub target_dir: Option<PathBuf>,
-}
-
-impl TestTarget {
-    /// The running test, or `filter` when given.
-    pub fn detect(filter: Option<&str>) -> Self {
-        let package = std::env::var("CARGO_PKG_NAME").ok();
-        let stem = std::env::current_exe().ok().and_then(|e| e.file_stem().map(|s| s.to_string_lossy().into_owned()));
-        // `bugs-0123abcd…` → `bugs`.
-        let name = stem.map(|s| match s.rsplit_once('-') {
-            Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_string(),
-            _ => s,
-        });
-        let lib = |n: &str| package.as_deref().is_some_and(|p| p.replace('-', "_") == n);
-        let test = name.filter(|n| !lib(n));
-        let thread = std::thread::current().name().filter(|n| *n != "main").map(str::to_string);
-        // target/<profile>/deps/<binary>: the target directory is three up.
-        let target_dir = std::env::current_exe().ok().and_then(|e| e.ancestors().nth(3).map(Path::to_path_buf)).filter(|d| d.file_name().is_some_and(|n| n != "target"));
-        TestTarget { package, test, filter: filter.map(str::to_string).or(thread), release: !cfg!(debug_assertions), target_dir }
-    }
-
-    /// `<env> cargo test …` for this target.
-    pub fn command(&self, env: &str) -> String {
-        let mut cmd = format!("{env} cargo test");
-        if self.release {
-            cmd.push_str(" --release");
-        }
-        if let Some(p) = &self.package {
-            cmd.push_str(&format!(" -p {p}"));
-        }
-        if let Some(dir) = &self.target_dir {
-            cmd.push_str(&format!(
-                " --config \"build.rustflags=['--cfg','madsim']\" --config \"build.rustdocflags=['--cfg','madsim']\" --target-dir {}",
-                dir.display()
-            ));
-        }
-        match &self.test {
-            Some(t) => cmd.push_str(&format!(" --test {t}")),
-            None => cmd.push_str(" --lib"),
-        }
-        if let Some(f) = &self.filter {
-            // --include-ignored: the line also replays a test marked #[ignore].
-            cmd.push_str(&format!(" -- {f} --exact --include-ignored"));
-        }
-        cmd
     }
 }

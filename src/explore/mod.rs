@@ -22,6 +22,7 @@ pub(crate) mod gate;
 pub(crate) mod regression;
 pub(crate) mod report;
 pub(crate) mod shrink;
+pub(crate) mod test_target;
 
 pub use catch::{Catch, CatchError, Caught};
 pub use determinism::{Determinism, Divergence, check_determinism, check_determinism_with, first_difference};
