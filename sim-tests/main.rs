@@ -18,6 +18,7 @@ mod support;
 
 #[cfg(feature = "cli")]
 mod cli;
+mod coverage;
 mod csharp_scenarios;
 mod determinism;
 #[cfg(feature = "postgres")]

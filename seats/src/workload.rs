@@ -89,6 +89,17 @@ impl Workload for SeatsWorkload {
         (self.declare_policy && self.handler == HandlerVariant::OwnPolicy).then(own_policy)
     }
 
+    /// With 3 clients or more: conflicts on the first and second attempt,
+    /// a seat or customer shared by 3 commands in flight, and both kinds of
+    /// rejection; a generator change that stops reaching one fails every
+    /// check of this workload (the vacuity guard).
+    fn required_probes(&self) -> Vec<&'static str> {
+        if self.clients_min < 3 {
+            return Vec::new();
+        }
+        vec!["conflict on attempt 1", "conflict on attempt 2", "boundary shared by 3+ commands", "rejected: Seat is taken", "rejected: Customer reached the seat limit"]
+    }
+
     fn check(&self, _scenario: &Scenario<SeatCommand>, history: &History<SeatCommand>, out: &mut Vec<Violation>) {
         if self.domain_checks {
             crate::check::all(&history.log, out);

@@ -5,6 +5,7 @@
 //! by their workloads.
 
 pub mod attempts;
+pub mod coverage;
 pub mod delays;
 mod hint;
 pub mod log;

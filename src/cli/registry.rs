@@ -283,6 +283,12 @@ impl<W: Workload> Workload for Named<W> {
     fn policy(&self) -> Option<crate::retry::RetryPolicy> {
         self.inner.policy()
     }
+    fn probes(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, hit: &mut dyn FnMut(&str)) {
+        self.inner.probes(scenario, history, hit);
+    }
+    fn required_probes(&self) -> Vec<&'static str> {
+        self.inner.required_probes()
+    }
     fn check(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, out: &mut Vec<Violation>) {
         self.inner.check(scenario, history, out);
     }

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::explore::coverage::Coverage;
 use crate::explore::report::{FailureReport, ShrunkReport};
 use crate::explore::shrink::shrink;
 use crate::sim::runner::run;
@@ -116,6 +117,9 @@ pub struct Summary {
     /// Rejections by reason (numbers in parentheses dropped, so "Course is
     /// at maximum capacity" counts every capacity).
     pub rejections: BTreeMap<String, u64>,
+    /// Coverage probes: what the schedules exercised ([`Coverage`]).
+    #[serde(default)]
+    pub coverage: Coverage,
     /// Wall-clock seconds (measurement only; never affects a run).
     pub elapsed_secs: f64,
     /// `schedules / elapsed_secs`.
@@ -243,6 +247,7 @@ pub fn scenario_for<W: Workload>(workload: &W, opts: &ExploreOptions, seed: u64)
 
 fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::ops::Range<u64>) -> Summary {
     let mut s = Summary { workload: workload.name().to_string(), start_seed: seeds.start, ..Summary::default() };
+    s.coverage.require(workload.required_probes());
     for seed in seeds {
         let scenario = scenario_for(workload, opts, seed);
         let failed_before = s.violations;
@@ -260,7 +265,7 @@ fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
                 let mut results = Vec::new();
                 let outcome = exhaustive_with(workload, &scenario, seed, options, |r| {
                     if r.violations.is_empty() {
-                        s.count_run(&r.history);
+                        s.count_run(workload, &scenario, &r.history);
                         results.push(None);
                     } else {
                         results.push(Some(r.clone()));
@@ -317,7 +322,7 @@ impl Summary {
             let outcome = exhaustive_with(workload, &race.scenario, seed, options, |r| {
                 orders += 1;
                 if r.violations.is_empty() {
-                    counted.count_run(&r.history);
+                    counted.count_run(workload, &race.scenario, &r.history);
                 } else {
                     failing.push(r.clone());
                 }
@@ -342,7 +347,8 @@ impl Summary {
 
     /// Counts what one run's commands and faults did (commands, attempts,
     /// conflicts, outcomes, rejections, faults), not the run itself.
-    fn count_run<C>(&mut self, history: &crate::sim::History<C>) {
+    fn count_run<W: Workload>(&mut self, workload: &W, scenario: &crate::sim::Scenario<crate::sim::workload::Cmd<W>>, history: &crate::sim::History<crate::sim::workload::Cmd<W>>) {
+        self.coverage.count_run(workload, scenario, history);
         for c in &history.commands {
             self.commands += 1;
             self.attempts += c.report.attempts.len() as u64;
@@ -362,7 +368,7 @@ impl Summary {
     fn tally<W: Workload>(&mut self, workload: &W, opts: &ExploreOptions, seed: u64, scenario: &crate::sim::Scenario<crate::sim::workload::Cmd<W>>, result: crate::sim::RunResult<crate::sim::workload::Cmd<W>>, from_seed: bool) {
         let s = self;
         s.schedules += 1;
-        s.count_run(&result.history);
+        s.count_run(workload, scenario, &result.history);
         if !result.violations.is_empty() {
             s.violations += 1;
             let mut names: Vec<&str> = result.violations.iter().map(|v| v.invariant()).collect();
@@ -464,6 +470,7 @@ impl Summary {
         add_counts(&mut self.outcomes, other.outcomes);
         add_counts(&mut self.rejections, other.rejections);
         add_counts(&mut self.faults, other.faults);
+        self.coverage.merge(other.coverage);
         for (k, v) in other.attempts_histogram {
             *self.attempts_histogram.entry(k).or_default() += v;
         }
@@ -510,6 +517,14 @@ impl fmt::Display for Summary {
             let bar = "#".repeat(((*v as f64 / max as f64) * 40.0).ceil() as usize);
             writeln!(f, "    {k:>3} {v:>10} {bar}")?;
         }
+        if !self.coverage.probes.is_empty() {
+            writeln!(f, "  coverage (probe, hits, share of schedules, first seed)")?;
+            f.write_str(&self.coverage.table(self.schedules, 4))?;
+        }
+        let missing = self.coverage.missing();
+        if !missing.is_empty() {
+            writeln!(f, "  vacuous: required probes never fired in {} schedules: {}", self.schedules, missing.join(", "))?;
+        }
         if self.violations == 0 {
             writeln!(f, "  violations              0   all invariants held")?;
         } else {
@@ -528,6 +543,7 @@ impl fmt::Display for Summary {
 
 /// The seed-driven test gate: explores the seeds [`SimConfig`](crate::sim::SimConfig)
 /// selects (`DCB_SEED` / `DCB_SEEDS`, else `start..start+count`) and panics
+/// when a required probe ([`Workload::required_probes`]) never fired, or
 /// with every failure report, each naming the `DCB_SEED=… cargo test --test
 /// <test>` command that replays it. Returns the summary for further
 /// assertions (e.g. that conflicts happened).
@@ -545,5 +561,10 @@ pub fn assert_no_violations<W: Workload>(workload: &W, test: &str, start: u64, c
         eprintln!("{}", crate::view::timeline_with(&result.history, &result.violations));
     }
     assert!(summary.violations == 0, "{} of {} schedules violated invariants\n{summary}", summary.violations, summary.schedules);
+    if !config.is_replay()
+        && let Err(vacuous) = crate::explore::gate::vacuity(&summary, workload.name(), &seeds)
+    {
+        panic!("{vacuous}\n{summary}");
+    }
     summary
 }

@@ -61,6 +61,7 @@ pub struct Check<'w, W> {
     races: Option<RaceOptions>,
     race_every: u64,
     cargo_args: Option<Vec<String>>,
+    required: Vec<String>,
 }
 
 /// The share of [`Check`]'s default budget spent on races: every
@@ -91,6 +92,7 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             races: Some(DEFAULT_RACES),
             race_every: DEFAULT_RACE_EVERY,
             cargo_args: None,
+            required: Vec::new(),
         }
     }
 
@@ -106,6 +108,22 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
     /// ```
     pub fn cargo_args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
         self.cargo_args = Some(args.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Probes the seeds must reach ([`check::coverage`](crate::check::coverage),
+    /// [`Workload::probes`]), besides the workload's own
+    /// [`Workload::required_probes`]: a run in which one never fired fails,
+    /// naming it and the number of schedules run (a vacuous run is not a
+    /// pass). Not enforced when replaying one seed (`DCB_SEED`) or a
+    /// scenario file.
+    ///
+    /// ```no_run
+    /// # use dcb_sim::{domain::enrollment::EnrollmentWorkload, explore::Check};
+    /// Check::new(&EnrollmentWorkload::default()).require(["conflict on attempt 2", "outcome exhausted"]).run();
+    /// ```
+    pub fn require<I: IntoIterator<Item = S>, S: Into<String>>(mut self, probes: I) -> Self {
+        self.required.extend(probes.into_iter().map(Into::into));
         self
     }
 
@@ -249,8 +267,12 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             eprintln!("{}", timeline_with(&result.history, &result.violations));
         }
         let mut summary = explore_parallel(self.workload, &opts, self.jobs, &|_, _| {});
+        summary.coverage.require(self.required.iter().map(String::as_str));
         if summary.violations == 0 {
-            return Ok(summary);
+            if config.is_replay() {
+                return Ok(summary);
+            }
+            return vacuity(&summary, self.workload.name(), &range).map(|()| summary);
         }
         let dir = failures_dir();
         let mut out = format!(
@@ -384,4 +406,34 @@ mod failures_dir_tests {
         assert_eq!(dir("/usr/bin/odd"), PathBuf::from("dcb-failures"));
         assert_eq!(failures_dir_of(None), PathBuf::from("dcb-failures"));
     }
+}
+
+/// The vacuity guard of a run without violations: an error naming each
+/// required probe that never fired; without requirements, a warning on
+/// stderr when no conflict happened at all.
+pub(crate) fn vacuity(summary: &Summary, workload: &str, seeds: &std::ops::Range<u64>) -> Result<(), String> {
+    let missing = summary.coverage.missing();
+    if !missing.is_empty() {
+        let fired: Vec<&str> = summary.coverage.probes.iter().filter(|(_, p)| p.schedules > 0).map(|(n, _)| n.as_str()).collect();
+        return Err(format!(
+            "dcb-sim: vacuous run · workload {workload} · seeds {}..{}: {} required probe{} never fired in {} schedules: {}\n  \
+             the scenarios no longer reach what this check must exercise: widen the generator (more clients on fewer ids, \
+             tighter capacities) or run more seeds.\n  probes that fired: {}",
+            seeds.start,
+            seeds.end,
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" },
+            summary.schedules,
+            missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+            fired.join(", ")
+        ));
+    }
+    if summary.conflicts == 0 && !summary.coverage.probes.values().any(|p| p.required) {
+        eprintln!(
+            "dcb-sim: warning · workload {workload}: no concurrency conflict in {} schedules; the checks passed, but no two commands raced \
+             (require probes with `Check::require` or `Workload::required_probes` to make this an error)",
+            summary.schedules
+        );
+    }
+    Ok(())
 }

@@ -15,6 +15,7 @@
 //! checkers ([`crate::check`]); nothing below imports it.
 
 pub mod catch;
+pub(crate) mod coverage;
 pub(crate) mod determinism;
 pub(crate) mod explorer;
 pub(crate) mod first_catch;
@@ -25,6 +26,7 @@ pub(crate) mod shrink;
 pub(crate) mod test_target;
 
 pub use catch::{Catch, CatchError, Caught};
+pub use coverage::{Coverage, Probe};
 pub use determinism::{Determinism, Divergence, check_determinism, check_determinism_with, first_difference};
 pub use explorer::{CHUNK, ExhaustiveTally, ExploreOptions, FAULTS_STREAM, RaceTally, SCENARIO_STREAM, Summary, assert_no_violations, explore, explore_parallel, scenario_for, shard_range};
 pub use first_catch::{FirstCatch, GENERIC_INVARIANTS, first_catch};

@@ -96,30 +96,9 @@ impl<C: Hash> History<C> {
     /// A stable 64-bit hash (FNV-1a) of the whole history: equal for two
     /// runs of the same scenario and seed, on any machine and build.
     pub fn hash64(&self) -> u64 {
-        let mut h = Fnv64::default();
+        let mut h = crate::util::fnv::Fnv64::default();
         self.hash(&mut h);
         h.finish()
     }
 }
 
-/// FNV-1a, 64-bit: fixed, so hashes are comparable across processes.
-#[derive(Debug)]
-struct Fnv64(u64);
-
-impl Default for Fnv64 {
-    fn default() -> Self {
-        Fnv64(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv64 {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}

@@ -119,7 +119,7 @@ pub use realtime::run_realtime;
 pub use runner::{FAULT_STREAM, LATENCY_STREAM, RunResult, run, run_unchecked};
 pub use scenario::{Engine, Latency, Scenario, ScenarioError, Scheduled};
 pub use sched::{Choice, ExhaustiveError, ExhaustiveFailure, ExhaustiveOptions, ExhaustiveReport, PCT_STREAM, Race, RaceOptions, RacesReport, Schedule, ScheduleError, ScheduleRecord, Scheduler, check_races, exhaustive, races};
-pub use swarm::swarm_faults;
+pub use swarm::{SWARM_FAULT_PROBES, swarm_faults};
 pub use violation::Violation;
 pub use with_store::{WithStore, WithStoreExt};
 pub use workload::{Cmd, HARNESS_PLANTS, Workload};

@@ -26,3 +26,20 @@ pub fn swarm_faults<C>(rng: &mut ChaCha8Rng, scenario: &mut Scenario<C>) {
     scenario.faults = plan;
     scenario.policy.retry_transient = true;
 }
+
+/// The coverage probes ([`check::coverage`](crate::check::coverage)) a
+/// workload drawing [`swarm_faults`] over a thousand seeds reaches: each
+/// fault kind on reads and appends that the swarm injects, a write behind
+/// an error, and a retry after a transient error. The built-in workloads
+/// require them when their faults are on.
+pub const SWARM_FAULT_PROBES: [&str; 9] = [
+    "fault Unavailable on read",
+    "fault TimeoutBefore on read",
+    "fault Unavailable on append",
+    "fault TimeoutBefore on append",
+    "fault TimeoutAfter on append",
+    "fault Ambiguous on append",
+    "fault Crash on append",
+    "ghost write",
+    "retry after transient",
+];

@@ -79,4 +79,10 @@ where
     fn policy(&self) -> Option<crate::retry::RetryPolicy> {
         self.inner.policy()
     }
+    fn probes(&self, scenario: &Scenario<Cmd<W>>, history: &History<Cmd<W>>, hit: &mut dyn FnMut(&str)) {
+        self.inner.probes(scenario, history, hit);
+    }
+    fn required_probes(&self) -> Vec<&'static str> {
+        self.inner.required_probes()
+    }
 }

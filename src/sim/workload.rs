@@ -113,6 +113,26 @@ pub trait Workload: Send + Sync {
     fn policy(&self) -> Option<RetryPolicy> {
         None
     }
+
+    /// Your coverage probes over a finished run: call `hit` with a probe's
+    /// name each time something your tests must reach happened (e.g.
+    /// "a course reached capacity"). Summed with the built-in ones
+    /// ([`check::coverage`](crate::check::coverage)) over an exploration;
+    /// none by default.
+    fn probes(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, hit: &mut dyn FnMut(&str)) {
+        let _ = (scenario, history, hit);
+    }
+
+    /// The probes a run of this workload must reach: a
+    /// [`Check`](crate::explore::Check) (and
+    /// [`assert_no_violations`](crate::explore::assert_no_violations)) whose
+    /// seeds never fire one of them fails, naming it, instead of passing
+    /// vacuously. Built-in probe names are listed in
+    /// [`check::coverage`](crate::check::coverage); yours come from
+    /// [`Workload::probes`]. None by default.
+    fn required_probes(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
 }
 
 /// `scenario` with the policy `workload` declares ([`Workload::policy`]),

@@ -189,6 +189,20 @@ impl Workload for LibraryWorkload {
         "library"
     }
 
+    /// With 3 clients or more: conflicts on the first and second attempt, a
+    /// boundary shared by 3 commands, an exhausted command and an
+    /// idempotent repeat; with faults, [`SWARM_FAULT_PROBES`](crate::sim::SWARM_FAULT_PROBES).
+    fn required_probes(&self) -> Vec<&'static str> {
+        let mut required = Vec::new();
+        if self.clients_min >= 3 {
+            required.extend(["conflict on attempt 1", "conflict on attempt 2", "boundary shared by 3+ commands", "outcome exhausted", "outcome idempotent"]);
+        }
+        if self.faults {
+            required.extend(crate::sim::SWARM_FAULT_PROBES);
+        }
+        required
+    }
+
     fn follows_engine(&self) -> bool {
         true
     }

@@ -1,0 +1,172 @@
+//! **Coverage probes**: what one run exercised, derived from its recorded
+//! store calls — not an invariant (a probe never fails a run), but the
+//! evidence that a green run tested something. [`Coverage`](crate::explore::Coverage)
+//! sums them over a whole exploration, and a required probe that never
+//! fired fails a [`Check`](crate::explore::Check) (a vacuous run).
+//!
+//! The built-in probes, for any workload (the names are stable: require
+//! them by name):
+//!
+//! | probe | fires when |
+//! |---|---|
+//! | `conflict on attempt N` | an attempt numbered N ended in a concurrency conflict |
+//! | `outcome L` | a command ended `succeeded`, `idempotent`, `rejected`, `exhausted` or `failed` |
+//! | `rejected: R` | a command was rejected for reason R (numbers in parentheses and the final dot dropped) |
+//! | `retry after K` | an attempt followed one that ended in an error of kind K (`concurrency_conflict`, `transient`, …) |
+//! | `fault F on read` / `fault F on append` | a fault of kind F (`Spike`, `Unavailable`, `TimeoutBefore`, `TimeoutAfter`, `Ambiguous`, `Crash`) hit a read / an append |
+//! | `fault on attempt N` | a fault hit a call of attempt N |
+//! | `ghost write` | an append was applied behind an error (the caller saw the error) |
+//! | `boundary shared by N+ commands` | N or more commands had an attempt in flight at once (from its first read to its end) whose reads asked for one tag (N ≥ 2; the largest N of a run fires every smaller one too) |
+//! | `read returned nothing` | a read (counted or independent) returned no event |
+//! | `append without a condition` | an append carried no condition |
+//!
+//! A workload adds its own from a finished run ([`Workload::probes`](crate::sim::Workload::probes)).
+
+use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
+
+use crate::retry::ErrorKind;
+use crate::sim::derive::attempt_numbers;
+use crate::sim::{AppendResult, CallOp, History, ReadResult};
+
+/// Calls `hit` once per probe occurrence in `history` (a probe can fire
+/// several times in one run).
+pub fn probes<C>(history: &History<C>, hit: &mut dyn FnMut(&str)) {
+    let mut name = String::new();
+    let mut named = |hit: &mut dyn FnMut(&str), args: std::fmt::Arguments<'_>| {
+        name.clear();
+        name.write_fmt(args).expect("writing to a String");
+        hit(&name);
+    };
+    // (boundary key, from, to) of every attempt that read something, once
+    // per tag (or type) its first read asked for.
+    let mut keys: Vec<u64> = Vec::new();
+    let mut spans: Vec<(u64, std::time::Duration, std::time::Duration)> = Vec::new();
+    for c in &history.commands {
+        named(hit, format_args!("outcome {}", c.report.outcome.label()));
+        if let crate::handler::Outcome::Rejected { reason } = &c.report.outcome {
+            named(hit, format_args!("rejected: {}", reason.split(" (").next().unwrap_or(reason).trim_end_matches('.')));
+        }
+        let mut previous: Option<ErrorKind> = None;
+        for a in &c.report.attempts {
+            if a.error == Some(ErrorKind::Conflict) {
+                named(hit, format_args!("conflict on attempt {}", a.attempt));
+            }
+            if let Some(kind) = previous {
+                named(hit, format_args!("retry after {}", kind.label()));
+            }
+            previous = a.error;
+        }
+        let numbers = attempt_numbers(&c.calls);
+        let mut open: Option<(u32, std::time::Duration)> = None;
+        for (call, attempt) in c.calls.iter().zip(&numbers) {
+            if let Some((n, from)) = open
+                && n != *attempt
+            {
+                spans.extend(keys.iter().map(|&key| (key, from, end_of(c, n))));
+                open = None;
+            }
+            match &call.op {
+                CallOp::Read { query, result, .. } => {
+                    if matches!(result, ReadResult::Events { count: 0, .. }) {
+                        hit("read returned nothing");
+                    }
+                    if open.is_none() {
+                        open = Some((*attempt, call.started_at));
+                        keys.clear();
+                        boundary_keys(query, &mut keys);
+                    }
+                }
+                CallOp::Append { conditional, result, .. } => {
+                    if !conditional {
+                        hit("append without a condition");
+                    }
+                    if matches!(result, AppendResult::Error { applied: Some(_), .. }) {
+                        hit("ghost write");
+                    }
+                }
+            }
+            if let Some(id) = call.fault
+                && let Some(f) = history.faults.iter().find(|f| f.id == id)
+            {
+                let op = if call.is_append() { "append" } else { "read" };
+                named(hit, format_args!("fault {:?} on {op}", f.kind));
+                named(hit, format_args!("fault on attempt {attempt}"));
+            }
+        }
+        if let Some((n, from)) = open {
+            spans.extend(keys.iter().map(|&key| (key, from, end_of(c, n))));
+        }
+    }
+    for n in 2..=most_in_flight(&mut spans) {
+        named(hit, format_args!("boundary shared by {n}+ commands"));
+    }
+}
+
+/// When attempt `n` of `c` ended (the command's end when it is not recorded).
+fn end_of<C>(c: &crate::sim::CommandRecord<C>, n: u32) -> std::time::Duration {
+    c.report.attempts.iter().find(|a| a.attempt == n).map_or(c.ended_at, |a| a.ended_at)
+}
+
+/// The parts of a consistency boundary a read asked for: each tag of its
+/// query's items (an item without tags: each of its types), hashed; a read
+/// of everything is one key of its own. Two commands share a boundary when
+/// their reads share a key.
+fn boundary_keys(query: &crate::store::Query, keys: &mut Vec<u64>) {
+    let hash = |kind: u8, s: &str| {
+        let mut h = crate::util::fnv::Fnv64::default();
+        (kind, s).hash(&mut h);
+        h.finish()
+    };
+    match query {
+        crate::store::Query::All => keys.push(0),
+        crate::store::Query::Items(items) => {
+            for item in items.iter() {
+                if item.tags.is_empty() {
+                    keys.extend(item.types.iter().map(|t| hash(1, t)));
+                } else {
+                    keys.extend(item.tags.iter().map(|t| hash(2, t.as_str())));
+                }
+            }
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+}
+
+/// The most spans of one key that overlap at one instant.
+fn most_in_flight(spans: &mut [(u64, std::time::Duration, std::time::Duration)]) -> usize {
+    spans.sort_unstable();
+    let mut best = usize::from(!spans.is_empty());
+    for (i, &(key, from, _)) in spans.iter().enumerate() {
+        // spans of `key` that started at or before `from` and end after it
+        let live = spans[..=i].iter().rev().take_while(|s| s.0 == key).filter(|s| s.2 > from).count();
+        best = best.max(live);
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn overlapping_spans_are_counted_per_key() {
+        // key 1: [0,10) [5,15) [9,20) overlap 3 at 9; key 2: one span
+        let mut spans = vec![(1, ms(0), ms(10)), (2, ms(1), ms(30)), (1, ms(9), ms(20)), (1, ms(5), ms(15))];
+        assert_eq!(most_in_flight(&mut spans), 3);
+        // touching is not overlapping
+        let mut spans = vec![(1, ms(0), ms(10)), (1, ms(10), ms(20))];
+        assert_eq!(most_in_flight(&mut spans), 1);
+        assert_eq!(most_in_flight(&mut []), 0);
+        // different keys never add up
+        let mut spans = vec![(1, ms(0), ms(10)), (2, ms(0), ms(10))];
+        assert_eq!(most_in_flight(&mut spans), 1);
+    }
+}
