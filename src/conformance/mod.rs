@@ -136,7 +136,7 @@ mod runner;
 mod suite;
 
 pub use erased::ErasedStore;
-pub use race::{BlockOn, ParkThread, RaceReport, RaceVerdict, ThreadRace, race_on_threads};
+pub use race::{BlockOn, MAX_BATCHES, ParkThread, RaceReport, RaceVerdict, ThreadRace, race_on_threads};
 pub use report::{CaseFailure, CaseResult, ConformanceReport};
 #[cfg(madsim)]
 pub use runner::check_in_madsim;

@@ -156,7 +156,11 @@ impl Suite {
         F: FnMut() -> Fut,
         Fut: Future<Output = S>,
     {
-        madsim::runtime::Runtime::new().block_on(self.check(factory))
+        let mut runtime = madsim::runtime::Runtime::new();
+        // The race case may run on OS threads (a store whose calls block);
+        // nothing else of the suite depends on the simulated schedule.
+        runtime.set_allow_system_thread(true);
+        runtime.block_on(self.check(factory))
     }
 
     /// Runs the chosen `cases` with these options: see [`check_cases`].
@@ -302,8 +306,8 @@ where
     case.run(store).await
 }
 
-/// [`check`] on a fresh madsim runtime (seed 0, virtual time), blocking
-/// until every case ran: for a plain `#[test]` over an in-memory or
+/// [`check`] on a fresh madsim runtime (seed 0, virtual time, OS threads
+/// allowed for the race case), blocking until every case ran: for a plain `#[test]` over an in-memory or
 /// simulated store in a `--cfg madsim` build (stores that sleep on
 /// `madsim::time`, such as [`RuntimeSleeper`](crate::retry::RuntimeSleeper),
 /// need this runtime). A store on real I/O needs its own runtime: await
@@ -322,7 +326,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = S>,
 {
-    madsim::runtime::Runtime::new().block_on(check(factory))
+    Suite::new().check_in_madsim(factory)
 }
 
 /// Polls a future, turning a panic during a poll into `Err(message)`.
