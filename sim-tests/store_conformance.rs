@@ -79,11 +79,15 @@ mod runners {
     }
 
     /// A fresh madsim runtime (seed 0) per future: in-process engines.
+    /// OS threads are allowed: the race case runs on threads for engines
+    /// whose calls block (as `conformance::check_in_madsim` allows them).
     pub struct Madsim;
 
     impl Exec for Madsim {
         fn block_on<F: Future>(&self, f: F) -> F::Output {
-            madsim::runtime::Runtime::new().block_on(f)
+            let mut runtime = madsim::runtime::Runtime::new();
+            runtime.set_allow_system_thread(true);
+            runtime.block_on(f)
         }
     }
 

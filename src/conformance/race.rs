@@ -365,7 +365,9 @@ fn race_batch<S: EventStore, E: BlockOn>(store: &S, race: &ThreadRace<E>) -> Rac
         for t in 0..threads {
             let (keys, arrived, in_flight, max_in_flight, overlapped, abandoned) =
                 (&keys, &arrived, &in_flight, &max_in_flight, &overlapped, &abandoned);
-            let spawned = std::thread::Builder::new().name(format!("dcb-race-{t}")).spawn_scoped(scope, move || {
+            // A madsim runtime forbids OS threads by failing
+            // `pthread_attr_init`, which std turns into a panic.
+            let spawned = catch_unwind(AssertUnwindSafe(|| std::thread::Builder::new().name(format!("dcb-race-{t}")).spawn_scoped(scope, move || {
                     (0..rounds)
                         .map_while(|r| {
                             // Start together: wait (yielding) until every
@@ -409,7 +411,8 @@ fn race_batch<S: EventStore, E: BlockOn>(store: &S, race: &ThreadRace<E>) -> Rac
                             })
                         })
                         .collect::<Vec<_>>()
-                });
+                })))
+                .unwrap_or_else(|panic| Err(std::io::Error::other(super::runner::panic_message(&*panic))));
             match spawned {
                 Ok(handle) => handles.push(handle),
                 Err(e) => {
