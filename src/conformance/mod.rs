@@ -16,7 +16,9 @@
 //! per case) and await the report:
 //!
 //! ```
-//! # madsim::runtime::Runtime::new().block_on(async {
+//! # let mut runtime = madsim::runtime::Runtime::new();
+//! # runtime.set_allow_system_thread(true); // the race case may run on OS threads
+//! # runtime.block_on(async {
 //! use dcb_sim::conformance;
 //! use dcb_sim::store::MemoryStore;
 //!

@@ -310,7 +310,7 @@ pub fn race_on_threads<S: EventStore, E: BlockOn>(store: &S, race: &ThreadRace<E
 /// `rounds` rounds: on a busy machine, a store whose calls take a
 /// microsecond may need many rounds before two of them are in flight at
 /// once (each batch is cheap for such a store).
-pub const MAX_BATCHES: usize = 16;
+pub const MAX_BATCHES: usize = 64;
 
 impl RaceReport {
     /// Adds the counts of a later batch of rounds and decides again.

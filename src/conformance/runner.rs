@@ -35,7 +35,9 @@ use crate::store::EventStore;
 /// in your runtime's timeout if that can happen.
 ///
 /// ```
-/// # madsim::runtime::Runtime::new().block_on(async {
+/// # let mut runtime = madsim::runtime::Runtime::new();
+/// # runtime.set_allow_system_thread(true); // the race case may run on OS threads
+/// # runtime.block_on(async {
 /// let report = dcb_sim::conformance::check(|| async { dcb_sim::store::MemoryStore::new() }).await;
 /// assert!(report.all_passed(), "{report}");
 /// # });
@@ -78,7 +80,9 @@ const CHILD_RESULT_ENV: &str = "DCB_CONFORMANCE_CHILD_RESULT";
 /// The conformance suite with options. [`check`] is `Suite::new().check`.
 ///
 /// ```
-/// # madsim::runtime::Runtime::new().block_on(async {
+/// # let mut runtime = madsim::runtime::Runtime::new();
+/// # runtime.set_allow_system_thread(true); // the race case may run on OS threads
+/// # runtime.block_on(async {
 /// use dcb_sim::conformance::Suite;
 /// let report = Suite::new()
 ///     .waive_profile() // only the DCB specification counts for pass/fail
