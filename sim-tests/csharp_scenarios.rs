@@ -59,7 +59,7 @@ fn assert_a_wins_b_retries_into(r: &RunResult<EnrollmentCommand>, b_outcome: Out
     // of setup, and its append conflicted on exactly A's event.
     let AppendRecord::Written { first: a_pos, .. } = a.report.attempts[0].append else { panic!("A wrote nothing") };
     assert_eq!(b.report.attempts[0].decision, Some(DecisionRecord::Append { events: 1 }));
-    assert_eq!(b.report.attempts[0].append, AppendRecord::Conflict { conflicting: a_pos });
+    assert_eq!(b.report.attempts[0].append, AppendRecord::Conflict { conflicting: Some(a_pos) });
     assert_eq!(b.report.attempts[0].error, Some(ErrorKind::Conflict));
     assert_eq!(b.report.attempts.len(), 2);
     assert_eq!(b.report.attempts[1].delay_before, 50 * MS);

@@ -79,11 +79,15 @@ mod runners {
     }
 
     /// A fresh madsim runtime (seed 0) per future: in-process engines.
+    /// OS threads are allowed: the race case runs on threads for engines
+    /// whose calls block (as `conformance::check_in_madsim` allows them).
     pub struct Madsim;
 
     impl Exec for Madsim {
         fn block_on<F: Future>(&self, f: F) -> F::Output {
-            madsim::runtime::Runtime::new().block_on(f)
+            let mut runtime = madsim::runtime::Runtime::new();
+            runtime.set_allow_system_thread(true);
+            runtime.block_on(f)
         }
     }
 
@@ -342,7 +346,7 @@ mod model {
                 if let Some(hit) =
                     self.log.iter().find(|e| e.position > after && query_matches(&c.fail_if_events_match, &e.event))
                 {
-                    return Err(StoreError::ConditionFailed { conflicting: hit.position, after: c.after });
+                    return Err(StoreError::ConditionFailed { conflicting: Some(hit.position), after: c.after });
                 }
             }
             for event in events {
@@ -677,7 +681,13 @@ mod suite_api {
         let ran: Vec<&str> = report.results().iter().map(|r| r.case.name).collect();
         assert_eq!(ran, CASES.iter().map(|c| c.name).collect::<Vec<_>>());
         assert!(report.all_passed(), "{report}");
-        assert_eq!(report.to_string(), format!("DCB conformance: {n} of {n} cases passed", n = CASES.len()));
+        assert_eq!(
+            report.to_string(),
+            format!(
+                "DCB conformance: {n} of {n} cases passed (DCB specification: 22 of 22 passed; dcb-sim input profile: 11 of 11 passed)",
+                n = CASES.len()
+            )
+        );
         report.assert_all_passed();
     }
 
@@ -731,13 +741,13 @@ mod suite_api {
         assert_eq!(report.passed().count() + failed.len(), CASES.len());
         let result = report.get("condition_with_after_is_strictly_greater").expect("ran");
         let text = result.to_string();
-        for part in ["FAIL condition_with_after_is_strictly_greater", result.case.rule, "expected", "got", "src/conformance/cases.rs:"] {
+        for part in ["FAIL condition_with_after_is_strictly_greater [DCB specification]", result.case.rule, "expected", "got", "src/conformance/cases.rs:"] {
             assert!(text.contains(part), "the failure should mention {part:?}: {text}");
         }
         // The report lists every failed case; assert_all_passed panics with it.
         let shown = report.to_string();
         for name in &failed {
-            assert!(shown.contains(&format!("FAIL {name}: ")), "{name} missing from the report: {shown}");
+            assert!(shown.contains(&format!("FAIL {name} [")), "{name} missing from the report: {shown}");
         }
         let panic = std::panic::catch_unwind(|| report.assert_all_passed()).expect_err("a case failed");
         let msg = panic.downcast_ref::<String>().expect("a formatted message");
@@ -799,5 +809,456 @@ mod suite_api {
             let outcome = Case::named("limit").expect("exists").run(store).await;
             assert!(matches!(&outcome, Err(CaseFailure::Mismatch { check, .. }) if check.contains("seeding the standard log")), "{outcome:?}");
         });
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Issue 22: the race on OS threads, specification vs profile, crashes,
+// errors a third-party engine can express
+// ---------------------------------------------------------------------------
+
+/// Planted adapters of the kind a user puts in front of an embedded
+/// engine, each with one bug (or none), in test code only.
+mod plants22 {
+    use std::sync::Mutex;
+
+    use dcb_sim::store::MemoryStore;
+
+    use super::*;
+
+    /// A store shared by threads that checks the condition and then
+    /// inserts **without holding one lock over both**: the check and the
+    /// insert each lock the log separately, with a `yield_now` between.
+    /// With `overwrite`, the position is also taken at check time and the
+    /// insert writes it there (overwriting a racing winner's event): the
+    /// engine loses acknowledged writes too.
+    pub struct CheckThenInsert {
+        log: Mutex<Vec<SequencedEvent>>,
+        overwrite: bool,
+    }
+
+    impl CheckThenInsert {
+        pub fn new(overwrite: bool) -> Self {
+            CheckThenInsert { log: Mutex::new(Vec::new()), overwrite }
+        }
+
+        fn append_now(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+            dcb_sim::store::validate_append(&events, condition.as_ref())?;
+            let count = events.len();
+            let reserved = {
+                let log = self.log.lock().expect("not poisoned");
+                if let Some(c) = &condition {
+                    let after = c.after.unwrap_or(0);
+                    if let Some(hit) = log.iter().find(|e| e.position > after && c.fail_if_events_match.matches(&e.event)) {
+                        return Err(StoreError::ConditionFailed { conflicting: Some(hit.position), after: c.after });
+                    }
+                }
+                log.len()
+            };
+            std::thread::yield_now();
+            let mut log = self.log.lock().expect("not poisoned");
+            let start = if self.overwrite { reserved } else { log.len() };
+            for (i, event) in events.into_iter().enumerate() {
+                let at = start + i;
+                let sequenced = SequencedEvent::new(at as Position + 1, event);
+                if at < log.len() {
+                    log[at] = sequenced;
+                } else {
+                    log.push(sequenced);
+                }
+            }
+            Ok((start + count) as Position)
+        }
+    }
+
+    impl EventStore for CheckThenInsert {
+        async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+            let log = self.log.lock().expect("not poisoned").clone();
+            let reference = MemoryStore::new();
+            for e in log {
+                reference.append(vec![(*e.event).clone()], None).await?;
+            }
+            reference.read(query, options).await
+        }
+
+        async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+            self.append_now(events, condition)
+        }
+    }
+
+    /// A correct store that serialises every call with one global lock
+    /// held across the whole call.
+    pub struct Serialised(pub Mutex<MemoryStore>);
+
+    impl EventStore for Serialised {
+        async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+            self.0.lock().expect("not poisoned").read_now(query, options)
+        }
+
+        async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+            self.0.lock().expect("not poisoned").append_now(events, condition)
+        }
+    }
+
+    /// What makes the calls never overlap: an executor that drives one
+    /// future at a time in the whole process (one lock over `block_on`),
+    /// as an adapter that funnels every call through one worker would.
+    pub struct OneAtATime(pub Mutex<()>);
+
+    impl dcb_sim::conformance::BlockOn for OneAtATime {
+        fn block_on<F: Future>(&self, future: F) -> F::Output {
+            let _one = self.0.lock().expect("not poisoned");
+            dcb_sim::conformance::ParkThread.block_on(future)
+        }
+    }
+
+    /// A third-party-like engine over the reference engine: it rejects
+    /// input by its own rules (dcb-sim's `InvalidInput` becomes the
+    /// engine's message in `StoreError::Rejected`) and cannot say where a
+    /// condition failed (`conflicting: None`). With `wrong_position`, it
+    /// names a position, but one past the right one.
+    pub struct ThirdParty {
+        pub inner: MemoryStore,
+        pub wrong_position: bool,
+    }
+
+    impl ThirdParty {
+        fn map(&self, e: StoreError) -> StoreError {
+            match e {
+                StoreError::InvalidInput(i) => StoreError::Rejected { reason: format!("engine says: {i}") },
+                StoreError::ConditionFailed { conflicting, after } => StoreError::ConditionFailed {
+                    conflicting: if self.wrong_position { conflicting.map(|p| p + 1) } else { None },
+                    after,
+                },
+                other => other,
+            }
+        }
+    }
+
+    impl EventStore for ThirdParty {
+        async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+            self.inner.read(query, options).await.map_err(|e| self.map(e))
+        }
+
+        async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+            self.inner.append(events, condition).await.map_err(|e| self.map(e))
+        }
+    }
+
+    /// An adapter that aborts the process on a read with `limit:
+    /// Some(usize::MAX)` (the engine allocates a buffer of that size), as
+    /// the user's engine did with `u32::MAX`.
+    pub struct AbortsOnHugeLimit(pub MemoryStore);
+
+    impl EventStore for AbortsOnHugeLimit {
+        async fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<SequencedEvent>, StoreError> {
+            if options.limit == Some(usize::MAX) {
+                std::process::abort();
+            }
+            self.0.read(query, options).await
+        }
+
+        async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
+            self.0.append(events, condition).await
+        }
+    }
+}
+
+/// The race on real OS threads ([`dcb_sim::conformance::race_on_threads`]).
+mod thread_race {
+    use std::sync::Mutex;
+
+    use dcb_sim::conformance::{self, RaceVerdict, ThreadRace, race_on_threads};
+    use dcb_sim::store::{MemoryStore, SqliteStore};
+
+    use super::plants22::{CheckThenInsert, OneAtATime, Serialised};
+    use super::*;
+
+    /// Rounds for the planted adapters (8 threads each).
+    const ROUNDS: usize = 60;
+
+    /// The check-then-insert over a store shared by threads: caught by the
+    /// race on threads (more than one winner), although every call of it
+    /// completes without awaiting.
+    #[test]
+    fn check_then_insert_on_threads_has_more_than_one_winner() {
+        let store = CheckThenInsert::new(false);
+        let report = race_on_threads(&store, &ThreadRace::new(8, ROUNDS));
+        eprintln!("check-then-insert: {report}");
+        assert_eq!(report.verdict, RaceVerdict::Failed, "{report}");
+        assert!(report.multi_winner_rounds > 0, "{report}");
+        assert!(report.overlapped_rounds > 0, "{report}");
+        assert!(report.to_string().contains("rounds with more than one winner"), "{report}");
+    }
+
+    /// The same adapter that also takes its position at check time loses
+    /// acknowledged writes (two winners at one position, one overwritten):
+    /// the race counts them.
+    #[test]
+    fn check_then_insert_that_overwrites_loses_acknowledged_writes() {
+        let store = CheckThenInsert::new(true);
+        let report = race_on_threads(&store, &ThreadRace::new(8, ROUNDS));
+        eprintln!("check-then-insert, overwriting: {report}");
+        assert_eq!(report.verdict, RaceVerdict::Failed, "{report}");
+        assert!(report.multi_winner_rounds > 0 && report.lost_writes > 0, "{report}");
+    }
+
+    /// The whole suite on that adapter: its join race cannot see the bug
+    /// (every call completes in its first poll), so the race case runs on
+    /// threads and fails with the thread race's report; no other case
+    /// fails.
+    #[test]
+    fn the_suite_catches_check_then_insert_on_threads() {
+        let report = conformance::check_in_madsim(|| async { CheckThenInsert::new(false) });
+        let failed: Vec<&str> = report.failed().map(|r| r.case.name).collect();
+        assert_eq!(failed, ["concurrent_conditional_appends_one_wins"], "{report}");
+        let failure = report.get("concurrent_conditional_appends_one_wins").and_then(|r| r.failure()).expect("failed");
+        let CaseFailure::ThreadRace(race) = failure else { panic!("expected the thread race's failure: {failure}") };
+        assert!(race.multi_winner_rounds > 0, "{race}");
+        eprintln!("suite on check-then-insert: {report}");
+    }
+
+    /// A correct store that serialises every call, driven so that calls
+    /// never overlap: "race not exercised", not a pass.
+    #[test]
+    fn calls_that_never_overlap_are_not_exercised() {
+        let store = Serialised(Mutex::new(MemoryStore::new()));
+        let report = race_on_threads(&store, &ThreadRace::new(8, 10).executor(OneAtATime(Mutex::new(()))));
+        assert_eq!(report.verdict, RaceVerdict::NotExercised, "{report}");
+        assert_eq!((report.overlapped_rounds, report.max_in_flight), (0, 1), "{report}");
+        assert!(report.to_string().contains("race not exercised"), "{report}");
+        assert!(std::panic::catch_unwind(|| report.assert_passed()).is_err(), "not exercised must not pass");
+        // With calls that may overlap, the same store passes.
+        let report = race_on_threads(&store, &ThreadRace::new(8, 10));
+        assert_eq!(report.verdict, RaceVerdict::Passed, "{report}");
+    }
+
+    /// A report with a case not exercised: counted apart, not a pass.
+    #[test]
+    fn a_case_not_exercised_is_not_a_pass() {
+        let case = Case::named("concurrent_conditional_appends_one_wins").expect("exists");
+        let report = dcb_sim::conformance::ConformanceReport::new(vec![CaseResult {
+            case,
+            outcome: Err(CaseFailure::NotExercised { reason: "no overlap".into() }),
+        }]);
+        assert!(!report.all_passed());
+        assert_eq!((report.passed().count(), report.failed().count(), report.not_exercised().count()), (0, 0, 1));
+        let text = report.to_string();
+        assert!(text.starts_with("DCB conformance: 0 of 1 cases passed, 1 not exercised"), "{text}");
+        assert!(text.contains("NOT EXERCISED concurrent_conditional_appends_one_wins"), "{text}");
+    }
+
+    fn engine_passes<S: EventStore>(name: &str, store: &S) {
+        let report = race_on_threads(store, &ThreadRace::default());
+        eprintln!("{name}: {report}");
+        report.assert_passed();
+    }
+
+    #[test]
+    fn memory_engine_passes() {
+        engine_passes("memory", &MemoryStore::new());
+    }
+
+    #[test]
+    fn sqlite_in_memory_passes() {
+        engine_passes("sqlite :memory:", &SqliteStore::open_in_memory().expect("open"));
+    }
+
+    #[test]
+    fn sqlite_file_passes() {
+        engine_passes("sqlite file", &super::engines::TempSqlite::new());
+    }
+
+    /// PostgreSQL: each thread enters the tokio runtime through its handle.
+    #[test]
+    fn postgres_passes() {
+        if dcb_sim::store::postgres::test_url("store_conformance::thread_race").is_none() {
+            return;
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let store = rt.block_on(super::engines::postgres_store(true));
+        let report = race_on_threads(&store, &ThreadRace::default().executor(rt.handle().clone()));
+        eprintln!("postgres: {report}");
+        report.assert_passed();
+    }
+
+    /// The memory engine through the suite: the join is not exercised
+    /// (calls complete in their first poll), the thread race is, and passes.
+    #[test]
+    fn the_suite_runs_the_race_on_threads_for_a_blocking_engine() {
+        let report = conformance::check_in_madsim(|| async { MemoryStore::new() });
+        report.assert_all_passed();
+        assert_eq!(report.not_exercised().count(), 0, "{report}");
+    }
+}
+
+/// Specification apart from dcb-sim's input profile, and the errors a
+/// third-party engine can express.
+mod spec_and_profile {
+    use dcb_sim::conformance::{RuleSource, Suite};
+    use dcb_sim::retry::{Classify, ErrorKind};
+    use dcb_sim::store::MemoryStore;
+
+    use super::plants22::ThirdParty;
+    use super::*;
+
+    /// 22 cases are the specification's, 11 dcb-sim's profile, and the
+    /// profile's are exactly the input rules.
+    #[test]
+    fn every_case_is_labelled() {
+        let profile: Vec<&str> = CASES.iter().filter(|c| c.source == RuleSource::InputProfile).map(|c| c.name).collect();
+        assert_eq!(
+            profile,
+            [
+                "invalid_empty_append",
+                "invalid_empty_query_item",
+                "invalid_empty_query",
+                "invalid_empty_tag",
+                "invalid_empty_event_type",
+                "invalid_from_zero",
+                "invalid_append_leaves_log_unchanged",
+                "error_messages_say_how_to_fix",
+                "invalid_oversized_names",
+                "invalid_control_characters",
+                "names_at_the_limit_round_trip",
+            ]
+        );
+        assert_eq!(CASES.len() - profile.len(), 22);
+        assert_eq!(RuleSource::Specification.to_string(), "DCB specification");
+        assert_eq!(RuleSource::InputProfile.to_string(), "dcb-sim input profile");
+    }
+
+    /// An engine with its own input rules (`Rejected`) and no conflicting
+    /// position passes every case of the specification, fails the
+    /// profile's input cases, and passes once the profile is waived.
+    #[test]
+    fn a_third_party_engine_passes_the_specification_and_can_waive_the_profile() {
+        let make = || async { ThirdParty { inner: MemoryStore::new(), wrong_position: false } };
+        let report = conformance_check(Suite::new(), make);
+        assert_eq!(report.score(RuleSource::Specification), (22, 22), "{report}");
+        let (profile_passed, profile_ran) = report.score(RuleSource::InputProfile);
+        assert_eq!((profile_passed, profile_ran), (1, 11), "{report}");
+        assert!(!report.all_passed());
+        let text = report.to_string();
+        assert!(text.contains("DCB specification: 22 of 22 passed; dcb-sim input profile: 1 of 11 passed"), "{text}");
+        assert!(report.failed().all(|r| r.case.source == RuleSource::InputProfile), "{report}");
+
+        let waived = conformance_check(Suite::new().waive_profile(), make);
+        assert!(waived.all_passed(), "{waived}");
+        waived.assert_all_passed();
+        let text = waived.to_string();
+        assert!(text.contains("dcb-sim input profile: 1 of 11 passed, waived"), "{text}");
+        assert!(text.contains("\n(waived) FAIL invalid_empty_append [dcb-sim input profile]"), "{text}");
+    }
+
+    /// A waiver does not hide a broken specification rule.
+    #[test]
+    fn a_waiver_does_not_waive_the_specification() {
+        let report = conformance_check(Suite::new().waive_profile(), || async {
+            dcb_sim::sim::plants::AfterEqualityStore::new(MemoryStore::new())
+        });
+        assert!(!report.all_passed(), "{report}");
+    }
+
+    /// The conflicting position is checked when given: a wrong one fails.
+    #[test]
+    fn a_wrong_conflicting_position_fails_the_cases_that_see_it() {
+        let report = conformance_check(Suite::new().waive_profile(), || async { ThirdParty { inner: MemoryStore::new(), wrong_position: true } });
+        let failed: Vec<&str> = report.failed().filter(|r| r.case.source == RuleSource::Specification).map(|r| r.case.name).collect();
+        for name in ["condition_without_after", "condition_with_after_is_strictly_greater", "condition_failed_carries_first_conflicting_position"] {
+            assert!(failed.contains(&name), "{name} should fail: {report}");
+        }
+    }
+
+    /// The engine's own rejection: not retryable, message kept.
+    #[test]
+    fn rejected_is_not_retried_and_keeps_the_engines_message() {
+        let e = StoreError::Rejected { reason: "key too long (max 64)".into() };
+        assert_eq!(e.kind(), ErrorKind::Other);
+        assert!(e.to_string().contains("key too long (max 64)"), "{e}");
+        let none = StoreError::ConditionFailed { conflicting: None, after: Some(3) };
+        assert_eq!(none.kind(), ErrorKind::Conflict);
+        assert!(none.to_string().contains("position unknown"), "{none}");
+    }
+
+    fn conformance_check<S: EventStore, F: FnMut() -> Fut, Fut: Future<Output = S>>(suite: Suite, make: F) -> dcb_sim::conformance::ConformanceReport {
+        suite.check_in_madsim(make)
+    }
+}
+
+/// A case that aborts the process: the progress file names it, and in
+/// child processes the other cases still report.
+mod crashes {
+    use std::process::Command;
+
+    use dcb_sim::conformance::{PROGRESS_ENV, Suite};
+    use dcb_sim::store::MemoryStore;
+
+    use super::plants22::AbortsOnHugeLimit;
+    use super::*;
+
+    /// Set by [`progress_file_names_the_case_that_aborted`] for its child.
+    const PLANT_ABORT: &str = "DCB_TEST_PLANT_ABORT";
+
+    /// Not a test of its own: the child of
+    /// [`progress_file_names_the_case_that_aborted`]. It aborts (in case
+    /// `limit`) only when that test sets [`PLANT_ABORT`].
+    #[test]
+    #[ignore = "run by progress_file_names_the_case_that_aborted in a child process"]
+    fn aborting_adapter_child() {
+        if std::env::var_os(PLANT_ABORT).is_none() {
+            return;
+        }
+        let _ = Suite::new().check_in_madsim(|| async { AbortsOnHugeLimit(MemoryStore::new()) });
+    }
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("dcb-conformance-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        path
+    }
+
+    #[test]
+    fn progress_file_names_the_case_that_aborted() {
+        let progress = temp("progress.txt");
+        let status = Command::new(std::env::current_exe().expect("test binary"))
+            .args(["store_conformance::crashes::aborting_adapter_child", "--exact", "--ignored", "--test-threads=1"])
+            .env(PROGRESS_ENV, &progress)
+            .env(PLANT_ABORT, "1")
+            .output()
+            .expect("run the child");
+        assert!(!status.status.success(), "the child should have aborted: {status:?}");
+        let text = std::fs::read_to_string(&progress).expect("the progress file was written");
+        let _ = std::fs::remove_file(&progress);
+        let last = text.lines().last().expect("a line");
+        assert_eq!(last, "running: limit", "the last line names the case that aborted:\n{text}");
+        assert!(text.contains("done: backwards_is_newest_first: ok\n"), "{text}");
+    }
+
+    /// Each case in a child process: `limit` aborts and is reported as
+    /// crashed (signal 6), every other case passes.
+    #[test]
+    fn child_processes_report_an_aborting_case_and_run_the_rest() {
+        let report = Suite::new()
+            .in_child_processes("store_conformance::crashes::child_processes_report_an_aborting_case_and_run_the_rest")
+            .check_in_madsim(|| async { AbortsOnHugeLimit(MemoryStore::new()) });
+        let failed: Vec<&str> = report.failed().map(|r| r.case.name).collect();
+        assert_eq!(failed, ["limit"], "{report}");
+        assert_eq!(report.passed().count(), CASES.len() - 1, "{report}");
+        let failure = report.get("limit").and_then(|r| r.failure()).expect("limit failed");
+        let CaseFailure::Crashed { status, .. } = failure else { panic!("expected a crash: {failure}") };
+        assert!(status.contains("signal 6"), "{failure}");
+        eprintln!("{report}");
+    }
+
+    /// A wrong test name is reported, not taken for a crash of the store.
+    #[test]
+    fn a_wrong_test_name_says_so() {
+        let cases = [Case::named("limit").expect("exists")];
+        let report = madsim::runtime::Runtime::new().block_on(
+            Suite::new().in_child_processes("no::such::test").check_cases(cases, || async { MemoryStore::new() }),
+        );
+        let failure = report.get("limit").and_then(|r| r.failure()).expect("failed");
+        assert!(failure.to_string().contains("ran no test named \"no::such::test\""), "{failure}");
     }
 }

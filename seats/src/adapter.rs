@@ -60,7 +60,7 @@ impl EventStore for SeatsStore {
         match (self.variant, condition) {
             (AdapterVariant::CheckThenInsert, Some(condition)) => {
                 if let Some(conflicting) = self.first_match(&condition).await? {
-                    return Err(StoreError::ConditionFailed { conflicting, after: condition.after });
+                    return Err(StoreError::ConditionFailed { conflicting: Some(conflicting), after: condition.after });
                 }
                 RuntimeSleeper::new().sleep(ROUND_TRIP).await;
                 self.inner.append(events, None).await

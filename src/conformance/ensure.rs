@@ -84,3 +84,34 @@ macro_rules! ensure_err {
 pub(crate) fn code(expression: &str) -> String {
     format!("`{}`", expression.split_whitespace().collect::<Vec<_>>().join(" "))
 }
+
+/// `ensure_conflict!(result, position, after, "what {}", x)`: returns
+/// [`CaseFailure::Mismatch`](super::CaseFailure::Mismatch) from the
+/// enclosing case unless `result` is
+/// `Err(StoreError::ConditionFailed { conflicting, after })` with the
+/// given `after` echoed and `conflicting` either `Some(position)` or
+/// `None`: the conflicting position is checked **when the store gives
+/// it**, never required (the DCB specification does not require it).
+/// `result` may be a `Result<_, StoreError>` or a bare `StoreError`
+/// (write `Err(error)` for the latter).
+macro_rules! ensure_conflict {
+    ($result:expr, $position:expr, $after:expr, $($msg:tt)+) => {
+        let expected_after: Option<$crate::store::Position> = $after;
+        let expected_position: $crate::store::Position = $position;
+        match &$result {
+            Err($crate::store::StoreError::ConditionFailed { conflicting, after })
+                if *after == expected_after && (conflicting.is_none() || *conflicting == Some(expected_position)) => {}
+            other => {
+                return Err($crate::conformance::CaseFailure::Mismatch {
+                    check: format!($($msg)+),
+                    expected: format!(
+                        "Err(ConditionFailed {{ conflicting: Some({:?}) (or None: the position is optional), after: {:?} }})",
+                        expected_position, expected_after
+                    ),
+                    actual: format!("{other:?}"),
+                    at: concat!(file!(), ":", line!()),
+                });
+            }
+        }
+    };
+}

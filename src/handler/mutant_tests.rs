@@ -205,7 +205,7 @@ fn handle_records_a_conflict_then_the_policys_delay_before_the_retry() {
         assert_eq!(report.outcome, Outcome::Rejected { reason: "taken".into() });
         assert_eq!(report.total_delay, 50 * MS);
         let [first, second] = report.attempts.as_slice() else { panic!("{:?}", report.attempts) };
-        assert_eq!(first.append, AppendRecord::Conflict { conflicting: 5 });
+        assert_eq!(first.append, AppendRecord::Conflict { conflicting: Some(5) });
         assert_eq!(first.error, Some(ErrorKind::Conflict));
         assert_eq!((second.attempt, second.delay_before), (2, 50 * MS));
         assert!(second.started_at >= first.ended_at + 50 * MS, "{first:?} {second:?}");

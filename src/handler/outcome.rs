@@ -95,8 +95,8 @@ pub enum AppendRecord {
     },
     /// The condition failed.
     Conflict {
-        /// The conflicting position.
-        conflicting: Position,
+        /// The conflicting position, when the store reported it.
+        conflicting: Option<Position>,
     },
     /// Another error.
     Error {

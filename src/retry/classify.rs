@@ -44,6 +44,13 @@ pub trait Classify {
     fn kind(&self) -> ErrorKind;
 }
 
+/// The retry classification of store errors: only
+/// [`StoreError::ConditionFailed`] is a [`Conflict`](ErrorKind::Conflict)
+/// and only `Unavailable { retryable: true }` is
+/// [`Transient`](ErrorKind::Transient). [`StoreError::InvalidInput`] and
+/// [`StoreError::Rejected`] (the engine's own rejection of the input) are
+/// [`Other`](ErrorKind::Other), never retried: the same input is rejected
+/// again, so a retry only spends the budget.
 impl Classify for StoreError {
     fn kind(&self) -> ErrorKind {
         match self {
@@ -51,7 +58,7 @@ impl Classify for StoreError {
             StoreError::Unavailable { retryable: true, .. } => ErrorKind::Transient,
             StoreError::Timeout(_) => ErrorKind::DeadlineExceeded,
             StoreError::Canceled(_) => ErrorKind::Canceled,
-            StoreError::Unavailable { retryable: false, .. } | StoreError::InvalidInput(_) => ErrorKind::Other,
+            StoreError::Unavailable { retryable: false, .. } | StoreError::InvalidInput(_) | StoreError::Rejected { .. } => ErrorKind::Other,
         }
     }
 }

@@ -77,7 +77,7 @@ pub struct RetryReport<T, E> {
 /// let mut rng = dcb_sim::rng::seeded(1);
 /// let report = engine
 ///     .run(&mut rng, &mut NoopObserver, |_attempt| async {
-///         Err::<(), _>(StoreError::ConditionFailed { conflicting: 2, after: Some(1) })
+///         Err::<(), _>(StoreError::ConditionFailed { conflicting: Some(2), after: Some(1) })
 ///     })
 ///     .await;
 /// assert_eq!(report.attempts, 3);

@@ -64,7 +64,7 @@ pub enum RetryEvent {
 /// let report = engine
 ///     .run(&mut dcb_sim::rng::seeded(1), &mut seen, |_| {
 ///         calls += 1;
-///         let outcome = if calls == 1 { Err(StoreError::ConditionFailed { conflicting: 1, after: None }) } else { Ok(()) };
+///         let outcome = if calls == 1 { Err(StoreError::ConditionFailed { conflicting: Some(1), after: None }) } else { Ok(()) };
 ///         async move { outcome }
 ///     })
 ///     .await;

@@ -94,8 +94,8 @@ pub enum AppendResult {
     },
     /// The condition failed at `conflicting`.
     Conflict {
-        /// The first conflicting position.
-        conflicting: Position,
+        /// The first conflicting position, when the store reported it.
+        conflicting: Option<Position>,
     },
     /// Another error; `applied` is set when the append was applied anyway
     /// (an injected ambiguous commit or a timeout after the write).

@@ -3,21 +3,46 @@
 use super::types::Position;
 
 /// Errors an [`EventStore`](super::EventStore) returns.
+///
+/// How the retry engine classifies each variant is documented (and
+/// decided) at `impl Classify for StoreError` in
+/// [`retry::classify`](crate::retry::Classify): only
+/// [`ConditionFailed`](StoreError::ConditionFailed) is a conflict, only
+/// `Unavailable { retryable: true }` is transient; [`InvalidInput`] and
+/// [`Rejected`](StoreError::Rejected) are never retried.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The append condition failed: an event matching `fail_if_events_match`
     /// exists after the condition's `after` position. Nothing was written.
     /// This is the concurrency conflict a command handler retries.
-    #[error("append condition failed: event at position {conflicting} matches the condition query (after = {after:?}); re-read and decide again")]
+    ///
+    /// `conflicting` is the position of the first matching event after
+    /// `after` when the engine can tell (dcb-sim's engines always can);
+    /// `None` when it cannot (many engines only report "the condition
+    /// failed"). Nothing in dcb-sim depends on it being present: the
+    /// conformance suite checks it only when it is given.
+    #[error("append condition failed: {} matches the condition query (after = {after:?}); re-read and decide again", describe_conflict(*.conflicting))]
     ConditionFailed {
-        /// Position of the first conflicting event.
-        conflicting: Position,
+        /// Position of the first conflicting event, if the engine reports it.
+        conflicting: Option<Position>,
         /// The condition's `after` position.
         after: Option<Position>,
     },
-    /// The caller passed something the store cannot accept.
+    /// The caller passed something the store cannot accept, by dcb-sim's
+    /// input rules (see [`store`](super) for each rule and why).
     #[error("invalid input: {0}")]
     InvalidInput(#[from] InvalidInput),
+    /// The engine itself rejected the call's input, by a rule of its own
+    /// that dcb-sim's [`InvalidInput`] does not name (a length limit of its
+    /// own, a reserved character, a batch too large, ...): the adapter of a
+    /// third-party engine maps the engine's validation error here, with
+    /// the engine's message. Nothing was written. Not retryable: the same
+    /// input is rejected again.
+    #[error("the engine rejected the input: {reason}; change the input as the engine's message says (retrying the same call fails again)")]
+    Rejected {
+        /// The engine's own message, saying what was wrong.
+        reason: String,
+    },
     /// The store could not be reached or failed transiently. `retryable`
     /// says whether the caller may retry the whole operation.
     #[error("store unavailable ({reason}); retryable: {retryable}")]
@@ -36,10 +61,28 @@ pub enum StoreError {
     Canceled(String),
 }
 
+/// "event at position 7" or "an event (position unknown)".
+fn describe_conflict(conflicting: Option<Position>) -> String {
+    match conflicting {
+        Some(position) => format!("event at position {position}"),
+        None => "an event (position unknown)".to_string(),
+    }
+}
+
 impl StoreError {
     /// True for [`StoreError::ConditionFailed`], the concurrency conflict.
     pub fn is_conflict(&self) -> bool {
         matches!(self, StoreError::ConditionFailed { .. })
+    }
+
+    /// The position of the first conflicting event of a
+    /// [`ConditionFailed`](StoreError::ConditionFailed), when the engine
+    /// reported it; `None` for other errors and for engines that do not.
+    pub fn conflicting_position(&self) -> Option<Position> {
+        match self {
+            StoreError::ConditionFailed { conflicting, .. } => *conflicting,
+            _ => None,
+        }
     }
 }
 
@@ -106,5 +149,35 @@ impl std::fmt::Display for NameKind {
             NameKind::Tag => "tag",
             NameKind::EventType => "event type",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn condition_failed_message_names_the_position_or_says_it_is_unknown() {
+        let known = StoreError::ConditionFailed { conflicting: Some(7), after: Some(3) };
+        assert_eq!(
+            known.to_string(),
+            "append condition failed: event at position 7 matches the condition query (after = Some(3)); re-read and decide again"
+        );
+        let unknown = StoreError::ConditionFailed { conflicting: None, after: None };
+        assert_eq!(
+            unknown.to_string(),
+            "append condition failed: an event (position unknown) matches the condition query (after = None); re-read and decide again"
+        );
+        assert_eq!((known.conflicting_position(), unknown.conflicting_position()), (Some(7), None));
+        assert!(known.is_conflict() && unknown.is_conflict());
+    }
+
+    #[test]
+    fn rejected_carries_the_engines_message_and_is_not_a_conflict() {
+        let e = StoreError::Rejected { reason: "tag longer than 64 characters".into() };
+        let msg = e.to_string();
+        assert!(msg.contains("tag longer than 64 characters") && msg.contains("rejected"), "{msg}");
+        assert!(!e.is_conflict());
+        assert_eq!(e.conflicting_position(), None);
     }
 }

@@ -102,7 +102,7 @@ fn check(log: &[SequencedEvent], condition: &AppendCondition) -> Result<(), Stor
     // Positions are sorted: skip straight to the first one after `after`.
     let start = log.partition_point(|e| e.position <= after);
     match log[start..].iter().find(|e| condition.fail_if_events_match.matches(&e.event)) {
-        Some(e) => Err(StoreError::ConditionFailed { conflicting: e.position, after: condition.after }),
+        Some(e) => Err(StoreError::ConditionFailed { conflicting: Some(e.position), after: condition.after }),
         None => Ok(()),
     }
 }
@@ -169,7 +169,7 @@ mod tests {
             let conflict = expected.iter().copied().find(|p| *p > after);
             let result = store.append_now(vec![Event::new("Z", ["z"], "").unwrap()], Some(AppendCondition::new(query, Some(after))));
             match conflict {
-                Some(p) => prop_assert_eq!(result, Err(StoreError::ConditionFailed { conflicting: p, after: Some(after) })),
+                Some(p) => prop_assert_eq!(result, Err(StoreError::ConditionFailed { conflicting: Some(p), after: Some(after) })),
                 None => prop_assert!(result.is_ok()),
             }
         }

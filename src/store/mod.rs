@@ -3,20 +3,32 @@
 //! Semantics follow the <https://dcb.events> specification. Where published
 //! implementations disagree, dcb-sim makes these choices (and tests them in the
 //! conformance suite, [`conformance`](crate::conformance), run on every engine by
-//! `sim-tests/store_conformance.rs`):
+//! `sim-tests/store_conformance.rs`).
 //!
-//! | point | choice | why |
-//! |---|---|---|
-//! | positions | start at 1, strictly increasing, gap-free in every engine (memory, SQLite, PostgreSQL; also after rejected or rolled-back appends) | 0 can then mean "nothing read" unambiguously; a handler's `AppendRecord` derives its first position from the last |
-//! | `ReadOptions::from` | **inclusive**; `Some(0)` is invalid input | a reader that resumes passes `last + 1`; position 0 never exists |
-//! | `limit: Some(0)` | returns no events (not "unlimited") | a limit is an upper bound; "no limit" is `None` |
-//! | query item with empty types | matches any type | the spec's "types: any of" with no list means no type constraint |
-//! | query item with empty types **and** empty tags | rejected as [`InvalidInput`] | it would silently match everything; say [`Query::all`] instead |
-//! | query with no items | rejected as [`InvalidInput`] | ambiguous (all or nothing?); use [`Query::all`] |
-//! | empty append | rejected as [`InvalidInput`] | an append that writes nothing is almost always a caller bug |
-//! | condition `after` | fails if **any** matching event has position `> after` (not equality with the last match) | `after` may be above the last match (e.g. the head read); equality would accept lost updates |
-//! | condition without `after` | any matching event fails the append | "nothing must match yet" |
-//! | tag and event type names | non-empty, at most [`MAX_NAME_BYTES`] (255) bytes, no control characters; else [`InvalidInput::NameTooLong`] / [`InvalidInput::ControlCharacter`], in events **and** queries, in every engine ([`validate_name`]) | one rule for all engines: PostgreSQL `text` cannot hold NUL, names are index keys, and they are printed in reports |
+//! The last column says whose rule it is: **spec** = the DCB specification
+//! (every DCB store must follow it); **profile** = dcb-sim's input profile,
+//! a choice for input the specification leaves open. The conformance
+//! suite labels its cases the same way
+//! ([`RuleSource`](crate::conformance::RuleSource)), scores them apart, and
+//! lets a user waive the profile
+//! ([`Suite::waive_profile`](crate::conformance::Suite::waive_profile)); an
+//! engine with input rules of its own reports its rejection as
+//! [`StoreError::Rejected`] with its message.
+//!
+//! | point | choice | why | whose |
+//! |---|---|---|---|
+//! | positions | start at 1, strictly increasing, gap-free in every engine (memory, SQLite, PostgreSQL; also after rejected or rolled-back appends) | 0 can then mean "nothing read" unambiguously; a handler's `AppendRecord` derives its first position from the last | spec |
+//! | `ReadOptions::from` | **inclusive**; `Some(0)` is invalid input | a reader that resumes passes `last + 1`; position 0 never exists | spec (inclusive); profile (`Some(0)` rejected) |
+//! | `limit: Some(0)` | returns no events (not "unlimited") | a limit is an upper bound; "no limit" is `None` | spec |
+//! | query item with empty types | matches any type | the spec's "types: any of" with no list means no type constraint | spec |
+//! | query item with empty types **and** empty tags | rejected as [`InvalidInput`] | it would silently match everything; say [`Query::all`] instead | profile |
+//! | query with no items | rejected as [`InvalidInput`] | ambiguous (all or nothing?); use [`Query::all`] | profile |
+//! | empty append | rejected as [`InvalidInput`] | an append that writes nothing is almost always a caller bug | profile |
+//! | condition `after` | fails if **any** matching event has position `> after` (not equality with the last match) | `after` may be above the last match (e.g. the head read); equality would accept lost updates | spec |
+//! | condition without `after` | any matching event fails the append | "nothing must match yet" | spec |
+//! | tag and event type names | non-empty, at most [`MAX_NAME_BYTES`] (255) bytes, no control characters; else [`InvalidInput::NameTooLong`] / [`InvalidInput::ControlCharacter`], in events **and** queries, in every engine ([`validate_name`]); names up to the limit are stored exactly | one rule for all engines: PostgreSQL `text` cannot hold NUL, names are index keys, and they are printed in reports | profile |
+//! | `ConditionFailed { conflicting }` | dcb-sim's engines name the first conflicting position; `None` is allowed | handy in timelines and messages, but the specification only requires that the append fails | spec: the failure; the position: optional |
+//! | errors for invalid input | a typed [`InvalidInput`] naming the fix | callers can match on it; a third-party engine uses [`StoreError::Rejected`] for rules of its own | profile |
 //!
 //! # Durable engines
 //!

@@ -11,7 +11,7 @@ fn ev(event_type: &str, tags: &[&str]) -> Event {
 
 #[test]
 fn is_conflict_is_true_for_a_failed_condition_only() {
-    assert!(StoreError::ConditionFailed { conflicting: 3, after: Some(1) }.is_conflict());
+    assert!(StoreError::ConditionFailed { conflicting: Some(3), after: Some(1) }.is_conflict());
     let others = [
         StoreError::InvalidInput(InvalidInput::EmptyAppend),
         StoreError::Unavailable { retryable: true, reason: "busy".into() },

@@ -510,7 +510,7 @@ fn append_result(rows: &[Row], condition: Option<&AppendCondition>) -> Result<Po
     let conflicting: Option<i64> = row.get(0);
     let last: Option<i64> = row.get(1);
     match (conflicting, last) {
-        (Some(c), _) => Err(StoreError::ConditionFailed { conflicting: c as Position, after: condition.and_then(|c| c.after) }),
+        (Some(c), _) => Err(StoreError::ConditionFailed { conflicting: Some(c as Position), after: condition.and_then(|c| c.after) }),
         (None, Some(last)) => Ok(last as Position),
         (None, None) => Err(StoreError::Unavailable { retryable: false, reason: "append inserted nothing and found no conflict".into() }),
     }

@@ -142,7 +142,7 @@ CREATE TABLE IF NOT EXISTS dcb_event_tags (
 /// let condition = AppendCondition::new(query.clone(), None);
 /// assert_eq!(store.append(vec![event.clone()], Some(condition.clone())).await?, 1);
 /// let err = store.append(vec![event], Some(condition)).await.unwrap_err();
-/// assert_eq!(err, StoreError::ConditionFailed { conflicting: 1, after: None });
+/// assert_eq!(err, StoreError::ConditionFailed { conflicting: Some(1), after: None });
 /// assert_eq!(store.read(&query, ReadOptions::default()).await?.len(), 1);
 /// # Ok::<(), StoreError>(()) }).unwrap();
 /// ```
@@ -405,7 +405,7 @@ fn check(conn: &Connection, condition: &AppendCondition) -> Result<(), StoreErro
     let mut stmt = conn.prepare_cached(&sql).map_err(|e| unavailable("prepare check", &e))?;
     let first: Option<i64> = stmt.query_row(params_from_iter(params), |r| r.get(0)).map_err(|e| unavailable("check condition", &e))?;
     match first {
-        Some(p) => Err(StoreError::ConditionFailed { conflicting: p as Position, after: condition.after }),
+        Some(p) => Err(StoreError::ConditionFailed { conflicting: Some(p as Position), after: condition.after }),
         None => Ok(()),
     }
 }

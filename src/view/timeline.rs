@@ -251,7 +251,8 @@ pub(crate) fn append_text(a: &AttemptRecord) -> String {
         AppendRecord::NotAttempted => "—".to_string(),
         AppendRecord::Written { first, last } if first == last => format!("ok @{first}"),
         AppendRecord::Written { first, last } => format!("ok @{first}..{last}"),
-        AppendRecord::Conflict { conflicting } => format!("CONFLICT (event @{conflicting})"),
+        AppendRecord::Conflict { conflicting: Some(conflicting) } => format!("CONFLICT (event @{conflicting})"),
+        AppendRecord::Conflict { conflicting: None } => "CONFLICT (position unknown)".to_string(),
         AppendRecord::Error { error, detail } => format!("ERROR {}: {detail}", error.label()),
     }
 }

@@ -60,7 +60,7 @@ impl<S: EventStore, Sl: Sleeper> EventStore for NonAtomicStore<S, Sl> {
     async fn append(&self, events: Vec<Event>, condition: Option<AppendCondition>) -> Result<Position, StoreError> {
         let Some(condition) = condition else { return self.inner.append(events, None).await };
         if let Some(conflicting) = first_conflict(&self.inner, &condition).await? {
-            return Err(StoreError::ConditionFailed { conflicting, after: condition.after });
+            return Err(StoreError::ConditionFailed { conflicting: Some(conflicting), after: condition.after });
         }
         if !self.gap.is_zero() {
             self.sleeper.sleep(self.gap).await;
@@ -96,7 +96,7 @@ impl<S: EventStore> EventStore for AfterEqualityStore<S> {
         let next = c.after.unwrap_or(0) + 1;
         let at_next = self.inner.read(&Query::all(), ReadOptions { from: Some(next), backwards: false, limit: Some(1) }).await?;
         if let Some(e) = at_next.first().filter(|e| e.position == next && c.fail_if_events_match.matches(&e.event)) {
-            return Err(StoreError::ConditionFailed { conflicting: e.position, after: c.after });
+            return Err(StoreError::ConditionFailed { conflicting: Some(e.position), after: c.after });
         }
         self.inner.append(events, None).await
     }
