@@ -141,6 +141,23 @@
 //! }
 //! ```
 //!
+//! A passing check returns its [`Summary`](crate::explore::Summary), whose
+//! text ends with the coverage table: what the schedules exercised, and
+//! the first seed that reached each probe (here the built-in enrollment
+//! workload over 2,000 seeds, a few rows):
+//!
+//! ```text
+//!   coverage (probe, hits, share of schedules, first seed)
+//!     boundary shared by 2+ commands                            1994   99.7%  seed 0
+//!     conflict on attempt 2                                      620   21.5%  seed 1  (required)
+//!     outcome exhausted                                           18    0.6%  seed 103  (required)
+//!     …
+//! ```
+//!
+//! Make a run that never races fail instead of passing: require what it
+//! must reach, `Check::new(&Claims).require(["conflict on attempt 1"])`
+//! (or once for the workload, in `Workload::required_probes`).
+//!
 //! **4. See a failure.** Break the handler — say, append with a condition on
 //! a narrower query than the one it read — and the test fails with the
 //! invariant, the minimal scenario the shrinker found, its timeline, and two
@@ -170,8 +187,11 @@
 //! - [`retry`]: the retry policy, backoff and jitter, the engine, metrics.
 //! - [`handler`]: the [`Handler`](handler::Handler) trait and its
 //!   [`Ctx`](handler::Ctx), and the pure-decision shell ([`Decider`](handler::Decider)).
-//! - `sim` (with `--cfg madsim`): workloads, the runner, checkers, explore,
-//!   shrink, replay, timelines, tuning.
+//! - `sim` (with `--cfg madsim`): the run's core: workloads, scenarios, the
+//!   harness, the runner, faults, schedulers.
+//! - `check`: the generic checkers and the coverage probes.
+//! - `explore`: `Check`, explore, shrink, `Catch`, regression files, reports.
+//! - `view`: text timelines and the HTML report. `tune`: the tuning lab.
 //! - [`domain`]: the two built-in domains (course enrollment, library).
 
 #[cfg(all(madsim, feature = "cli"))]

@@ -6,7 +6,7 @@
 //! The handler keeps no attempt bookkeeping: whoever runs it (production,
 //! or dcb-sim's simulator) sees attempts through its store calls.
 //!
-//! From the caller's [`RetryPolicy`](dcb_sim::retry::RetryPolicy) it
+//! From the caller's [`RetryPolicy`] it
 //! follows `max_attempts`, the exponential delay and its cap, and which
 //! error kinds to retry (conflicts always, transient errors when enabled);
 //! it draws no jitter and keeps no budget or deadline, so give it a
