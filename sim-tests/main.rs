@@ -35,6 +35,7 @@ mod library_domain;
 mod library_sim;
 mod open_runner;
 mod planted;
+mod realtime_check;
 mod reexecution;
 mod regressions;
 mod retry_policy;

@@ -365,7 +365,7 @@ impl Summary {
     }
 
     /// Counts one checked run of `scenario` under `seed`.
-    fn tally<W: Workload>(&mut self, workload: &W, opts: &ExploreOptions, seed: u64, scenario: &crate::sim::Scenario<crate::sim::workload::Cmd<W>>, result: crate::sim::RunResult<crate::sim::workload::Cmd<W>>, from_seed: bool) {
+    pub(crate) fn tally<W: Workload>(&mut self, workload: &W, opts: &ExploreOptions, seed: u64, scenario: &crate::sim::Scenario<crate::sim::workload::Cmd<W>>, result: crate::sim::RunResult<crate::sim::workload::Cmd<W>>, from_seed: bool) {
         let s = self;
         s.schedules += 1;
         s.count_run(workload, scenario, &result.history);

@@ -127,6 +127,21 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
         self
     }
 
+    /// The same seeds played on **real OS threads** against the stores
+    /// `open` makes (one per run, called with its seed): a
+    /// [`RealtimeCheck`](crate::explore::RealtimeCheck) of this check's
+    /// workload, seeds and report count. The scheduler, faults, plant and
+    /// races of this check do not apply to real runs.
+    #[cfg(feature = "tokio")]
+    pub fn realtime<S, F>(self, open: F) -> crate::explore::RealtimeCheck<'w, W, F>
+    where
+        W::Handler: Sync,
+        S: crate::store::EventStore + Sync,
+        F: FnMut(u64) -> Result<S, crate::store::StoreError>,
+    {
+        crate::explore::RealtimeCheck::new(self.workload, open).start(self.start).runs(self.seeds).max_reports(self.max_reports)
+    }
+
     /// Run `n` seeds (`DCB_SEEDS` overrides it).
     pub fn seeds(mut self, n: u64) -> Self {
         self.seeds = n;
@@ -368,7 +383,7 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
 
 /// A scenario file: a regression file (scenario + seed, as [`Check`]
 /// writes them) or a bare scenario (seed from `DCB_SEED`, else 0).
-fn parse_scenario<C: serde::de::DeserializeOwned>(text: &str) -> Result<(Scenario<C>, u64), String> {
+pub(crate) fn parse_scenario<C: serde::de::DeserializeOwned>(text: &str) -> Result<(Scenario<C>, u64), String> {
     if let Ok(r) = serde_json::from_str::<Regression>(text) {
         let scenario = serde_json::from_value(r.scenario).map_err(|e| format!("the file's scenario is not one of this workload's: {e}"))?;
         return Ok((scenario, r.seed));
@@ -381,7 +396,7 @@ fn parse_scenario<C: serde::de::DeserializeOwned>(text: &str) -> Result<(Scenari
 /// being the one the running test binary was built in
 /// (`<target dir>/<profile>/deps/<test>`: `target`, or a custom one such as
 /// the `cargo simtest` alias's `target/madsim`), else `./dcb-failures`.
-fn failures_dir() -> PathBuf {
+pub(crate) fn failures_dir() -> PathBuf {
     let exe = std::env::current_exe().ok();
     failures_dir_of(exe.as_deref())
 }

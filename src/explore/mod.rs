@@ -20,6 +20,8 @@ pub(crate) mod determinism;
 pub(crate) mod explorer;
 pub(crate) mod first_catch;
 pub(crate) mod gate;
+#[cfg(feature = "tokio")]
+pub(crate) mod realtime;
 pub(crate) mod regression;
 pub(crate) mod report;
 pub(crate) mod shrink;
@@ -31,6 +33,8 @@ pub use determinism::{Determinism, Divergence, check_determinism, check_determin
 pub use explorer::{CHUNK, ExhaustiveTally, ExploreOptions, FAULTS_STREAM, RaceTally, SCENARIO_STREAM, Summary, assert_no_violations, explore, explore_parallel, scenario_for, shard_range};
 pub use first_catch::{FirstCatch, GENERIC_INVARIANTS, first_catch};
 pub use gate::{Check, DEFAULT_RACE_EVERY, DEFAULT_RACES, SCENARIO_ENV, SCHEDULE_ENV, TestTarget};
+#[cfg(feature = "tokio")]
+pub use realtime::RealtimeCheck;
 pub use regression::{Expect, Regression, RegressionError};
 pub use report::{DEFAULT_REPLAY_PROGRAM, FailureReport, ShrunkReport, replay_program, set_replay_program};
 pub use shrink::{Shrunk, shrink};
