@@ -429,25 +429,7 @@ fn race_batch<S: EventStore, E: BlockOn>(store: &S, race: &ThreadRace<E>) -> Rac
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| vec![Err("error: the racing thread panicked".into()); rounds])).collect()
     });
     if let Some(error) = setup_error {
-        return RaceReport {
-            threads,
-            rounds,
-            overlapped_rounds: 0,
-            max_in_flight: max_in_flight.load(Ordering::SeqCst),
-            multi_winner_rounds: 0,
-            extra_winners: 0,
-            no_winner_rounds: 0,
-            lost_writes: 0,
-            duplicated_writes: 0,
-            misplaced_writes: 0,
-            phantom_writes: 0,
-            shared_positions: 0,
-            wrong_conflict_positions: 0,
-            unexpected_errors: 0,
-            examples: Vec::new(),
-            setup_error: Some(error),
-            verdict: RaceVerdict::NotExercised,
-        };
+        return RaceReport { setup_error: Some(error), verdict: RaceVerdict::NotExercised, ..RaceReport::blank(threads, rounds, 0, max_in_flight.load(Ordering::SeqCst)) };
     }
 
     // Read each round's key back (on a thread of its own: the executor
@@ -468,25 +450,8 @@ fn race_batch<S: EventStore, E: BlockOn>(store: &S, race: &ThreadRace<E>) -> Rac
         reader.join().unwrap_or_else(|_| vec![Err("the reading thread panicked".into()); rounds])
     });
 
-    let mut report = RaceReport {
-        threads,
-        rounds,
-        overlapped_rounds: overlapped.iter().filter(|n| n.load(Ordering::SeqCst) > 0).count(),
-        max_in_flight: max_in_flight.load(Ordering::SeqCst),
-        multi_winner_rounds: 0,
-        extra_winners: 0,
-        no_winner_rounds: 0,
-        lost_writes: 0,
-        duplicated_writes: 0,
-        misplaced_writes: 0,
-        phantom_writes: 0,
-        shared_positions: 0,
-        wrong_conflict_positions: 0,
-        unexpected_errors: 0,
-        examples: Vec::new(),
-        setup_error: None,
-        verdict: RaceVerdict::Passed,
-    };
+    let overlapped_rounds = overlapped.iter().filter(|n| n.load(Ordering::SeqCst) > 0).count();
+    let mut report = RaceReport::blank(threads, rounds, overlapped_rounds, max_in_flight.load(Ordering::SeqCst));
     let example = |report: &mut RaceReport, text: String| {
         if report.examples.len() < EXAMPLES {
             report.examples.push(text);
@@ -588,4 +553,29 @@ fn race_data(r: usize, t: usize) -> String {
 /// Thread `t`'s event of round `r`.
 fn race_event(key: &str, r: usize, t: usize) -> Event {
     Event::new("RaceAppended", [key], race_data(r, t)).expect("the race's event is valid")
+}
+
+impl RaceReport {
+    /// A passing report with nothing counted yet.
+    fn blank(threads: usize, rounds: usize, overlapped_rounds: usize, max_in_flight: usize) -> Self {
+        RaceReport {
+            threads,
+            rounds,
+            overlapped_rounds,
+            max_in_flight,
+            multi_winner_rounds: 0,
+            extra_winners: 0,
+            no_winner_rounds: 0,
+            lost_writes: 0,
+            duplicated_writes: 0,
+            misplaced_writes: 0,
+            phantom_writes: 0,
+            shared_positions: 0,
+            wrong_conflict_positions: 0,
+            unexpected_errors: 0,
+            examples: Vec::new(),
+            setup_error: None,
+            verdict: RaceVerdict::Passed,
+        }
+    }
 }
