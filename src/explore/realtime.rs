@@ -38,8 +38,11 @@ use crate::sim::{RunResult, Scenario, run_realtime};
 use crate::store::{EventStore, StoreError};
 use crate::view::timeline_with;
 
-/// A real-thread check of `workload` over the stores `open` makes (see
-/// the [module docs](self)). Build it with [`RealtimeCheck::new`] or
+/// A real-thread check of `workload` over the stores `open` makes: the
+/// workload's generated scenarios on real OS threads (one per client, the
+/// real clock), one store per run, every checker; a failure reports its
+/// scenario file, which replays the scenario (never the interleaving).
+/// Build it with [`RealtimeCheck::new`] or
 /// [`Check::realtime`](crate::explore::Check::realtime).
 pub struct RealtimeCheck<'w, W, F> {
     workload: &'w W,
