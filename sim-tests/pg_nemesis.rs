@@ -83,10 +83,13 @@ fn ambiguous_commits_duplicate_nothing_with_request_ids_and_are_caught_without()
 
     let enrollment = EnrollmentWorkload::with_clients(6);
     let library = LibraryWorkload::with_clients(6);
-    let with_ids = [("enrollment", play(&runtime, &nemesis, &enrollment, true)), ("library", play(&runtime, &nemesis, &library, true))];
-    let without = play(&runtime, &nemesis, &enrollment, false);
-    let library_without = play(&runtime, &nemesis, &library, false);
+    // The nemesis is released (the cluster's standby setting restored) even when a run panics.
+    let played = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let with_ids = [("enrollment", play(&runtime, &nemesis, &enrollment, true)), ("library", play(&runtime, &nemesis, &library, true))];
+        (with_ids, play(&runtime, &nemesis, &enrollment, false), play(&runtime, &nemesis, &library, false))
+    }));
     runtime.block_on(nemesis.release()).expect("release the nemesis");
+    let (with_ids, without, library_without) = played.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
 
     for (name, t) in &with_ids {
         eprintln!("{name}, request ids: {RUNS} runs, {} ambiguous commits, {} ghost writes recorded, {} runs violated", t.ambiguous, t.ghost_writes, t.violated);

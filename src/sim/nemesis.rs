@@ -154,22 +154,25 @@ impl PgCommitNemesis {
             application_name: format!("dcb-sim:{}", options.schema),
             table: format!("\"{}\".dcb_events", options.schema),
         };
-        nemesis.probe(&doomed_url).await?;
+        let probe_table = format!("\"{}\".dcb_nemesis_probe", options.schema);
+        nemesis.admin.batch_execute(&format!("CREATE TABLE IF NOT EXISTS {probe_table} (x int)")).await.map_err(server("create the probe table"))?;
+        nemesis.probe(&doomed_url, &probe_table).await?;
         Ok(nemesis)
     }
 
     /// Waits until a commit with `synchronous_commit = on` waits for the
     /// standby (the setting reaches the server's processes asynchronously
     /// after `pg_reload_conf()`), killing each probe that waits.
-    async fn probe(&self, doomed_url: &str) -> Result<(), NemesisError> {
+    async fn probe(&self, doomed_url: &str, probe_table: &str) -> Result<(), NemesisError> {
         let server = |what: &'static str| move |e: tokio_postgres::Error| NemesisError::Server { what, error: e.to_string() };
         let waited = tokio::time::timeout(WAIT, async {
             loop {
                 let (probe, connection) = tokio_postgres::connect(doomed_url, NoTls).await.map_err(server("connect a probe"))?;
                 tokio::spawn(connection);
                 let pid: i32 = probe.query_one("SELECT pg_backend_pid()", &[]).await.map_err(server("read the probe's pid"))?.get(0);
-                // A transaction with an id writes a commit record, which waits for the standby.
-                let commit = probe.batch_execute("BEGIN; SELECT txid_current(); COMMIT;");
+                // A transaction that wrote to the WAL waits for the standby at its commit.
+                let insert = format!("INSERT INTO {probe_table} VALUES (1)");
+                let commit = probe.batch_execute(&insert);
                 let seen = async {
                     loop {
                         let rows = self.admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'SyncRep'", &[&pid]).await.map_err(server("watch the probe"))?;
