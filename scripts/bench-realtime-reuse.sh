@@ -14,7 +14,7 @@ shift 2 2>/dev/null || shift $#
 workload=("$@")
 [ ${#workload[@]} -gt 0 ] || workload=(--workload hotkey --clients 8)
 
-cargo build --release --quiet --bin dcb-sim
+[ -x target/release/dcb-sim ] || cargo build --release --quiet --bin dcb-sim
 bin=target/release/dcb-sim
 rate() { "$bin" explore --realtime --store sqlite --seeds "$seeds" --json "${workload[@]}" "$@" 2>/dev/null | sed -n 's/.*"schedules_per_sec": \([0-9.]*\).*/\1/p'; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
