@@ -38,7 +38,19 @@ use crate::store::{EventStore, Query, ReadOptions, StoreError};
 /// `|s| runtime.block_on(s.reset())` on the runtime it was connected on.
 ///
 /// The opener fails (and with it the check, naming the seed) when `reset`
-/// fails, or when the log still holds an event after it.
+/// fails, or when the log still holds an event after it. A reset that
+/// empties the log but does not restart positions at 1 is caught by the
+/// `log-consistency` checker on the next run.
+///
+/// ```no_run
+/// use dcb_sim::domain::sequence::HotKeyWorkload;
+/// use dcb_sim::explore::{Check, reusing};
+/// use dcb_sim::store::SqliteStore;
+///
+/// let store = SqliteStore::open(std::env::temp_dir().join("hot-reused.db")).unwrap();
+/// // 50 runs on one file: `SqliteStore::reset` empties it before each run.
+/// Check::new(&HotKeyWorkload::default()).seeds(50).realtime(reusing(store, SqliteStore::reset)).run();
+/// ```
 pub fn reusing<S, R>(store: S, mut reset: R) -> impl FnMut(u64) -> Result<Arc<S>, StoreError>
 where
     S: EventStore,

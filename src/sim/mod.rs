@@ -96,7 +96,7 @@ pub(crate) mod harness;
 pub(crate) mod history;
 pub mod metrics;
 #[cfg(feature = "postgres")]
-pub(crate) mod nemesis;
+pub mod nemesis;
 pub mod plants;
 #[cfg(feature = "tokio")]
 pub(crate) mod realtime;
