@@ -117,3 +117,62 @@ fn jobs_and_shards_give_the_same_summary_as_one_run() {
     assert_eq!(merged, one, "merged shards differ from one run");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `dcb-sim` with `DCB_PG_URL` removed from its environment.
+fn dcb_sim_without_pg(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dcb-sim")).args(args).env_remove("DCB_PG_URL").output().expect("the binary runs")
+}
+
+#[test]
+fn explore_realtime_prints_a_readable_summary_of_real_runs() {
+    let out = dcb_sim(&["explore", "--realtime", "--workload", "hotkey", "--clients", "4", "--seeds", "5"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    for needle in ["dcb-sim explore --realtime · store memory · a new store per run · one OS thread per client", "schedules", "commands", "outcomes", "attempts per command", "all invariants held"] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+
+    let out = dcb_sim(&["explore", "--realtime", "--workload", "enrollment", "--seeds", "4", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
+    assert_eq!((v["schedules"].as_u64(), v["violations"].as_u64()), (Some(4), Some(0)), "{v}");
+    assert!(v["commands"].as_u64().unwrap() > 0, "{v}");
+}
+
+#[test]
+fn explore_realtime_on_sqlite_files_with_and_without_reuse() {
+    for extra in [&[][..], &["--reuse"][..]] {
+        let args = [&["explore", "--realtime", "--store", "sqlite", "--workload", "library", "--seeds", "4"][..], extra].concat();
+        let out = dcb_sim(&args);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+        let mode = if extra.is_empty() { "a new store per run" } else { "one store reset between runs" };
+        assert!(text.contains(&format!("store sqlite · {mode}")), "{text}");
+        let schedules = text.lines().find_map(|l| l.trim().strip_prefix("schedules")).and_then(|rest| rest.split_whitespace().next());
+        assert_eq!(schedules, Some("4"), "{text}");
+        assert!(text.contains("all invariants held"), "{text}");
+    }
+}
+
+#[test]
+fn explore_realtime_bad_input_says_what_to_do_and_exits_2() {
+    let cases: [(&[&str], &str); 7] = [
+        (&["explore", "--realtime", "--store", "postgres"], "--store postgres needs a server: pass --pg-url postgresql://USER@HOST:PORT/DB or set DCB_PG_URL"),
+        (&["explore", "--store", "sqlite"], "add --realtime"),
+        (&["explore", "--reuse"], "add --realtime"),
+        (&["explore", "--realtime", "--reuse"], "--reuse needs --store sqlite or --store postgres"),
+        (&["explore", "--realtime", "--plant", "non-atomic-store"], "--plant is simulated"),
+        (&["explore", "--realtime", "--faults"], "--faults are injected by the simulator"),
+        (&["explore", "--realtime", "--scheduler", "pct"], "in a real-time run the OS orders them"),
+    ];
+    for (args, needle) in cases {
+        let out = dcb_sim_without_pg(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: missing {needle:?} in {err}");
+    }
+    let out = dcb_sim_without_pg(&["explore", "--realtime", "--store", "postgres", "--pg-url", "postgresql://nobody@127.0.0.1:1/none", "--seeds", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "a store that cannot be opened is a harness error: {err}");
+    assert!(err.contains("cannot open the store for seed 0"), "{err}");
+}

@@ -34,8 +34,12 @@ mod hotkey;
 mod library_domain;
 mod library_sim;
 mod open_runner;
+#[cfg(feature = "postgres")]
+mod pg_nemesis;
 mod planted;
 mod realtime_check;
+#[cfg(feature = "postgres")]
+mod realtime_postgres;
 mod reexecution;
 mod regressions;
 mod retry_policy;

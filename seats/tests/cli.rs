@@ -2,7 +2,8 @@
 //! workloads (registered with `dcb_sim::cli::Registry`). Explore passes on
 //! the correct code and catches a known bug; the replay command it prints,
 //! run verbatim, reproduces the failure in a new process; the runs are
-//! deterministic; an unknown workload is a usage error naming ours.
+//! deterministic; an unknown workload is a usage error naming ours; a
+//! registered workload runs on real threads (`explore --realtime`).
 //!
 //! The tests run the example binary named by `SEATS_SIM`, so they are
 //! ignored in a plain `cargo test`: `scripts/seats-cli.sh` (a step of
@@ -91,5 +92,18 @@ fn an_unknown_workload_is_a_usage_error_listing_ours() {
     let err = stderr(&out);
     for name in ["seats", "seats-two-reads", "seats-check-then-insert"] {
         assert!(err.contains(name), "{name} not listed in:\n{err}");
+    }
+}
+
+/// `explore --realtime` reaches a workload registered by a user crate:
+/// seats' own handler on real OS threads against a SQLite file per run.
+#[test]
+#[ignore = "runs the seats-sim example named by SEATS_SIM: scripts/seats-cli.sh builds it and runs these (CI does)"]
+fn a_registered_workload_runs_on_real_threads() {
+    let out = run(&["explore", "--realtime", "--store", "sqlite", "--workload", "seats", "--seeds", "10"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    for needle in ["dcb-sim explore --realtime · store sqlite", "workload seats · seeds 0..10", "all invariants held"] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
 }

@@ -1,4 +1,5 @@
-//! `dcb-sim explore` and `dcb-sim merge`.
+//! `dcb-sim explore` and `dcb-sim merge` (`explore --realtime` is in
+//! [`super::realtime`]).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -6,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::WorkloadArgs;
+use super::realtime::RealtimeArgs;
 use super::scheduler::SchedulerArgs;
 use crate::explore::{Expect, ExploreOptions, Regression, Summary, explore_parallel, shard_range};
 use crate::sim::Workload;
@@ -16,34 +18,36 @@ pub struct ExploreArgs {
     #[command(flatten)]
     pub(super) workload: WorkloadArgs,
     #[command(flatten)]
-    scheduler: SchedulerArgs,
+    pub(super) scheduler: SchedulerArgs,
+    #[command(flatten)]
+    pub(super) realtime: RealtimeArgs,
     /// Number of schedules (seeds) to run (in all shards together).
     #[arg(long, default_value_t = 10_000)]
-    seeds: u64,
+    pub(super) seeds: u64,
     /// First seed.
     #[arg(long, default_value_t = 0)]
-    start_seed: u64,
+    pub(super) start_seed: u64,
     /// Run only shard I of N (0-based, `I/N`): N machines cover disjoint seeds; merge their `--json` with `dcb-sim merge`.
     #[arg(long, value_parser = parse_shard)]
-    shard: Option<(u64, u64)>,
+    pub(super) shard: Option<(u64, u64)>,
     /// Worker threads (default: all cores). Results are identical for any value.
     #[arg(long)]
     jobs: Option<usize>,
     /// Print one JSON object instead of the text summary.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Failure reports to keep and print in full.
     #[arg(long, default_value_t = 3)]
-    max_reports: usize,
+    pub(super) max_reports: usize,
     /// Runs the shrinker may spend per reported failure (0 = do not shrink).
     #[arg(long, default_value_t = 3_000)]
     shrink_budget: u64,
     /// Where failing scenarios (and their shrunk forms) are written.
     #[arg(long, default_value = "target/dcb-failures")]
-    out: PathBuf,
+    pub(super) out: PathBuf,
     /// Also write each shrunk failure as a regression file into this directory (e.g. sim-tests/regressions).
     #[arg(long)]
-    save_regressions: Option<PathBuf>,
+    pub(super) save_regressions: Option<PathBuf>,
     /// Show a progress bar (default: only on a terminal and not in CI).
     #[arg(long, overrides_with = "no_progress")]
     progress: bool,
@@ -140,7 +144,8 @@ fn print_summary(summary: &Summary, json: bool) {
     }
 }
 
-fn exit_code(summary: &Summary) -> i32 {
+/// The exit code of a summary: 0, or the most severe violation's.
+pub(super) fn exit_code(summary: &Summary) -> i32 {
     if summary.violations == 0 {
         return 0;
     }

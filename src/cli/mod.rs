@@ -20,6 +20,7 @@
 mod bench;
 mod catch_time;
 mod explore;
+mod realtime;
 mod registry;
 mod replay;
 mod scheduler;
@@ -177,7 +178,13 @@ pub fn main(registry: Registry) -> i32 {
     let workload = |args: &WorkloadArgs| registry.resolve(args.workload.as_deref());
     let run = || -> Result<i32, i32> {
         Ok(match cli.command {
-            Command::Explore(args) => workload(&args.workload)?.explore(&args.workload.knobs(), &args),
+            Command::Explore(args) => {
+                if let Some(e) = realtime::usage_error(&args) {
+                    eprintln!("error: {e}");
+                    return Err(2);
+                }
+                workload(&args.workload)?.explore(&args.workload.knobs(), &args)
+            }
             Command::Replay(args) => workload(&args.workload)?.replay(&args.workload.knobs(), &args),
             Command::CheckDeterminism { workload: w, scheduler, seeds, start_seed } => {
                 if scheduler.exhaustive().is_some() {

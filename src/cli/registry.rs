@@ -8,6 +8,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::catch_time::{CatchTimeArgs, catch_time_cmd};
 use super::explore::{ExploreArgs, explore_cmd};
+use super::realtime::explore_realtime;
 use super::replay::{ReplayArgs, run_replay};
 use super::tune::{TuneArgs, run_sweep, run_tune};
 use crate::plant::Plant;
@@ -90,12 +91,16 @@ impl Registry {
     /// one-line description for `--help`. Every command that runs the
     /// workload calls `factory` once with the command line's [`Knobs`].
     ///
+    /// The handler must be `Sync`: `explore --realtime` shares it between
+    /// the client threads of a real-time run.
+    ///
     /// # Panics
     /// When `name` is already registered, or is empty.
     #[must_use]
     pub fn add<W, F>(mut self, name: &'static str, about: &'static str, factory: F) -> Self
     where
         W: Workload + Sync + 'static,
+        W::Handler: Sync,
         F: Fn(&Knobs) -> W + 'static,
     {
         assert!(!name.is_empty(), "a workload needs a name");
@@ -201,8 +206,14 @@ impl<W: Workload + Sync + 'static, F: Fn(&Knobs) -> W> Factory<W, F> {
     }
 }
 
-impl<W: Workload + Sync + 'static, F: Fn(&Knobs) -> W> ErasedWorkload for Factory<W, F> {
+impl<W: Workload + Sync + 'static, F: Fn(&Knobs) -> W> ErasedWorkload for Factory<W, F>
+where
+    W::Handler: Sync,
+{
     fn explore(&self, knobs: &Knobs, args: &ExploreArgs) -> i32 {
+        if args.realtime.realtime {
+            return explore_realtime(&self.build(knobs), args);
+        }
         explore_cmd(&self.build(knobs), args)
     }
 

@@ -9,7 +9,9 @@
 //! - [`check_determinism`]: a seed run twice gives the same history;
 //! - [`Regression`]: failure files that replay in every later run;
 //! - [`FailureReport`]: what a failure prints (seed, scenario, replay lines);
-//! - [`first_catch`]: seeds and CPU time to the first catch of a bug.
+//! - [`first_catch`]: seeds and CPU time to the first catch of a bug;
+//! - `RealtimeCheck` (feature `tokio`): the workload on real OS threads
+//!   over your real store, and `reusing`: one store reset between its runs.
 //!
 //! Everything here stands on the run's core ([`crate::sim`]) and the
 //! checkers ([`crate::check`]); nothing below imports it.
@@ -24,6 +26,8 @@ pub(crate) mod gate;
 pub(crate) mod realtime;
 pub(crate) mod regression;
 pub(crate) mod report;
+#[cfg(feature = "tokio")]
+pub(crate) mod reuse;
 pub(crate) mod shrink;
 pub(crate) mod test_target;
 
@@ -36,5 +40,7 @@ pub use gate::{Check, DEFAULT_RACE_EVERY, DEFAULT_RACES, SCENARIO_ENV, SCHEDULE_
 #[cfg(feature = "tokio")]
 pub use realtime::RealtimeCheck;
 pub use regression::{Expect, Regression, RegressionError};
+#[cfg(feature = "tokio")]
+pub use reuse::reusing;
 pub use report::{DEFAULT_REPLAY_PROGRAM, FailureReport, ShrunkReport, replay_program, set_replay_program};
 pub use shrink::{Shrunk, shrink};

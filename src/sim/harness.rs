@@ -307,7 +307,17 @@ impl<S: EventStore> Harness<S> {
     /// behind an error, and the fault id.
     async fn faulty_append(&self, events: Vec<Event>, condition: Option<AppendCondition>, command: usize, call: usize) -> (Result<Position, StoreError>, Option<(Position, Position)>, Option<u64>) {
         if self.plan.is_none() {
-            return (self.inner_append(events, condition).await, None, None);
+            let result = self.inner_append(events, condition).await;
+            // A real store's wrapper that made this commit ambiguous on
+            // purpose (real-time runs) says what it wrote: a ghost write.
+            if let Err(e) = &result
+                && let Some(applied) = self.store.applied_despite(e)
+            {
+                self.head.fetch_max(applied.1, Ordering::Relaxed);
+                let id = self.record(FaultKind::Ambiguous, Some(applied), command, call);
+                return (result, Some(applied), Some(id));
+            }
+            return (result, None, None);
         }
         self.maybe_spike(command, call).await;
         if self.chance(self.plan.crash_probability) {

@@ -95,6 +95,8 @@ pub(crate) mod faults;
 pub(crate) mod harness;
 pub(crate) mod history;
 pub mod metrics;
+#[cfg(feature = "postgres")]
+pub mod nemesis;
 pub mod plants;
 #[cfg(feature = "tokio")]
 pub(crate) mod realtime;
@@ -114,6 +116,8 @@ pub use faults::{CallKind, CallTarget, FaultKind, FaultPlan, FaultPlanError, Fau
 pub use harness::{CommandStore, Harness};
 pub use shell_handler::ShellHandler;
 pub use history::{CommandRecord, GhostWrite, History};
+#[cfg(feature = "postgres")]
+pub use nemesis::{NemesisError, PgCommitNemesis};
 #[cfg(feature = "tokio")]
 pub use realtime::run_realtime;
 pub use runner::{FAULT_STREAM, LATENCY_STREAM, RunResult, run, run_unchecked};

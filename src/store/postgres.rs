@@ -267,6 +267,23 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// Deletes every event (`TRUNCATE`, in one transaction holding the
+    /// append lock): the log is empty afterwards and the next append lands
+    /// at position 1 (positions are `MAX + 1`). For tests that reuse one
+    /// schema between runs ([`reusing`](crate::explore::reusing)); not for
+    /// production data.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] on a database error (nothing deleted).
+    pub async fn reset(&self) -> Result<(), StoreError> {
+        let mut conn = self.checkout().await?;
+        conn.in_transaction = true;
+        let sql = format!("{} TRUNCATE {}; COMMIT;", self.lock_sql, self.table);
+        conn.client().batch_execute(&sql).await.map_err(|e| pg_error("reset", &e, false))?;
+        conn.in_transaction = false;
+        Ok(())
+    }
+
     /// Drops the store's schema and everything in it (for tests that clean
     /// up after themselves).
     ///

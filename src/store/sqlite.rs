@@ -277,6 +277,32 @@ impl SqliteStore {
         head(&self.lock())
     }
 
+    /// Deletes every event, in one `BEGIN IMMEDIATE` transaction: the log
+    /// is empty afterwards and the next append lands at position 1
+    /// (positions are `MAX + 1`). For tests that reuse one file between
+    /// runs (`dcb_sim::explore::reusing`, feature `tokio`); not for production data.
+    ///
+    /// ```
+    /// # madsim::runtime::Runtime::new().block_on(async {
+    /// use dcb_sim::store::{Event, EventStore, SqliteStore, StoreError};
+    /// let store = SqliteStore::open_in_memory()?;
+    /// store.append(vec![Event::new("A", ["k:1"], "")?], None).await?;
+    /// store.reset()?;
+    /// assert!(store.snapshot()?.is_empty());
+    /// assert_eq!(store.append(vec![Event::new("B", ["k:1"], "")?], None).await?, 1);
+    /// # Ok::<(), StoreError>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] on a database error (nothing deleted).
+    pub fn reset(&self) -> Result<(), StoreError> {
+        let _gate = self.write_gate.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| unavailable("begin reset", &e))?;
+        tx.execute_batch("DELETE FROM dcb_event_tags; DELETE FROM dcb_events;").map_err(|e| unavailable("reset", &e))?;
+        tx.commit().map_err(|e| unavailable("commit reset", &e))
+    }
+
     /// Synchronous read (the async trait method delegates here).
     ///
     /// # Errors

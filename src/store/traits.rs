@@ -35,6 +35,21 @@ pub trait EventStore: Send + Sync {
         events: Vec<Event>,
         condition: Option<AppendCondition>,
     ) -> impl Future<Output = Result<Position, StoreError>> + Send;
+
+    /// The positions an append wrote although it returned `error` (an
+    /// ambiguous commit this store knows of), or `None`.
+    ///
+    /// A store cannot know this of its own failures (that is what makes a
+    /// commit ambiguous), so every engine returns `None`, the default. A
+    /// wrapper that causes ambiguous commits on purpose and then looks up
+    /// what was written (the PostgreSQL nemesis, `dcb_sim::sim::PgCommitNemesis`)
+    /// answers for the errors it returned, so that a real-time run records
+    /// the write as the simulator records its injected ambiguous commits:
+    /// a ghost write of the command, which the checkers attribute to it.
+    fn applied_despite(&self, error: &StoreError) -> Option<(Position, Position)> {
+        let _ = error;
+        None
+    }
 }
 
 impl<S: EventStore> EventStore for std::sync::Arc<S> {
@@ -52,6 +67,10 @@ impl<S: EventStore> EventStore for std::sync::Arc<S> {
         condition: Option<AppendCondition>,
     ) -> impl Future<Output = Result<Position, StoreError>> + Send {
         (**self).append(events, condition)
+    }
+
+    fn applied_despite(&self, error: &StoreError) -> Option<(Position, Position)> {
+        (**self).applied_despite(error)
     }
 }
 
@@ -72,5 +91,9 @@ impl<S: EventStore + ?Sized> EventStore for &S {
         condition: Option<AppendCondition>,
     ) -> impl Future<Output = Result<Position, StoreError>> + Send {
         (**self).append(events, condition)
+    }
+
+    fn applied_despite(&self, error: &StoreError) -> Option<(Position, Position)> {
+        (**self).applied_despite(error)
     }
 }

@@ -141,4 +141,11 @@ impl<S: EventStore> EventStore for PlantedStore<S> {
             PlantedStore::AfterEquality(s) => s.append(events, condition).await,
         }
     }
+
+    fn applied_despite(&self, error: &StoreError) -> Option<(Position, Position)> {
+        match self {
+            PlantedStore::Correct(s) => s.applied_despite(error),
+            PlantedStore::NonAtomic(_) | PlantedStore::AfterEquality(_) => None,
+        }
+    }
 }
