@@ -162,4 +162,16 @@ mod tests {
     fn an_exhaustion_not_counted_is_flagged() {
         one(&judged(|m| *m.counters.get_mut(&format!("{MAX_RETRIES_REACHED_TOTAL}{{command=\"Enroll\"}}")).expect("recorded") = 2), &format!("{MAX_RETRIES_REACHED_TOTAL} is 2 but 1 commands exhausted their attempts"));
     }
+
+    #[test]
+    fn the_decider_checkers_include_this_one() {
+        let mut h = history(commands(), 0);
+        h.metrics = recorded();
+        let mut out = Vec::new();
+        crate::check::decider(&Types, &crate::sim::Scenario::new(vec![], vec![]), &h, &mut out);
+        assert_eq!(out, Vec::new());
+        h.metrics.counters.clear();
+        crate::check::decider(&Types, &crate::sim::Scenario::new(vec![], vec![]), &h, &mut out);
+        assert!(!out.is_empty() && out.iter().all(|v| v.invariant() == NAME), "{out:?}");
+    }
 }
