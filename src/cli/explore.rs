@@ -83,6 +83,7 @@ pub(super) fn explore_cmd<W: Workload + Sync>(workload: &W, args: &ExploreArgs) 
         exhaustive: args.scheduler.exhaustive(),
         races: args.scheduler.races(),
         race_every: 1,
+        guided: args.scheduler.guided(),
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let show_progress = args.progress || (!args.no_progress && !args.json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());

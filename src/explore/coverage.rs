@@ -88,6 +88,19 @@ impl Coverage {
         };
         crate::check::coverage::probes(history, &mut hit);
         workload.probes(scenario, history, &mut hit);
+        // A user probe evaluated but never true is listed (0 hits), so the
+        // table shows it was reached and never held.
+        for c in &history.commands {
+            for p in c.probes.iter().filter(|p| p.hits == 0) {
+                self.entry(&p.name);
+            }
+        }
+    }
+
+    /// The fewest schedules among the probes the last counted run fired
+    /// (1: it fired one for the first time); `None` when it fired none.
+    pub(crate) fn rarest_of_last_run(&self) -> Option<u64> {
+        self.probes.values().filter(|p| p.last_run == self.runs && self.runs > 0).map(|p| p.schedules).min()
     }
 
     /// Adds `other` (another shard or seed range of the same exploration).
