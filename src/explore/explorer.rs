@@ -272,6 +272,9 @@ fn explore_seeds<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
             let result = run(workload, &scenario, seed);
             guide.learn(workload, &scenario, &result.history);
             s.tally(workload, opts, seed, &scenario, result, from_seed);
+            if !from_seed {
+                s.coverage.last_run_was_mutated(seed);
+            }
             if opts.stop_on_failure && s.violations > failed_before {
                 break;
             }
