@@ -46,7 +46,8 @@ fn a_guided_exploration_is_the_same_on_one_thread_and_on_several() {
     let one = explore(&w, &opts);
     let three = explore_parallel(&w, &opts, 3, &|_, _| {});
     assert_eq!((one.schedules, one.violations, one.commands, one.conflicts), (three.schedules, three.violations, three.commands, three.conflicts));
-    assert_eq!(one.coverage, three.coverage);
+    // (compared as serialized: the bookkeeping of which run counted last differs)
+    assert_eq!(serde_json::to_value(&one.coverage).unwrap(), serde_json::to_value(&three.coverage).unwrap());
     assert_eq!(one.failures, three.failures);
     // and it differs from the unguided run of the same seeds
     let random = explore(&w, &ExploreOptions { guided: false, ..opts.clone() });
