@@ -1,7 +1,7 @@
-//! **Guided exploration**: steer by what is rare. A [`Guide`] keeps a
+//! **Guided exploration**: steer by what is rare. A guide keeps a
 //! corpus of scenarios whose runs fired a coverage probe for the first
 //! time or rarely (in at most [`RARE`] schedules so far), and spends half
-//! of the seeds on mutations of them ([`mutate`](super::mutate): duplicate
+//! of the seeds on mutations of them (duplicate
 //! the command on the hottest boundary onto another client, drop one, move
 //! start times together, add a client, tighten the retry policy); the
 //! other half run the scenario the workload generates from the seed.
