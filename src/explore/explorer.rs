@@ -265,7 +265,7 @@ fn explore_seeds<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
         let failed_before = s.violations;
         if opts.guided && opts.exhaustive.is_none() {
             // A fresh corpus every CHUNK seeds: the same on any number of threads.
-            if (seed - opts.start_seed) % CHUNK == 0 {
+            if (seed - opts.start_seed).is_multiple_of(CHUNK) {
                 guide = crate::explore::guided::Guide::new();
             }
             let (scenario, from_seed) = guide.scenario(workload, opts, seed);

@@ -53,7 +53,7 @@ pub fn first_catch<W: Workload>(workload: &W, opts: &ExploreOptions, generic_onl
 fn guided_catch<W: Workload>(workload: &W, opts: &ExploreOptions, generic_only: bool) -> Option<FirstCatch> {
     let mut guide = crate::explore::guided::Guide::new();
     for i in 0..opts.seeds {
-        if i % crate::explore::CHUNK == 0 {
+        if i.is_multiple_of(crate::explore::CHUNK) {
             guide = crate::explore::guided::Guide::new();
         }
         let seed = opts.start_seed + i;
