@@ -176,3 +176,27 @@ fn explore_realtime_bad_input_says_what_to_do_and_exits_2() {
     assert_eq!(out.status.code(), Some(4), "a store that cannot be opened is a harness error: {err}");
     assert!(err.contains("cannot open the store for seed 0"), "{err}");
 }
+
+#[test]
+fn guided_explore_writes_the_html_coverage_page_and_a_mutated_failure_replays_from_its_saved_scenario() {
+    let dir = std::env::temp_dir().join(format!("dcb-sim-cli-guided-{}", std::process::id()));
+    let html = dir.join("report.html");
+    let out = dcb_sim(&[
+        "explore", "--seeds", "300", "--plant", "narrow-condition", "--scheduler", "guided", "--json", "--max-reports", "100", "--shrink-budget", "0", "--jobs", "1",
+        "--out", dir.to_str().unwrap(), "--html", html.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let failures = v["failures"].as_array().unwrap();
+    let mutated = failures.iter().find(|f| f["scenario_from_seed"] == false).expect("a failure on a mutated scenario");
+    let (seed, file) = (mutated["seed"].as_u64().unwrap().to_string(), mutated["scenario_file"].as_str().unwrap());
+    let first = mutated["violations"][0]["detail"].as_str().unwrap();
+    // What the report prints for it: replay --seed S --scenario FILE, in a new process.
+    let again = dcb_sim(&["replay", "--seed", &seed, "--plant", "narrow-condition", "--scenario", file]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stdout(&again).contains(first), "seed {seed} with {file} did not show {first:?}:\n{}", stdout(&again));
+    let page = std::fs::read_to_string(&html).expect("the page");
+    assert!(page.contains("<h2>Coverage</h2>") && page.contains("<td>conflict on attempt 1"), "{page}");
+    assert!(page.contains("replay --workload enrollment --plant narrow-condition --seed"), "{page}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -29,6 +29,7 @@ mod engines_sim;
 mod engines_sqlite;
 mod enrollment_sim;
 mod faults;
+mod guided;
 #[cfg(feature = "cli")]
 mod hotkey;
 mod library_domain;
@@ -49,3 +50,4 @@ mod store_conformance;
 mod stress_engines;
 mod timeline;
 mod tune;
+mod user_probes;

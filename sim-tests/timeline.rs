@@ -142,6 +142,7 @@ fn html_escapes_everything_from_the_run() {
         ended_at: Duration::from_millis(3),
         report: HandleReport { outcome: Outcome::Rejected { reason: nasty.into() }, attempts: vec![attempt], total_delay: Duration::ZERO },
         calls: vec![],
+        probes: vec![],
     };
     let event = Event::new("Odd<Type>", ["k:<v>&"], nasty).unwrap();
     let history = History { seed: 1, commands: vec![record], log: vec![SequencedEvent::new(1, event)], faults: vec![], metrics: Default::default(), schedule: None };

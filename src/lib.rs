@@ -156,7 +156,12 @@
 //!
 //! Make a run that never races fail instead of passing: require what it
 //! must reach, `Check::new(&Claims).require(["conflict on attempt 1"])`
-//! (or once for the workload, in `Workload::required_probes`).
+//! (or once for the workload, in `Workload::required_probes`). A handler
+//! adds probes of its own, named as you like:
+//! `ctx.sometimes("the name was already taken", !seen.is_empty())` or
+//! `ctx.reachable("claimed")` ([`Ctx::sometimes`](crate::handler::Ctx::sometimes));
+//! they show in the same table and can be required the same way, and cost
+//! nothing in production.
 //!
 //! **4. See a failure.** Break the handler — say, append with a condition on
 //! a narrower query than the one it read — and the test fails with the

@@ -19,6 +19,7 @@
 //! | `boundary shared by N+ commands` | N or more commands had an attempt in flight at once (from its first read to its end) whose reads asked for one tag (N ≥ 2; the largest N of a run fires every smaller one too) |
 //! | `read returned nothing` | a read (counted or independent) returned no event |
 //! | `append without a condition` | an append carried no condition |
+//! | *your name* | a handler's [`Ctx::sometimes`](crate::handler::Ctx::sometimes) held, or its [`Ctx::reachable`](crate::handler::Ctx::reachable) was reached (the name verbatim; one hit per time) |
 //!
 //! A workload adds its own from a finished run ([`Workload::probes`](crate::sim::Workload::probes)).
 
@@ -46,6 +47,11 @@ pub fn probes<C>(history: &History<C>, hit: &mut dyn FnMut(&str)) {
         named(hit, format_args!("outcome {}", c.report.outcome.label()));
         if let crate::handler::Outcome::Rejected { reason } = &c.report.outcome {
             named(hit, format_args!("rejected: {}", reason.split(" (").next().unwrap_or(reason).trim_end_matches('.')));
+        }
+        for p in &c.probes {
+            for _ in 0..p.hits {
+                hit(&p.name);
+            }
         }
         let mut previous: Option<ErrorKind> = None;
         for a in &c.report.attempts {

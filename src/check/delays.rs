@@ -326,7 +326,7 @@ mod timing_tests {
         };
         let attempts = vec![attempt(1, Duration::ZERO, ms(0), ms(10)), attempt(2, ms(50), ms(10 + gap), ms(11 + gap))];
         let report = HandleReport { outcome: Outcome::Succeeded, attempts, total_delay: ms(50) };
-        let record = CommandRecord { index: 0, client: None, command: "c".to_string(), started_at: ms(0), ended_at: ms(11 + gap), report, calls: Vec::new() };
+        let record = CommandRecord { index: 0, client: None, command: "c".to_string(), started_at: ms(0), ended_at: ms(11 + gap), report, calls: Vec::new(), probes: Vec::new() };
         let mut scenario = Scenario::new(vec!["c".to_string()], Vec::new());
         scenario.policy = RetryPolicy::csharp();
         let history = History { seed: 0, commands: vec![record], log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };

@@ -156,6 +156,7 @@ mod tests {
                 ended_at: Duration::ZERO,
                 report: HandleReport { outcome: Outcome::Succeeded, attempts: vec![], total_delay: Duration::ZERO },
                 calls,
+                probes: vec![],
             })
             .collect();
         History { seed: 0, commands, log, faults: vec![], metrics: Default::default(), schedule: None }

@@ -84,6 +84,7 @@ pub(super) fn catch_time_cmd<W: Workload>(workload: &W, name: &str, args: &Catch
             exhaustive: args.scheduler.exhaustive(),
             races: args.scheduler.races(),
             race_every: args.race_every,
+            guided: args.scheduler.guided(),
             ..ExploreOptions::default()
         };
         let before = thread_cpu_time();
@@ -98,6 +99,7 @@ pub(super) fn catch_time_cmd<W: Workload>(workload: &W, name: &str, args: &Catch
     let caught = starts.iter().filter(|s| s.seeds.is_some()).count();
     let label = args.workload.plant.map_or_else(|| name.to_string(), |p| format!("{name} + {p}"));
     let scheduler = match (args.scheduler.races(), args.scheduler.exhaustive()) {
+        _ if args.scheduler.guided() => "guided".to_string(),
         (Some(_), _) => format!("races (every {} seed)", args.race_every),
         (_, Some(_)) => "exhaustive".to_string(),
         _ => args.scheduler.scheduler().to_string(),

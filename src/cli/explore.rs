@@ -48,6 +48,9 @@ pub struct ExploreArgs {
     /// Also write each shrunk failure as a regression file into this directory (e.g. sim-tests/regressions).
     #[arg(long)]
     pub(super) save_regressions: Option<PathBuf>,
+    /// Also write the summary with its coverage table (probe, hits, share of schedules, first seed and its replay line) as a self-contained HTML page.
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// Show a progress bar (default: only on a terminal and not in CI).
     #[arg(long, overrides_with = "no_progress")]
     progress: bool,
@@ -87,6 +90,7 @@ pub(super) fn explore_cmd<W: Workload + Sync>(workload: &W, args: &ExploreArgs) 
         exhaustive: args.scheduler.exhaustive(),
         races: args.scheduler.races(),
         race_every: 1,
+        guided: args.scheduler.guided(),
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let show_progress = args.progress || (!args.no_progress && !args.json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
@@ -123,6 +127,18 @@ pub(super) fn explore_cmd<W: Workload + Sync>(workload: &W, args: &ExploreArgs) 
             if let Err(e) = write_regression(dir, &reg) {
                 eprintln!("warning: cannot write regression file into {}: {e}", dir.display());
             }
+        }
+    }
+    if let Some(path) = &args.html {
+        let plant = args.workload.plant.map_or_else(String::new, |p| format!(" --plant {p}"));
+        let replay = |p: &crate::explore::Probe| {
+            let schedule = p.first_schedule.as_ref().map_or_else(String::new, |s| format!(" --schedule {s}"));
+            p.first_seed.map(|seed| format!("{} replay --workload {}{plant} --seed {seed}{schedule}", crate::explore::replay_program(), summary.workload))
+        };
+        let page = crate::view::coverage_html::summary_page(&summary, &replay);
+        if let Err(e) = std::fs::write(path, page) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return 2;
         }
     }
     print_summary(&summary, args.json);

@@ -187,8 +187,8 @@ pub fn main(registry: Registry) -> i32 {
             }
             Command::Replay(args) => workload(&args.workload)?.replay(&args.workload.knobs(), &args),
             Command::CheckDeterminism { workload: w, scheduler, seeds, start_seed } => {
-                if scheduler.exhaustive().is_some() {
-                    eprintln!("error: check-determinism runs each seed's schedule twice; use --scheduler random or pct (exhaustive runs are checked by the explorer itself)");
+                if scheduler.exhaustive().is_some() || scheduler.guided() {
+                    eprintln!("error: check-determinism runs each seed's schedule twice; use --scheduler random or pct (exhaustive and guided runs are checked by the explorer itself)");
                     return Err(2);
                 }
                 workload(&w)?.check_determinism(&w.knobs(), &scheduler.scheduler(), start_seed, seeds)

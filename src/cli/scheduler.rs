@@ -17,12 +17,14 @@ pub(super) enum SchedulerName {
     Exhaustive,
     /// Random latency, plus the races of each seed's run (pairs and triples of conflicting commands) enumerated exhaustively (`--race-orders` runs per race).
     Races,
+    /// Random latency, half of the seeds spent on mutations of scenarios that fired a rare coverage probe (explore and catch-time).
+    Guided,
 }
 
 /// Scheduler flags.
 #[derive(Debug, Clone, Args)]
 pub(super) struct SchedulerArgs {
-    /// Who orders the store steps: random (latency), pct, exhaustive or races (explore only).
+    /// Who orders the store steps: random (latency), pct, exhaustive, races or guided (the last three: explore and catch-time only).
     #[arg(long, value_enum, default_value_t = SchedulerName::Random)]
     pub scheduler: SchedulerName,
     /// PCT's bug depth d: d − 1 priority change points per run.
@@ -49,13 +51,18 @@ impl SchedulerArgs {
         match (&self.schedule, self.scheduler) {
             (Some(schedule), _) => Scheduler::Script { schedule: schedule.clone() },
             (None, SchedulerName::Pct) => Scheduler::Pct { depth: self.pct_depth },
-            (None, SchedulerName::Random | SchedulerName::Exhaustive | SchedulerName::Races) => Scheduler::Random,
+            (None, SchedulerName::Random | SchedulerName::Exhaustive | SchedulerName::Races | SchedulerName::Guided) => Scheduler::Random,
         }
     }
 
     /// The exhaustive budget, when `--scheduler exhaustive` (and no `--schedule`).
     pub fn exhaustive(&self) -> Option<u64> {
         (self.scheduler == SchedulerName::Exhaustive && self.schedule.is_none()).then_some(self.exhaustive_budget)
+    }
+
+    /// Guided exploration, when `--scheduler guided` (and no `--schedule`).
+    pub fn guided(&self) -> bool {
+        self.scheduler == SchedulerName::Guided && self.schedule.is_none()
     }
 
     /// The race options, when `--scheduler races` (and no `--schedule`).

@@ -28,6 +28,11 @@ pub struct Probe {
     /// the seed alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_schedule: Option<String>,
+    /// The first seed's run played a mutated scenario (guided exploration,
+    /// [`guided`](mod@crate::explore::guided)), not the one the seed
+    /// generates: the seed alone does not replay the probe.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub first_mutated: bool,
     /// Required by the workload or the check: the run is vacuous if it never fires.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub required: bool,
@@ -83,11 +88,34 @@ impl Coverage {
                 if p.first_seed.is_none_or(|s| seed < s) {
                     p.first_seed = Some(seed);
                     p.first_schedule = schedule.map(|s| s.schedule.to_string());
+                    p.first_mutated = false;
                 }
             }
         };
         crate::check::coverage::probes(history, &mut hit);
         workload.probes(scenario, history, &mut hit);
+        // A user probe evaluated but never true is listed (0 hits), so the
+        // table shows it was reached and never held.
+        for c in &history.commands {
+            for p in c.probes.iter().filter(|p| p.hits == 0) {
+                self.entry(&p.name);
+            }
+        }
+    }
+
+    /// Marks the probes the last counted run (under `seed`) fired first as
+    /// fired by a mutated scenario.
+    pub(crate) fn last_run_was_mutated(&mut self, seed: u64) {
+        let run = self.runs;
+        for p in self.probes.values_mut().filter(|p| p.last_run == run && p.first_seed == Some(seed)) {
+            p.first_mutated = true;
+        }
+    }
+
+    /// The fewest schedules among the probes the last counted run fired
+    /// (1: it fired one for the first time); `None` when it fired none.
+    pub(crate) fn rarest_of_last_run(&self) -> Option<u64> {
+        self.probes.values().filter(|p| p.last_run == self.runs && self.runs > 0).map(|p| p.schedules).min()
     }
 
     /// Adds `other` (another shard or seed range of the same exploration).
@@ -102,6 +130,7 @@ impl Coverage {
             {
                 p.first_seed = Some(seed);
                 p.first_schedule = o.first_schedule;
+                p.first_mutated = o.first_mutated;
             }
         }
         self.runs += other.runs;
@@ -120,6 +149,7 @@ impl Coverage {
                 (Some(s), None) => format!("seed {s}"),
                 (None, _) => "never".to_string(),
             };
+            let first = if p.first_mutated { format!("{first} (mutated scenario)") } else { first };
             let flag = match (p.required, p.schedules) {
                 (true, 0) => "  MISSING (required)",
                 (true, _) => "  (required)",

@@ -57,6 +57,12 @@ pub struct ExploreOptions {
     /// With `races`: derive races on every `race_every`-th seed only (1:
     /// every seed), so a run mixes random schedules and races.
     pub race_every: u64,
+    /// Guided exploration ([`guided`](mod@crate::explore::guided)): half of
+    /// the seeds run mutations of scenarios that fired a rare probe
+    /// instead of the scenario the seed generates (not with `exhaustive`
+    /// or `races`, which this replaces). A failure on a mutation replays
+    /// from its saved scenario; a probe's first seed may name such a run.
+    pub guided: bool,
 }
 
 impl Default for ExploreOptions {
@@ -75,6 +81,7 @@ impl Default for ExploreOptions {
             exhaustive: None,
             races: None,
             race_every: 1,
+            guided: false,
         }
     }
 }
@@ -246,11 +253,34 @@ pub fn scenario_for<W: Workload>(workload: &W, opts: &ExploreOptions, seed: u64)
 }
 
 fn explore_range<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::ops::Range<u64>) -> Summary {
+    crate::sim::collect_probes(|| explore_seeds(workload, opts, seeds))
+}
+
+/// [`explore_range`] inside [`collect_probes`](crate::sim::collect_probes).
+fn explore_seeds<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::ops::Range<u64>) -> Summary {
     let mut s = Summary { workload: workload.name().to_string(), start_seed: seeds.start, ..Summary::default() };
     s.coverage.require(workload.required_probes());
+    let mut guide = crate::explore::guided::Guide::new();
     for seed in seeds {
-        let scenario = scenario_for(workload, opts, seed);
         let failed_before = s.violations;
+        if opts.guided && opts.exhaustive.is_none() {
+            // A fresh corpus every CHUNK seeds: the same on any number of threads.
+            if (seed - opts.start_seed).is_multiple_of(CHUNK) {
+                guide = crate::explore::guided::Guide::new();
+            }
+            let (scenario, from_seed) = guide.scenario(workload, opts, seed);
+            let result = run(workload, &scenario, seed);
+            guide.learn(workload, &scenario, &result.history);
+            s.tally(workload, opts, seed, &scenario, result, from_seed);
+            if !from_seed {
+                s.coverage.last_run_was_mutated(seed);
+            }
+            if opts.stop_on_failure && s.violations > failed_before {
+                break;
+            }
+            continue;
+        }
+        let scenario = scenario_for(workload, opts, seed);
         match opts.exhaustive {
             None if opts.races.is_some() && (seed - opts.start_seed) % opts.race_every.max(1) == 0 => {
                 let result = run(workload, &scenario, seed);

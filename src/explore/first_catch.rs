@@ -28,6 +28,9 @@ pub struct FirstCatch {
 /// until one violates an invariant — only one of [`GENERIC_INVARIANTS`]
 /// when `generic_only` — and says where; `None` when none did.
 pub fn first_catch<W: Workload>(workload: &W, opts: &ExploreOptions, generic_only: bool) -> Option<FirstCatch> {
+    if opts.guided && opts.exhaustive.is_none() {
+        return crate::sim::collect_probes(|| guided_catch(workload, opts, generic_only));
+    }
     let mut schedules = 0;
     for i in 0..opts.seeds {
         let seed = opts.start_seed + i;
@@ -39,6 +42,29 @@ pub fn first_catch<W: Workload>(workload: &W, opts: &ExploreOptions, generic_onl
         let invariants: Vec<String> = summary.violations_by_invariant.keys().filter(|k| !generic_only || GENERIC_INVARIANTS.contains(&k.as_str())).cloned().collect();
         if !invariants.is_empty() {
             return Some(FirstCatch { seeds: i + 1, schedules, seed, invariants });
+        }
+    }
+    None
+}
+
+/// [`first_catch`] of a guided exploration: one schedule per seed, the
+/// corpus carried from seed to seed (and renewed every
+/// [`CHUNK`](crate::explore::CHUNK) seeds, as [`explore`] does).
+fn guided_catch<W: Workload>(workload: &W, opts: &ExploreOptions, generic_only: bool) -> Option<FirstCatch> {
+    let mut guide = crate::explore::guided::Guide::new();
+    for i in 0..opts.seeds {
+        if i.is_multiple_of(crate::explore::CHUNK) {
+            guide = crate::explore::guided::Guide::new();
+        }
+        let seed = opts.start_seed + i;
+        let (scenario, _) = guide.scenario(workload, opts, seed);
+        let result = crate::sim::run(workload, &scenario, seed);
+        guide.learn(workload, &scenario, &result.history);
+        let mut invariants: Vec<String> = result.violations.iter().map(|v| v.invariant()).filter(|k| !generic_only || GENERIC_INVARIANTS.contains(k)).map(str::to_string).collect();
+        invariants.sort_unstable();
+        invariants.dedup();
+        if !invariants.is_empty() {
+            return Some(FirstCatch { seeds: i + 1, schedules: i + 1, seed, invariants });
         }
     }
     None

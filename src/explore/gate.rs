@@ -62,6 +62,7 @@ pub struct Check<'w, W> {
     race_every: u64,
     cargo_args: Option<Vec<String>>,
     required: Vec<String>,
+    guided: bool,
 }
 
 /// The share of [`Check`]'s default budget spent on races: every
@@ -93,6 +94,7 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             race_every: DEFAULT_RACE_EVERY,
             cargo_args: None,
             required: Vec::new(),
+            guided: false,
         }
     }
 
@@ -216,6 +218,20 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
         self
     }
 
+    /// Guided exploration ([`guided`](mod@crate::explore::guided)): half of
+    /// the seeds run mutations of scenarios whose runs fired a rare
+    /// coverage probe; replaces race mode. A failure on a mutation is
+    /// replayed from the scenario file its report names (`DCB_SCENARIO`).
+    ///
+    /// ```no_run
+    /// # use dcb_sim::{domain::enrollment::EnrollmentWorkload, explore::Check};
+    /// Check::new(&EnrollmentWorkload::default()).guided().run();
+    /// ```
+    pub fn guided(mut self) -> Self {
+        self.guided = true;
+        self
+    }
+
     /// No race mode: random (or the chosen scheduler's) schedules only.
     pub fn no_races(mut self) -> Self {
         self.races = None;
@@ -234,8 +250,9 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             exhaustive: self.exhaustive,
             // Races derive their own scenarios; a scripted scheduler or an
             // exhaustive run replaces them.
-            races: self.races.filter(|_| self.exhaustive.is_none() && matches!(self.scheduler, Scheduler::Random | Scheduler::Pct { .. })),
+            races: self.races.filter(|_| !self.guided && self.exhaustive.is_none() && matches!(self.scheduler, Scheduler::Random | Scheduler::Pct { .. })),
             race_every: self.race_every,
+            guided: self.guided,
             ..ExploreOptions::default()
         };
         if let Some(text) = std::env::var_os(SCHEDULE_ENV) {
@@ -244,6 +261,7 @@ impl<'w, W: Workload + Sync> Check<'w, W> {
             opts.scheduler = Scheduler::Script { schedule };
             opts.exhaustive = None;
             opts.races = None;
+            opts.guided = false;
         }
         opts
     }

@@ -22,6 +22,8 @@ pub(crate) mod determinism;
 pub(crate) mod explorer;
 pub(crate) mod first_catch;
 pub(crate) mod gate;
+pub mod guided;
+pub(crate) mod mutate;
 #[cfg(feature = "tokio")]
 pub(crate) mod realtime;
 pub(crate) mod regression;

@@ -146,7 +146,7 @@ where
         let clock = std::time::Instant::now();
         for (scenario, seed) in plays {
             let store = (self.open)(seed).map_err(|e| format!("dcb-sim: real-time check · workload {name}: cannot open the store for seed {seed}: {e}"))?;
-            let result: RunResult<Cmd<W>> = run_realtime(self.workload, &scenario, seed, store);
+            let result: RunResult<Cmd<W>> = crate::sim::collect_probes(|| run_realtime(self.workload, &scenario, seed, store));
             if !result.violations.is_empty() && timelines.len() < self.max_reports {
                 timelines.push(timeline_with(&result.history, &result.violations));
             }

@@ -22,6 +22,9 @@ pub trait CallHooks: Send + Sync {
     /// The next read's result does not feed the decision (see
     /// [`Ctx::read_independent`]).
     fn next_read_independent(&self);
+    /// The handler evaluated probe `name`; its condition `held` (see
+    /// [`Ctx::sometimes`]). Ignored by default (production).
+    fn probe(&self, _name: &str, _held: bool) {}
 }
 
 /// Hooks that do nothing: production.
@@ -146,6 +149,47 @@ impl<'a, S: EventStore> Ctx<'a, S> {
     /// handing to code that borrows them separately.
     pub fn parts(&mut self) -> (&'a S, Clock<'a>, &mut ChaCha8Rng) {
         (self.store, self.clock, self.rng)
+    }
+
+    /// A **sometimes** probe: `condition` should hold at least once over a
+    /// whole exploration (say, "the second attempt saw the other client's
+    /// event"). Under the simulator each evaluation is recorded for this
+    /// command and summed in the run's [`Coverage`](crate::explore::Coverage)
+    /// under `name` verbatim — hits are the times it held — so a check can
+    /// require it and fails, naming it, when it never held
+    /// ([`Check::require`](crate::explore::Check::require)). A probe it
+    /// evaluated but that never held is listed with 0 hits. Never fails a
+    /// run by itself; in production (and in simulated runs no check
+    /// collects) it does nothing and allocates nothing.
+    ///
+    /// Pick names that do not clash with the built-in probes
+    /// ([`check::coverage`](crate::check::coverage)).
+    ///
+    /// ```
+    /// use dcb_sim::handler::{Ctx, Handler, Outcome};
+    /// use dcb_sim::store::{EventStore, Query, ReadOptions};
+    /// struct Counting;
+    /// impl Handler<u32> for Counting {
+    ///     async fn handle<S: EventStore>(&self, ctx: Ctx<'_, S>, _: &u32) -> Outcome {
+    ///         let Ok(seen) = ctx.store().read(&Query::all(), ReadOptions::default()).await else {
+    ///             return Outcome::Exhausted { attempts: 1 };
+    ///         };
+    ///         ctx.sometimes("saw another command's event", !seen.is_empty());
+    ///         if seen.len() > 3 {
+    ///             ctx.reachable("the log grew past three events");
+    ///         }
+    ///         Outcome::Succeeded
+    ///     }
+    /// }
+    /// ```
+    pub fn sometimes(&self, name: &str, condition: bool) {
+        self.hooks.probe(name, condition);
+    }
+
+    /// A **reachable** probe: this point of the handler was reached (a
+    /// [`sometimes`](Ctx::sometimes) probe whose condition is `true`).
+    pub fn reachable(&self, name: &str) {
+        self.hooks.probe(name, true);
     }
 
     /// A read whose result the decision does **not** depend on (a lookup

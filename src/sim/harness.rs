@@ -21,6 +21,7 @@ use super::faults::{CallKind, FaultKind, FaultPlan, FaultRecord, ScriptedFault, 
 use super::sched::turn::Turn;
 use super::sched::{Footprint, Step};
 use super::scenario::Latency;
+use super::user_probes::UserProbe;
 use crate::handler::CallHooks;
 use crate::retry::{Classify, RuntimeSleeper, Sleeper};
 use crate::store::{AppendCondition, Event, EventStore, Position, Query, ReadOptions, SequencedEvent, StoreError};
@@ -42,6 +43,8 @@ pub struct Harness<S> {
     clock: Clock,
     turn: Option<Arc<Turn>>,
     scripted: Vec<ScriptedFault>,
+    /// Record user probes ([`CallHooks::probe`]); off, they cost nothing.
+    probes: bool,
 }
 
 /// The run's clock read straight from madsim's time source (no
@@ -96,6 +99,7 @@ impl<S: EventStore> Harness<S> {
             clock: Clock::new(clock),
             turn: None,
             scripted: Vec::new(),
+            probes: false,
         }
     }
 
@@ -114,6 +118,7 @@ impl<S: EventStore> Harness<S> {
             clock: Clock::Real(clock),
             turn: None,
             scripted: Vec::new(),
+            probes: false,
         }
     }
 
@@ -123,6 +128,13 @@ impl<S: EventStore> Harness<S> {
         self
     }
 
+
+    /// Records the user probes handlers fire (off by default: a probe call
+    /// then returns at once, without locking or allocating).
+    pub fn with_probes(mut self, on: bool) -> Self {
+        self.probes = on;
+        self
+    }
 
     /// Hands the clients' store steps to a controlled scheduler: calls of a
     /// client view take no latency and take effect when the turn releases them.
@@ -365,6 +377,8 @@ struct ViewState {
     attempt: u32,
     reads: u32,
     appends: u32,
+    /// User probes fired (only when the harness records them).
+    probes: Vec<UserProbe>,
 }
 
 /// One command's view of the [`Harness`]: an [`EventStore`] whose every
@@ -381,7 +395,14 @@ pub struct CommandStore<'h, S> {
 impl<S> CommandStore<'_, S> {
     /// The calls recorded, in the order they were made.
     pub fn into_calls(self) -> Vec<StoreCall> {
-        self.state.into_inner().unwrap_or_else(|p| p.into_inner()).calls.into_iter().flatten().collect()
+        self.into_records().0
+    }
+
+    /// The calls recorded, in the order they were made, and the user
+    /// probes fired (empty unless the harness records them).
+    pub fn into_records(self) -> (Vec<StoreCall>, Vec<UserProbe>) {
+        let state = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        (state.calls.into_iter().flatten().collect(), state.probes)
     }
 
     /// Reserves the next call's slot; returns its index, the sleep announced
@@ -507,5 +528,10 @@ impl<S: Send + Sync> CallHooks for CommandStore<'_, S> {
     }
     fn next_read_independent(&self) {
         lock(&self.state).independent = true;
+    }
+    fn probe(&self, name: &str, held: bool) {
+        if self.harness.probes {
+            super::user_probes::record(&mut lock(&self.state).probes, name, held);
+        }
     }
 }

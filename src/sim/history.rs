@@ -10,6 +10,7 @@ use super::derive::attempt_numbers;
 use super::faults::FaultRecord;
 use super::metrics::MetricsSnapshot;
 use super::sched::ScheduleRecord;
+use super::user_probes::UserProbe;
 use crate::handler::{HandleReport, Outcome};
 use crate::store::{Position, SequencedEvent};
 
@@ -30,6 +31,11 @@ pub struct CommandRecord<C> {
     pub report: HandleReport,
     /// Every store call the command made, in order.
     pub calls: Vec<StoreCall>,
+    /// The probes its handler fired ([`Ctx::sometimes`](crate::handler::Ctx::sometimes),
+    /// [`Ctx::reachable`](crate::handler::Ctx::reachable)), recorded only
+    /// while coverage is collected ([`collect_probes`](super::collect_probes)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<UserProbe>,
 }
 
 impl<C> CommandRecord<C> {

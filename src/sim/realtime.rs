@@ -92,7 +92,7 @@ where
     let clock = TokioSleeper::new();
     let recorder = MemoryRecorder::new();
     let rt = runtime()?;
-    let harness = Harness::realtime(PlantedStore::new(store, None), seed, clock);
+    let harness = Harness::realtime(PlantedStore::new(store, None), seed, clock).with_probes(super::user_probes::collecting());
     rt.block_on(harness.init_head()).map_err(|e| Violation::Harness { detail: format!("the store could not be read: {e}") })?;
     let shared = Shared { harness, handler: workload.handler(scenario), policy: scenario.policy.clone(), clock: clock.into(), timing: Timing::Real, seed };
 

@@ -108,8 +108,9 @@ pub(crate) fn run_with<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, s
     }
     let rt = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
     let recorder = MemoryRecorder::new();
+    let probes = super::user_probes::collecting();
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        metrics::with_local_recorder(&recorder, || rt.block_on(simulate(workload, scenario, seed, chooser)))
+        metrics::with_local_recorder(&recorder, || rt.block_on(simulate(workload, scenario, seed, chooser, probes)))
     }));
     match result {
         Ok(Ok(mut history)) => {
@@ -144,12 +145,13 @@ pub(super) struct Shared<S, H> {
     pub(super) seed: u64,
 }
 
-async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, chooser: Option<Box<dyn Chooser>>) -> Result<History<Cmd<W>>, Violation> {
+async fn simulate<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, seed: u64, chooser: Option<Box<dyn Chooser>>, probes: bool) -> Result<History<Cmd<W>>, Violation> {
     let clock = RuntimeSleeper::new();
     let turn = chooser.map(|c| Turn::new(scenario.commands.iter().map(|s| s.client).collect::<BTreeSet<u32>>(), c));
     let store = workload.store(scenario).map_err(|e| Violation::Harness { detail: format!("the workload's store could not open: {e}") })?;
     let store = PlantedStore::new(store, scenario.plant);
-    let mut harness = Harness::new(store, scenario.latency, rng::substream(seed, LATENCY_STREAM), scenario.faults, rng::substream(seed, FAULT_STREAM), clock);
+    let mut harness = Harness::new(store, scenario.latency, rng::substream(seed, LATENCY_STREAM), scenario.faults, rng::substream(seed, FAULT_STREAM), clock)
+        .with_probes(probes);
     if let Some(turn) = &turn {
         harness = harness.with_turn(turn.clone());
     }
@@ -229,7 +231,7 @@ async fn execute<C, S: EventStore, H: Handler<C>>(shared: &Shared<S, H>, index: 
     let ctx = Ctx::new(&view, shared.clock, &mut rng, request.as_deref(), &shared.policy, &view);
     let outcome = shared.handler.handle(ctx, &command).await;
     let ended_at = shared.clock.now();
-    let calls = view.into_calls();
+    let (calls, probes) = view.into_records();
     let report = derive::report_timed(&calls, &outcome, started_at, shared.timing);
-    CommandRecord { index, client, command, started_at, ended_at, report, calls }
+    CommandRecord { index, client, command, started_at, ended_at, report, calls, probes }
 }
