@@ -42,7 +42,7 @@ pub(crate) fn rejected(n: u32, events: u32) -> AttemptRecord {
 /// A client command (number `index`) with these attempts and outcome.
 pub(crate) fn command(index: usize, outcome: Outcome, attempts: Vec<AttemptRecord>) -> CommandRecord<String> {
     let report = HandleReport { outcome, attempts, total_delay: Duration::ZERO };
-    CommandRecord { index, client: Some(index as u32), command: format!("c{index}"), started_at: Duration::ZERO, ended_at: Duration::ZERO, report, calls: vec![] }
+    CommandRecord { index, client: Some(index as u32), command: format!("c{index}"), started_at: Duration::ZERO, ended_at: Duration::ZERO, report, calls: vec![], probes: vec![] }
 }
 
 /// A history of `commands` over a log of `events` events at positions 1, 2, 3, ….
