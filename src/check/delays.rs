@@ -453,5 +453,19 @@ mod timing_tests {
         let over = judged(&csharp_three(), ms(150), budget(149));
         assert!(over.len() == 1 && over[0].contains("waited 150ms in all, above the budget 149ms"), "{over:?}");
     }
-}
 
+    #[test]
+    fn a_delay_at_either_end_of_the_range_passes() {
+        // Full jitter under a 40 ms cap below the 50 ms base: 0 ..= 40 ms exactly.
+        let full = |p: &mut RetryPolicy| {
+            p.jitter = crate::retry::Jitter::Full;
+            p.max_delay = Some(ms(40));
+            p.max_attempts = 2;
+        };
+        let waited = |d: Duration| vec![(ms(0), ms(0), ms(1)), (d, ms(1) + d, ms(2) + d)];
+        assert_eq!(judged(&waited(ms(0)), ms(0), full), Vec::<String>::new());
+        assert_eq!(judged(&waited(ms(40)), ms(40), full), Vec::<String>::new());
+        let over = judged(&waited(ms(40) + Duration::from_nanos(1)), ms(40) + Duration::from_nanos(1), full);
+        assert!(over.len() == 1 && over[0].contains("the policy allows 0ns..=40ms"), "{over:?}");
+    }
+}

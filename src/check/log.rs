@@ -219,4 +219,65 @@ mod tests {
     fn an_event_no_attempt_wrote_is_flagged() {
         one(&judged(vec![command(0, Outcome::Succeeded, vec![wrote(1, 1, 1, 1)])], 2), "the event at position 2 was written by no recorded attempt");
     }
+
+    /// A command whose attempt 1 decided `decided` events and got an
+    /// ambiguous error from an append the store applied at `first..=last`
+    /// (fault #7); attempt 2 is `then`, and the command ended `outcome`.
+    fn behind_an_error(decided: u32, first: Position, last: Position, then: AttemptRecord, outcome: Outcome) -> History<String> {
+        use std::time::Duration;
+
+        use crate::retry::ErrorKind;
+        use crate::sim::calls::{AppendResult, CallOp, StoreCall};
+        use crate::sim::faults::{FaultKind, FaultRecord};
+        let applied = Some((first, last));
+        let op = CallOp::Append { events: decided, conditional: true, after: None, result: AppendResult::Error { error: ErrorKind::Transient, applied, message: "[fault #7]".into() } };
+        let call = StoreCall { started_at: Duration::ZERO, ended_at: Duration::ZERO, slept_before: Duration::ZERO, fault: Some(7), op };
+        let first_attempt = AttemptRecord { decision: Some(DecisionRecord::Append { events: decided }), error: Some(ErrorKind::Transient), ..attempt(1) };
+        let mut record = command(0, outcome, vec![first_attempt, then]);
+        record.calls = vec![call];
+        let mut h = history(vec![record], last);
+        h.faults = vec![FaultRecord { id: 7, at: Duration::ZERO, kind: FaultKind::Ambiguous, applied, command: 0, call: 0 }];
+        h
+    }
+
+    fn judged_history(h: &History<String>) -> Vec<String> {
+        let mut out = Vec::new();
+        check(h, &mut out);
+        out.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_whole_write_behind_an_error_recognised_by_the_retry_passes() {
+        let idempotent = AttemptRecord { decision: Some(DecisionRecord::Idempotent), ..attempt(2) };
+        assert_eq!(judged_history(&behind_an_error(2, 1, 2, idempotent, Outcome::Idempotent)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_partial_write_behind_an_error_is_flagged() {
+        let idempotent = AttemptRecord { decision: Some(DecisionRecord::Idempotent), ..attempt(2) };
+        let found = judged_history(&behind_an_error(3, 1, 2, idempotent, Outcome::Idempotent));
+        assert!(found.iter().any(|f| f.contains("fault #7 applied 2 events for attempt 1, which decided Some(3)")), "{found:?}");
+    }
+
+    #[test]
+    fn writing_again_after_a_write_behind_an_error_is_flagged() {
+        let mut h = behind_an_error(1, 1, 1, wrote(2, 1, 2, 2), Outcome::Succeeded);
+        h.log = history(vec![], 2).log;
+        one(&judged_history(&h), "wrote 2 times (attempts [2, 1], 1 behind an error)");
+    }
+
+    #[test]
+    fn rejecting_after_its_own_write_behind_an_error_is_flagged() {
+        let found = judged_history(&behind_an_error(1, 1, 1, rejected(2, 0), Outcome::Rejected { reason: "no".into() }));
+        one(&found, "rejected, but its own append of attempt 1 was applied behind an error (fault #7, positions 1..=1)");
+    }
+
+    #[test]
+    fn a_fault_that_applied_an_append_no_error_names_is_flagged() {
+        let idempotent = AttemptRecord { decision: Some(DecisionRecord::Idempotent), ..attempt(2) };
+        let mut h = behind_an_error(2, 1, 2, idempotent, Outcome::Idempotent);
+        h.faults[0].id = 8;
+        let found = judged_history(&h);
+        assert!(found.iter().any(|f| f.contains("fault #8 applied an append that no attempt's error names")), "{found:?}");
+    }
 }
