@@ -125,6 +125,7 @@ mod tests {
     use super::*;
     use crate::check::fixture::{attempt, command, history, rejected, wrote};
     use crate::handler::AttemptRecord;
+    use crate::store::Position;
     use crate::sim::CommandRecord;
 
     /// What the checker says of `commands` over a log of `events` events.
