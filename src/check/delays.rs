@@ -354,4 +354,104 @@ mod timing_tests {
         assert_eq!(found(30, Timing::Real).len(), 1);
         assert!(found(30, Timing::Real)[0].contains("30ms of real time passed for a delay of 50ms"));
     }
+
+    /// What the checker says of one command (started at 0) whose attempts
+    /// are `(delay_before, started_at, ended_at)` in ms (µs where noted),
+    /// reporting `total` waited, judged by the C# policy changed by `tweak`.
+    fn judged(attempts: &[(Duration, Duration, Duration)], total: Duration, tweak: impl FnOnce(&mut RetryPolicy)) -> Vec<String> {
+        use crate::check::fixture::{attempt, command, history};
+        let attempts = attempts
+            .iter()
+            .enumerate()
+            .map(|(i, &(delay_before, started_at, ended_at))| AttemptRecord { delay_before, started_at, ended_at, ..attempt(i as u32 + 1) })
+            .collect();
+        let mut record = command(3, Outcome::Succeeded, attempts);
+        record.report.total_delay = total;
+        let mut scenario = Scenario::<String>::new(vec![], vec![]);
+        scenario.policy = RetryPolicy::csharp();
+        tweak(&mut scenario.policy);
+        let mut out = Vec::new();
+        check(&scenario, &history(vec![record], 0), &mut out);
+        assert!(out.iter().all(|v| matches!(v, Violation::Safety { invariant, command: Some(3), .. } if invariant == NAME)), "{out:?}");
+        out.iter().map(ToString::to_string).collect()
+    }
+
+    fn as_is(_: &mut RetryPolicy) {}
+
+    /// C#: attempt 2 waits 50 ms, attempt 3 waits 100 ms; each attempt takes 1 ms.
+    fn csharp_three() -> Vec<(Duration, Duration, Duration)> {
+        vec![(ms(0), ms(0), ms(1)), (ms(50), ms(51), ms(52)), (ms(100), ms(152), ms(153))]
+    }
+
+    #[test]
+    fn the_exact_csharp_delays_pass() {
+        assert_eq!(judged(&csharp_three(), ms(150), as_is), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_first_attempt_that_waits_is_flagged() {
+        let mut a = csharp_three();
+        a[0].0 = ms(5);
+        let found = judged(&a[..1], ms(0), as_is);
+        assert!(found.len() == 1 && found[0].contains("attempt 1: the first attempt waited 5ms"), "{found:?}");
+    }
+
+    #[test]
+    fn a_delay_off_the_policy_by_a_millisecond_either_way_is_flagged() {
+        for wrong in [49, 51] {
+            let mut a = csharp_three();
+            a[1] = (ms(wrong), ms(1 + wrong), ms(2 + wrong));
+            a[2] = (ms(100), ms(102 + wrong), ms(103 + wrong));
+            let found = judged(&a, ms(100 + wrong), as_is);
+            assert!(found.len() == 1 && found[0].contains(&format!("attempt 2: waited {wrong}ms, the policy allows 49.999999ms..=50.000001ms")), "{found:?}");
+        }
+    }
+
+    #[test]
+    fn the_gap_may_exceed_the_delay_by_the_slack_and_no_more() {
+        let us = Duration::from_micros;
+        let at = |gap: Duration| vec![(ms(0), ms(0), ms(1)), (ms(50), ms(1) + gap, ms(2) + gap)];
+        assert_eq!(judged(&at(ms(50)), ms(50), as_is), Vec::<String>::new());
+        assert_eq!(judged(&at(ms(50) + SLACK), ms(50), as_is), Vec::<String>::new());
+        let late = judged(&at(ms(50) + SLACK + us(1)), ms(50), as_is);
+        assert!(late.len() == 1 && late[0].contains("50.101ms of virtual time passed for a delay of 50ms"), "{late:?}");
+        let early = judged(&at(ms(50) - us(1)), ms(50), as_is);
+        assert!(early.len() == 1 && early[0].contains("49.999ms of virtual time passed"), "{early:?}");
+    }
+
+    #[test]
+    fn a_delay_below_the_runtimes_minimum_sleep_is_measured_against_it() {
+        let us = Duration::from_micros;
+        let tiny = |p: &mut RetryPolicy| {
+            p.base_delay = us(10);
+            p.max_attempts = 2;
+        };
+        let at = |gap: Duration| vec![(ms(0), ms(0), ms(1)), (us(10), ms(1) + gap, ms(2) + gap)];
+        assert_eq!(judged(&at(RuntimeSleeper::MIN_SLEEP + SLACK), us(10), tiny), Vec::<String>::new());
+        let late = judged(&at(RuntimeSleeper::MIN_SLEEP + SLACK + us(1)), us(10), tiny);
+        assert!(late.len() == 1 && late[0].contains("of virtual time passed for a delay of 10µs"), "{late:?}");
+    }
+
+    #[test]
+    fn an_attempt_at_or_past_the_deadline_is_flagged() {
+        let deadline = |d: u64| move |p: &mut RetryPolicy| p.deadline = Some(ms(d));
+        assert_eq!(judged(&csharp_three(), ms(150), deadline(153)), Vec::<String>::new());
+        let at = judged(&csharp_three(), ms(150), deadline(152));
+        assert!(at.len() == 1 && at[0].contains("attempt 3: started 152ms after the command, past the deadline 152ms"), "{at:?}");
+    }
+
+    #[test]
+    fn the_reported_total_must_be_the_sum_of_the_waits() {
+        let found = judged(&csharp_three(), ms(149), as_is);
+        assert!(found.len() == 1 && found[0].contains("reported total delay 149ms but the attempts waited 150ms"), "{found:?}");
+    }
+
+    #[test]
+    fn waiting_more_than_the_budget_is_flagged_and_exactly_the_budget_is_not() {
+        let budget = |b: u64| move |p: &mut RetryPolicy| p.budget = Some(ms(b));
+        assert_eq!(judged(&csharp_three(), ms(150), budget(150)), Vec::<String>::new());
+        let over = judged(&csharp_three(), ms(150), budget(149));
+        assert!(over.len() == 1 && over[0].contains("waited 150ms in all, above the budget 149ms"), "{over:?}");
+    }
 }
+

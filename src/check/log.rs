@@ -119,3 +119,104 @@ pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
         out.push(Violation::safety(NAME, None, format!("the event at position {} was written by no recorded attempt", p + 1)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::fixture::{attempt, command, history, rejected, wrote};
+    use crate::handler::AttemptRecord;
+    use crate::sim::CommandRecord;
+
+    /// What the checker says of `commands` over a log of `events` events.
+    fn judged(commands: Vec<CommandRecord<String>>, events: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        check(&history(commands, events), &mut out);
+        assert!(out.iter().all(|v| v.invariant() == NAME), "{out:?}");
+        out.iter().map(ToString::to_string).collect()
+    }
+
+    fn one(found: &[String], needle: &str) {
+        assert!(found.len() == 1 && found[0].contains(needle), "expected one violation saying {needle:?}, got {found:?}");
+    }
+
+    #[test]
+    fn every_event_written_once_by_its_succeeding_command_passes() {
+        let commands = vec![command(0, Outcome::Succeeded, vec![wrote(1, 2, 1, 2)]), command(1, Outcome::Succeeded, vec![attempt(1), wrote(2, 1, 3, 3)])];
+        assert_eq!(judged(commands, 3), Vec::<String>::new());
+        let failure_events = AttemptRecord { append: AppendRecord::Written { first: 1, last: 1 }, ..rejected(1, 1) };
+        assert_eq!(judged(vec![command(0, Outcome::Rejected { reason: "no".into() }, vec![failure_events])], 1), Vec::<String>::new());
+    }
+
+    #[test]
+    fn positions_must_run_1_2_3() {
+        let mut h = history(vec![command(0, Outcome::Succeeded, vec![wrote(1, 2, 1, 2)])], 2);
+        h.log[1].position = 3;
+        let mut out = Vec::new();
+        check(&h, &mut out);
+        assert!(out.iter().any(|v| v.to_string().contains("log position 3 stands at index 1")), "{out:?}");
+    }
+
+    #[test]
+    fn a_command_that_writes_twice_is_flagged() {
+        let found = judged(vec![command(0, Outcome::Succeeded, vec![wrote(1, 1, 1, 1), wrote(2, 1, 2, 2)])], 2);
+        one(&found, "wrote 2 times (attempts [1, 2], 0 behind an error)");
+    }
+
+    #[test]
+    fn a_write_outside_the_log_is_flagged() {
+        let beyond = judged(vec![command(0, Outcome::Succeeded, vec![wrote(1, 2, 2, 3)])], 2);
+        assert!(beyond[0].contains("attempt 1 reports positions 2..=3 outside the log (1..=2)"), "{beyond:?}");
+        let reversed = judged(vec![command(0, Outcome::Succeeded, vec![wrote(1, 1, 2, 1)])], 2);
+        assert!(reversed[0].contains("reports positions 2..=1 outside the log"), "{reversed:?}");
+        let zero = judged(vec![command(0, Outcome::Succeeded, vec![wrote(1, 1, 0, 0)])], 1);
+        assert!(zero[0].contains("reports positions 0..=0 outside the log"), "{zero:?}");
+    }
+
+    #[test]
+    fn two_commands_claiming_one_position_are_flagged() {
+        let commands = vec![command(0, Outcome::Succeeded, vec![wrote(1, 1, 1, 1)]), command(1, Outcome::Succeeded, vec![wrote(1, 1, 1, 1)])];
+        one(&judged(commands, 1), "position 1 is claimed by command #0 and by this one");
+    }
+
+    #[test]
+    fn writing_more_or_fewer_events_than_decided_is_flagged() {
+        one(&judged(vec![command(0, Outcome::Succeeded, vec![wrote(1, 2, 1, 1)])], 1), "attempt 1 wrote 1 events but decided 2");
+        let idempotent_decision = AttemptRecord { decision: Some(DecisionRecord::Idempotent), ..wrote(1, 0, 1, 1) };
+        one(&judged(vec![command(0, Outcome::Succeeded, vec![idempotent_decision])], 1), "attempt 1 wrote 1 events but decided 0");
+    }
+
+    #[test]
+    fn writing_and_then_attempting_again_is_flagged() {
+        let went_on = vec![wrote(1, 1, 1, 1), rejected(2, 0)];
+        one(&judged(vec![command(0, Outcome::Rejected { reason: "no".into() }, went_on)], 1), "wrote in attempt 1 but went on to another attempt");
+    }
+
+    #[test]
+    fn a_success_without_its_events_is_flagged() {
+        one(&judged(vec![command(0, Outcome::Succeeded, vec![attempt(1)])], 0), "succeeded without its events in the log");
+    }
+
+    #[test]
+    fn outcomes_that_must_not_write_are_flagged_when_they_did() {
+        let failed = Outcome::Failed { error: crate::retry::ErrorKind::Other, message: "m".into() };
+        for outcome in [Outcome::Idempotent, Outcome::Exhausted { attempts: 1 }, failed] {
+            let label = outcome.label();
+            one(&judged(vec![command(0, outcome, vec![wrote(1, 1, 1, 1)])], 1), &format!("outcome {label} but events were written"));
+        }
+    }
+
+    #[test]
+    fn a_rejection_writes_exactly_the_failure_events_it_decided() {
+        let reject = || Outcome::Rejected { reason: "no".into() };
+        one(&judged(vec![command(0, reject(), vec![rejected(1, 1)])], 0), "rejected with 1 failure events decided, but wrote: false");
+        let wrote_without_failure_events = AttemptRecord { append: AppendRecord::Written { first: 1, last: 1 }, ..rejected(1, 0) };
+        let found = judged(vec![command(0, reject(), vec![wrote_without_failure_events])], 1);
+        assert!(found.iter().any(|f| f.contains("rejected with 0 failure events decided, but wrote: true")), "{found:?}");
+        assert_eq!(judged(vec![command(0, reject(), vec![rejected(1, 0)])], 0), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_event_no_attempt_wrote_is_flagged() {
+        one(&judged(vec![command(0, Outcome::Succeeded, vec![wrote(1, 1, 1, 1)])], 2), "the event at position 2 was written by no recorded attempt");
+    }
+}

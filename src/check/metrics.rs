@@ -57,3 +57,109 @@ pub fn check<D: Decider>(decider: &D, history: &History<D::Command>, out: &mut V
         bad(format!("{MAX_RETRIES_REACHED_TOTAL} is {} but {exhausted} commands exhausted their attempts", m.counter_total(MAX_RETRIES_REACHED_TOTAL)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::check::fixture::{attempt, command, failed, history};
+    use crate::handler::Decision;
+    use crate::retry::ErrorKind;
+    use crate::sim::CommandRecord;
+    use crate::store::{Query, QueryItem, SequencedEvent};
+
+    /// Commands named `enroll…` are of type `Enroll`, the others `Drop`.
+    #[derive(Clone)]
+    struct Types;
+
+    impl Decider for Types {
+        type Command = String;
+        fn command_type(&self, command: &String) -> &'static str {
+            if command.starts_with("enroll") { "Enroll" } else { "Drop" }
+        }
+        fn query(&self, _: &String) -> Query {
+            Query::from_item(QueryItem::new().tags(["t"])).expect("a valid query")
+        }
+        fn decide(&self, _: &String, _: &[SequencedEvent]) -> Decision {
+            Decision::Idempotent
+        }
+    }
+
+    /// `enroll` retried twice (10 ms, then 20 ms) and exhausted; `drop` retried once (5 ms).
+    fn commands() -> Vec<CommandRecord<String>> {
+        let mut enroll = command(0, Outcome::Exhausted { attempts: 3 }, vec![failed(1, ErrorKind::Conflict), failed(2, ErrorKind::Conflict), failed(3, ErrorKind::Conflict)]);
+        enroll.command = "enroll".into();
+        enroll.report.total_delay = Duration::from_millis(30);
+        let mut drop = command(1, Outcome::Succeeded, vec![failed(1, ErrorKind::Conflict), attempt(2)]);
+        drop.command = "drop".into();
+        drop.report.total_delay = Duration::from_millis(5);
+        vec![enroll, drop]
+    }
+
+    /// The metrics a correct handler records for [`commands`].
+    fn recorded() -> crate::sim::metrics::MetricsSnapshot {
+        let mut m = crate::sim::metrics::MetricsSnapshot::default();
+        m.counters.insert(format!("{RETRIES_TOTAL}{{attempt=\"2\",command=\"Enroll\"}}"), 1);
+        m.counters.insert(format!("{RETRIES_TOTAL}{{attempt=\"3\",command=\"Enroll\"}}"), 1);
+        m.counters.insert(format!("{RETRIES_TOTAL}{{attempt=\"2\",command=\"Drop\"}}"), 1);
+        m.counters.insert(format!("{MAX_RETRIES_REACHED_TOTAL}{{command=\"Enroll\"}}"), 1);
+        m.histograms.insert(format!("{RETRY_DELAY_SECONDS}{{command=\"Enroll\"}}"), vec![0.010, 0.020]);
+        m.histograms.insert(format!("{RETRY_DELAY_SECONDS}{{command=\"Drop\"}}"), vec![0.005]);
+        m
+    }
+
+    fn judged(tweak: impl FnOnce(&mut crate::sim::metrics::MetricsSnapshot)) -> Vec<String> {
+        let mut h = history(commands(), 0);
+        h.metrics = recorded();
+        tweak(&mut h.metrics);
+        let mut out = Vec::new();
+        check(&Types, &h, &mut out);
+        assert!(out.iter().all(|v| v.invariant() == NAME), "{out:?}");
+        out.iter().map(ToString::to_string).collect()
+    }
+
+    fn one(found: &[String], needle: &str) {
+        assert!(found.len() == 1 && found[0].contains(needle), "expected one violation saying {needle:?}, got {found:?}");
+    }
+
+    #[test]
+    fn metrics_that_agree_with_the_history_pass() {
+        assert_eq!(judged(|_| {}), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_retry_counted_under_the_wrong_command_is_flagged_per_label() {
+        let found = judged(|m| {
+            m.counters.remove(&format!("{RETRIES_TOTAL}{{attempt=\"2\",command=\"Drop\"}}"));
+            m.counters.insert(format!("{RETRIES_TOTAL}{{attempt=\"4\",command=\"Enroll\"}}"), 1);
+        });
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("{command=\"Drop\"} is 0 but Drop retried 1 times"), "{found:?}");
+        assert!(found[1].contains("{command=\"Enroll\"} is 3 but Enroll retried 2 times"), "{found:?}");
+    }
+
+    #[test]
+    fn a_missing_retry_is_flagged_in_the_total() {
+        let found = judged(|m| *m.counters.get_mut(&format!("{RETRIES_TOTAL}{{attempt=\"2\",command=\"Drop\"}}")).expect("recorded") = 0);
+        assert!(found.iter().any(|f| f.contains(&format!("{RETRIES_TOTAL} is 2 but the history has 3 retries"))), "{found:?}");
+    }
+
+    #[test]
+    fn a_missing_or_wrong_delay_sample_is_flagged() {
+        let found = judged(|m| {
+            m.histograms.insert(format!("{RETRY_DELAY_SECONDS}{{command=\"Drop\"}}"), vec![]);
+        });
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains(&format!("{RETRY_DELAY_SECONDS} has 2 samples for 3 retries")), "{found:?}");
+        assert!(found[1].contains("sums to 0.03s but the commands waited 0.03"), "{found:?}");
+        one(&judged(|m| m.histograms.get_mut(&format!("{RETRY_DELAY_SECONDS}{{command=\"Drop\"}}")).expect("recorded")[0] = 0.006), "sums to 0.036");
+        // within rounding: no violation
+        assert_eq!(judged(|m| m.histograms.get_mut(&format!("{RETRY_DELAY_SECONDS}{{command=\"Drop\"}}")).expect("recorded")[0] = 0.005 + 1e-9), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_exhaustion_not_counted_is_flagged() {
+        one(&judged(|m| *m.counters.get_mut(&format!("{MAX_RETRIES_REACHED_TOTAL}{{command=\"Enroll\"}}")).expect("recorded") = 2), &format!("{MAX_RETRIES_REACHED_TOTAL} is 2 but 1 commands exhausted their attempts"));
+    }
+}

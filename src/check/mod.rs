@@ -7,6 +7,8 @@
 pub mod attempts;
 pub mod coverage;
 pub mod delays;
+#[cfg(test)]
+pub(crate) mod fixture;
 mod hint;
 pub mod log;
 pub mod metrics;
@@ -42,4 +44,19 @@ pub fn all_timed<C>(scenario: &Scenario<C>, history: &History<C>, timing: delays
 /// sequential re-run, runs on every workload: [`serializable`].)
 pub fn decider<D: Decider>(decider: &D, _scenario: &Scenario<D::Command>, history: &History<D::Command>, out: &mut Vec<Violation>) {
     metrics::check(decider, history, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handler::Outcome;
+
+    #[test]
+    fn all_runs_the_generic_checkers_on_virtual_time() {
+        // one no-op command that made no attempt at all: only `attempts` can see it
+        let history = fixture::history(vec![fixture::command(0, Outcome::Idempotent, vec![])], 0);
+        let mut out = Vec::new();
+        all(&Scenario::<String>::new(vec![], vec![]), &history, &mut out);
+        assert_eq!(out.iter().map(Violation::invariant).collect::<Vec<_>>(), [attempts::NAME], "{out:?}");
+    }
 }

@@ -88,4 +88,83 @@ mod tests {
             }
         }
     }
+
+    use std::time::Duration;
+
+    use crate::check::fixture::{attempt, command, failed, history};
+    use crate::sim::Scenario;
+
+    /// What the checker says of one command with these attempts and outcome,
+    /// judged by the C# policy (3 attempts, no deadline or budget) changed by `tweak`.
+    fn judged(outcome: Outcome, attempts: Vec<crate::handler::AttemptRecord>, tweak: impl FnOnce(&mut RetryPolicy)) -> Vec<String> {
+        let mut scenario = Scenario::<String>::new(vec![], vec![]);
+        scenario.policy = RetryPolicy::csharp();
+        tweak(&mut scenario.policy);
+        let mut out = Vec::new();
+        check(&scenario, &history(vec![command(2, outcome, attempts)], 0), &mut out);
+        assert!(out.iter().all(|v| matches!(v, Violation::Safety { invariant, command: Some(2), .. } if invariant == NAME)), "{out:?}");
+        out.iter().map(ToString::to_string).collect()
+    }
+
+    fn as_is(_: &mut RetryPolicy) {}
+
+    fn failure(kind: ErrorKind) -> Outcome {
+        Outcome::Failed { error: kind, message: "m".into() }
+    }
+
+    #[test]
+    fn retrying_conflicts_and_enabled_transient_errors_passes() {
+        let conflicts = vec![failed(1, ErrorKind::Conflict), failed(2, ErrorKind::Conflict), attempt(3)];
+        assert_eq!(judged(Outcome::Succeeded, conflicts, as_is), Vec::<String>::new());
+        let transient = vec![failed(1, ErrorKind::Transient), attempt(2)];
+        assert_eq!(judged(Outcome::Succeeded, transient, |p| p.retry_transient = true), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_retry_after_a_non_retryable_end_or_a_success_is_flagged() {
+        let found = judged(Outcome::Succeeded, vec![failed(1, ErrorKind::Business), attempt(2)], as_is);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("attempt 1 ended with \"business\" but was retried"), "{found:?}");
+        let found = judged(Outcome::Succeeded, vec![failed(1, ErrorKind::Transient), attempt(2)], as_is);
+        assert!(found[0].contains("attempt 1 ended with \"transient\" but was retried"), "{found:?}");
+        let found = judged(Outcome::Succeeded, vec![attempt(1), attempt(2)], as_is);
+        assert!(found[0].contains("attempt 1 ended with \"success\" but was retried"), "{found:?}");
+    }
+
+    #[test]
+    fn exhausted_must_have_used_every_attempt_on_a_retryable_error_and_say_how_many() {
+        let three = || vec![failed(1, ErrorKind::Conflict), failed(2, ErrorKind::Conflict), failed(3, ErrorKind::Conflict)];
+        assert_eq!(judged(Outcome::Exhausted { attempts: 3 }, three(), as_is), Vec::<String>::new());
+        let found = judged(Outcome::Exhausted { attempts: 2 }, three(), as_is);
+        assert!(found[0].contains("reported exhausted after 2 attempts but made 3 of 3"), "{found:?}");
+        let found = judged(Outcome::Exhausted { attempts: 2 }, vec![failed(1, ErrorKind::Conflict), failed(2, ErrorKind::Conflict)], as_is);
+        assert!(found[0].contains("reported exhausted after 2 attempts but made 2 of 3"), "{found:?}");
+        let last_other = vec![failed(1, ErrorKind::Conflict), failed(2, ErrorKind::Conflict), failed(3, ErrorKind::Other)];
+        let found = judged(Outcome::Exhausted { attempts: 3 }, last_other, as_is);
+        assert!(found[0].contains("ended on Some(Other)"), "{found:?}");
+    }
+
+    #[test]
+    fn giving_up_early_on_a_retryable_error_is_flagged_unless_a_deadline_or_budget_ended_it() {
+        let early = || vec![failed(1, ErrorKind::Conflict)];
+        let found = judged(failure(ErrorKind::Conflict), early(), as_is);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("gave up after 1 of 3 attempts on a retryable error with no deadline or budget"), "{found:?}");
+        assert_eq!(judged(failure(ErrorKind::Conflict), early(), |p| p.deadline = Some(Duration::from_millis(5))), Vec::<String>::new());
+        assert_eq!(judged(failure(ErrorKind::Conflict), early(), |p| p.budget = Some(Duration::from_millis(5))), Vec::<String>::new());
+        // a non-retryable end may give up at once
+        assert_eq!(judged(failure(ErrorKind::Other), vec![failed(1, ErrorKind::Other)], as_is), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_success_rejection_or_no_op_whose_last_attempt_ended_on_a_retryable_error_is_flagged() {
+        for outcome in [Outcome::Succeeded, Outcome::Idempotent, Outcome::Rejected { reason: "r".into() }] {
+            let label = outcome.label();
+            let found = judged(outcome, vec![failed(1, ErrorKind::Conflict)], as_is);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert!(found[0].contains(&format!("outcome {label} but the last attempt ended on a retryable error")), "{found:?}");
+        }
+        assert_eq!(judged(Outcome::Rejected { reason: "r".into() }, vec![failed(1, ErrorKind::Business)], as_is), Vec::<String>::new());
+    }
 }
+
