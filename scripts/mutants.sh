@@ -10,7 +10,7 @@
 # each file).
 # Output goes to mutants.out/<dir>/ (git-ignored).
 set -euo pipefail
-dir=${1:?usage: scripts/mutants.sh store|retry|handler|domain [cargo-mutants flags]}
+dir=${1:?usage: scripts/mutants.sh store|retry|handler|domain|check|sim/sched|explore [cargo-mutants flags]}
 shift
 # The modules of the `sim` test binary (sim-tests/<module>.rs) that exercise
 # the directory.
@@ -19,6 +19,11 @@ case "$dir" in
   retry)   modules=(retry_policy csharp_scenarios) ;;
   handler) modules=(csharp_scenarios library_domain faults) ;;
   domain)  modules=(library_domain enrollment_sim library_sim) ;;
+  # issue 21: the checkers, schedulers, shrinker, Check / Catch and the
+  # replay and regression files (src/sim before issue 24's split)
+  check)   modules=(planted reexecution open_runner faults retry_policy coverage hotkey) ;;
+  sim/sched) modules=(schedulers open_runner planted determinism) ;;
+  explore) modules=(schedulers open_runner planted determinism regressions coverage) ;;
   *) echo "unknown directory: $dir" >&2; exit 2 ;;
 esac
 # Two test binaries, as --cargo-arg so that the build phase (`cargo test
