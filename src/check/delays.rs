@@ -303,7 +303,7 @@ mod tests {
 #[cfg(test)]
 mod timing_tests {
     use super::*;
-    use crate::handler::{AppendRecord, AttemptRecord, HandleReport, Outcome};
+    use crate::handler::{AttemptRecord, HandleReport, Outcome};
     use crate::sim::CommandRecord;
 
     fn ms(n: u64) -> Duration {
@@ -313,17 +313,7 @@ mod timing_tests {
     /// One command under the C# policy: attempt 1 ends at 10 ms, attempt 2
     /// (which waited its exact 50 ms delay) starts at `10 + gap` ms.
     fn retried_after(gap: u64) -> (Scenario<String>, History<String>) {
-        let attempt = |n, delay_before, started_at, ended_at| AttemptRecord {
-            attempt: n,
-            delay_before,
-            started_at,
-            ended_at,
-            read_after: None,
-            read_events: 0,
-            decision: None,
-            append: AppendRecord::NotAttempted,
-            error: None,
-        };
+        let attempt = |n, delay_before, started_at, ended_at| AttemptRecord { delay_before, started_at, ended_at, ..crate::check::fixture::attempt(n) };
         let attempts = vec![attempt(1, Duration::ZERO, ms(0), ms(10)), attempt(2, ms(50), ms(10 + gap), ms(11 + gap))];
         let report = HandleReport { outcome: Outcome::Succeeded, attempts, total_delay: ms(50) };
         let record = CommandRecord { index: 0, client: None, command: "c".to_string(), started_at: ms(0), ended_at: ms(11 + gap), report, calls: Vec::new(), probes: Vec::new() };
