@@ -157,9 +157,123 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::check::fixture::{attempt, command, failed, history};
+    use crate::handler::{AttemptRecord, Outcome};
+    use crate::sim::faults::{FaultKind, FaultRecord};
+    use crate::sim::{StoreCall, UserProbe};
+    use crate::store::{Query, QueryItem, ReadOptions};
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
+    }
+
+    fn us(n: u64) -> Duration {
+        Duration::from_micros(n)
+    }
+
+    /// A call made from `from` to `to` (microseconds).
+    fn call(from: u64, to: u64, op: CallOp) -> StoreCall {
+        StoreCall { started_at: us(from), ended_at: us(to), slept_before: Duration::ZERO, fault: None, op }
+    }
+
+    /// A read of `query` that returned `count` events (at position 1), or failed with `error`.
+    fn read(query: Query, count: u32, error: Option<ErrorKind>) -> CallOp {
+        let result = match error {
+            Some(error) => ReadResult::Error { error },
+            None => ReadResult::Events { count, lowest: (count > 0).then_some(1), highest: (count > 0).then_some(1) },
+        };
+        CallOp::Read { query, options: ReadOptions::default(), independent: false, head: 1, result }
+    }
+
+    fn tag(t: &str) -> Query {
+        Query::from_item(QueryItem::new().tags([t])).expect("a valid query")
+    }
+
+    fn ended(a: AttemptRecord, at_us: u64) -> AttemptRecord {
+        AttemptRecord { ended_at: us(at_us), ..a }
+    }
+
+    /// Every probe `probes` fires for `h`, sorted (with repeats).
+    fn fired(h: &History<String>) -> Vec<String> {
+        let mut all = Vec::new();
+        probes(h, &mut |p| all.push(p.to_string()));
+        all.sort();
+        all
+    }
+
+    /// Three commands, times in microseconds:
+    /// - #0 reads tag `x` (0–1000, fails with fault #2: unavailable), then
+    ///   after a wait reads `x` again (10,000, nothing) and appends under a
+    ///   condition (10,100–12,000): its attempts span 0–1000 and 10,000–12,000;
+    /// - #1 reads `x` (10,500, one event) and appends without a condition,
+    ///   (10,600–12,000), which fails but is applied (a ghost write); it is rejected and its
+    ///   handler's probe `mine` held twice in three evaluations;
+    /// - #2 reads the *type* `x` (10,100–12,000: another boundary); its
+    ///   report has a conflict on attempt 1 and a second attempt.
+    fn three() -> History<String> {
+        let mut a = command(0, Outcome::Succeeded, vec![ended(failed(1, ErrorKind::Transient), 1_000), ended(attempt(2), 12_000)]);
+        let mut first = call(0, 1_000, read(tag("x"), 0, Some(ErrorKind::Transient)));
+        first.fault = Some(2);
+        let append = CallOp::Append { events: 1, conditional: true, after: Some(1), result: AppendResult::Written { first: 2, last: 2 } };
+        a.calls = vec![first, call(10_000, 10_050, read(tag("x"), 0, None)), call(10_100, 12_000, append)];
+
+        let mut b = command(1, Outcome::Rejected { reason: "Course is full (3 of 3).".into() }, vec![ended(attempt(1), 12_000)]);
+        let ghost = AppendResult::Error { error: ErrorKind::Transient, applied: Some((3, 3)), message: "timeout".into() };
+        b.calls = vec![call(10_500, 10_550, read(tag("x"), 1, None)), call(10_600, 12_000, CallOp::Append { events: 1, conditional: false, after: None, result: ghost })];
+        b.probes = vec![UserProbe { name: "mine".into(), evaluated: 3, hits: 2 }];
+
+        let types = Query::from_item(QueryItem::new().types(["x"])).expect("a valid query");
+        let mut c = command(2, Outcome::Succeeded, vec![ended(failed(1, ErrorKind::Conflict), 12_000), ended(attempt(2), 12_000)]);
+        c.calls = vec![call(10_100, 10_150, read(types, 1, None))];
+
+        let mut h = history(vec![a, b, c], 3);
+        let fault = |id, kind| FaultRecord { id, at: Duration::ZERO, kind, applied: None, command: 0, call: 0 };
+        h.faults = vec![fault(1, FaultKind::Crash), fault(2, FaultKind::Unavailable)];
+        h
+    }
+
+    #[test]
+    fn every_built_in_probe_fires_exactly_where_the_history_shows_it() {
+        let mut expected = vec![
+            "outcome succeeded",
+            "outcome succeeded",
+            "outcome rejected",
+            "rejected: Course is full",
+            "mine",
+            "mine",
+            "retry after transient",
+            "retry after concurrency_conflict",
+            "conflict on attempt 1",
+            "fault Unavailable on read",
+            "fault on attempt 1",
+            "read returned nothing",
+            "append without a condition",
+            "ghost write",
+            // #0's second attempt and #1 overlap on tag `x` (#0's first
+            // attempt ended before; #2 read the type `x`, not the tag)
+            "boundary shared by 2+ commands",
+        ];
+        expected.sort_unstable();
+        assert_eq!(fired(&three()), expected);
+    }
+
+    #[test]
+    fn a_boundary_is_shared_only_while_both_attempts_are_in_flight() {
+        // #1 moved 10 ms earlier: its attempt (500–2000) overlaps #0's first
+        let mut h = three();
+        for call in &mut h.commands[1].calls {
+            call.started_at -= us(10_000);
+            call.ended_at -= us(10_000);
+        }
+        h.commands[1].report.attempts[0].ended_at = us(2_000);
+        assert!(fired(&h).contains(&"boundary shared by 2+ commands".to_string()));
+        h.commands[1].calls.iter_mut().for_each(|c| {
+            c.started_at += us(600);
+            c.ended_at += us(600);
+        });
+        // from 1100 on: after #0's first attempt (ended at 1000), long
+        // before its second (10,000)
+        assert!(!fired(&h).iter().any(|p| p.starts_with("boundary shared")), "{:?}", fired(&h));
     }
 
     #[test]
