@@ -8,7 +8,7 @@ use std::time::Duration;
 use dcb_sim::domain::enrollment::EnrollmentCommand;
 use dcb_sim::plant::Plant;
 use dcb_sim::domain::enrollment::EnrollmentWorkload;
-use dcb_sim::sim::{Choice, ExhaustiveOptions, Scenario, Schedule, Scheduled, Scheduler, Workload, exhaustive, run};
+use dcb_sim::sim::{CallKind, CallTarget, Choice, ExhaustiveError, ExhaustiveOptions, Scenario, Schedule, Scheduled, Scheduler, ScriptedFault, ScriptedKind, Workload, check_races, exhaustive, races, run, RaceOptions};
 use dcb_sim::explore::{scenario_for, ExploreOptions};
 
 use crate::support::enrollment::{course, enroll, student};
@@ -44,6 +44,34 @@ fn exhaustive_proves_three_clients_racing_for_two_seats() {
     assert!(full.proved(), "{full}");
     assert_eq!(full.pruned, 0);
     assert!(reduced.schedules < full.schedules, "the reduction pruned nothing: {reduced} vs {full}");
+}
+
+/// `check_races` counts the races it derived, the orders it checked (one
+/// per run it handed over) and the races it proved.
+#[test]
+fn check_races_counts_races_orders_and_proofs() {
+    let w = EnrollmentWorkload::default();
+    let scenario = scope(3, false, 2);
+    let derived = races(&w, &scenario, 0, RaceOptions::default()).len() as u64;
+    let mut handed = 0u64;
+    let report = check_races(&w, &scenario, 0, RaceOptions::default(), |_, _| handed += 1).expect("the races run");
+    assert!(derived > 1, "three enrollments into one course race: {derived} races");
+    assert_eq!(report.races, derived, "{report:?}");
+    assert_eq!(report.proved, derived, "the correct handler wins every race: {report:?}");
+    assert_eq!(report.orders, handed, "{report:?}");
+    assert!(handed > derived, "{report:?}");
+}
+
+/// A scenario that cannot run (here an ambiguous commit scripted on a
+/// read) is reported as such, not enumerated as a failing schedule.
+#[test]
+fn exhaustive_reports_a_scenario_that_cannot_run() {
+    let mut scenario = scope(2, false, 1);
+    scenario.scripted_faults = vec![ScriptedFault { at: CallTarget::new(4, 1, CallKind::Read), fault: ScriptedKind::Ambiguous }];
+    match exhaustive(&EnrollmentWorkload::default(), &scenario, 0, ExhaustiveOptions::default()) {
+        Err(ExhaustiveError::Harness(detail)) => assert!(detail.contains("only happens to an append"), "{detail}"),
+        other => panic!("expected the scenario's error, got {other:?}"),
+    }
 }
 
 #[test]

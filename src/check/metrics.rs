@@ -178,7 +178,29 @@ mod tests {
         assert!(found[1].contains("sums to 0.03s but the commands waited 0.03"), "{found:?}");
         one(&judged(|m| m.histograms.get_mut(&format!("{RETRY_DELAY_SECONDS}{{command=\"Drop\"}}")).expect("recorded")[0] = 0.006), "sums to 0.036");
         // within rounding: no violation
-        assert_eq!(judged(|m| m.histograms.get_mut(&format!("{RETRY_DELAY_SECONDS}{{command=\"Drop\"}}")).expect("recorded")[0] = 0.005 + 1e-9), Vec::<String>::new());
+        assert_eq!(judged(|m| m.histograms.get_mut(&format!("{RETRY_DELAY_SECONDS}{{command=\"Drop\"}}")).expect("recorded")[0] = 0.005 + 5e-7), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_delay_sum_is_compared_within_a_tolerance_relative_to_the_total() {
+        // 1,000 s of waiting: the tolerance is a millionth of it (1 ms)
+        let long = |m: &mut crate::sim::metrics::MetricsSnapshot, drop_sample: f64| {
+            m.histograms.insert(format!("{RETRY_DELAY_SECONDS}{{command=\"Drop\"}}"), vec![drop_sample]);
+        };
+        let judged_long = |drop_sample: f64| {
+            let mut h = history(commands(), 0);
+            h.commands[1].report.total_delay = Duration::from_secs(1_000);
+            h.metrics = recorded();
+            long(&mut h.metrics, drop_sample);
+            let mut out = Vec::new();
+            check(&Types, &h, &mut out);
+            out.iter().map(ToString::to_string).collect::<Vec<_>>()
+        };
+        assert_eq!(judged_long(1_000.0), Vec::<String>::new());
+        // 0.1 ms off in 1,000 s: rounding, not a bug
+        assert_eq!(judged_long(1_000.0001), Vec::<String>::new());
+        // 10 ms off: flagged
+        one(&judged_long(1_000.01), "sums to 1000.04");
     }
 
     #[test]

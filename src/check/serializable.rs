@@ -120,12 +120,11 @@ impl Step {
 /// Checks `history` by re-running its commands alone through `workload`'s
 /// handler (see the module docs); returns what it ran.
 pub fn check<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, history: &History<Cmd<W>>, out: &mut Vec<Violation>) -> Tally {
-    let (mut steps, skipped) = steps(history);
+    let (steps, skipped) = steps(history);
     let mut tally = Tally { reruns: 0, skipped };
     if steps.is_empty() {
         return tally;
     }
-    steps.sort_by_key(|s| (s.position(), s.command));
     let rt = madsim::runtime::Runtime::with_seed_and_config(history.seed, madsim::Config::default());
     let verdict = std::panic::catch_unwind(AssertUnwindSafe(|| {
         metrics::with_local_recorder(&metrics::NoopRecorder, || rt.block_on(explain_all(workload, scenario, history, &steps, &mut tally)))
@@ -138,7 +137,7 @@ pub fn check<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, history: &H
     tally
 }
 
-/// The steps of `history` and the number of commands skipped.
+/// The steps of `history`, in log order, and the number of commands skipped.
 fn steps<C>(history: &History<C>) -> (Vec<Step>, u32) {
     let mut steps = Vec::new();
     let mut skipped = 0;
@@ -163,6 +162,7 @@ fn steps<C>(history: &History<C>) -> (Vec<Step>, u32) {
             steps.push(Step { command: i, replayed: independent_heads(&c.calls, &numbers, last_attempt), kind: StepKind::Decide { lo, hi } });
         }
     }
+    steps.sort_by_key(|s| (s.position(), s.command));
     (steps, skipped)
 }
 
@@ -380,6 +380,61 @@ mod tests {
             *result = ReadResult::Events { count: 1, lowest: Some(4), highest: Some(4) };
         }
         assert_eq!(window(&[read(1, false, true), call], &[1, 1], 1), (1, 4));
+    }
+
+    fn append(result: AppendResult) -> StoreCall {
+        StoreCall { op: CallOp::Append { events: 1, conditional: true, after: None, result }, ..read(0, false, true) }
+    }
+
+    /// A command with `calls` that ended `outcome` (no attempts recorded:
+    /// `steps` reads the calls).
+    fn command(index: usize, outcome: Outcome, calls: Vec<StoreCall>) -> crate::sim::CommandRecord<String> {
+        let mut c = crate::check::fixture::command(index, outcome, vec![]);
+        c.calls = calls;
+        c
+    }
+
+    /// What `steps` makes of each kind of command, in log order: a
+    /// decided write, a write behind an error (also of a failed command),
+    /// a rejection's window; an exhausted or failed command without a
+    /// write is skipped.
+    #[test]
+    fn steps_explain_writes_and_decisions_in_log_order() {
+        let written = |p| append(AppendResult::Written { first: p, last: p });
+        let ghost = |p| append(AppendResult::Error { error: crate::retry::ErrorKind::Transient, applied: Some((p, p)), message: "timeout".into() });
+        let failed = Outcome::Failed { error: crate::retry::ErrorKind::Transient, message: "timeout".into() };
+        let history = crate::check::fixture::history(
+            vec![
+                command(0, Outcome::Succeeded, vec![read(4, false, true), written(5)]),
+                command(1, Outcome::Rejected { reason: "no".into() }, vec![read(3, false, true), read(2, true, true)]),
+                command(2, Outcome::Exhausted { attempts: 3 }, vec![read(0, false, true)]),
+                command(3, failed.clone(), vec![read(0, false, true), ghost(1)]),
+                // a ghost write, then a retry that finds its own write and ends idempotent
+                command(4, Outcome::Idempotent, vec![read(1, false, true), ghost(2), read(2, false, true)]),
+                command(5, failed, vec![read(0, false, false)]),
+            ],
+            5,
+        );
+        let (steps, skipped) = steps(&history);
+        // #2 and #5; not #3, which wrote
+        assert_eq!(skipped, 2);
+        let shown: Vec<String> = steps
+            .iter()
+            .map(|s| match s.kind {
+                StepKind::Write { first, last, decides } => format!("#{} wrote {first}..={last} decides={decides} replayed={:?}", s.command, s.replayed),
+                StepKind::Decide { lo, hi } => format!("#{} decided on {lo}..={hi} replayed={:?}", s.command, s.replayed),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "#3 wrote 1..=1 decides=false replayed=[]",
+                "#4 wrote 2..=2 decides=false replayed=[]",
+                "#4 decided on 2..=2 replayed=[]",
+                "#1 decided on 3..=3 replayed=[2]",
+                "#0 wrote 5..=5 decides=true replayed=[]",
+            ]
+        );
     }
 
     #[test]

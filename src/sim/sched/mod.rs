@@ -99,3 +99,17 @@ impl std::fmt::Display for Scheduler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names reports and `--json` summaries print.
+    #[test]
+    fn schedulers_print_their_kind_and_parameters() {
+        assert_eq!(Scheduler::Random.to_string(), "random");
+        assert_eq!(Scheduler::Pct { depth: 3 }.to_string(), "pct (depth 3)");
+        let schedule: Schedule = "0.1*2.w".parse().expect("a valid schedule");
+        assert_eq!(Scheduler::Script { schedule }.to_string(), "script 0.1*2.w");
+    }
+}

@@ -214,3 +214,75 @@ pub fn check_races<W: Workload>(
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::sim::calls::{AppendResult, StoreCall};
+    use crate::store::{Event, QueryItem, ReadOptions, SequencedEvent};
+
+    fn at_zero(op: CallOp) -> StoreCall {
+        StoreCall { started_at: Duration::ZERO, ended_at: Duration::ZERO, slept_before: Duration::ZERO, fault: None, op }
+    }
+
+    /// A counted read of tag `tag` when the log's head was `head`.
+    fn read(tag: &str, head: Position) -> StoreCall {
+        let query = Query::from_item(QueryItem::new().tags([tag])).expect("a valid query");
+        at_zero(CallOp::Read { query, options: ReadOptions::default(), independent: false, head, result: ReadResult::Events { count: 0, lowest: None, highest: None } })
+    }
+
+    fn wrote(p: Position) -> StoreCall {
+        at_zero(CallOp::Append { events: 1, conditional: true, after: None, result: AppendResult::Written { first: p, last: p } })
+    }
+
+    /// Four commands `c0`..`c3` (no setup); `c0` writes tag `a` at 1 and
+    /// reads `b`, `c1` reads `a`, `c2` writes `b` at 2 and reads `d`, `c3`
+    /// writes `d` at 3: conflicts 0–1, 0–2 and 2–3.
+    fn four() -> (Scenario<String>, History<String>) {
+        let commands = (0..4).map(|i| Scheduled::at_ms(i, u64::from(i), format!("c{i}"))).collect();
+        let scenario = Scenario::new(vec![], commands);
+        let calls = [vec![read("b", 0), wrote(1)], vec![read("a", 1)], vec![read("d", 1), wrote(2)], vec![read("z", 2), wrote(3)]];
+        let records = calls
+            .into_iter()
+            .enumerate()
+            .map(|(i, calls)| {
+                let mut c = crate::check::fixture::command(i, crate::handler::Outcome::Succeeded, vec![]);
+                c.calls = calls;
+                c
+            })
+            .collect();
+        let mut history = crate::check::fixture::history(records, 0);
+        history.log = ["a", "b", "d"].iter().zip(1..).map(|(tag, p)| SequencedEvent::new(p, Event::new("E", [*tag], "").expect("a valid event"))).collect();
+        (scenario, history)
+    }
+
+    #[test]
+    fn races_are_the_triples_then_the_pairs_of_conflicting_commands() {
+        let (mut scenario, history) = four();
+        // a race is enumerated without the original's faults
+        scenario.faults.unavailable_probability = 0.5;
+        scenario.scripted_faults = vec![crate::sim::ScriptedFault { at: crate::sim::CallTarget::new(1, 1, crate::sim::CallKind::Read), fault: crate::sim::ScriptedKind::Unavailable { retryable: true } }];
+        let races = races_of(&scenario, &history, RaceOptions { races: 10, ..RaceOptions::default() });
+        assert!(races.iter().all(|r| r.scenario.faults.is_none() && r.scenario.scripted_faults.is_empty()));
+        let members: Vec<Vec<usize>> = races.iter().map(|r| r.members.clone()).collect();
+        assert_eq!(members, [vec![0, 1, 2], vec![0, 2, 3], vec![0, 1], vec![0, 2], vec![2, 3]]);
+        // each race starts its commands together, one client each; the
+        // commands that wrote before the race's first read come first, as setup
+        for race in &races {
+            let starts: Vec<(u32, Duration)> = race.scenario.commands.iter().map(|c| (c.client, c.start)).collect();
+            assert_eq!(starts, (0..race.members.len() as u32).map(|k| (k, Duration::ZERO)).collect::<Vec<_>>());
+            let played: Vec<&str> = race.scenario.commands.iter().map(|c| c.command.as_str()).collect();
+            let expected: Vec<String> = race.members.iter().map(|m| format!("c{m}")).collect();
+            assert_eq!(played, expected);
+        }
+        let setups: Vec<Vec<String>> = races.iter().map(|r| r.scenario.setup.clone()).collect();
+        // c2 and c3 first read at 1: c0's write (at 1) came before
+        assert_eq!(setups, [vec![], vec![], vec![], vec![], vec!["c0".to_string()]]);
+        assert_eq!(races[4].describe(&scenario), "#2 \"c2\" × #3 \"c3\"");
+        let pairs = races_of(&scenario, &history, RaceOptions { races: 10, triples: false, ..RaceOptions::default() });
+        assert_eq!(pairs.len(), 3);
+        assert_eq!(races_of(&scenario, &history, RaceOptions { races: 2, ..RaceOptions::default() }).len(), 2);
+    }
+}

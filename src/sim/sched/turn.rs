@@ -279,3 +279,72 @@ impl<F: Future> Future for Tracked<F> {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::sched::step::Footprint;
+    use crate::store::Query;
+
+    fn step(client: u32) -> Step {
+        Step { client, command: client as usize, call: 0, footprint: Footprint::Read(Query::all()) }
+    }
+
+    /// A scheduler that always makes one choice.
+    struct Pick(Choice);
+
+    impl Chooser for Pick {
+        fn choose(&mut self, _: &Options<'_>) -> Choice {
+            self.0
+        }
+    }
+
+    /// The non-preemptive choice waits for the previous client while its
+    /// call is in flight, not while it sleeps a backoff.
+    #[test]
+    fn the_non_preemptive_choice_waits_only_for_a_call_in_flight() {
+        let one = step(1);
+        let in_flight = Options { steps: vec![&one], blocked: vec![(0, true)], last: Some(0) };
+        assert!(in_flight.in_store(0) && !in_flight.in_store(1));
+        assert_eq!(in_flight.non_preemptive(), Choice::Wait);
+        let sleeping = Options { steps: vec![&one], blocked: vec![(0, false)], last: Some(0) };
+        assert_eq!(sleeping.non_preemptive(), Choice::Step(1));
+    }
+
+    /// Client 0 took the previous step and is `phase` (`in_store`: its
+    /// call in flight); client 1 waits at the boundary and is chosen.
+    /// Returns the preemptions counted.
+    fn preemptions_when_client_1_goes(phase: Phase, in_store: bool) -> u32 {
+        let turn = Turn::new([0, 1], Box::new(Pick(Choice::Step(1))));
+        let mut st = lock(&turn.state);
+        st.last = Some(0);
+        *Turn::slot(&mut st, 0) = Slot { phase, in_store, released: false, waker: None };
+        Turn::slot(&mut st, 1).phase = Phase::At(step(1));
+        assert!(Turn::decide(&mut st).is_none(), "no waker was registered");
+        assert_eq!((st.choices.clone(), st.last), (vec![Choice::Step(1)], Some(1)));
+        let released = Turn::slot(&mut st, 1);
+        assert!(matches!(released.phase, Phase::Runnable) && released.released);
+        st.preemptions
+    }
+
+    #[test]
+    fn choosing_another_client_preempts_only_one_that_could_go_on() {
+        // client 0's call is in flight: running client 1 first preempts it
+        assert_eq!(preemptions_when_client_1_goes(Phase::Blocked, true), 1);
+        // client 0 has a step pending: the same
+        assert_eq!(preemptions_when_client_1_goes(Phase::At(step(0)), false), 1);
+        // client 0 sleeps a backoff, or is done: no preemption
+        assert_eq!(preemptions_when_client_1_goes(Phase::Blocked, false), 0);
+        assert_eq!(preemptions_when_client_1_goes(Phase::Done, false), 0);
+    }
+
+    #[test]
+    fn a_call_is_in_the_store_from_entering_to_leaving_it() {
+        let turn = Turn::new([0], Box::new(Pick(Choice::Step(0))));
+        turn.entered_store(0);
+        assert!(lock(&turn.state).clients[&0].in_store);
+        turn.left_store(0);
+        assert!(!lock(&turn.state).clients[&0].in_store);
+        assert_eq!(format!("{turn:?}"), "Turn { .. }");
+    }
+}
