@@ -331,3 +331,20 @@ fn generated_scenarios_hold_for_the_correct_handler_and_catch_the_stale_decision
     let failure = Check::new(&bank(Variant::StaleDecision)).seeds(2_000).shrink_budget(0).try_run().expect_err("caught");
     assert!(failure.contains("[serializability]") || failure.contains("serializability"), "{failure}");
 }
+
+/// What the re-execution ran: one run alone per write, and at least one per
+/// non-writer (here the rejected withdrawal); no command was skipped.
+#[test]
+fn the_tally_counts_the_runs_alone() {
+    let w = bank(Variant::Correct);
+    let scenario = race(open_a(), vec![Account::Withdraw("a".into(), 10), Account::Withdraw("a".into(), 500)]);
+    let r = dcb_sim::sim::run(&w, &scenario, 0);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    assert!(matches!(r.history.commands[3].outcome(), Outcome::Rejected { .. }), "{:?}", r.history.commands[3].outcome());
+    let mut out = Vec::new();
+    let tally = dcb_sim::check::serializable::check(&w, &scenario, &r.history, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    // the opening, the deposit and the first withdrawal wrote; the second was rejected
+    assert!(tally.reruns >= 4, "{tally:?}");
+    assert_eq!(tally.skipped, 0, "{tally:?}");
+}
