@@ -171,6 +171,20 @@ fn a_pct_failure_shrinks_to_a_schedule_that_replays() {
     assert_eq!(&record.schedule, schedule, "the shrunk schedule does not replay exactly");
     assert!(min.scenario.commands.len() <= scenario.commands.len());
     eprintln!("seed {seed}: {} → {} commands, preemptions {before} → {}; schedule {schedule}", scenario.commands.len(), min.scenario.commands.len(), record.preemptions);
+    // It is a local minimum: no shorter prefix of its choices and no choice
+    // dropped still fails with fewer preemptions (then fewer decisions).
+    assert!(min.runs < 2_000, "the shrinker ran out of budget");
+    let choices = schedule.choices().to_vec();
+    let prefixes = (0..choices.len()).map(|n| choices[..n].to_vec());
+    let drops = (0..choices.len()).map(|i| [&choices[..i], &choices[i + 1..]].concat());
+    for candidate in prefixes.chain(drops) {
+        let tried = Scenario { scheduler: Scheduler::Script { schedule: Schedule::new(candidate.clone()) }, ..min.scenario.clone() };
+        let r = run(&w, &tried, min.seed);
+        if r.violations.iter().any(|v| v.invariant() == invariant) {
+            let other = r.history.schedule.unwrap();
+            assert!((other.preemptions, other.schedule.len()) >= (record.preemptions, record.schedule.len()), "{candidate:?} fails with fewer preemptions or decisions than {schedule}");
+        }
+    }
 }
 
 /// Schedules to the first violation of `plant` from each of 20 start

@@ -414,6 +414,8 @@ mod tests {
         let err = narrow().try_expect(&["dcb-soundness", "serializability"]).unwrap_err();
         let CatchError::Unexpected { invariant, seed, replay, .. } = &*err else { panic!("{err}") };
         assert_eq!(invariant, "capacity");
+        let CatchError::Unexpected { violation, .. } = &*err else { unreachable!() };
+        assert!(violation.starts_with("[capacity] "), "its first violation of that invariant: {violation}");
         assert!(replay.contains(&format!("DCB_SEED={seed} cargo test")), "{replay}");
         assert!(!replay.contains("replay --workload"), "only the test-level line, which works from any crate: {replay}");
     }
@@ -479,5 +481,48 @@ mod tests {
         let mut planted = scenario;
         planted.plant = Some(Plant::RetryBusiness);
         assert_eq!(caught.first.scenario, serde_json::to_value(&planted).unwrap());
+    }
+
+    #[test]
+    fn caught_counts_every_failing_seed_and_each_invariants_first() {
+        let w = EnrollmentWorkload::default();
+        let opts = ExploreOptions { plant: Some(Plant::NarrowCondition), ..ExploreOptions::default() };
+        // The same 20 seeds, counted here by hand (starting at seed 3).
+        let mut failing = 0;
+        let mut fired: BTreeMap<String, Fired> = BTreeMap::new();
+        for seed in 3..23 {
+            let r = run(&w, &scenario_for(&w, &opts, seed), seed);
+            failing += u64::from(!r.violations.is_empty());
+            for name in r.violations.iter().map(Violation::invariant).collect::<BTreeSet<_>>() {
+                fired.entry(name.to_string()).or_insert(Fired { schedules: 0, first_seed: seed }).schedules += 1;
+            }
+        }
+        let caught = narrow().start(3).try_expect(&fired.keys().map(String::as_str).collect::<Vec<_>>()).expect("caught by exactly these");
+        assert_eq!((caught.seeds.clone(), caught.failing, &caught.fired), (3..23, failing, &fired));
+        assert!(caught.fired.values().any(|f| f.schedules > 1), "some invariant fires on several seeds");
+        assert!(caught.first.scenario_from_seed, "a generated scenario replays from its seed");
+        let first = fired.values().map(|f| f.first_seed).min().unwrap();
+        let per: String = fired.iter().map(|(n, f)| format!(" [{n}] {} (first {})", f.schedules, f.first_seed)).collect();
+        assert_eq!(caught.to_string(), format!("narrow-condition: {failing} of 20 seeds (3..23) failed, first at seed {first};{per}"));
+    }
+
+    #[test]
+    fn messages_name_the_label_else_the_plant_else_the_workload() {
+        let w = EnrollmentWorkload::default();
+        let caught = narrow().label("my bug").try_expect(&NARROW).expect("caught");
+        assert_eq!(caught.label, "my bug");
+        let err = Catch::new(&w).seeds(2).try_expect(&["capacity"]).unwrap_err();
+        assert!(matches!(&*err, CatchError::NotCaught { label, .. } if label == "enrollment"), "{err}");
+        assert_eq!(narrow().try_expect(&NARROW).expect("caught").label, "narrow-condition");
+    }
+
+    #[test]
+    fn the_engine_and_plant_chosen_apply_to_every_scenario() {
+        let c = narrow().engine(Engine::Sqlite);
+        let generated = c.scenario_for(4);
+        assert_eq!((generated.engine, generated.plant), (Engine::Sqlite, Some(Plant::NarrowCondition)));
+        let given = c.scenario(narrow().scenario_for(1));
+        assert_eq!(given.scenario_for(9).engine, Engine::Sqlite);
+        assert_eq!(narrow().scenario_for(4).engine, Engine::Memory);
     }
 }

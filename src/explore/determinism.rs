@@ -116,6 +116,9 @@ mod tests {
 
     use super::*;
     use crate::domain::enrollment::EnrollmentWorkload;
+    use std::time::Duration;
+
+    use crate::sim::faults::{FaultKind, FaultRecord};
     use crate::sim::{Scenario, Violation};
 
     /// The enrollment workload, but its own check fires on every other call.
@@ -151,5 +154,92 @@ mod tests {
         assert_eq!(d.seed, 4);
         assert_eq!(d.hashes.0, d.hashes.1);
         assert!(d.first_difference.starts_with("same history, different violations"), "{d}");
+    }
+
+    /// The enrollment workload, but every other run's handler has a planted
+    /// bug: two runs of a seed can differ.
+    struct Diverging(EnrollmentWorkload, AtomicU64);
+
+    impl Workload for Diverging {
+        type Command = <EnrollmentWorkload as Workload>::Command;
+        type Store = <EnrollmentWorkload as Workload>::Store;
+        type Handler = <EnrollmentWorkload as Workload>::Handler;
+        fn name(&self) -> &'static str {
+            "diverging"
+        }
+        fn store(&self, s: &Scenario<Self::Command>) -> Result<Self::Store, crate::store::StoreError> {
+            self.0.store(s)
+        }
+        fn handler(&self, s: &Scenario<Self::Command>) -> Self::Handler {
+            let odd = self.1.fetch_add(1, Ordering::Relaxed) % 2 == 1;
+            let mut s = s.clone();
+            if odd {
+                s.plant = Some(crate::plant::Plant::RetryBusiness);
+            }
+            self.0.handler(&s)
+        }
+        fn plants(&self) -> &[crate::plant::Plant] {
+            self.0.plants()
+        }
+        fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Self::Command> {
+            self.0.generate(rng)
+        }
+        fn check(&self, s: &Scenario<Self::Command>, h: &History<Self::Command>, out: &mut Vec<Violation>) {
+            self.0.check(s, h, out);
+        }
+    }
+
+    #[test]
+    fn a_seed_whose_two_runs_differ_is_reported_with_its_first_difference() {
+        let w = Diverging(EnrollmentWorkload::default(), AtomicU64::new(0));
+        let d = check_determinism(&w, 2, 50).unwrap_err();
+        assert!((2..52).contains(&d.seed), "{d}");
+        assert_ne!(d.hashes.0, d.hashes.1, "{d}");
+        assert!(d.first_difference.starts_with("command #"), "{d}");
+        assert_eq!(
+            d.to_string(),
+            format!("seed {} is not deterministic: history hashes {:016x} and {:016x}; first difference: {}", d.seed, d.hashes.0, d.hashes.1, d.first_difference)
+        );
+    }
+
+    #[test]
+    fn deterministic_seeds_are_counted_with_those_that_fail() {
+        let w = EnrollmentWorkload::default();
+        assert_eq!(check_determinism(&w, 3, 4), Ok(4));
+        let opts = ExploreOptions { start_seed: 10, seeds: 12, plant: Some(crate::plant::Plant::NarrowCondition), ..ExploreOptions::default() };
+        let failing = (10..22).filter(|&seed| !run(&w, &scenario_for(&w, &opts, seed), seed).violations.is_empty()).count() as u64;
+        assert!(failing > 0 && failing < 12, "the range must hold passing and failing seeds: {failing}");
+        assert_eq!(check_determinism_with(&w, &opts), Ok(Determinism { seeds: 12, failing }));
+    }
+
+    #[test]
+    fn the_first_difference_is_named_field_by_field() {
+        let w = EnrollmentWorkload::default();
+        let opts = ExploreOptions { faults: true, ..ExploreOptions::default() };
+        let h = run(&w, &scenario_for(&w, &opts, 1), 1).history;
+        assert_eq!(first_difference(&h, &h), "no field differs (hash collision?)");
+        let diff = |change: &dyn Fn(&mut History<_>)| {
+            let mut b = h.clone();
+            change(&mut b);
+            first_difference(&h, &b)
+        };
+        // The first command with two attempts: its second attempt differs.
+        let k = h.commands.iter().position(|c| c.report.attempts.len() > 1).expect("a command that retried");
+        let index = h.commands[k].index;
+        let got = diff(&|b| b.commands[k].report.attempts[1].read_events += 1);
+        assert!(got.starts_with(&format!("command #{index} attempt 2: ")), "{got}");
+        let got = diff(&|b| b.commands[k].ended_at += Duration::from_millis(1));
+        assert!(got.starts_with(&format!("command #{index}: ")), "{got}");
+        let n = h.commands.len();
+        assert_eq!(diff(&|b| { b.commands.pop(); }), format!("{n} vs {} commands", n - 1));
+        let (first, last) = (h.log[0].clone(), h.log[h.log.len() - 1].clone());
+        assert_ne!(first.event, last.event, "the log holds different events");
+        let got = diff(&|b| b.log[0].event = last.event.clone());
+        assert_eq!(got, format!("log position {}: {:?} vs {:?}", first.position, first.event, last.event));
+        let m = h.log.len();
+        assert_eq!(diff(&|b| { b.log.pop(); }), format!("log lengths {m} vs {}", m - 1));
+        let got = diff(&|b| b.faults.push(FaultRecord { id: 99, at: Duration::ZERO, kind: FaultKind::Spike, applied: None, command: 0, call: 0 }));
+        assert!(got.starts_with("fault journals differ: "), "{got}");
+        assert_eq!(diff(&|b| { b.metrics.counters.insert("x".into(), 1); }), "recorded metrics differ");
     }
 }

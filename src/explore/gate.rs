@@ -461,12 +461,182 @@ pub(crate) fn vacuity(summary: &Summary, workload: &str, seeds: &std::ops::Range
             fired.join(", ")
         ));
     }
-    if summary.conflicts == 0 && !summary.coverage.probes.values().any(|p| p.required) {
-        eprintln!(
+    if let Some(warning) = vacuity_warning(summary, workload) {
+        eprintln!("{warning}");
+    }
+    Ok(())
+}
+
+/// The warning of a run without violations in which no two commands
+/// conflicted, unless probes were required (then [`vacuity`] decides).
+fn vacuity_warning(summary: &Summary, workload: &str) -> Option<String> {
+    (summary.conflicts == 0 && !summary.coverage.probes.values().any(|p| p.required)).then(|| {
+        format!(
             "dcb-sim: warning · workload {workload}: no concurrency conflict in {} schedules; the checks passed, but no two commands raced \
              (require probes with `Check::require` or `Workload::required_probes` to make this an error)",
             summary.schedules
-        );
+        )
+    })
+}
+
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+    use crate::domain::enrollment::EnrollmentWorkload;
+    use crate::explore::coverage::Probe;
+
+    const W: EnrollmentWorkload = EnrollmentWorkload { clients_min: 3, clients_max: 10, faults: false };
+
+    #[test]
+    fn options_carry_every_setting_and_races_only_beside_random_or_pct() {
+        let race = RaceOptions { races: 2, orders: 9, triples: false };
+        let pct = Scheduler::Pct { depth: 2 };
+        let c = Check::new(&W).plant(Plant::NarrowCondition).faults(true).max_reports(5).shrink_budget(9).scheduler(pct.clone()).races(race, 7);
+        let expected = ExploreOptions {
+            start_seed: 3,
+            seeds: 11,
+            plant: Some(Plant::NarrowCondition),
+            faults: true,
+            max_reports: 5,
+            shrink_budget: 9,
+            scheduler: pct,
+            exhaustive: None,
+            races: Some(race),
+            race_every: 7,
+            guided: false,
+            ..ExploreOptions::default()
+        };
+        assert_eq!(c.options(3, 11), expected);
+        let default = Check::new(&W).options(0, 1);
+        assert_eq!((default.races, default.race_every, default.scheduler), (Some(DEFAULT_RACES), DEFAULT_RACE_EVERY, Scheduler::Random));
+        // A guided run, an exhaustive one or a scripted scheduler replace races.
+        let guided = Check::new(&W).guided().options(0, 1);
+        assert_eq!((guided.races, guided.guided), (None, true));
+        let exhaustive = Check::new(&W).exhaustive(100).options(0, 1);
+        assert_eq!((exhaustive.races, exhaustive.exhaustive), (None, Some(100)));
+        let script = Scheduler::Script { schedule: "0.1".parse().unwrap() };
+        assert_eq!(Check::new(&W).scheduler(script).options(0, 1).races, None);
+        assert_eq!(Check::new(&W).no_races().options(0, 1).races, None);
     }
-    Ok(())
+
+    #[test]
+    fn a_passing_run_covers_exactly_its_seeds() {
+        let summary = Check::new(&W).start(5).seeds(300).jobs(1).no_races().try_run().expect("correct code passes");
+        assert_eq!((summary.start_seed, summary.schedules, summary.violations), (5, 300, 0));
+    }
+
+    /// The seeds of `5..25` that fail with the plant.
+    fn failing_seeds() -> Vec<u64> {
+        let opts = ExploreOptions { plant: Some(Plant::NarrowCondition), ..ExploreOptions::default() };
+        (5..25).filter(|&seed| !run(&W, &scenario_for(&W, &opts, seed), seed).violations.is_empty()).collect()
+    }
+
+    #[test]
+    fn a_failure_is_reported_with_its_minimal_scenario_saved_under_the_tests_name() {
+        let failing = failing_seeds();
+        assert!(failing.len() >= 2, "{failing:?}");
+        let out = Check::new(&W).plant(Plant::NarrowCondition).start(5).seeds(20).jobs(1).no_races().shrink_budget(200).max_reports(2).test_name("my-test::x").try_run().unwrap_err();
+        let header = format!("dcb-sim: {} of 20 schedules violated invariants · workload enrollment · seeds 5..25\n", failing.len());
+        assert!(out.starts_with(&header), "{out}");
+        assert!(out.contains("\nfailure 1 of 2:\n") && out.contains("\nfailure 2 of 2:\n") && !out.contains("failure 3"), "{out}");
+        let seed = failing[0];
+        assert!(out.contains(&format!("\n  seed {seed}: [")), "{out}");
+        assert!(out.contains("  minimal: ") && out.contains("  | "), "the minimal scenario and its timeline: {out}");
+        let lines: Vec<&str> = out.lines().map(str::trim).filter(|l| l.starts_with("DCB_")).collect();
+        assert_eq!(lines.len(), 4, "two replay lines per failure: {out}");
+        assert!(lines[0].starts_with(&format!("DCB_SEED={seed} cargo test ")) && lines[0].ends_with(" -- my-test::x --exact --include-ignored"), "{}", lines[0]);
+        let file = lines[1].strip_prefix("DCB_SCENARIO=").and_then(|l| l.split(' ').next()).expect("a scenario line");
+        let min = Path::new(file);
+        assert_eq!(min.file_name().unwrap().to_string_lossy(), format!("my-test__x-enrollment-{seed}-min.json"));
+        let original = min.with_file_name(format!("my-test__x-enrollment-{seed}.json"));
+        let (min, original) = (Regression::load(min).expect("the minimal file"), Regression::load(&original).expect("the original file"));
+        assert_eq!((original.seed, original.note.as_str()), (seed, "the failing scenario as generated"));
+        assert_eq!(min.note, "the failing scenario, shrunk");
+        let Expect::Violates(invariant) = &min.expect else { panic!("{:?}", min.expect) };
+        assert_eq!(original.expect, min.expect);
+        min.check(&W, "min").unwrap_or_else(|e| panic!("the minimal file replays [{invariant}]: {e}"));
+        assert!(out.contains(&format!("\n  seed {seed}: [{invariant}]")), "{out}");
+    }
+
+    #[test]
+    fn a_scenario_file_replays_under_its_seed() {
+        let seed = failing_seeds()[0];
+        let opts = ExploreOptions { plant: Some(Plant::NarrowCondition), ..ExploreOptions::default() };
+        let scenario = scenario_for(&W, &opts, seed);
+        let first = run(&W, &scenario, seed).violations[0].clone();
+        let regression = |scenario: &Scenario<_>| Regression { workload: "enrollment".into(), seed, expect: Expect::Pass, note: String::new(), scenario: serde_json::to_value(scenario).unwrap() };
+        let dir = std::env::temp_dir().join(format!("dcb-sim-gate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (failing, passing) = (dir.join("failing.json"), dir.join("passing.json"));
+        std::fs::write(&failing, serde_json::to_string(&regression(&scenario)).unwrap()).unwrap();
+        let correct = Scenario { plant: None, ..scenario.clone() };
+        assert!(run(&W, &correct, seed).violations.is_empty());
+        std::fs::write(&passing, serde_json::to_string(&regression(&correct)).unwrap()).unwrap();
+        let target = TestTarget::detect(Some("t"));
+        let check = Check::new(&W);
+        let (err, ok) = (check.replay_file(&failing, &target), check.replay_file(&passing, &target));
+        std::fs::remove_dir_all(&dir).unwrap();
+        let err = err.unwrap_err();
+        let head = format!("dcb-sim: the scenario in {} violates [{}] under seed {seed}: {first}\n  replay:\n    DCB_SCENARIO={} cargo test", failing.display(), first.invariant(), failing.display());
+        assert!(err.starts_with(&head), "{err}");
+        let ok = ok.expect("the correct scenario passes");
+        assert_eq!((ok.workload.as_str(), ok.start_seed, ok.schedules, ok.violations), ("enrollment", seed, 1, 0));
+    }
+
+    #[test]
+    fn a_scenario_file_is_a_regression_file_or_a_bare_scenario() {
+        let scenario = scenario_for(&W, &ExploreOptions::default(), 2);
+        let r = Regression { workload: "enrollment".into(), seed: 9, expect: Expect::Pass, note: String::new(), scenario: serde_json::to_value(&scenario).unwrap() };
+        assert_eq!(parse_scenario(&serde_json::to_string(&r).unwrap()), Ok((scenario.clone(), 9)));
+        if std::env::var_os("DCB_SEED").is_none() {
+            assert_eq!(parse_scenario(&serde_json::to_string(&scenario).unwrap()), Ok((scenario, 0)));
+        }
+        let wrong = Regression { scenario: serde_json::json!({ "setup": 1 }), ..r };
+        let err = parse_scenario::<Cmd<EnrollmentWorkload>>(&serde_json::to_string(&wrong).unwrap()).unwrap_err();
+        assert!(err.starts_with("the file's scenario is not one of this workload's: "), "{err}");
+        assert!(parse_scenario::<Cmd<EnrollmentWorkload>>("[]").is_err());
+    }
+
+    #[test]
+    fn failure_files_go_next_to_this_test_binarys_target_dir() {
+        let exe = std::env::current_exe().unwrap();
+        assert_eq!(failures_dir(), failures_dir_of(Some(&exe)));
+        assert_eq!(failures_dir().file_name().unwrap(), "dcb-failures");
+    }
+
+    fn probe(schedules: u64, required: bool) -> Probe {
+        let mut p = Probe::default();
+        (p.schedules, p.required) = (schedules, required);
+        p
+    }
+
+    #[test]
+    fn a_vacuous_run_names_the_required_probes_that_never_fired() {
+        let mut summary = Summary { schedules: 40, conflicts: 3, ..Summary::default() };
+        for (name, p) in [("a", probe(2, false)), ("b", probe(0, true)), ("c", probe(0, false)), ("d", probe(1, true)), ("e", probe(0, true))] {
+            summary.coverage.probes.insert(name.into(), p);
+        }
+        let err = vacuity(&summary, "w", &(4..44)).unwrap_err();
+        assert!(err.starts_with("dcb-sim: vacuous run · workload w · seeds 4..44: 2 required probes never fired in 40 schedules: `b`, `e`\n"), "{err}");
+        assert!(err.ends_with("\n  probes that fired: a, d"), "{err}");
+        summary.coverage.probes.remove("e");
+        let err = vacuity(&summary, "w", &(4..44)).unwrap_err();
+        assert!(err.contains(": 1 required probe never fired in 40 schedules: `b`\n"), "{err}");
+        summary.coverage.probes.get_mut("b").unwrap().schedules = 1;
+        assert_eq!(vacuity(&summary, "w", &(4..44)), Ok(()));
+    }
+
+    #[test]
+    fn a_run_without_conflicts_warns_unless_probes_are_required() {
+        let mut summary = Summary { schedules: 40, ..Summary::default() };
+        let warning = vacuity_warning(&summary, "w").expect("no conflict: a warning");
+        assert!(warning.starts_with("dcb-sim: warning · workload w: no concurrency conflict in 40 schedules;"), "{warning}");
+        summary.coverage.probes.insert("x".into(), probe(1, true));
+        assert_eq!(vacuity_warning(&summary, "w"), None, "a required probe decides instead");
+        summary.coverage.probes.insert("x".into(), probe(1, false));
+        assert!(vacuity_warning(&summary, "w").is_some());
+        summary.conflicts = 1;
+        assert_eq!(vacuity_warning(&summary, "w"), None);
+        assert_eq!(vacuity(&summary, "w", &(0..1)), Ok(()));
+    }
 }

@@ -112,3 +112,64 @@ impl Regression {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::enrollment::EnrollmentWorkload;
+    use crate::plant::Plant;
+
+    /// Seed 0's generated enrollment scenario with `plant`, and its run's invariants.
+    fn case(plant: Option<Plant>) -> (Regression, Vec<String>) {
+        let w = EnrollmentWorkload::default();
+        let opts = crate::explore::ExploreOptions { plant, ..Default::default() };
+        let (seed, scenario, names) = (0..200)
+            .map(|seed| {
+                let scenario = crate::explore::scenario_for(&w, &opts, seed);
+                let names: Vec<String> = run(&w, &scenario, seed).violations.iter().map(|v| v.invariant().to_string()).collect();
+                (seed, scenario, names)
+            })
+            .find(|(_, _, names)| names.is_empty() == plant.is_none())
+            .expect("a seed that passes without the plant and fails with it");
+        let r = Regression { workload: "enrollment".into(), seed, expect: Expect::Pass, note: String::new(), scenario: serde_json::to_value(&scenario).unwrap() };
+        (r, names)
+    }
+
+    #[test]
+    fn a_run_must_show_what_the_file_expects() {
+        let w = EnrollmentWorkload::default();
+        let (pass, _) = case(None);
+        assert!(pass.check(&w, "p.json").expect("passes").violations.is_empty());
+        let err = Regression { expect: Expect::Violates("capacity".into()), ..pass.clone() }.check(&w, "p.json").unwrap_err();
+        assert!(matches!(&err, RegressionError::Mismatch { got, seed, .. } if got.is_empty() && *seed == pass.seed), "{err}");
+        assert!(err.to_string().starts_with("p.json: expected Violates(\"capacity\"), got violations []; replay: "), "{err}");
+
+        let (fail, names) = case(Some(Plant::NarrowCondition));
+        let err = fail.check(&w, "f.json").unwrap_err();
+        assert!(matches!(&err, RegressionError::Mismatch { got, .. } if *got == names), "{err}");
+        for name in &names {
+            let r = Regression { expect: Expect::Violates(name.clone()), ..fail.clone() };
+            assert_eq!(r.check(&w, "f.json").expect("violates it").violations.len(), names.len());
+        }
+        assert!(Regression { expect: Expect::Violates("no-such-invariant".into()), ..fail }.check(&w, "f.json").is_err());
+        let bad = Regression { scenario: serde_json::json!([1]), ..pass };
+        assert!(matches!(bad.check(&w, "b.json"), Err(RegressionError::File { message, .. }) if message.starts_with("bad scenario: ")));
+    }
+
+    #[test]
+    fn a_file_loads_or_says_what_is_wrong_with_it() {
+        let dir = std::env::temp_dir().join(format!("dcb-sim-regression-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (r, _) = case(None);
+        let (good, junk) = (dir.join("good.json"), dir.join("junk.json"));
+        std::fs::write(&good, serde_json::to_string(&r).unwrap()).unwrap();
+        std::fs::write(&junk, "{}").unwrap();
+        let loaded = Regression::load(&good);
+        let not_one = Regression::load(&junk).unwrap_err().to_string();
+        let missing = Regression::load(&dir.join("missing.json")).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(loaded.unwrap(), r);
+        assert!(not_one.starts_with(&format!("{}: not a regression file: ", junk.display())), "{not_one}");
+        assert!(missing.starts_with(&format!("{}: ", dir.join("missing.json").display())), "{missing}");
+    }
+}

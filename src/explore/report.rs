@@ -219,3 +219,162 @@ impl fmt::Display for FailureReport {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::domain::enrollment::EnrollmentWorkload;
+    use crate::plant::Plant;
+
+    /// Serialises the tests that read or set the process-wide replay program.
+    static PROGRAM: Mutex<()> = Mutex::new(());
+
+    fn violations(n: usize) -> Vec<Violation> {
+        (0..n).map(|i| Violation::safety("capacity", Some(i), format!("over by {i}"))).collect()
+    }
+
+    fn report(n: usize) -> FailureReport {
+        FailureReport {
+            workload: "enrollment".into(),
+            seed: 7,
+            plant: Some("narrow-condition".into()),
+            scenario: serde_json::json!({ "commands": [1] }),
+            scenario_from_seed: true,
+            scenario_file: None,
+            violations: violations(n),
+            test: Some("sim".into()),
+            shrunk: None,
+            schedule: Some("0.1*2.w".parse().unwrap()),
+            race: Some("#2 #5".into()),
+        }
+    }
+
+    fn shrunk() -> ShrunkReport {
+        ShrunkReport {
+            seed: 3,
+            scenario: serde_json::json!({ "commands": [] }),
+            scenario_file: Some(PathBuf::from("/f/min.json")),
+            violations: violations(6),
+            commands: (9, 2),
+            setup: (4, 1),
+            clients: (5, 2),
+            runs: 77,
+        }
+    }
+
+    #[test]
+    fn a_report_names_the_race_the_violations_and_both_replay_lines() {
+        let _lock = PROGRAM.lock().unwrap_or_else(|p| p.into_inner());
+        let p = replay_program();
+        let text = report(11).to_string();
+        let vs: String = violations(10).iter().map(|v| format!("    - {v}\n")).collect();
+        let expected = format!(
+            "dcb-sim: invariant violated\n  workload: enrollment  seed: 7  plant: narrow-condition\n  race: #2 #5 (every order of these commands enumerated; the scenario below plays only them)\n  violations (11):\n{vs}    … and 1 more\n  replay:\n    {p} replay --workload enrollment --seed 7 --plant narrow-condition --schedule 0.1*2.w\n    DCB_SEED=7 DCB_SCHEDULE=0.1*2.w cargo test --release --test sim\n  scenario:\n    {{\n      \"commands\": [\n        1\n      ]\n    }}\n"
+        );
+        assert_eq!(text, expected);
+        // Ten violations are all listed, with no "more" line.
+        let ten = report(10).to_string();
+        assert!(ten.contains("  violations (10):\n") && !ten.contains("more"), "{ten}");
+    }
+
+    #[test]
+    fn the_test_line_is_printed_only_for_a_scenario_generated_from_the_seed() {
+        let mut r = report(1);
+        r.race = None;
+        r.plant = None;
+        r.schedule = None;
+        let with_test = r.to_string();
+        assert!(with_test.contains("  plant: none\n") && !with_test.contains("race:"), "{with_test}");
+        assert!(with_test.contains("\n    DCB_SEED=7 cargo test --release --test sim\n"), "{with_test}");
+        r.scenario_from_seed = false;
+        let text = r.to_string();
+        assert!(!text.contains("cargo test"), "a given scenario is replayed from its file, not the seed: {text}");
+        assert!(text.contains(" --seed 7 --scenario <scenario.json>\n"), "{text}");
+        r.scenario_from_seed = true;
+        r.test = None;
+        assert!(!r.to_string().contains("cargo test"));
+    }
+
+    #[test]
+    fn a_shrunk_report_prints_the_minimal_scenario_instead_of_the_original() {
+        let _lock = PROGRAM.lock().unwrap_or_else(|p| p.into_inner());
+        let mut r = report(1);
+        r.shrunk = Some(shrunk());
+        let text = r.to_string();
+        let p = replay_program();
+        let vs: String = violations(5).iter().map(|v| format!("    - {v}\n")).collect();
+        let tail = format!(
+            "  shrunk (77 runs): 9 → 2 commands, 4 → 1 setup, 5 → 2 clients; seed 3\n{vs}    replay: {p} replay --workload enrollment --seed 3 --scenario /f/min.json\n  minimal scenario:\n    {{\n      \"commands\": []\n    }}\n"
+        );
+        assert!(text.ends_with(&tail), "{text}");
+        assert!(!text.contains("  scenario:"), "{text}");
+    }
+
+    #[test]
+    fn replay_commands_name_the_plant_schedule_and_scenario_file() {
+        let _lock = PROGRAM.lock().unwrap_or_else(|p| p.into_inner());
+        let p = replay_program();
+        let mut r = report(1);
+        assert_eq!(r.replay_command(), format!("{p} replay --workload enrollment --seed 7 --plant narrow-condition --schedule 0.1*2.w"));
+        r.plant = None;
+        r.schedule = None;
+        r.scenario_from_seed = false;
+        assert_eq!(r.replay_command(), format!("{p} replay --workload enrollment --seed 7 --scenario <scenario.json>"));
+        r.scenario_file = Some(PathBuf::from("/f/s.json"));
+        assert_eq!(r.replay_command(), format!("{p} replay --workload enrollment --seed 7 --scenario /f/s.json"));
+        let mut s = shrunk();
+        assert_eq!(s.replay_command("w"), format!("{p} replay --workload w --seed 3 --scenario /f/min.json"));
+        s.scenario_file = None;
+        assert_eq!(s.replay_command("w"), format!("{p} replay --workload w --seed 3 --scenario <minimal.json>"));
+    }
+
+    #[test]
+    fn the_replay_program_set_starts_every_replay_command() {
+        let _lock = PROGRAM.lock().unwrap_or_else(|p| p.into_inner());
+        let before = replay_program();
+        set_replay_program("target/release/examples/my-sim");
+        let r = report(1);
+        let (command, shrunk) = (r.replay_command(), shrunk().replay_command("w"));
+        set_replay_program(before.clone());
+        assert_eq!(replay_program(), before);
+        assert!(command.starts_with("target/release/examples/my-sim replay --workload enrollment "), "{command}");
+        assert!(shrunk.starts_with("target/release/examples/my-sim replay --workload w "), "{shrunk}");
+    }
+
+    #[test]
+    fn saving_writes_both_scenarios_and_remembers_their_paths() {
+        let dir = std::env::temp_dir().join(format!("dcb-sim-report-{}", std::process::id()));
+        let mut r = report(1);
+        r.shrunk = Some(shrunk());
+        let path = r.save_scenario(&dir).expect("writable temp dir");
+        let min = dir.join("enrollment-7-min.json");
+        let read = |p: &Path| serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(p).unwrap()).unwrap();
+        let (original, minimal) = (read(&path), read(&min));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(path, dir.join("enrollment-7.json"));
+        assert_eq!(r.scenario_file.as_ref(), Some(&path));
+        assert_eq!(r.shrunk.as_ref().unwrap().scenario_file.as_ref(), Some(&min));
+        assert_eq!(original, r.scenario);
+        assert_eq!(minimal, r.shrunk.unwrap().scenario);
+    }
+
+    #[test]
+    fn a_report_replays_its_run_and_keeps_its_schedule() {
+        let w = EnrollmentWorkload::default();
+        let mut scenario = w.generate(&mut crate::rng::substream(5, crate::explore::SCENARIO_STREAM));
+        scenario.plant = Some(Plant::NarrowCondition);
+        let first = run(&w, &scenario, 5);
+        let r = FailureReport::new(w.name(), 5, &scenario, first.violations.clone());
+        assert_eq!(r.plant.as_deref(), Some("narrow-condition"));
+        let again = r.replay(&w).expect("an enrollment scenario");
+        assert_eq!(again.history, first.history);
+        assert_eq!(again.violations, first.violations);
+        let record = crate::sim::sched::ScheduleRecord { schedule: "1.0".parse().unwrap(), ..Default::default() };
+        assert_eq!(r.clone().with_schedule(Some(&record)).schedule, Some(record.schedule));
+        assert_eq!(r.with_schedule(None).schedule, None);
+        let bad = FailureReport { scenario: serde_json::json!({ "not": "a scenario" }), ..report(0) };
+        assert!(matches!(bad.replay(&w), Err(ScenarioError::Parse(_))));
+    }
+}

@@ -212,6 +212,10 @@ mod tests {
     use crate::plant::Plant;
     use crate::domain::enrollment::EnrollmentWorkload;
     use crate::explore::{SCENARIO_STREAM, explore, ExploreOptions};
+    use crate::sim::History;
+    use crate::sim::scenario::Scheduled;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use rand_chacha::ChaCha8Rng;
 
     #[test]
     fn a_non_atomic_store_failure_shrinks_to_two_racing_enrollments() {
@@ -228,5 +232,147 @@ mod tests {
         assert!(shrunk.scenario.commands.len() < scenario.commands.len());
         // And it replays.
         assert_eq!(run(&w, &shrunk.scenario, shrunk.seed).violations, shrunk.violations);
+    }
+
+    fn describe(s: &Scenario<u32>) -> String {
+        let commands: Vec<String> = s.commands.iter().map(|c| format!("{}@c{}+{}", c.command, c.client, c.start.as_millis())).collect();
+        let ms = |d: Duration| d.as_millis();
+        format!(
+            "{} | setup {:?} | spike {} timeout {} | read {}-{} append {}-{}",
+            commands.join(" "),
+            s.setup,
+            s.faults.spike_probability,
+            s.faults.timeout_probability,
+            ms(s.latency.read_min),
+            ms(s.latency.read_max),
+            ms(s.latency.append_min),
+            ms(s.latency.append_max)
+        )
+    }
+
+    fn scenario(commands: &[(u32, u64)], setup: Vec<u32>) -> Scenario<u32> {
+        let commands = commands.iter().enumerate().map(|(i, &(client, ms))| Scheduled { client, start: Duration::from_millis(ms), command: i as u32 }).collect();
+        let mut s = Scenario::new(setup, commands);
+        s.faults = FaultPlan::default();
+        s.latency.read_min = Duration::from_millis(1);
+        s.latency.read_max = Duration::from_millis(1);
+        s.latency.append_min = Duration::from_millis(2);
+        s.latency.append_max = Duration::from_millis(2);
+        s
+    }
+
+    #[test]
+    fn candidates_cut_halves_commands_setup_clients_faults_latency_and_starts_in_that_order() {
+        let mut s = scenario(&[(2, 4), (5, 0), (5, 6), (7, 10)], vec![100, 101]);
+        s.faults.spike_probability = 0.25;
+        s.faults.timeout_probability = 0.5;
+        s.latency.read_max = Duration::from_millis(3);
+        let got: Vec<String> = candidates(&s).iter().map(describe).collect();
+        let tail = |c: &str| format!("{c} | setup [100, 101] | spike 0.25 timeout 0.5 | read 1-3 append 2-2");
+        let expected = vec![
+            // halves
+            tail("2@c5+6 3@c7+10"),
+            tail("0@c2+4 1@c5+0"),
+            // single commands
+            tail("1@c5+0 2@c5+6 3@c7+10"),
+            tail("0@c2+4 2@c5+6 3@c7+10"),
+            tail("0@c2+4 1@c5+0 3@c7+10"),
+            tail("0@c2+4 1@c5+0 2@c5+6"),
+            // single setup commands
+            "0@c2+4 1@c5+0 2@c5+6 3@c7+10 | setup [101] | spike 0.25 timeout 0.5 | read 1-3 append 2-2".to_string(),
+            "0@c2+4 1@c5+0 2@c5+6 3@c7+10 | setup [100] | spike 0.25 timeout 0.5 | read 1-3 append 2-2".to_string(),
+            // the highest client folded onto each other one, then dense numbers
+            tail("0@c2+4 1@c5+0 2@c5+6 3@c2+10"),
+            tail("0@c2+4 1@c5+0 2@c5+6 3@c5+10"),
+            tail("0@c0+4 1@c1+0 2@c1+6 3@c2+10"),
+            // each fault kind off
+            "0@c2+4 1@c5+0 2@c5+6 3@c7+10 | setup [100, 101] | spike 0 timeout 0.5 | read 1-3 append 2-2".to_string(),
+            "0@c2+4 1@c5+0 2@c5+6 3@c7+10 | setup [100, 101] | spike 0.25 timeout 0 | read 1-3 append 2-2".to_string(),
+            // latency ranges to their minimum
+            "0@c2+4 1@c5+0 2@c5+6 3@c7+10 | setup [100, 101] | spike 0.25 timeout 0.5 | read 1-1 append 2-2".to_string(),
+            // starts at zero, then halved
+            tail("0@c2+0 1@c5+0 2@c5+0 3@c7+0"),
+            tail("0@c2+2 1@c5+0 2@c5+3 3@c7+5"),
+        ];
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_minimal_scenario_has_only_single_command_cuts() {
+        // Three commands are not halved; one dense client, no faults, no
+        // latency range, every start at zero: nothing else to cut.
+        let s = scenario(&[(0, 0), (0, 0), (0, 0)], Vec::new());
+        let got: Vec<String> = candidates(&s).iter().map(describe).collect();
+        assert_eq!(got, ["1@c0+0 2@c0+0", "0@c0+0 2@c0+0", "0@c0+0 1@c0+0"].map(|c| format!("{c} | setup [] | spike 0 timeout 0 | read 1-1 append 2-2")));
+        // An append latency range alone is collapsed too.
+        let mut s = scenario(&[(0, 0)], Vec::new());
+        s.latency.append_max = Duration::from_millis(5);
+        assert_eq!(candidates(&s).iter().map(describe).last().unwrap(), "0@c0+0 | setup [] | spike 0 timeout 0 | read 1-1 append 2-2");
+    }
+
+    /// The enrollment workload, counting its runs (one store per run).
+    struct Counting(EnrollmentWorkload, AtomicU64);
+
+    impl Workload for Counting {
+        type Command = <EnrollmentWorkload as Workload>::Command;
+        type Store = <EnrollmentWorkload as Workload>::Store;
+        type Handler = <EnrollmentWorkload as Workload>::Handler;
+        fn name(&self) -> &'static str {
+            "counting"
+        }
+        fn store(&self, s: &Scenario<Self::Command>) -> Result<Self::Store, crate::store::StoreError> {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            self.0.store(s)
+        }
+        fn handler(&self, s: &Scenario<Self::Command>) -> Self::Handler {
+            self.0.handler(s)
+        }
+        fn plants(&self) -> &[crate::plant::Plant] {
+            self.0.plants()
+        }
+        fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Self::Command> {
+            self.0.generate(rng)
+        }
+        fn check(&self, s: &Scenario<Self::Command>, h: &History<Self::Command>, out: &mut Vec<Violation>) {
+            self.0.check(s, h, out);
+        }
+    }
+
+    /// The first seed of `opts` whose scenario fails, with the scenario and the invariant.
+    fn first_failure(opts: &ExploreOptions) -> (u64, Scenario<Cmd<EnrollmentWorkload>>, String) {
+        let w = EnrollmentWorkload::default();
+        (0..200)
+            .find_map(|seed| {
+                let scenario = crate::explore::scenario_for(&w, opts, seed);
+                let r = run(&w, &scenario, seed);
+                r.violations.first().map(|v| (seed, scenario.clone(), v.invariant().to_string()))
+            })
+            .expect("the plant is caught within 200 seeds")
+    }
+
+    #[test]
+    fn every_run_is_counted_and_the_budget_is_kept() {
+        for scheduler in [Scheduler::Random, Scheduler::Pct { depth: 3 }] {
+            let (seed, scenario, invariant) = first_failure(&ExploreOptions { plant: Some(Plant::NarrowCondition), scheduler, ..Default::default() });
+            for budget in [7, 2_000] {
+                let w = Counting(EnrollmentWorkload::default(), AtomicU64::new(0));
+                let shrunk = shrink(&w, &scenario, seed, &invariant, budget);
+                assert_eq!(shrunk.runs, w.1.load(Ordering::Relaxed), "runs counted");
+                // The budget bounds the search; pinning a schedule may take one more run.
+                assert!(shrunk.runs <= budget + 1, "{} runs for a budget of {budget}", shrunk.runs);
+                assert!(shrunk.violations.iter().any(|v| v.invariant() == invariant));
+                assert_eq!(run(&w, &shrunk.scenario, shrunk.seed).violations, shrunk.violations, "it replays");
+            }
+        }
+    }
+
+    #[test]
+    fn a_scenario_that_never_shows_the_invariant_is_left_as_it_is() {
+        let (seed, scenario, _) = first_failure(&ExploreOptions { plant: Some(Plant::NarrowCondition), ..Default::default() });
+        let w = EnrollmentWorkload::default();
+        let shrunk = shrink(&w, &scenario, seed, "no-such-invariant", 40);
+        assert_eq!(shrunk.scenario, scenario);
+        assert_eq!((shrunk.seed, shrunk.runs), (seed, 40));
+        assert!(shrunk.violations.is_empty());
     }
 }

@@ -342,3 +342,27 @@ pub fn exhaustive_with<W: Workload>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure() -> ExhaustiveFailure {
+        ExhaustiveFailure { schedule: Schedule::default(), preemptions: 0, found_after: 1, violations: Vec::new() }
+    }
+
+    #[test]
+    fn only_a_complete_report_without_failures_is_a_proof() {
+        let report = |complete: bool, failures: Vec<ExhaustiveFailure>| ExhaustiveReport { schedules: 12, pruned: 3, complete, max_decisions: 7, failures };
+        let proof = report(true, Vec::new());
+        assert!(proof.proved());
+        assert_eq!(proof.to_string(), "12 schedules checked, 3 pruned as equivalent, up to 7 decisions per run; complete: no order of store steps violates an invariant (proof for this scenario); 0 failing");
+        let failed = report(true, vec![failure()]);
+        assert!(!failed.proved());
+        assert_eq!(failed.to_string(), "12 schedules checked, 3 pruned as equivalent, up to 7 decisions per run; complete; 1 failing");
+        let cut = report(false, Vec::new());
+        assert!(!cut.proved(), "an enumeration cut by its budget proves nothing");
+        assert_eq!(cut.to_string(), "12 schedules checked, 3 pruned as equivalent, up to 7 decisions per run; incomplete (budget or first failure reached); 0 failing");
+        assert!(!report(false, vec![failure()]).proved());
+    }
+}

@@ -239,11 +239,12 @@ mod tests {
 
     /// Four commands `c0`..`c3` (no setup); `c0` writes tag `a` at 1 and
     /// reads `b`, `c1` reads `a`, `c2` writes `b` at 2 and reads `d`, `c3`
-    /// writes `d` at 3: conflicts 0–1, 0–2 and 2–3.
+    /// writes `d` at 3 and reads `d` (its own write races with nothing):
+    /// conflicts 0–1, 0–2 and 2–3.
     fn four() -> (Scenario<String>, History<String>) {
         let commands = (0..4).map(|i| Scheduled::at_ms(i, u64::from(i), format!("c{i}"))).collect();
         let scenario = Scenario::new(vec![], commands);
-        let calls = [vec![read("b", 0), wrote(1)], vec![read("a", 1)], vec![read("d", 1), wrote(2)], vec![read("z", 2), wrote(3)]];
+        let calls = [vec![read("b", 0), wrote(1)], vec![read("a", 1)], vec![read("d", 1), wrote(2)], vec![read("d", 2), wrote(3)]];
         let records = calls
             .into_iter()
             .enumerate()
