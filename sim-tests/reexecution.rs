@@ -61,6 +61,9 @@ enum Variant {
     IndependentCount,
     /// The same count read as a counted read (not in the condition).
     CountedCount,
+    /// A rejection names the attempt it was decided on: a retried command
+    /// is rejected with a reason no run alone gives, and writes nothing.
+    AttemptInReason,
 }
 
 struct Bank {
@@ -143,7 +146,8 @@ impl Handler<Account> for Bank {
                     let mut data = n.to_string();
                     if let Account::Withdraw(..) = command {
                         if balance(&moves) < i64::from(*n) {
-                            return Outcome::Rejected { reason: "Insufficient funds".into() };
+                            let reason = if self.variant == Variant::AttemptInReason { format!("Insufficient funds on attempt {attempt}") } else { "Insufficient funds".into() };
+                            return Outcome::Rejected { reason };
                         }
                         match self.variant {
                             Variant::RandomStamp => data.push_str(&format!(";stamp:{}", ctx.rng().random::<u32>())),
@@ -158,7 +162,7 @@ impl Handler<Account> for Bank {
                                     Err(e) => return Outcome::Failed { error: e.kind(), message: e.to_string() },
                                 }
                             }
-                            Variant::Correct | Variant::StaleDecision => {}
+                            Variant::Correct | Variant::StaleDecision | Variant::AttemptInReason => {}
                         }
                     }
                     let decided = event(ty, a, data);
@@ -293,6 +297,25 @@ fn a_stale_decision_on_retry_is_caught_by_serializability_alone() {
         assert_eq!(invariants(r), vec!["serializability"], "{:?}", r.violations);
         assert!(r.violations[0].to_string().contains("Insufficient funds"), "{}", r.violations[0]);
     }
+}
+
+/// A command that wrote nothing must be reproduced with its outcome too:
+/// a rejection whose reason no run alone gives is caught, although every
+/// run alone writes nothing as well.
+#[test]
+fn a_rejection_no_run_alone_gives_is_caught() {
+    let scenario = race(open_a(), vec![Account::Withdraw("a".into(), 60), Account::Withdraw("a".into(), 60)]);
+    let (complete, runs) = every_order(&bank(Variant::AttemptInReason), &scenario);
+    assert!(complete);
+    let retried = |r: &&RunResult<Account>| r.history.commands.iter().any(|c| matches!(c.outcome(), Outcome::Rejected { reason } if reason.ends_with("attempt 2")));
+    let caught: Vec<_> = runs.iter().filter(retried).collect();
+    assert!(!caught.is_empty(), "no order rejected a withdrawal on its second attempt");
+    for r in &caught {
+        assert_eq!(invariants(r), vec!["serializability"], "{:?}", r.violations);
+        let text = r.violations[0].to_string();
+        assert!(text.contains("Insufficient funds on attempt 2") && text.contains("writes nothing"), "{text}");
+    }
+    assert!(runs.iter().filter(|r| !retried(r)).all(|r| r.violations.is_empty()), "a rejection on the first attempt is reproduced");
 }
 
 #[test]

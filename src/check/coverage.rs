@@ -173,7 +173,7 @@ mod tests {
 
     /// A call made from `from` to `to` (microseconds).
     fn call(from: u64, to: u64, op: CallOp) -> StoreCall {
-        StoreCall { started_at: us(from), ended_at: us(to), slept_before: Duration::ZERO, fault: None, op }
+        StoreCall { started_at: us(from), ended_at: us(to), ..crate::check::fixture::call(op) }
     }
 
     /// A read of `query` that returned `count` events (at position 1), or failed with `error`.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::handler::{AppendRecord, AttemptRecord, DecisionRecord, HandleReport, Outcome};
 use crate::retry::ErrorKind;
+use crate::sim::calls::{CallOp, StoreCall};
 use crate::sim::{CommandRecord, History};
 use crate::store::{Event, Position, SequencedEvent};
 
@@ -43,6 +44,17 @@ pub(crate) fn rejected(n: u32, events: u32) -> AttemptRecord {
 pub(crate) fn command(index: usize, outcome: Outcome, attempts: Vec<AttemptRecord>) -> CommandRecord<String> {
     let report = HandleReport { outcome, attempts, total_delay: Duration::ZERO };
     CommandRecord { index, client: Some(index as u32), command: format!("c{index}"), started_at: Duration::ZERO, ended_at: Duration::ZERO, report, calls: vec![], probes: vec![] }
+}
+
+/// A client command (number `index`) that made `calls` and ended
+/// `outcome` (no attempts recorded: for checkers that read the calls).
+pub(crate) fn calling(index: usize, outcome: Outcome, calls: Vec<StoreCall>) -> CommandRecord<String> {
+    CommandRecord { calls, ..command(index, outcome, vec![]) }
+}
+
+/// The store call `op`, made at time zero, without a sleep before it or a fault.
+pub(crate) fn call(op: CallOp) -> StoreCall {
+    StoreCall { started_at: Duration::ZERO, ended_at: Duration::ZERO, slept_before: Duration::ZERO, fault: None, op }
 }
 
 /// A history of `commands` over a log of `events` events at positions 1, 2, 3, ….

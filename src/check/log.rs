@@ -232,7 +232,7 @@ mod tests {
         use crate::sim::faults::{FaultKind, FaultRecord};
         let applied = Some((first, last));
         let op = CallOp::Append { events: decided, conditional: true, after: None, result: AppendResult::Error { error: ErrorKind::Transient, applied, message: "[fault #7]".into() } };
-        let call = StoreCall { started_at: Duration::ZERO, ended_at: Duration::ZERO, slept_before: Duration::ZERO, fault: Some(7), op };
+        let call = StoreCall { fault: Some(7), ..crate::check::fixture::call(op) };
         let first_attempt = AttemptRecord { decision: Some(DecisionRecord::Append { events: decided }), error: Some(ErrorKind::Transient), ..attempt(1) };
         let mut record = command(0, outcome, vec![first_attempt, then]);
         record.calls = vec![call];

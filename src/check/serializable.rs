@@ -352,10 +352,11 @@ impl EventStore for AloneStore<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::fixture::{call, calling};
 
     fn read(head: Position, independent: bool, ok: bool) -> StoreCall {
         let result = if ok { ReadResult::Events { count: 0, lowest: None, highest: None } } else { ReadResult::Error { error: crate::retry::ErrorKind::Transient } };
-        StoreCall { started_at: Duration::ZERO, ended_at: Duration::ZERO, slept_before: Duration::ZERO, fault: None, op: CallOp::Read { query: Query::all(), options: ReadOptions::default(), independent, head, result } }
+        call(CallOp::Read { query: Query::all(), options: ReadOptions::default(), independent, head, result })
     }
 
     /// The window spans the counted reads of the attempt only: independent
@@ -383,16 +384,9 @@ mod tests {
     }
 
     fn append(result: AppendResult) -> StoreCall {
-        StoreCall { op: CallOp::Append { events: 1, conditional: true, after: None, result }, ..read(0, false, true) }
+        call(CallOp::Append { events: 1, conditional: true, after: None, result })
     }
 
-    /// A command with `calls` that ended `outcome` (no attempts recorded:
-    /// `steps` reads the calls).
-    fn command(index: usize, outcome: Outcome, calls: Vec<StoreCall>) -> crate::sim::CommandRecord<String> {
-        let mut c = crate::check::fixture::command(index, outcome, vec![]);
-        c.calls = calls;
-        c
-    }
 
     /// What `steps` makes of each kind of command, in log order: a
     /// decided write, a write behind an error (also of a failed command),
@@ -405,13 +399,13 @@ mod tests {
         let failed = Outcome::Failed { error: crate::retry::ErrorKind::Transient, message: "timeout".into() };
         let history = crate::check::fixture::history(
             vec![
-                command(0, Outcome::Succeeded, vec![read(4, false, true), written(5)]),
-                command(1, Outcome::Rejected { reason: "no".into() }, vec![read(3, false, true), read(2, true, true)]),
-                command(2, Outcome::Exhausted { attempts: 3 }, vec![read(0, false, true)]),
-                command(3, failed.clone(), vec![read(0, false, true), ghost(1)]),
+                calling(0, Outcome::Succeeded, vec![read(4, false, true), written(5)]),
+                calling(1, Outcome::Rejected { reason: "no".into() }, vec![read(3, false, true), read(2, true, true)]),
+                calling(2, Outcome::Exhausted { attempts: 3 }, vec![read(0, false, true)]),
+                calling(3, failed.clone(), vec![read(0, false, true), ghost(1)]),
                 // a ghost write, then a retry that finds its own write and ends idempotent
-                command(4, Outcome::Idempotent, vec![read(1, false, true), ghost(2), read(2, false, true)]),
-                command(5, failed, vec![read(0, false, false)]),
+                calling(4, Outcome::Idempotent, vec![read(1, false, true), ghost(2), read(2, false, true)]),
+                calling(5, failed, vec![read(0, false, false)]),
             ],
             5,
         );

@@ -134,12 +134,11 @@ mod tests {
 
     fn read(query: Query, options: ReadOptions, head: Position, returned: &[Position]) -> StoreCall {
         let result = ReadResult::Events { count: returned.len() as u32, lowest: returned.iter().copied().min(), highest: returned.iter().copied().max() };
-        StoreCall { started_at: Duration::ZERO, ended_at: Duration::ZERO, slept_before: Duration::ZERO, fault: None, op: CallOp::Read { query, options, independent: false, head, result } }
+        crate::check::fixture::call(CallOp::Read { query, options, independent: false, head, result })
     }
 
     fn append(first: Position, last: Position) -> StoreCall {
-        let op = CallOp::Append { events: (last - first + 1) as u32, conditional: true, after: None, result: AppendResult::Written { first, last } };
-        StoreCall { started_at: Duration::ZERO, ended_at: Duration::ZERO, slept_before: Duration::ZERO, fault: None, op }
+        crate::check::fixture::call(CallOp::Append { events: (last - first + 1) as u32, conditional: true, after: None, result: AppendResult::Written { first, last } })
     }
 
     /// A log with one event per tag, at positions 1, 2, 3, …

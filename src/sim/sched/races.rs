@@ -220,21 +220,18 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::check::fixture::{call, calling};
     use crate::sim::calls::{AppendResult, StoreCall};
     use crate::store::{Event, QueryItem, ReadOptions, SequencedEvent};
-
-    fn at_zero(op: CallOp) -> StoreCall {
-        StoreCall { started_at: Duration::ZERO, ended_at: Duration::ZERO, slept_before: Duration::ZERO, fault: None, op }
-    }
 
     /// A counted read of tag `tag` when the log's head was `head`.
     fn read(tag: &str, head: Position) -> StoreCall {
         let query = Query::from_item(QueryItem::new().tags([tag])).expect("a valid query");
-        at_zero(CallOp::Read { query, options: ReadOptions::default(), independent: false, head, result: ReadResult::Events { count: 0, lowest: None, highest: None } })
+        call(CallOp::Read { query, options: ReadOptions::default(), independent: false, head, result: ReadResult::Events { count: 0, lowest: None, highest: None } })
     }
 
     fn wrote(p: Position) -> StoreCall {
-        at_zero(CallOp::Append { events: 1, conditional: true, after: None, result: AppendResult::Written { first: p, last: p } })
+        call(CallOp::Append { events: 1, conditional: true, after: None, result: AppendResult::Written { first: p, last: p } })
     }
 
     /// Four commands `c0`..`c3` (no setup); `c0` writes tag `a` at 1 and
@@ -248,11 +245,7 @@ mod tests {
         let records = calls
             .into_iter()
             .enumerate()
-            .map(|(i, calls)| {
-                let mut c = crate::check::fixture::command(i, crate::handler::Outcome::Succeeded, vec![]);
-                c.calls = calls;
-                c
-            })
+            .map(|(i, calls)| calling(i, crate::handler::Outcome::Succeeded, calls))
             .collect();
         let mut history = crate::check::fixture::history(records, 0);
         history.log = ["a", "b", "d"].iter().zip(1..).map(|(tag, p)| SequencedEvent::new(p, Event::new("E", [*tag], "").expect("a valid event"))).collect();
