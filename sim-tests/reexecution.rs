@@ -24,7 +24,7 @@ use dcb_sim::rand::RngExt;
 use dcb_sim::rand_chacha::ChaCha8Rng;
 use dcb_sim::retry::{Classify, RetryPolicy, Sleeper};
 use dcb_sim::sim::sched::exhaustive_with;
-use dcb_sim::explore::Check;
+use dcb_sim::explore::{Check, ExploreOptions, explore, scenario_for};
 use dcb_sim::sim::{ExhaustiveOptions, History, RunResult, Scenario, Scheduled, Violation, Workload};
 use dcb_sim::store::{AppendCondition, Event, EventStore, MemoryStore, Query, QueryItem, ReadOptions, SequencedEvent, StoreError};
 use serde::{Deserialize, Serialize};
@@ -370,4 +370,24 @@ fn the_tally_counts_the_runs_alone() {
     // the opening, the deposit and the first withdrawal wrote; the second was rejected
     assert!(tally.reruns >= 4, "{tally:?}");
     assert_eq!(tally.skipped, 0, "{tally:?}");
+    assert_eq!(r.serializability, tally, "the run reports the same tally");
+}
+
+/// The summary adds up every run's tally: runs alone, and the commands
+/// skipped (here: failed under injected faults without a write).
+#[test]
+fn the_summary_counts_runs_alone_and_skipped_commands() {
+    let w = bank(Variant::Correct);
+    let opts = ExploreOptions { seeds: 300, faults: true, ..ExploreOptions::default() };
+    let summary = explore(&w, &opts);
+    let (mut reruns, mut skipped) = (0, 0);
+    for seed in 0..300 {
+        let r = dcb_sim::sim::run(&w, &scenario_for(&w, &opts, seed), seed);
+        reruns += u64::from(r.serializability.reruns);
+        skipped += u64::from(r.serializability.skipped);
+    }
+    assert!(skipped > 0 && reruns > 0, "runs alone {reruns}, skipped {skipped}");
+    assert_eq!((summary.runs_alone, summary.skipped_alone), (reruns, skipped));
+    let line = format!("  runs alone     {reruns:>10}   serializability re-runs; {skipped} commands skipped (exhausted, failed or crashed without a write)\n");
+    assert!(summary.to_string().contains(&line), "{summary}");
 }

@@ -349,7 +349,7 @@ fn herd_race_is_forced<E: RealEngine>(engine: impl FnOnce(Arc<BTreeMap<String, t
     let workload = EnrollmentWorkload::with_clients(CLIENTS);
     let scenario = thundering_herd();
     let engine = engine(herd_barriers(&scenario));
-    let RunResult { history, violations } = play_real(&workload, &scenario, 0, &engine);
+    let RunResult { history, violations, .. } = play_real(&workload, &scenario, 0, &engine);
     assert!(violations.is_empty(), "{}: {violations:#?}", engine.name());
     for course in engine.courses.keys() {
         let herd: Vec<_> = history.commands.iter().filter(|c| matches!(&c.command, EnrollmentCommand::Enroll { course: k, .. } if k == course)).collect();
@@ -444,7 +444,7 @@ fn non_atomic_postgres_is_caught_by_the_checkers() {
         .collect();
     for run in 1..=RUNS {
         let engine = NonAtomicPgEngine::new(&io, &url, &scenario);
-        let RunResult { history, violations } = play_real(&workload, &scenario, run, &engine);
+        let RunResult { history, violations, .. } = play_real(&workload, &scenario, run, &engine);
         let names: std::collections::BTreeSet<&str> = violations.iter().map(Violation::invariant).collect();
         // Exactly these: the courses overbooked, no order of the commands
         // would give these outcomes, and (from the recorded store calls)

@@ -115,6 +115,14 @@ pub struct Summary {
     pub attempts: u64,
     /// Attempts that ended in a concurrency conflict.
     pub conflicts: u64,
+    /// Handler runs the serializability re-execution made alone
+    /// ([`check::serializable`](crate::check::serializable)).
+    #[serde(default)]
+    pub runs_alone: u64,
+    /// Commands it skipped: exhausted, failed or crashed without a write
+    /// (nothing to reproduce).
+    #[serde(default)]
+    pub skipped_alone: u64,
     /// Commands by outcome label.
     pub outcomes: BTreeMap<String, u64>,
     /// Commands by number of attempts.
@@ -296,6 +304,7 @@ fn explore_seeds<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
                 let outcome = exhaustive_with(workload, &scenario, seed, options, |r| {
                     if r.violations.is_empty() {
                         s.count_run(workload, &scenario, &r.history);
+                        s.count_alone(r.serializability);
                         results.push(None);
                     } else {
                         results.push(Some(r.clone()));
@@ -308,10 +317,7 @@ fn explore_seeds<W: Workload>(workload: &W, opts: &ExploreOptions, seeds: std::o
                         tally.complete += u64::from(report.complete);
                         tally.proved += u64::from(report.proved());
                     }
-                    Err(e) => {
-                        let history = crate::sim::History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
-                        s.tally(workload, opts, seed, &scenario, crate::sim::RunResult { history, violations: vec![Violation::Harness { detail: e.to_string() }] }, true);
-                    }
+                    Err(e) => s.tally(workload, opts, seed, &scenario, crate::sim::RunResult::not_run(seed, Violation::Harness { detail: e.to_string() }), true),
                 }
                 for r in results {
                     match r {
@@ -353,6 +359,7 @@ impl Summary {
                 orders += 1;
                 if r.violations.is_empty() {
                     counted.count_run(workload, &race.scenario, &r.history);
+                    counted.count_alone(r.serializability);
                 } else {
                     failing.push(r.clone());
                 }
@@ -373,6 +380,12 @@ impl Summary {
                 }
             }
         }
+    }
+
+    /// Counts what one run's serializability re-execution ran and skipped.
+    fn count_alone(&mut self, tally: crate::check::serializable::Tally) {
+        self.runs_alone += u64::from(tally.reruns);
+        self.skipped_alone += u64::from(tally.skipped);
     }
 
     /// Counts what one run's commands and faults did (commands, attempts,
@@ -399,6 +412,7 @@ impl Summary {
         let s = self;
         s.schedules += 1;
         s.count_run(workload, scenario, &result.history);
+        s.count_alone(result.serializability);
         if !result.violations.is_empty() {
             s.violations += 1;
             let mut names: Vec<&str> = result.violations.iter().map(|v| v.invariant()).collect();
@@ -494,6 +508,8 @@ impl Summary {
 
     /// Adds `other`'s command, outcome and fault counts (not its schedules).
     fn merge_counts(&mut self, other: Summary) {
+        self.runs_alone += other.runs_alone;
+        self.skipped_alone += other.skipped_alone;
         self.commands += other.commands;
         self.attempts += other.attempts;
         self.conflicts += other.conflicts;
@@ -527,6 +543,7 @@ impl fmt::Display for Summary {
         writeln!(f, "  commands       {:>10}", self.commands)?;
         writeln!(f, "  attempts       {:>10}", self.attempts)?;
         writeln!(f, "  conflicts      {:>10}", self.conflicts)?;
+        writeln!(f, "  runs alone     {:>10}   serializability re-runs; {} commands skipped (exhausted, failed or crashed without a write)", self.runs_alone, self.skipped_alone)?;
         writeln!(f, "  outcomes")?;
         for (k, v) in &self.outcomes {
             writeln!(f, "    {k:<12} {v:>10}")?;

@@ -32,6 +32,18 @@ pub struct RunResult<C> {
     pub history: History<C>,
     /// What the checkers found (empty = all invariants held).
     pub violations: Vec<Violation>,
+    /// What the serializability re-execution ran and skipped
+    /// ([`check::serializable`]).
+    pub serializability: check::serializable::Tally,
+}
+
+impl<C> RunResult<C> {
+    /// A run that could not happen: no history, only the harness's
+    /// violation `v`.
+    pub(crate) fn not_run(seed: u64, v: Violation) -> Self {
+        let history = History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
+        RunResult { history, violations: vec![v], serializability: check::serializable::Tally::default() }
+    }
 }
 
 /// Runs `scenario` under `seed` and checks every invariant: the generic
@@ -56,15 +68,12 @@ pub(super) fn checked_timed<W: Workload>(
 ) -> RunResult<Cmd<W>> {
     let (history, mut violations) = match outcome {
         Ok(history) => (history, Vec::new()),
-        Err(v) => {
-            let history = History { seed, commands: Vec::new(), log: Vec::new(), faults: Vec::new(), metrics: Default::default(), schedule: None };
-            return RunResult { history, violations: vec![v] };
-        }
+        Err(v) => return RunResult::not_run(seed, v),
     };
     check::all_timed(scenario, &history, timing, &mut violations);
-    check::serializable::check(workload, scenario, &history, &mut violations);
+    let serializability = check::serializable::check(workload, scenario, &history, &mut violations);
     workload.check(scenario, &history, &mut violations);
-    RunResult { history, violations }
+    RunResult { history, violations, serializability }
 }
 
 /// Runs `scenario` under `seed` and returns the history without checking it.
