@@ -383,12 +383,8 @@ impl<'w, W: Workload> Catch<'w, W> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    use rand_chacha::ChaCha8Rng;
-
     use super::*;
-    use crate::sim::History;
+    use crate::explore::wrapped::{Twist, Wrapped};
     use crate::domain::enrollment::EnrollmentWorkload;
 
     /// Narrow condition over 20 seeds fires exactly these (measured).
@@ -434,40 +430,9 @@ mod tests {
         assert!(matches!(&*err, CatchError::NotCaught { seeds, .. } if *seeds == (0..20)), "{err}");
     }
 
-    /// A workload whose own check fires on every other call: its failures
-    /// do not replay.
-    struct Flaky {
-        inner: EnrollmentWorkload,
-        calls: AtomicU64,
-    }
-
-    impl Workload for Flaky {
-        type Command = Cmd<EnrollmentWorkload>;
-        type Store = <EnrollmentWorkload as Workload>::Store;
-        type Handler = <EnrollmentWorkload as Workload>::Handler;
-        fn name(&self) -> &'static str {
-            self.inner.name()
-        }
-        fn store(&self, scenario: &Scenario<Self::Command>) -> Result<Self::Store, crate::store::StoreError> {
-            self.inner.store(scenario)
-        }
-        fn handler(&self, scenario: &Scenario<Self::Command>) -> Self::Handler {
-            self.inner.handler(scenario)
-        }
-        fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Self::Command> {
-            self.inner.generate(rng)
-        }
-        fn check(&self, scenario: &Scenario<Self::Command>, history: &History<Self::Command>, out: &mut Vec<Violation>) {
-            self.inner.check(scenario, history, out);
-            if self.calls.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
-                out.push(Violation::safety("flaky", None, "every other run"));
-            }
-        }
-    }
-
     #[test]
     fn a_failure_that_does_not_replay_fails() {
-        let w = Flaky { inner: EnrollmentWorkload::default(), calls: AtomicU64::new(0) };
+        let w = Wrapped::new(Twist::FlakyCheck);
         let err = Catch::new(&w).seeds(1).try_expect(&["flaky"]).unwrap_err();
         assert!(matches!(&*err, CatchError::NotReplayed { seed: 0, how: "from its report", .. }), "{err}");
     }

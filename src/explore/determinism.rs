@@ -110,88 +110,25 @@ pub fn check_determinism_with<W: Workload>(workload: &W, opts: &ExploreOptions) 
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    use rand_chacha::ChaCha8Rng;
+    use std::time::Duration;
 
     use super::*;
     use crate::domain::enrollment::EnrollmentWorkload;
-    use std::time::Duration;
-
+    use crate::explore::wrapped::{Twist, Wrapped};
     use crate::sim::faults::{FaultKind, FaultRecord};
-    use crate::sim::{Scenario, Violation};
-
-    /// The enrollment workload, but its own check fires on every other call.
-    struct FlakyCheck(EnrollmentWorkload, AtomicU64);
-
-    impl Workload for FlakyCheck {
-        type Command = <EnrollmentWorkload as Workload>::Command;
-        type Store = <EnrollmentWorkload as Workload>::Store;
-        type Handler = <EnrollmentWorkload as Workload>::Handler;
-        fn name(&self) -> &'static str {
-            "flaky"
-        }
-        fn store(&self, s: &Scenario<Self::Command>) -> Result<Self::Store, crate::store::StoreError> {
-            self.0.store(s)
-        }
-        fn handler(&self, s: &Scenario<Self::Command>) -> Self::Handler {
-            self.0.handler(s)
-        }
-        fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Self::Command> {
-            self.0.generate(rng)
-        }
-        fn check(&self, _: &Scenario<Self::Command>, _: &History<Self::Command>, out: &mut Vec<Violation>) {
-            if self.1.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
-                out.push(Violation::safety("flaky", None, "every other run"));
-            }
-        }
-    }
 
     #[test]
     fn different_violations_on_the_same_history_are_a_divergence() {
-        let w = FlakyCheck(EnrollmentWorkload::default(), AtomicU64::new(0));
+        let w = Wrapped::new(Twist::FlakyCheck);
         let d = check_determinism(&w, 4, 3).unwrap_err();
         assert_eq!(d.seed, 4);
         assert_eq!(d.hashes.0, d.hashes.1);
         assert!(d.first_difference.starts_with("same history, different violations"), "{d}");
     }
 
-    /// The enrollment workload, but every other run's handler has a planted
-    /// bug: two runs of a seed can differ.
-    struct Diverging(EnrollmentWorkload, AtomicU64);
-
-    impl Workload for Diverging {
-        type Command = <EnrollmentWorkload as Workload>::Command;
-        type Store = <EnrollmentWorkload as Workload>::Store;
-        type Handler = <EnrollmentWorkload as Workload>::Handler;
-        fn name(&self) -> &'static str {
-            "diverging"
-        }
-        fn store(&self, s: &Scenario<Self::Command>) -> Result<Self::Store, crate::store::StoreError> {
-            self.0.store(s)
-        }
-        fn handler(&self, s: &Scenario<Self::Command>) -> Self::Handler {
-            let odd = self.1.fetch_add(1, Ordering::Relaxed) % 2 == 1;
-            let mut s = s.clone();
-            if odd {
-                s.plant = Some(crate::plant::Plant::RetryBusiness);
-            }
-            self.0.handler(&s)
-        }
-        fn plants(&self) -> &[crate::plant::Plant] {
-            self.0.plants()
-        }
-        fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Self::Command> {
-            self.0.generate(rng)
-        }
-        fn check(&self, s: &Scenario<Self::Command>, h: &History<Self::Command>, out: &mut Vec<Violation>) {
-            self.0.check(s, h, out);
-        }
-    }
-
     #[test]
     fn a_seed_whose_two_runs_differ_is_reported_with_its_first_difference() {
-        let w = Diverging(EnrollmentWorkload::default(), AtomicU64::new(0));
+        let w = Wrapped::new(Twist::DivergingHandler);
         let d = check_determinism(&w, 2, 50).unwrap_err();
         assert!((2..52).contains(&d.seed), "{d}");
         assert_ne!(d.hashes.0, d.hashes.1, "{d}");

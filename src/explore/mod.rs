@@ -32,6 +32,8 @@ pub(crate) mod report;
 pub(crate) mod reuse;
 pub(crate) mod shrink;
 pub(crate) mod test_target;
+#[cfg(test)]
+pub(crate) mod wrapped;
 
 pub use catch::{Catch, CatchError, Caught};
 pub use coverage::{Coverage, Probe};

@@ -212,10 +212,8 @@ mod tests {
     use crate::plant::Plant;
     use crate::domain::enrollment::EnrollmentWorkload;
     use crate::explore::{SCENARIO_STREAM, explore, ExploreOptions};
-    use crate::sim::History;
+    use crate::explore::wrapped::{Twist, Wrapped};
     use crate::sim::scenario::Scheduled;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use rand_chacha::ChaCha8Rng;
 
     #[test]
     fn a_non_atomic_store_failure_shrinks_to_two_racing_enrollments() {
@@ -310,34 +308,6 @@ mod tests {
         assert_eq!(candidates(&s).iter().map(describe).last().unwrap(), "0@c0+0 | setup [] | spike 0 timeout 0 | read 1-1 append 2-2");
     }
 
-    /// The enrollment workload, counting its runs (one store per run).
-    struct Counting(EnrollmentWorkload, AtomicU64);
-
-    impl Workload for Counting {
-        type Command = <EnrollmentWorkload as Workload>::Command;
-        type Store = <EnrollmentWorkload as Workload>::Store;
-        type Handler = <EnrollmentWorkload as Workload>::Handler;
-        fn name(&self) -> &'static str {
-            "counting"
-        }
-        fn store(&self, s: &Scenario<Self::Command>) -> Result<Self::Store, crate::store::StoreError> {
-            self.1.fetch_add(1, Ordering::Relaxed);
-            self.0.store(s)
-        }
-        fn handler(&self, s: &Scenario<Self::Command>) -> Self::Handler {
-            self.0.handler(s)
-        }
-        fn plants(&self) -> &[crate::plant::Plant] {
-            self.0.plants()
-        }
-        fn generate(&self, rng: &mut ChaCha8Rng) -> Scenario<Self::Command> {
-            self.0.generate(rng)
-        }
-        fn check(&self, s: &Scenario<Self::Command>, h: &History<Self::Command>, out: &mut Vec<Violation>) {
-            self.0.check(s, h, out);
-        }
-    }
-
     /// The first seed of `opts` whose scenario fails, with the scenario and the invariant.
     fn first_failure(opts: &ExploreOptions) -> (u64, Scenario<Cmd<EnrollmentWorkload>>, String) {
         let w = EnrollmentWorkload::default();
@@ -355,9 +325,9 @@ mod tests {
         for scheduler in [Scheduler::Random, Scheduler::Pct { depth: 3 }] {
             let (seed, scenario, invariant) = first_failure(&ExploreOptions { plant: Some(Plant::NarrowCondition), scheduler, ..Default::default() });
             for budget in [7, 2_000] {
-                let w = Counting(EnrollmentWorkload::default(), AtomicU64::new(0));
+                let w = Wrapped::new(Twist::None);
                 let shrunk = shrink(&w, &scenario, seed, &invariant, budget);
-                assert_eq!(shrunk.runs, w.1.load(Ordering::Relaxed), "runs counted");
+                assert_eq!(shrunk.runs, w.runs.load(std::sync::atomic::Ordering::Relaxed), "runs counted");
                 // The budget bounds the search; pinning a schedule may take one more run.
                 assert!(shrunk.runs <= budget + 1, "{} runs for a budget of {budget}", shrunk.runs);
                 assert!(shrunk.violations.iter().any(|v| v.invariant() == invariant));
