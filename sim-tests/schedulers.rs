@@ -8,6 +8,7 @@ use std::time::Duration;
 use dcb_sim::domain::enrollment::EnrollmentCommand;
 use dcb_sim::plant::Plant;
 use dcb_sim::domain::enrollment::EnrollmentWorkload;
+use dcb_sim::sim::sched::exhaustive_with;
 use dcb_sim::sim::{CallKind, CallTarget, Choice, ExhaustiveError, ExhaustiveOptions, Scenario, Schedule, Scheduled, Scheduler, ScriptedFault, ScriptedKind, Workload, check_races, exhaustive, races, run, RaceOptions};
 use dcb_sim::explore::{scenario_for, ExploreOptions};
 
@@ -44,6 +45,24 @@ fn exhaustive_proves_three_clients_racing_for_two_seats() {
     assert!(full.proved(), "{full}");
     assert_eq!(full.pruned, 0);
     assert!(reduced.schedules < full.schedules, "the reduction pruned nothing: {reduced} vs {full}");
+}
+
+/// The first order enumerated is the non-preemptive one (each client keeps
+/// the store while it can go on: what a budget of one run checks), and no
+/// order is enumerated twice, with or without the reduction.
+#[test]
+fn exhaustive_starts_with_the_non_preemptive_order_and_never_repeats_one() {
+    let w = EnrollmentWorkload::default();
+    let scenario = scope(3, false, 2);
+    for reduction in [true, false] {
+        let mut records = Vec::new();
+        let options = ExhaustiveOptions { stop_at_first: false, reduction, ..ExhaustiveOptions::default() };
+        let report = exhaustive_with(&w, &scenario, 0, options, |r| records.push(r.history.schedule.clone().expect("a recorded schedule"))).unwrap();
+        assert_eq!(records.len() as u64, report.schedules);
+        assert_eq!(records[0].preemptions, 0, "first order {}", records[0].schedule);
+        let distinct: std::collections::BTreeSet<String> = records.iter().map(|r| r.schedule.to_string()).collect();
+        assert_eq!(distinct.len(), records.len(), "an order was enumerated twice");
+    }
 }
 
 /// `check_races` counts the races it derived, the orders it checked (one
