@@ -337,6 +337,19 @@ mod tests {
     }
 
     #[test]
+    fn each_candidate_is_tried_under_its_seed_and_the_sixteen_small_ones() {
+        let w = EnrollmentWorkload::default();
+        let scenario = crate::explore::scenario_for(&w, &ExploreOptions::default(), 20);
+        // Nothing fails, so every candidate is tried once under each seed:
+        // the scenario's own run, then 17 runs per candidate (seed 20, then 0..16).
+        let shrunk = shrink(&w, &scenario, 20, "no-such-invariant", 1_000_000);
+        assert_eq!(shrunk.runs, 1 + 17 * candidates(&scenario).len() as u64);
+        // A seed among the small ones is not tried twice.
+        let shrunk = shrink(&w, &scenario, 3, "no-such-invariant", 1_000_000);
+        assert_eq!(shrunk.runs, 1 + 16 * candidates(&scenario).len() as u64);
+    }
+
+    #[test]
     fn a_scenario_that_never_shows_the_invariant_is_left_as_it_is() {
         let (seed, scenario, _) = first_failure(&ExploreOptions { plant: Some(Plant::NarrowCondition), ..Default::default() });
         let w = EnrollmentWorkload::default();
