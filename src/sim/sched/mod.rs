@@ -112,4 +112,28 @@ mod tests {
         let schedule: Schedule = "0.1*2.w".parse().expect("a valid schedule");
         assert_eq!(Scheduler::Script { schedule }.to_string(), "script 0.1*2.w");
     }
+
+    /// PCT's change points fall among the first 4 decisions per command (a
+    /// read and an append, twice): given more change points than that,
+    /// each of those decisions demotes the client that went last (a switch),
+    /// and none after.
+    #[test]
+    fn pct_places_its_change_points_among_the_first_four_steps_per_command() {
+        let steps: Vec<Step> = (0..3).map(|c| Step { client: c, command: c as usize, call: 0, footprint: Footprint::Read(crate::store::Query::all()) }).collect();
+        for commands in [2, 3] {
+            let mut chooser = Scheduler::Pct { depth: 100 }.chooser(7, &[0, 1, 2], commands).expect("PCT chooses");
+            let mut last = None;
+            let mut switches = Vec::new();
+            for decision in 1..=40 {
+                let options = turn::Options { steps: steps.iter().collect(), blocked: vec![], last };
+                let Choice::Step(c) = chooser.choose(&options) else { panic!("PCT waited with nothing blocked") };
+                if last.is_some_and(|l| l != c) {
+                    switches.push(decision);
+                }
+                last = Some(c);
+            }
+            // decision 1 has no previous client to demote
+            assert_eq!(switches, (2..=4 * commands).collect::<Vec<_>>(), "{commands} commands");
+        }
+    }
 }
