@@ -20,6 +20,7 @@
 //! compares them with a sequential re-run).
 
 use crate::handler::{AppendRecord, DecisionRecord, Outcome};
+use crate::sim::derive::Timing;
 use crate::sim::{History, Violation};
 
 /// The invariant's name.
@@ -27,13 +28,20 @@ pub const NAME: &str = "log-consistency";
 
 /// Checks the log against the records.
 pub fn check<C>(history: &History<C>, out: &mut Vec<Violation>) {
+    check_timed(history, Timing::Virtual, out);
+}
+
+/// [`check`] for a history measured on `timing`'s clock: a write behind an
+/// error is attributed to the attempt the command's report gives it (on
+/// the real clock a pause between two calls does not start an attempt).
+pub fn check_timed<C>(history: &History<C>, timing: Timing, out: &mut Vec<Violation>) {
     let len = history.log.len() as u64;
     if let Some((i, e)) = history.log.iter().enumerate().find(|(i, e)| e.position != *i as u64 + 1) {
         out.push(Violation::safety(NAME, None, format!("log position {} stands at index {i}; positions must be 1, 2, 3, …", e.position)));
     }
     let mut owner: Vec<Option<usize>> = vec![None; len as usize];
     let mut ghosts_of = vec![Vec::new(); history.commands.len()];
-    for ghost in history.ghost_writes() {
+    for ghost in history.ghost_writes_timed(timing) {
         match ghost {
             Ok(g) => ghosts_of[g.command].push(g),
             Err(id) => out.push(Violation::safety(NAME, None, format!("fault #{id} applied an append that no attempt's error names"))),
@@ -239,6 +247,50 @@ mod tests {
         let mut h = history(vec![record], last);
         h.faults = vec![FaultRecord { id: 7, at: Duration::ZERO, kind: FaultKind::Ambiguous, applied, command: 0, call: 0 }];
         h
+    }
+
+    /// On the real clock a pause between a read and the append of the same
+    /// attempt is the OS descheduling the thread, not a retry: the write
+    /// behind the append's ambiguous error belongs to the attempt that
+    /// decided it (it used to be numbered as on virtual time, as attempt 2,
+    /// and flagged as written by an attempt that decided nothing).
+    #[test]
+    fn on_the_real_clock_a_pause_inside_an_attempt_keeps_its_write_behind_an_error() {
+        use std::time::Duration;
+
+        use crate::retry::ErrorKind;
+        use crate::sim::calls::{AppendResult, CallOp, ReadResult, StoreCall};
+        use crate::sim::derive::report_timed;
+        use crate::sim::faults::{FaultKind, FaultRecord};
+        use crate::store::{Query, ReadOptions};
+        let us = Duration::from_micros;
+        let read = |at: u64, slept: u64, count: u32| StoreCall {
+            started_at: us(at),
+            ended_at: us(at + 10),
+            slept_before: us(slept),
+            ..crate::check::fixture::call(CallOp::Read { query: Query::all(), options: ReadOptions::default(), independent: false, head: u64::from(count), result: ReadResult::Events { count, lowest: None, highest: None } })
+        };
+        let applied = Some((1, 1));
+        let append = StoreCall {
+            started_at: us(900),
+            ended_at: us(910),
+            fault: Some(4),
+            ..crate::check::fixture::call(CallOp::Append { events: 1, conditional: true, after: None, result: AppendResult::Error { error: ErrorKind::Transient, applied, message: "[fault #4]".into() } })
+        };
+        // attempt 1: a read, 890 µs of descheduling, the ambiguous append;
+        // attempt 2 (after a 10 ms backoff) sees its own write: idempotent
+        let calls = vec![read(0, 0, 0), append, read(11_000, 10_000, 1)];
+        let mut c = crate::check::fixture::calling(0, Outcome::Idempotent, calls.clone());
+        c.report = report_timed(&calls, &Outcome::Idempotent, Duration::ZERO, Timing::Real);
+        assert_eq!(c.report.attempts.len(), 2);
+        let mut h = history(vec![c], 1);
+        h.faults = vec![FaultRecord { id: 4, at: us(910), kind: FaultKind::Ambiguous, applied, command: 0, call: 1 }];
+        let mut out = Vec::new();
+        check_timed(&h, Timing::Real, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // Numbered as on virtual time, the pause would start attempt 2.
+        check_timed(&h, Timing::Virtual, &mut out);
+        assert!(out.iter().any(|v| v.to_string().contains("fault #4 applied 1 events for attempt 2")), "{out:?}");
     }
 
     fn judged_history(h: &History<String>) -> Vec<String> {

@@ -33,7 +33,7 @@ pub fn all_timed<C>(scenario: &Scenario<C>, history: &History<C>, timing: delays
     attempts::check(scenario, history, out);
     delays::check_timed(scenario, history, timing, out);
     retry_class::check(scenario, history, out);
-    log::check(history, out);
+    log::check_timed(history, timing, out);
     soundness::check(history, out);
 }
 

@@ -65,7 +65,7 @@ use crate::handler::{CallHooks, Ctx, Handler, Outcome};
 use crate::retry::RuntimeSleeper;
 use crate::rng;
 use crate::sim::calls::{AppendResult, CallOp, ReadResult, StoreCall};
-use crate::sim::derive::attempt_numbers;
+use crate::sim::derive::{Timing, attempt_numbers_timed};
 use crate::sim::plants::planted_policy;
 use crate::sim::runner::panic_text;
 use crate::sim::workload::{Cmd, Workload};
@@ -120,7 +120,14 @@ impl Step {
 /// Checks `history` by re-running its commands alone through `workload`'s
 /// handler (see the module docs); returns what it ran.
 pub fn check<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, history: &History<Cmd<W>>, out: &mut Vec<Violation>) -> Tally {
-    let (steps, skipped) = steps(history);
+    check_timed(workload, scenario, history, Timing::Virtual, out)
+}
+
+/// [`check`] for a history measured on `timing`'s clock: each command's
+/// attempts are numbered as its report numbers them (on the real clock a
+/// pause between two calls does not start an attempt).
+pub fn check_timed<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, history: &History<Cmd<W>>, timing: Timing, out: &mut Vec<Violation>) -> Tally {
+    let (steps, skipped) = steps(history, timing);
     let mut tally = Tally { reruns: 0, skipped };
     if steps.is_empty() {
         return tally;
@@ -138,11 +145,11 @@ pub fn check<W: Workload>(workload: &W, scenario: &Scenario<Cmd<W>>, history: &H
 }
 
 /// The steps of `history`, in log order, and the number of commands skipped.
-fn steps<C>(history: &History<C>) -> (Vec<Step>, u32) {
+fn steps<C>(history: &History<C>, timing: Timing) -> (Vec<Step>, u32) {
     let mut steps = Vec::new();
     let mut skipped = 0;
     for (i, c) in history.commands.iter().enumerate() {
-        let numbers = attempt_numbers(&c.calls);
+        let numbers = attempt_numbers_timed(&c.calls, timing);
         let last_attempt = numbers.last().copied().unwrap_or(1);
         let explained = matches!(c.outcome(), Outcome::Succeeded | Outcome::Idempotent | Outcome::Rejected { .. });
         let mut decided_by_write = false;
@@ -409,7 +416,7 @@ mod tests {
             ],
             5,
         );
-        let (steps, skipped) = steps(&history);
+        let (steps, skipped) = steps(&history, Timing::Virtual);
         // #2 and #5; not #3, which wrote
         assert_eq!(skipped, 2);
         let shown: Vec<String> = steps

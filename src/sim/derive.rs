@@ -52,12 +52,29 @@ pub(crate) fn starts_attempt_at(prev: Option<&StoreCall>, slept_before: Duration
     }
 }
 
-/// The attempt number (1-based) of each call.
+/// Whether `call` starts a new attempt on `timing`'s clock, given the call
+/// before it. On the real clock, time passes between two calls without any
+/// sleep (the OS deschedules the thread), so only a sleep the handler
+/// reported, an append or a failed call ends an attempt.
+fn starts_timed(prev: Option<&StoreCall>, call: &StoreCall, timing: Timing) -> bool {
+    match timing {
+        Timing::Virtual => starts_attempt(prev, call),
+        Timing::Real => prev.is_none_or(|p| p.is_append() || p.failed() || !call.slept_before.is_zero()),
+    }
+}
+
+/// The attempt number (1-based) of each call, on virtual time.
 pub fn attempt_numbers(calls: &[StoreCall]) -> Vec<u32> {
+    attempt_numbers_timed(calls, Timing::Virtual)
+}
+
+/// The attempt number (1-based) of each call timed on `timing`'s clock:
+/// the numbering of [`report_timed`]'s attempts.
+pub(crate) fn attempt_numbers_timed(calls: &[StoreCall], timing: Timing) -> Vec<u32> {
     let mut n = 0;
     (0..calls.len())
         .map(|i| {
-            n += u32::from(starts_attempt(i.checked_sub(1).map(|p| &calls[p]), &calls[i]));
+            n += u32::from(starts_timed(i.checked_sub(1).map(|p| &calls[p]), &calls[i], timing));
             n
         })
         .collect()
@@ -84,11 +101,7 @@ pub(crate) fn report_timed(calls: &[StoreCall], outcome: &Outcome, started_at: D
     let mut n = 0;
     for (i, call) in calls.iter().enumerate() {
         let prev = i.checked_sub(1).map(|p| &calls[p]);
-        let starts = match timing {
-            Timing::Virtual => starts_attempt(prev, call),
-            Timing::Real => prev.is_none_or(|p| p.is_append() || p.failed() || !call.slept_before.is_zero()),
-        };
-        if starts {
+        if starts_timed(prev, call, timing) {
             n += 1;
             let delay_before = match attempts.last() {
                 None => Duration::ZERO,

@@ -6,7 +6,6 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::calls::StoreCall;
-use super::derive::attempt_numbers;
 use super::faults::FaultRecord;
 use super::metrics::MetricsSnapshot;
 use super::sched::ScheduleRecord;
@@ -85,13 +84,19 @@ impl<C> History<C> {
     /// each attributed to the attempt whose store call got the fault. A
     /// fault whose write no recorded append claims yields `Err(fault id)`.
     pub fn ghost_writes(&self) -> Vec<Result<GhostWrite, u64>> {
+        self.ghost_writes_timed(super::derive::Timing::Virtual)
+    }
+
+    /// [`History::ghost_writes`] of a history measured on `timing`'s clock:
+    /// each attempt numbered as the command's report numbers it.
+    pub(crate) fn ghost_writes_timed(&self, timing: super::derive::Timing) -> Vec<Result<GhostWrite, u64>> {
         self.faults
             .iter()
             .filter_map(|f| f.applied.map(|range| (f, range)))
             .map(|(f, (first, last))| {
                 let c = self.commands.get(f.command).filter(|c| c.index == f.command).ok_or(f.id)?;
                 c.calls.get(f.call).filter(|call| call.fault == Some(f.id) && call.wrote() == Some((first, last))).ok_or(f.id)?;
-                let attempt = attempt_numbers(&c.calls)[f.call];
+                let attempt = super::derive::attempt_numbers_timed(&c.calls, timing)[f.call];
                 Ok(GhostWrite { command: f.command, attempt, first, last, fault: f.id })
             })
             .collect()

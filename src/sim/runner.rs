@@ -71,7 +71,7 @@ pub(super) fn checked_timed<W: Workload>(
         Err(v) => return RunResult::not_run(seed, v),
     };
     check::all_timed(scenario, &history, timing, &mut violations);
-    let serializability = check::serializable::check(workload, scenario, &history, &mut violations);
+    let serializability = check::serializable::check_timed(workload, scenario, &history, timing, &mut violations);
     workload.check(scenario, &history, &mut violations);
     RunResult { history, violations, serializability }
 }

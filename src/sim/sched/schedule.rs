@@ -152,6 +152,7 @@ mod tests {
     fn round_trips_and_compresses_runs() {
         let s = Schedule::new(vec![Choice::Step(2), Choice::Step(2), Choice::Step(2), Choice::Wait, Choice::Wait, Choice::Step(10)]);
         assert_eq!((s.len(), s.is_empty()), (6, false));
+        assert!(Schedule::default().is_empty());
         assert_eq!(s.to_string(), "2*3.w*2.10");
         assert_eq!(s.to_string().parse::<Schedule>().unwrap(), s);
         assert_eq!("".parse::<Schedule>().unwrap(), Schedule::default());
