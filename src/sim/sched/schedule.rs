@@ -153,6 +153,9 @@ mod tests {
         let s = Schedule::new(vec![Choice::Step(2), Choice::Step(2), Choice::Step(2), Choice::Wait, Choice::Wait, Choice::Step(10)]);
         assert_eq!((s.len(), s.is_empty()), (6, false));
         assert!(Schedule::default().is_empty());
+        let json = serde_json::to_string(&s).expect("serializes");
+        assert_eq!(serde_json::from_str::<Schedule>(&json).expect("deserializes"), s, "{json}");
+        assert!(serde_json::from_str::<Schedule>("\"0.x\"").is_err(), "a bad token is an error");
         assert_eq!(s.to_string(), "2*3.w*2.10");
         assert_eq!(s.to_string().parse::<Schedule>().unwrap(), s);
         assert_eq!("".parse::<Schedule>().unwrap(), Schedule::default());
